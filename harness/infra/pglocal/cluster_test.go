@@ -1,0 +1,187 @@
+package pglocal_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cqrsbench/cqrsbench/harness/infra/infratest"
+	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
+)
+
+// startCluster starts a cluster for one test and closes it at cleanup.
+func startCluster(t *testing.T) *pglocal.Cluster {
+	t.Helper()
+	if _, err := pglocal.FindBinDir(""); err != nil {
+		infratest.Missing(t, "%v", err)
+	}
+	ctx := t.Context()
+	c, err := pglocal.Start(ctx, pglocal.Options{Settings: map[string]string{"shared_buffers": "128MB"}})
+	if err != nil {
+		t.Fatalf("start cluster: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	return c
+}
+
+func processGone(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return errors.Is(err, syscall.ESRCH)
+}
+
+// awaitGone waits until pid no longer exists; reaping by a parent other than
+// the test may take a moment after the signal.
+func awaitGone(t *testing.T, pid int, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !processGone(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d still exists after %v", pid, within)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestClusterServesQueriesAndCloseRemovesEverything(t *testing.T) {
+	c := startCluster(t)
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, c.DSN())
+	if err != nil {
+		t.Fatalf("connect %s: %v", c.DSN(), err)
+	}
+	var db, sb string
+	if err := conn.QueryRow(ctx, "SELECT current_database(), current_setting('shared_buffers')").Scan(&db, &sb); err != nil {
+		t.Fatalf("query: %v", err)
+	}
+	conn.Close(ctx)
+	if db != "cqrsbench" || sb != "128MB" {
+		t.Errorf("database %q shared_buffers %q, want cqrsbench and 128MB", db, sb)
+	}
+	if !strings.HasPrefix(c.Version(), "1") {
+		t.Errorf("Version() = %q, want a server version", c.Version())
+	}
+	pid, dir := c.PID(), c.Dir()
+	if err := c.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if !processGone(pid) {
+		t.Errorf("postgres pid %d still running after Close", pid)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("cluster dir %s still exists after Close (stat err %v)", dir, err)
+	}
+	if err := c.Close(ctx); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+func TestRestartKeepsDataAndAddress(t *testing.T) {
+	c := startCluster(t)
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, c.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE TABLE kept(v int); INSERT INTO kept VALUES (42)"); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	before := c.PID()
+	if err := c.Restart(ctx); err != nil {
+		t.Fatalf("Restart: %v", err)
+	}
+	if c.PID() == before || !processGone(before) {
+		t.Errorf("restart kept the old postmaster %d", before)
+	}
+	conn, err = pgx.Connect(ctx, c.DSN())
+	if err != nil {
+		t.Fatalf("connect after restart: %v", err)
+	}
+	defer conn.Close(ctx)
+	var v int
+	if err := conn.QueryRow(ctx, "SELECT v FROM kept").Scan(&v); err != nil || v != 42 {
+		t.Fatalf("data after restart: v=%d err=%v", v, err)
+	}
+}
+
+func TestRunsUnprivilegedWhenRoot(t *testing.T) {
+	c := startCluster(t)
+	st, err := os.Stat("/proc/" + strconv.Itoa(c.PID()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid := st.Sys().(*syscall.Stat_t).Uid
+	if os.Geteuid() == 0 && uid == 0 {
+		t.Errorf("postgres runs as root")
+	}
+	if os.Geteuid() != 0 && int(uid) != os.Geteuid() {
+		t.Errorf("postgres runs as uid %d, want ours %d", uid, os.Geteuid())
+	}
+}
+
+func TestBadBinDirSaysWhatToInstall(t *testing.T) {
+	t.Parallel()
+	_, err := pglocal.Start(t.Context(), pglocal.Options{BinDir: t.TempDir()})
+	if !errors.Is(err, pglocal.ErrNoBinaries) || !strings.Contains(err.Error(), "install") {
+		t.Fatalf("err = %v, want ErrNoBinaries with an install hint", err)
+	}
+}
+
+// childEnv makes the test binary act as a process that starts a cluster,
+// prints its pid and dir, and waits to be killed.
+const childEnv = "PGLOCAL_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		c, err := pglocal.Start(context.Background(), pglocal.Options{Settings: map[string]string{"shared_buffers": "32MB"}})
+		if err != nil {
+			fmt.Println("ERR", err)
+			os.Exit(1)
+		}
+		fmt.Println(c.PID(), c.Dir())
+		select {}
+	}
+	os.Exit(m.Run())
+}
+
+func TestServerDiesWithKilledOwnerAndIsSwept(t *testing.T) {
+	if _, err := pglocal.FindBinDir(""); err != nil {
+		infratest.Missing(t, "%v", err)
+	}
+	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("read child output: %v", err)
+	}
+	var pid int
+	var dir string
+	if _, err := fmt.Sscan(line, &pid, &dir); err != nil {
+		t.Fatalf("child said %q: %v", line, err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+	awaitGone(t, pid, 30*time.Second)
+	pglocal.SweepStale()
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stale dir %s survived SweepStale", dir)
+	}
+}
