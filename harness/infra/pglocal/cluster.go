@@ -192,7 +192,7 @@ func (c *Cluster) initdb(ctx context.Context) error {
 		"--locale=C", "--no-sync", "--no-instructions")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred, Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	cmd.SysProcAttr = serverProcAttr(c.cred, syscall.SIGKILL)
 	cmd.Dir = c.dir
 	if err := cmd.Run(); err != nil {
 		_ = os.WriteFile(pwfile, out.Bytes(), 0o644)
@@ -227,7 +227,7 @@ func (c *Cluster) launch(ctx context.Context) error {
 	cmd.Dir = c.dir
 	// Own process group: a Ctrl-C on the terminal reaches us, and we stop
 	// the server in order. Pdeathsig: the server cannot outlive us.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred, Pdeathsig: syscall.SIGQUIT, Setpgid: true}
+	cmd.SysProcAttr = serverProcAttr(c.cred, syscall.SIGQUIT)
 	c.progress("starting postgres on 127.0.0.1:%d", c.port)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start postgres: %w", err)

@@ -1,0 +1,117 @@
+package dockerenv
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/testcontainers/testcontainers-go"
+)
+
+// Readiness polling.
+const (
+	// pollInterval is the pause between readiness attempts.
+	pollInterval = 250 * time.Millisecond
+	// attemptTimeout bounds one readiness attempt.
+	attemptTimeout = 5 * time.Second
+	// logTailLines is how many container log lines an error quotes.
+	logTailLines = 30
+	// logTimeout bounds fetching those lines.
+	logTimeout = 5 * time.Second
+)
+
+// checkPublished verifies that Docker published containerPort on the host
+// port that was asked for: clients are given that port, and Kafka advertises
+// it.
+func checkPublished(ctx context.Context, c testcontainers.Container, containerPort string, hostPort int) error {
+	got, err := c.MappedPort(ctx, containerPort)
+	if err != nil {
+		return fmt.Errorf("look up the host port of %s: %w", containerPort, err)
+	}
+	if int(got.Num()) != hostPort {
+		return fmt.Errorf("container port %s is published on host port %d, not on %d as requested; "+
+			"this container engine does not honour fixed port bindings", containerPort, got.Num(), hostPort)
+	}
+	return nil
+}
+
+// awaitReady calls probe until it succeeds, the container exits, or
+// ReadyTimeout passes. what names the service in errors; errors after a
+// timeout or an exit quote the container's last log lines.
+func awaitReady(parent context.Context, c testcontainers.Container, what string, probe func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(parent, ReadyTimeout)
+	defer cancel()
+	for {
+		actx, acancel := context.WithTimeout(ctx, attemptTimeout)
+		err := probe(actx)
+		acancel()
+		if err == nil {
+			return nil
+		}
+		if perm := (errPermanent{}); errors.As(err, &perm) {
+			return fmt.Errorf("%s: %w", what, perm.err)
+		}
+		if exitErr := exited(ctx, c); exitErr != nil {
+			return fmt.Errorf("%s: %w (last attempt: %v)", what, exitErr, err)
+		}
+		select {
+		case <-ctx.Done():
+			if perr := parent.Err(); perr != nil {
+				return fmt.Errorf("%s: %w", what, perr)
+			}
+			return fmt.Errorf("%s did not answer within %s (last attempt: %w); container %s log:\n%s",
+				what, ReadyTimeout, err, shortID(c.GetContainerID()), logTail(ctx, c))
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// errExited says that a container stopped while it was awaited.
+var errExited = errors.New("container exited")
+
+// exited returns an error wrapping errExited, with the container's last log
+// lines, when c is no longer running; nil when it runs or its state cannot
+// be read (the caller's own timeout covers that).
+func exited(ctx context.Context, c testcontainers.Container) error {
+	st, err := c.State(ctx)
+	if err != nil || st == nil || st.Running || st.Restarting {
+		return nil
+	}
+	return fmt.Errorf("%w (status %s, exit code %d%s); container %s log:\n%s",
+		errExited, st.Status, st.ExitCode, oomNote(st.OOMKilled), shortID(c.GetContainerID()), logTail(ctx, c))
+}
+
+func oomNote(oom bool) string {
+	if oom {
+		return ", killed for lack of memory: give Docker more memory"
+	}
+	return ""
+}
+
+// logTail returns the last logTailLines lines of the container's output,
+// indented, or a note saying why there are none.
+func logTail(ctx context.Context, c testcontainers.Container) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logTimeout)
+	defer cancel()
+	rc, err := c.Logs(ctx)
+	if err != nil {
+		return "  (log unavailable: " + err.Error() + ")"
+	}
+	defer rc.Close()
+	var lines []string
+	sc := bufio.NewScanner(rc)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		lines = append(lines, "  "+sc.Text())
+		if len(lines) > logTailLines {
+			lines = lines[1:]
+		}
+	}
+	if len(lines) == 0 {
+		return "  (empty)"
+	}
+	return strings.Join(lines, "\n")
+}

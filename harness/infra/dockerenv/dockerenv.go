@@ -1,0 +1,456 @@
+package dockerenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
+
+	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
+)
+
+// Images started when Options leaves them empty. Tags are pinned to a release
+// so that results from different machines measure the same server software.
+const (
+	// DefaultPostgresImage is the PostgreSQL image.
+	DefaultPostgresImage = "postgres:17.7-alpine"
+	// DefaultKafkaImage is the Apache Kafka image (KRaft, no ZooKeeper).
+	DefaultKafkaImage = "apache/kafka:4.1.1"
+)
+
+// Credentials of the PostgreSQL container; PostgresDSN carries them.
+const (
+	// PostgresUser is the superuser the container creates.
+	PostgresUser = "cqrsbench"
+	// PostgresPassword is PostgresUser's password. The port is published on
+	// 127.0.0.1 only when the engine is local.
+	PostgresPassword = "cqrsbench"
+	// PostgresDatabase is the database the container creates.
+	PostgresDatabase = "cqrsbench"
+)
+
+// LabelRole is the container label whose value is "postgres" or "kafka" on
+// every container this package starts.
+const LabelRole = "org.cqrsbench.role"
+
+// Timeouts.
+const (
+	// ReadyTimeout bounds each wait for a service to answer a real client,
+	// after Start and after each restart. Pulling an image is not included.
+	ReadyTimeout = 2 * time.Minute
+	// RestartStopTimeout is how long RestartKafka and RestartPostgres let a
+	// server shut down cleanly before Docker kills it.
+	RestartStopTimeout = 20 * time.Second
+	// CloseTimeout bounds Close, which goes on even when its ctx is already
+	// cancelled: leaving containers behind is worse than a late exit.
+	CloseTimeout = time.Minute
+)
+
+// closeStopTimeout is how long Close lets a server stop before Docker kills
+// it; the data is thrown away, so a clean shutdown buys nothing.
+const closeStopTimeout = time.Second
+
+// maxPortAttempts bounds how often Start picks new host ports after Docker
+// reports the picked one taken.
+const maxPortAttempts = 3
+
+// ErrClosed is returned by RestartKafka and RestartPostgres after Close.
+var ErrClosed = errors.New("dockerenv: environment is closed")
+
+// Options configures Start. The zero value is ready to use.
+type Options struct {
+	// PostgresImage is the PostgreSQL image. Default DefaultPostgresImage.
+	PostgresImage string
+	// KafkaImage is an Apache Kafka 4.x image with the apache/kafka
+	// entrypoint (apache/kafka or apache/kafka-native). Default
+	// DefaultKafkaImage.
+	KafkaImage string
+	// PostgresSettings override or extend DefaultPostgresSettings
+	// (name → value, passed as `postgres -c name=value`).
+	PostgresSettings map[string]string
+	// Progress receives one-line status messages; nil is silent.
+	Progress io.Writer
+}
+
+// Validate checks the options without touching Docker.
+func (o Options) Validate() error {
+	var errs []error
+	for _, img := range []string{o.PostgresImage, o.KafkaImage} {
+		if strings.ContainsAny(img, " \t\n") {
+			errs = append(errs, fmt.Errorf("image %q: contains white space", img))
+		}
+	}
+	for name, value := range o.PostgresSettings {
+		if !isSettingName(name) {
+			errs = append(errs, fmt.Errorf("PostgreSQL setting %q: not a parameter name (example: shared_buffers)", name))
+		}
+		if value == "" || strings.ContainsAny(value, "\x00\n") {
+			errs = append(errs, fmt.Errorf("PostgreSQL setting %s=%q: value must be non-empty and on one line", name, value))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// isSettingName reports whether name looks like a PostgreSQL configuration
+// parameter, including custom ones such as auto_explain.log_min_duration.
+func isSettingName(name string) bool {
+	parts := strings.Split(name, ".")
+	if len(parts) > 2 {
+		return false
+	}
+	for _, part := range parts {
+		if part == "" || (part[0] >= '0' && part[0] <= '9') {
+			return false
+		}
+		for _, r := range part {
+			if r != '_' && (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// withDefaults fills empty fields.
+func (o Options) withDefaults() Options {
+	if o.PostgresImage == "" {
+		o.PostgresImage = DefaultPostgresImage
+	}
+	if o.KafkaImage == "" {
+		o.KafkaImage = DefaultKafkaImage
+	}
+	settings := DefaultPostgresSettings()
+	maps.Copy(settings, o.PostgresSettings)
+	o.PostgresSettings = settings
+	return o
+}
+
+// DefaultPostgresSettings are the server settings applied to the PostgreSQL
+// container: the same as the local provider's, so results from either
+// provider are comparable.
+func DefaultPostgresSettings() map[string]string { return pglocal.DefaultSettings() }
+
+// Env is a running PostgreSQL container and a running Kafka container. Its
+// addresses never change, not even across restarts. Close removes both.
+// The methods are safe for concurrent use; restarts and Close run one at a
+// time.
+type Env struct {
+	progress   *progress
+	addr       addressing
+	pgImage    string
+	kafkaImage string
+	pgSettings map[string]string
+	clusterID  string // Kafka's, fixed for the life of the container
+
+	// Set once by Start and read-only afterwards.
+	pgPort, kafkaPort int
+	pgVersion         string
+	kafkaVersion      string
+
+	mu      sync.Mutex // serialises restarts and Close; guards the fields below
+	closed  bool
+	pg      testcontainers.Container // nil once removed
+	kafka   testcontainers.Container // nil once removed
+	pgID    string
+	kafkaID string
+}
+
+// Start starts PostgreSQL and Kafka (in parallel), waits until a pgx
+// connection and a Kafka client get answers, and returns the environment.
+// Images are pulled on first use, which ctx bounds too. On any failure it
+// removes whatever it started and returns an error that says what to do.
+func Start(ctx context.Context, opts Options) (*Env, error) {
+	opts = opts.withDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("dockerenv options: %w", err)
+	}
+	if err := Healthy(ctx); err != nil {
+		return nil, err
+	}
+	clusterID, err := newClusterID()
+	if err != nil {
+		return nil, err
+	}
+	e := &Env{
+		progress:   newProgress(opts.Progress),
+		pgImage:    opts.PostgresImage,
+		kafkaImage: opts.KafkaImage,
+		pgSettings: opts.PostgresSettings,
+		clusterID:  clusterID,
+	}
+	if e.addr, err = resolveAddressing(ctx); err != nil {
+		return nil, err
+	}
+
+	e.progress.printf("dockerenv: starting %s and %s (images are pulled on first use)", e.pgImage, e.kafkaImage)
+	began := time.Now()
+	var pgErr, kafkaErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { pgErr = e.startPostgres(ctx) })
+	wg.Go(func() { kafkaErr = e.startKafka(ctx) })
+	wg.Wait()
+	if err := errors.Join(pgErr, kafkaErr); err != nil {
+		if cerr := e.Close(ctx); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("clean up after failed start: %w", cerr))
+		}
+		return nil, err
+	}
+	e.progress.printf("dockerenv: ready in %s: PostgreSQL %s at %s, Kafka %s at %s",
+		time.Since(began).Round(100*time.Millisecond), e.pgVersion, e.addr.addr(e.pgPort),
+		e.kafkaVersion, e.addr.addr(e.kafkaPort))
+	return e, nil
+}
+
+// resolveAddressing asks testcontainers where published ports are reachable.
+func resolveAddressing(ctx context.Context) (addressing, error) {
+	p, err := testcontainers.NewDockerProvider(testcontainers.WithLogger(tclog.NewNoopLogger()))
+	if err != nil {
+		return addressing{}, fmt.Errorf("connect to Docker: %w", err)
+	}
+	defer p.Close()
+	host, err := p.DaemonHost(ctx)
+	if err != nil {
+		return addressing{}, fmt.Errorf("find the host that publishes container ports: %w "+
+			"(set TESTCONTAINERS_HOST_OVERRIDE to the engine's address)", err)
+	}
+	return newAddressing(host), nil
+}
+
+// PostgresDSN returns a pgx/libpq URL for the container's database on the
+// host-published port, with sslmode=disable.
+func (e *Env) PostgresDSN() string {
+	return postgresDSN(e.addr.addr(e.pgPort))
+}
+
+// KafkaBrokers returns the broker's address as reachable from this host; it
+// is also the address the broker advertises.
+func (e *Env) KafkaBrokers() []string {
+	return []string{e.addr.addr(e.kafkaPort)}
+}
+
+// PostgresVersion returns the server's version (SHOW server_version).
+func (e *Env) PostgresVersion() string { return e.pgVersion }
+
+// KafkaVersion returns the broker's version: the image tag when it is a
+// version number, else the broker's own answer as franz-go guesses it from
+// its API versions (e.g. "v4.1").
+func (e *Env) KafkaVersion() string { return e.kafkaVersion }
+
+// PostgresSettings returns the server settings applied on the command line.
+func (e *Env) PostgresSettings() map[string]string { return maps.Clone(e.pgSettings) }
+
+// ContainerIDs returns the IDs of the PostgreSQL and Kafka containers, for
+// logs and for checking that Close removed them.
+func (e *Env) ContainerIDs() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var ids []string
+	for _, id := range []string{e.pgID, e.kafkaID} {
+		if id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// RestartKafka stops the Kafka container (cleanly, within
+// RestartStopTimeout), starts it again and waits until a client gets
+// answers. The broker keeps its data and its address. Clients see a broker
+// outage for the duration.
+func (e *Env) RestartKafka(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed || e.kafka == nil {
+		return ErrClosed
+	}
+	e.progress.printf("dockerenv: restarting Kafka")
+	if err := restart(ctx, e.kafka, e.kafkaPort); err != nil {
+		return fmt.Errorf("restart Kafka container: %w", err)
+	}
+	if _, err := e.awaitKafka(ctx, e.kafka); err != nil {
+		return fmt.Errorf("after restart: %w", err)
+	}
+	return nil
+}
+
+// RestartPostgres stops the PostgreSQL container (fast shutdown: the image's
+// stop signal is SIGINT, so open sessions are disconnected), starts it again
+// and waits until it accepts connections. Data and address are kept.
+func (e *Env) RestartPostgres(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed || e.pg == nil {
+		return ErrClosed
+	}
+	e.progress.printf("dockerenv: restarting PostgreSQL")
+	if err := restart(ctx, e.pg, e.pgPort); err != nil {
+		return fmt.Errorf("restart PostgreSQL container: %w", err)
+	}
+	if _, err := e.awaitPostgres(ctx, e.pg); err != nil {
+		return fmt.Errorf("after restart: %w", err)
+	}
+	return nil
+}
+
+// restart stops and starts c. The host port binding is part of the
+// container, so the address stays the same, unless another process took the
+// port while the container was stopped.
+func restart(ctx context.Context, c testcontainers.Container, hostPort int) error {
+	timeout := RestartStopTimeout
+	if err := c.Stop(ctx, &timeout); err != nil {
+		return fmt.Errorf("stop: %w", err)
+	}
+	if err := c.Start(ctx); err != nil {
+		if isPortConflict(err) {
+			return fmt.Errorf("start: host port %d was taken by another process while the container "+
+				"was stopped; stop that process or start a new environment: %w", hostPort, err)
+		}
+		return fmt.Errorf("start: %w", err)
+	}
+	return nil
+}
+
+// Close terminates both containers and removes their volumes. It is
+// idempotent: a second call retries what the first could not remove and
+// returns nil once both are gone. Close does not stop when ctx is cancelled
+// (so it can run in a deferred cleanup after Ctrl-C) but gives up after
+// CloseTimeout; it waits for a restart in progress to finish first.
+func (e *Env) Close(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.closed = true
+
+	var pgErr, kafkaErr error
+	var wg sync.WaitGroup
+	if e.pg != nil {
+		wg.Go(func() { pgErr = terminate(ctx, e.pg, "PostgreSQL") })
+	}
+	if e.kafka != nil {
+		wg.Go(func() { kafkaErr = terminate(ctx, e.kafka, "Kafka") })
+	}
+	wg.Wait()
+	if pgErr == nil {
+		e.pg = nil
+	}
+	if kafkaErr == nil {
+		e.kafka = nil
+	}
+	return errors.Join(pgErr, kafkaErr)
+}
+
+// terminate stops and removes c with its anonymous volumes. It goes on when
+// ctx is cancelled, for up to CloseTimeout. A container that is already gone
+// counts as removed.
+func terminate(ctx context.Context, c testcontainers.Container, role string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CloseTimeout)
+	defer cancel()
+	err := c.Terminate(ctx, testcontainers.StopTimeout(closeStopTimeout))
+	if err == nil || errdefs.IsNotFound(err) {
+		return nil
+	}
+	id := c.GetContainerID()
+	return fmt.Errorf("remove %s container %s: %w (remove it by hand: docker rm -fv %s)", role, shortID(id), err, id)
+}
+
+// setContainer records a created container so that Close removes it, even
+// when Start fails later.
+func (e *Env) setContainer(role string, c testcontainers.Container) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch role {
+	case rolePostgres:
+		e.pg, e.pgID = c, c.GetContainerID()
+	case roleKafka:
+		e.kafka, e.kafkaID = c, c.GetContainerID()
+	}
+}
+
+// Values of LabelRole.
+const (
+	rolePostgres = "postgres"
+	roleKafka    = "kafka"
+)
+
+// runWithFreePort runs a container with run, which publishes the service on
+// the host port it is given, picking a new port when Docker reports the
+// picked one taken. A container that was created but failed is removed
+// before the next attempt; the one that started is recorded with
+// setContainer.
+func (e *Env) runWithFreePort(ctx context.Context, role, image string, run func(context.Context, int) (testcontainers.Container, error)) (testcontainers.Container, int, error) {
+	for attempt := 1; ; attempt++ {
+		ports, err := e.addr.freePorts(1)
+		if err != nil {
+			return nil, 0, err
+		}
+		c, err := run(ctx, ports[0])
+		if err == nil {
+			e.setContainer(role, c)
+			return c, ports[0], nil
+		}
+		if c != nil {
+			if terr := terminate(ctx, c, role); terr != nil {
+				// Keep it so that Close tries again.
+				e.setContainer(role, c)
+				return nil, 0, errors.Join(explainRunError(image, err), terr)
+			}
+		}
+		if !isPortConflict(err) || attempt == maxPortAttempts {
+			return nil, 0, explainRunError(image, err)
+		}
+		e.progress.printf("dockerenv: host port %d was taken; trying another", ports[0])
+	}
+}
+
+// explainRunError adds what to do to an error from starting a container.
+func explainRunError(image string, err error) error {
+	msg := strings.ToLower(err.Error())
+	var fix string
+	switch {
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("start %s: %w", image, err)
+	case strings.Contains(msg, "reaper"):
+		fix = "testcontainers' reaper (Ryuk) did not start; set TESTCONTAINERS_RYUK_DISABLED=true " +
+			"(cqrsbench removes its containers itself)"
+	case strings.Contains(msg, "pull") || strings.Contains(msg, "manifest") ||
+		strings.Contains(msg, "no such image") || strings.Contains(msg, "repository does not exist"):
+		fix = "the image could not be pulled; check the image name and the network, or `docker pull " + image + "` by hand"
+	case isPortConflict(err):
+		fix = "host ports kept being taken; try again"
+	default:
+		fix = "check `docker info` and the container log (docker logs)"
+	}
+	return fmt.Errorf("start %s: %w; %s", image, err, fix)
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// progress writes status lines to an optional writer, one line at a time
+// (Postgres and Kafka start in parallel).
+type progress struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func newProgress(w io.Writer) *progress { return &progress{w: w} }
+
+func (p *progress) printf(format string, args ...any) {
+	if p == nil || p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, format+"\n", args...)
+}
