@@ -29,6 +29,8 @@ const (
 	// KindExternal is a cluster given by the user; its server version is
 	// whatever the brokers report.
 	KindExternal = "external"
+	// KindNone means no broker was started (Config.SkipKafka).
+	KindNone = "none"
 )
 
 // Description records which infrastructure a run measured against.

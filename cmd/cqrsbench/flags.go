@@ -1,0 +1,65 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/cqrsbench/cqrsbench/harness/infra"
+)
+
+// infraFlags are the flags every command that needs services shares.
+type infraFlags struct {
+	provider  string
+	pgDSN     string
+	brokers   string
+	reset     bool
+	pgBin     string
+	kafkaHome string
+	quiet     bool
+	skipKafka bool
+}
+
+// register adds the infrastructure flags to fs, defaulting the addresses to
+// the variables `cqrsbench infra up` prints.
+func (f *infraFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.provider, "infra", "auto", "infrastructure provider: auto (docker if healthy, else local), docker, local, external")
+	fs.StringVar(&f.pgDSN, "pg-dsn", os.Getenv("CQRSBENCH_PG_DSN"), "PostgreSQL DSN of an existing database (implies --infra external; default $CQRSBENCH_PG_DSN)")
+	fs.StringVar(&f.brokers, "kafka-brokers", os.Getenv("CQRSBENCH_KAFKA_BROKERS"), "comma-separated Kafka seed brokers host:port (implies --infra external; default $CQRSBENCH_KAFKA_BROKERS)")
+	fs.BoolVar(&f.reset, "reset", false, "external: use a database that holds tables cqrsbench did not create (they are never touched)")
+	fs.StringVar(&f.pgBin, "pg-bin", "", "local: directory with initdb and postgres (default: PATH, then /usr/lib/postgresql/*/bin)")
+	fs.StringVar(&f.kafkaHome, "kafka-home", "", "local: Apache Kafka 4.x distribution directory (default: $KAFKA_HOME, then the cache `make kafka` fills)")
+	fs.BoolVar(&f.quiet, "quiet", false, "print no progress")
+}
+
+// config builds the infrastructure configuration.
+func (f *infraFlags) config(progress io.Writer) infra.Config {
+	if f.quiet {
+		progress = nil
+	}
+	return infra.Config{
+		Provider:       f.provider,
+		PostgresDSN:    f.pgDSN,
+		KafkaBrokers:   infra.ParseBrokers(f.brokers),
+		Reset:          f.reset,
+		PostgresBinDir: f.pgBin,
+		KafkaHome:      f.kafkaHome,
+		SkipKafka:      f.skipKafka,
+		Progress:       progress,
+	}
+}
+
+// flagSet returns a FlagSet whose -h prints a description, an example and
+// the flags.
+func flagSet(name, synopsis, description string, stdout io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, "Usage: cqrsbench %s\n\n%s\n\nFlags:\n", synopsis, strings.TrimSpace(description))
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/cqrsbench/cqrsbench/harness/infra/infratest"
+	"github.com/cqrsbench/cqrsbench/harness/infra/kafkalocal"
+	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
+)
+
+// cli runs the command line in-process and returns the exit code and output.
+func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(t.Context(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func TestUsageErrorsExit2WithAMessage(t *testing.T) {
+	t.Setenv("CQRSBENCH_PG_DSN", "")
+	t.Setenv("CQRSBENCH_KAFKA_BROKERS", "")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no command", nil, "Usage"},
+		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
+		{"bad flag value", []string{"load", "--orders", "many"}, "invalid value"},
+		{"unknown flag", []string{"load", "--colour"}, "flag provided but not defined: -colour"},
+		{"bad orders", []string{"load", "--orders", "0"}, "orders"},
+		{"stray argument", []string{"load", "extra"}, `unexpected argument "extra"`},
+		{"bad provider", []string{"infra", "up", "--infra", "cloud"}, `unknown provider "cloud"`},
+		{"unknown infra subcommand", []string{"infra", "down"}, `unknown subcommand "down"`},
+		{"bad dsn", []string{"load", "--pg-dsn", "postgres://u@127.0.0.1:notaport/db"}, "--pg-dsn"},
+		{"bad broker", []string{"infra", "up", "--infra", "external", "--pg-dsn", "postgres://u@h/db", "--kafka-brokers", "nohostport"}, "not host:port"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := cli(t, tt.args...)
+			if code != exitUsage || !strings.Contains(stderr, tt.want) {
+				t.Fatalf("exit %d stderr %q, want exit 2 mentioning %q", code, stderr, tt.want)
+			}
+		})
+	}
+}
+
+func TestHelpExits0(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"--help"}, {"load", "-h"}, {"infra", "up", "-h"}} {
+		code, stdout, _ := cli(t, args...)
+		if code != exitOK || !strings.Contains(stdout, "Usage") {
+			t.Errorf("%v: exit %d stdout %q, want 0 and usage", args, code, stdout)
+		}
+	}
+}
+
+func TestUnreachableServicesExit3WithAFix(t *testing.T) {
+	t.Setenv("CQRSBENCH_PG_DSN", "")
+	t.Setenv("CQRSBENCH_KAFKA_BROKERS", "")
+	code, _, stderr := cli(t, "load", "--quiet", "--pg-dsn", "postgres://u@"+closedAddr(t)+"/db?connect_timeout=3")
+	if code != exitInfra || !strings.Contains(stderr, "fix:") {
+		t.Fatalf("unreachable postgres: exit %d stderr %q, want 3 with a fix", code, stderr)
+	}
+
+	if _, err := pglocal.FindBinDir(""); err != nil {
+		infratest.Missing(t, "%v", err)
+	}
+	pg, err := pglocal.Start(t.Context(), pglocal.Options{Settings: map[string]string{"shared_buffers": "32MB"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close(context.Background())
+	code, _, stderr = cli(t, "infra", "up", "--quiet", "--pg-dsn", pg.DSN(), "--kafka-brokers", closedAddr(t))
+	if code != exitInfra || !strings.Contains(stderr, "Kafka") || !strings.Contains(stderr, "fix:") {
+		t.Fatalf("unreachable broker: exit %d stderr %q, want 3 naming Kafka with a fix", code, stderr)
+	}
+}
+
+// buildBinary compiles cqrsbench for tests that need a real process.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "cqrsbench")
+	out, err := exec.CommandContext(t.Context(), "go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func TestInfraUpLocalPrintsAddressesAndCleansUpOnInterrupt(t *testing.T) {
+	if _, err := pglocal.FindBinDir(""); err != nil {
+		infratest.Missing(t, "%v", err)
+	}
+	if _, err := kafkalocal.FindDistribution(""); err != nil {
+		infratest.Missing(t, "%v", err)
+	}
+	bin := buildBinary(t)
+	tmp := infratest.TraversableTempDir(t)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "infra", "up", "--infra", "local")
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "CQRSBENCH_PG_DSN=", "CQRSBENCH_KAFKA_BROKERS=")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stdout)
+	var got []string
+	for len(got) < 2 && lines.Scan() {
+		got = append(got, lines.Text())
+	}
+	if len(got) < 2 {
+		_ = cmd.Wait()
+		t.Fatalf("infra up printed %q; stderr:\n%s", got, stderr.String())
+	}
+	ready := time.Since(started)
+	dsn, okDSN := strings.CutPrefix(got[0], "CQRSBENCH_PG_DSN=")
+	brokers, okBrokers := strings.CutPrefix(got[1], "CQRSBENCH_KAFKA_BROKERS=")
+	if !okDSN || !okBrokers {
+		t.Fatalf("first two lines %q, want CQRSBENCH_PG_DSN=... and CQRSBENCH_KAFKA_BROKERS=...", got)
+	}
+	t.Logf("infra up ready in %v: %s %s", ready, dsn, brokers)
+	drained := make(chan struct{})
+	go func() { // keep draining stdout until the process closes it
+		defer close(drained)
+		for lines.Scan() {
+			t.Log(lines.Text())
+		}
+	}()
+
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect to printed DSN: %v", err)
+	}
+	var one int
+	if err := conn.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Ping(ctx); err != nil {
+		t.Fatalf("ping printed brokers: %v", err)
+	}
+	cl.Close()
+
+	children := infratest.ChildPIDs(cmd.Process.Pid)
+	if len(children) < 2 {
+		t.Errorf("infra up has %d child processes %v, want postgres and java", len(children), children)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	<-drained // Wait closes the pipe: read everything first
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("infra up exit after interrupt: %v\nstderr:\n%s", err, stderr.String())
+	}
+	for _, pid := range children {
+		if !infratest.Gone(pid) {
+			t.Errorf("process %d survived the interrupt", pid)
+		}
+	}
+	if left, _ := os.ReadDir(tmp); len(left) > 0 {
+		t.Errorf("%d temp entries survived the interrupt, first %s", len(left), left[0].Name())
+	}
+}

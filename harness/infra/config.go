@@ -1,0 +1,122 @@
+package infra
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Provider names accepted in Config.Provider.
+const (
+	ProviderAuto     = "auto"
+	ProviderDocker   = "docker"
+	ProviderLocal    = "local"
+	ProviderExternal = "external"
+)
+
+// Providers lists the accepted provider names.
+var providers = []string{ProviderAuto, ProviderDocker, ProviderLocal, ProviderExternal}
+
+// Config selects and configures the infrastructure. The zero value means
+// "auto" with defaults.
+type Config struct {
+	// Provider is auto (default), docker, local or external.
+	Provider string
+	// PostgresDSN is the database for the external provider.
+	PostgresDSN string
+	// KafkaBrokers are the seed brokers (host:port) for the external provider.
+	KafkaBrokers []string
+	// Reset allows the external provider to use a database that holds tables
+	// cqrsbench did not create. cqrsbench still never touches them.
+	Reset bool
+	// PostgresBinDir holds initdb and postgres for the local provider.
+	// Default: found on PATH or under /usr/lib/postgresql/*/bin.
+	PostgresBinDir string
+	// KafkaHome is a Kafka distribution for the local provider. Default:
+	// $KAFKA_HOME, then the cache filled by `make kafka`.
+	KafkaHome string
+	// PostgresSettings override the local provider's server settings.
+	PostgresSettings map[string]string
+	// SkipKafka starts no broker (local provider) for work that needs only
+	// the database, such as loading a dataset.
+	SkipKafka bool
+	// Progress receives start-up messages; nil is silent.
+	Progress io.Writer
+}
+
+// ConfigError is bad configuration: the command line exits with code 2.
+type ConfigError struct {
+	// Field names the flag or setting, e.g. "--pg-dsn".
+	Field string
+	// Msg says what is wrong and what to do.
+	Msg string
+}
+
+// Error implements error.
+func (e *ConfigError) Error() string { return e.Field + ": " + e.Msg }
+
+// ExitCode returns 2, the usage error code.
+func (e *ConfigError) ExitCode() int { return 2 }
+
+// ExitCode returns 3, the infrastructure error code.
+func (e *UnavailableError) ExitCode() int { return 3 }
+
+// ExitCoder is implemented by errors that map to a command exit code.
+type ExitCoder interface {
+	error
+	ExitCode() int
+}
+
+// Validate checks the configuration without touching any service.
+func (c Config) Validate() error {
+	p := c.provider()
+	if !slices.Contains(providers, p) {
+		return &ConfigError{"--infra", fmt.Sprintf("unknown provider %q; use one of %s", c.Provider, strings.Join(providers, ", "))}
+	}
+	external := c.PostgresDSN != "" || len(c.KafkaBrokers) > 0
+	switch {
+	case p == ProviderExternal && c.PostgresDSN == "":
+		return &ConfigError{"--infra external", "needs --pg-dsn (or CQRSBENCH_PG_DSN)"}
+	case p == ProviderExternal && len(c.KafkaBrokers) == 0 && !c.SkipKafka:
+		return &ConfigError{"--infra external", "needs --kafka-brokers (or CQRSBENCH_KAFKA_BROKERS)"}
+	case p != ProviderExternal && p != ProviderAuto && external:
+		return &ConfigError{"--pg-dsn/--kafka-brokers", fmt.Sprintf("only used with --infra external (got --infra %s)", p)}
+	}
+	for _, b := range c.KafkaBrokers {
+		host, port, err := net.SplitHostPort(b)
+		if err != nil || host == "" {
+			return &ConfigError{"--kafka-brokers", fmt.Sprintf("%q is not host:port (example: 127.0.0.1:9092)", b)}
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return &ConfigError{"--kafka-brokers", fmt.Sprintf("%q has a bad port", b)}
+		}
+	}
+	return nil
+}
+
+// provider returns the provider name with the default applied: auto, or
+// external when a DSN or brokers were given under auto.
+func (c Config) provider() string {
+	p := c.Provider
+	if p == "" {
+		p = ProviderAuto
+	}
+	if p == ProviderAuto && (c.PostgresDSN != "" || len(c.KafkaBrokers) > 0) {
+		return ProviderExternal
+	}
+	return p
+}
+
+// ParseBrokers splits a comma-separated broker list, dropping empty items.
+func ParseBrokers(s string) []string {
+	var out []string
+	for _, b := range strings.Split(s, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			out = append(out, b)
+		}
+	}
+	return out
+}

@@ -1,0 +1,161 @@
+package infra
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/cqrsbench/cqrsbench/reference/domain"
+)
+
+// externalInfra is a database and a cluster cqrsbench did not start.
+type externalInfra struct {
+	dsn     string
+	brokers []string
+	desc    Description
+}
+
+// probeTimeout bounds each reachability check of an external service.
+const probeTimeout = 10 * time.Second
+
+func openExternal(ctx context.Context, cfg Config) (Infra, error) {
+	pgcfg, err := pgx.ParseConfig(cfg.PostgresDSN)
+	if err != nil {
+		return nil, &ConfigError{"--pg-dsn", fmt.Sprintf("cannot parse %q: %v (example: postgres://user:pass@127.0.0.1:5432/db?sslmode=disable)", redact(cfg.PostgresDSN), err)}
+	}
+	e := &externalInfra{dsn: cfg.PostgresDSN, brokers: cfg.KafkaBrokers}
+	e.desc.Provider = ProviderExternal
+	e.desc.Postgres.Address = net.JoinHostPort(pgcfg.Host, strconv.Itoa(int(pgcfg.Port)))
+	if err := e.checkPostgres(ctx, pgcfg, cfg.Reset); err != nil {
+		return nil, err
+	}
+	if cfg.SkipKafka {
+		e.desc.Kafka = KafkaInfo{Kind: KindNone, Note: "not checked: this command needs no Kafka"}
+		return e, nil
+	}
+	if err := e.checkKafka(ctx); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *externalInfra) checkPostgres(ctx context.Context, pgcfg *pgx.ConnConfig, reset bool) error {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(ctx, pgcfg)
+	if err != nil {
+		return Unavailable("PostgreSQL at "+e.desc.Postgres.Address,
+			"check that the server runs and that --pg-dsn has the right host, port, user, password and database", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if err := conn.QueryRow(ctx, "SHOW server_version").Scan(&e.desc.Postgres.Version); err != nil {
+		return Unavailable("PostgreSQL at "+e.desc.Postgres.Address, "the server answered but could not run SHOW server_version", err)
+	}
+	foreign, err := ForeignTables(ctx, conn)
+	if err != nil {
+		return Unavailable("PostgreSQL at "+e.desc.Postgres.Address, "could not list tables (does the user have access to pg_catalog?)", err)
+	}
+	if len(foreign) > 0 && !reset {
+		shown := foreign
+		if len(shown) > 5 {
+			shown = append(shown[:5:5], fmt.Sprintf("… %d more", len(foreign)-5))
+		}
+		return &ConfigError{"--pg-dsn", fmt.Sprintf("the database holds %d table(s) cqrsbench did not create (%s). "+
+			"Point --pg-dsn at an empty database (CREATE DATABASE cqrsbench), or pass --reset to use it anyway: "+
+			"cqrsbench only ever creates, resets and drops its own schemas, never these tables",
+			len(foreign), strings.Join(shown, ", "))}
+	}
+	return nil
+}
+
+// ForeignTables lists the tables, views and sequences-owning relations in
+// the database that live outside the schemas cqrsbench created (schemas
+// whose comment carries domain.OwnerMarker).
+func ForeignTables(ctx context.Context, conn *pgx.Conn) ([]string, error) {
+	rows, err := conn.Query(ctx, `
+		SELECT n.nspname || '.' || c.relname, coalesce(obj_description(n.oid, 'pg_namespace'), '')
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+		  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+		  AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%'
+		ORDER BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	var foreign []string
+	for rows.Next() {
+		var name, comment string
+		if err := rows.Scan(&name, &comment); err != nil {
+			return nil, fmt.Errorf("scan table name: %w", err)
+		}
+		if !domain.IsOwnedComment(comment) {
+			foreign = append(foreign, name)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	return foreign, nil
+}
+
+func (e *externalInfra) checkKafka(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.DialTimeout(5*time.Second))
+	if err != nil {
+		return &ConfigError{"--kafka-brokers", err.Error()}
+	}
+	defer cl.Close()
+	fix := "check that the brokers run and that --kafka-brokers lists reachable host:port pairs"
+	if err := cl.Ping(ctx); err != nil {
+		return Unavailable("Kafka at "+strings.Join(e.brokers, ","), fix, err)
+	}
+	versions, err := kadm.NewClient(cl).ApiVersions(ctx)
+	if err != nil {
+		return Unavailable("Kafka at "+strings.Join(e.brokers, ","), fix, err)
+	}
+	e.desc.Kafka = KafkaInfo{Kind: KindExternal, Brokers: e.brokers}
+	for _, v := range versions.Sorted() {
+		if v.Err == nil {
+			e.desc.Kafka.Version = v.VersionGuess()
+			break
+		}
+	}
+	return nil
+}
+
+func (e *externalInfra) PostgresDSN() string             { return e.dsn }
+func (e *externalInfra) KafkaBrokers() []string          { return e.brokers }
+func (e *externalInfra) Describe() Description           { return e.desc }
+func (e *externalInfra) Close(ctx context.Context) error { return nil }
+
+// redact hides a password in a DSN for messages.
+func redact(dsn string) string {
+	cfg, err := pgconn.ParseConfig(dsn)
+	if err != nil || cfg.Password == "" {
+		if i := strings.Index(dsn, "@"); i > 0 && strings.Contains(dsn[:i], ":") && strings.Contains(dsn, "://") {
+			scheme := dsn[:strings.Index(dsn, "://")+3]
+			user, _, _ := strings.Cut(dsn[len(scheme):i], ":")
+			return scheme + user + ":***" + dsn[i:]
+		}
+		return dsn
+	}
+	return strings.Replace(dsn, cfg.Password, "***", 1)
+}
+
+// hostOf returns host:port of a DSN, or "" when it does not parse.
+func hostOf(dsn string) string {
+	cfg, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		return ""
+	}
+	return net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port)))
+}

@@ -1,0 +1,116 @@
+package infra
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/cqrsbench/cqrsbench/harness/infra/kafkafake"
+	"github.com/cqrsbench/cqrsbench/harness/infra/kafkalocal"
+	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
+)
+
+// kfakeNote is shown wherever a run used kfake instead of Kafka.
+const kfakeNote = "no Java or Kafka distribution found: using franz-go's in-process kfake, NOT real Kafka; " +
+	"its numbers say nothing about Kafka. Fix: run `make kafka` (needs java and mvn) or set KAFKA_HOME"
+
+// localInfra is a pglocal cluster plus a kafkalocal broker or a kfake.
+type localInfra struct {
+	pg     *pglocal.Cluster
+	broker *kafkalocal.Broker // nil when fake is used
+	fake   *kafkafake.Fake
+
+	once sync.Once
+	err  error
+}
+
+func openLocal(ctx context.Context, cfg Config) (Infra, error) {
+	l := &localInfra{}
+	var pgErr, kafkaErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		l.pg, pgErr = pglocal.Start(ctx, pglocal.Options{BinDir: cfg.PostgresBinDir, Settings: cfg.PostgresSettings, Progress: cfg.Progress})
+	})
+	wg.Go(func() {
+		if cfg.SkipKafka {
+			return
+		}
+		l.broker, kafkaErr = kafkalocal.Start(ctx, kafkalocal.Options{Home: cfg.KafkaHome, Progress: cfg.Progress})
+		if errors.Is(kafkaErr, kafkalocal.ErrNoDistribution) || errors.Is(kafkaErr, kafkalocal.ErrNoJava) {
+			say(cfg.Progress, "WARNING: %s (%v)", kfakeNote, kafkaErr)
+			l.fake, kafkaErr = kafkafake.Start(ctx)
+		}
+	})
+	wg.Wait()
+	if pgErr != nil || kafkaErr != nil {
+		_ = l.Close(context.WithoutCancel(ctx))
+	}
+	if pgErr != nil {
+		fix := "see the error above"
+		if errors.Is(pgErr, pglocal.ErrNoBinaries) {
+			fix = "install the PostgreSQL server binaries (apt-get install postgresql), or use --infra docker or --infra external --pg-dsn DSN"
+		}
+		return nil, Unavailable("PostgreSQL (local provider)", fix, pgErr)
+	}
+	if kafkaErr != nil {
+		return nil, Unavailable("Kafka (local provider)", "see the broker log above; `make kafka` re-assembles the distribution", kafkaErr)
+	}
+	return l, nil
+}
+
+func (l *localInfra) PostgresDSN() string { return l.pg.DSN() }
+
+func (l *localInfra) KafkaBrokers() []string {
+	switch {
+	case l.broker != nil:
+		return l.broker.Brokers()
+	case l.fake != nil:
+		return l.fake.Brokers()
+	}
+	return nil
+}
+
+func (l *localInfra) Describe() Description {
+	d := Description{
+		Provider: ProviderLocal,
+		Postgres: PostgresInfo{Version: l.pg.Version(), Address: l.pg.Addr(), Settings: l.pg.Settings()},
+	}
+	switch {
+	case l.broker != nil:
+		d.Kafka = KafkaInfo{Kind: KindApacheKafka, Version: l.broker.Version(), Brokers: l.broker.Brokers()}
+	case l.fake != nil:
+		d.Kafka = KafkaInfo{Kind: KindKfake, Brokers: l.fake.Brokers(), Note: kfakeNote}
+	default:
+		d.Kafka = KafkaInfo{Kind: KindNone, Note: "not started: this command needs no Kafka"}
+	}
+	return d
+}
+
+// Postgres returns the local cluster, for fault injection (restarts).
+func (l *localInfra) Postgres() *pglocal.Cluster { return l.pg }
+
+// Close stops the broker (or fake) and the cluster and removes their files.
+func (l *localInfra) Close(ctx context.Context) error {
+	l.once.Do(func() {
+		var errs []error
+		if l.broker != nil {
+			errs = append(errs, wrapIf("stop Kafka", l.broker.Close(ctx)))
+		}
+		if l.fake != nil {
+			errs = append(errs, wrapIf("stop kfake", l.fake.Close(ctx)))
+		}
+		if l.pg != nil {
+			errs = append(errs, wrapIf("stop PostgreSQL", l.pg.Close(ctx)))
+		}
+		l.err = errors.Join(errs...)
+	})
+	return l.err
+}
+
+func wrapIf(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
