@@ -1,0 +1,239 @@
+package scenarios
+
+import (
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// SetDefaults fills every field the scenario did not set with its default
+// (each field's doc comment states it). For a scenario decoded from YAML,
+// "not set" means absent from the file, so an explicit zero is kept (and
+// Validate judges it); for one built in Go it means the zero value. Call it
+// once, before changing fields by hand: it cannot tell a zero set in Go from
+// an unset field.
+func (s *Scenario) SetDefaults() {
+	unset := func(path string, zero bool) bool { return zero && !s.src.present(path) }
+
+	if unset("name", s.Name == "") && s.File != "" {
+		s.Name = strings.TrimSuffix(filepath.Base(s.File), filepath.Ext(s.File))
+	}
+
+	d := &s.Dataset
+	if unset("dataset.orders", d.Orders == 0) {
+		d.Orders = defaultOrders
+	}
+	if unset("dataset.customers", d.Customers == 0) {
+		d.Customers = max(1, d.Orders/defaultCustomersPerOrder)
+	}
+	if unset("dataset.seed", d.Seed == 0) {
+		d.Seed = defaultSeed
+	}
+
+	if unset("architectures", s.Architectures == nil) {
+		s.Architectures = Architectures()
+	}
+	if unset("mix", s.Mix == nil) {
+		s.Mix = defaultMix()
+	}
+
+	s.defaultLoad()
+
+	in := &s.Interleaving
+	if unset("interleaving.mode", in.Mode == "") {
+		in.Mode = Sequential
+	}
+	if unset("interleaving.rounds", in.Rounds == 0) {
+		in.Rounds = 1
+		if in.Mode == Interleaved {
+			in.Rounds = defaultRounds
+		}
+	}
+
+	if unset("options.cqrs-matview.refresh", s.Options.Matview.Refresh == 0) {
+		s.Options.Matview.Refresh = Duration(defaultRefresh)
+	}
+	s.defaultKafka()
+
+	p := &s.Prober
+	if unset("prober.sample", p.Sample == 0) {
+		p.Sample = defaultProbeSample
+	}
+	if unset("prober.poll", p.Poll == 0) {
+		p.Poll = Duration(defaultProbePoll)
+	}
+	if unset("prober.timeout", p.Timeout == 0) {
+		p.Timeout = Duration(defaultProbeTimeout)
+	}
+
+	for i := range s.Faults {
+		s.defaultFault(i)
+	}
+}
+
+// defaultLoad fills the load, deriving the phases from rate and duration
+// when none are given.
+func (s *Scenario) defaultLoad() {
+	unset := func(path string, zero bool) bool { return zero && !s.src.present(path) }
+	l := &s.Load
+	if unset("load.mode", l.Mode == "") {
+		l.Mode = ModeOpen
+	}
+	open := l.Mode != ModeClosed
+	if open && unset("load.rate", l.Rate == 0) {
+		l.Rate = defaultRate
+	}
+	if open && unset("load.arrival", l.Arrival == "") {
+		l.Arrival = ArrivalUniform
+	}
+	if unset("load.workers", l.Workers == 0) {
+		l.Workers = defaultOpenWorkers
+		if !open {
+			l.Workers = defaultClosedWorkers
+		}
+	}
+	if unset("load.connections", l.Connections == 0) {
+		l.Connections = defaultConnections
+	}
+	if unset("load.warmup", l.Warmup == 0) {
+		l.Warmup = Duration(defaultWarmup)
+	}
+	if unset("load.phases", l.Phases == nil) {
+		if unset("load.duration", l.Duration == 0) {
+			l.Duration = Duration(defaultDuration)
+		}
+		l.Phases = []Phase{{Name: steadyPhase, Duration: l.Duration}}
+		if open {
+			l.Phases[0].Rate = l.Rate
+		}
+		return
+	}
+	var total Duration
+	for i := range l.Phases {
+		p := &l.Phases[i]
+		path := index("load.phases", i)
+		if unset(path+".name", p.Name == "") {
+			p.Name = "phase-" + strconv.Itoa(i+1)
+		}
+		if open && p.Ramp == nil && unset(path+".rate", p.Rate == 0) && !s.src.present(path+".ramp") {
+			p.Rate = l.Rate
+		}
+		total += p.Duration
+	}
+	if unset("load.duration", l.Duration == 0) {
+		l.Duration = total
+	}
+}
+
+// defaultKafka fills the cqrs-kafka options.
+func (s *Scenario) defaultKafka() {
+	unset := func(name string, zero bool) bool { return zero && !s.src.present("options.cqrs-kafka."+name) }
+	k := &s.Options.Kafka
+	if unset("relay", k.Relay == "") {
+		k.Relay = RelaySkipLocked
+	}
+	if unset("relays", k.Relays == 0) {
+		k.Relays = defaultRelays
+	}
+	if unset("batch_size", k.BatchSize == 0) {
+		k.BatchSize = defaultBatchSize
+	}
+	if unset("linger", k.Linger == 0) {
+		k.Linger = Duration(defaultLinger)
+	}
+	if unset("poll", k.Poll == 0) {
+		k.Poll = Duration(defaultPoll)
+	}
+	if unset("inbox", !k.Inbox) {
+		k.Inbox = true
+	}
+	if unset("topic", k.Topic == "") {
+		k.Topic = defaultTopic
+	}
+	if unset("dead_letter_topic", k.DeadLetterTopic == "") {
+		k.DeadLetterTopic = k.Topic + defaultDeadLetterSuffix
+	}
+	if unset("partitions", k.Partitions == 0) {
+		k.Partitions = defaultPartitions
+	}
+	if unset("projectors", k.Projectors == 0) {
+		k.Projectors = defaultProjectors
+	}
+}
+
+// defaultFault fills the fields of fault i that apply to its kind; the
+// others stay zero so Validate can reject them when set.
+func (s *Scenario) defaultFault(i int) {
+	f := &s.Faults[i]
+	path := index("faults", i)
+	unset := func(name string, zero bool) bool { return zero && !s.src.present(path+"."+name) }
+	takes := faultFields(f.Kind)
+	if takes == nil {
+		return // unknown kind: Validate says so
+	}
+	if f.Kind != FaultPGRestart && unset("arch", f.Arch == "") {
+		f.Arch = ArchCQRSKafka
+	}
+	if takes.has("count") && unset("count", f.Count == 0) && f.Every == 0 {
+		f.Count = 1
+	}
+	if takes.has("fraction") && unset("fraction", f.Fraction == 0) {
+		f.Fraction = defaultDupFraction
+	}
+	if takes.has("method") && unset("method", f.Method == "") {
+		f.Method = DuplicateRepublish
+	}
+	if takes.has("point") && unset("point", f.Point == "") {
+		f.Point = CrashAfterCommit
+	}
+	if takes.has("events") && unset("events", f.Events == 0) {
+		f.Events = defaultBacklogEvents
+	}
+	if takes.has("after_load") && unset("after_load", !f.AfterLoad) && unset("at", f.At == 0) {
+		f.AfterLoad = true
+	}
+	if unset("duration", f.Duration == 0) {
+		switch f.Kind {
+		case FaultBrokerRestart:
+			f.Duration = Duration(defaultBrokerDown)
+		case FaultPGRestart:
+			f.Duration = Duration(defaultPostgresDown)
+		case FaultVisibilityGap:
+			f.Duration = Duration(defaultGapHold)
+		case FaultCatchUp:
+			f.Duration = Duration(defaultBacklogMaxPause)
+		}
+	}
+}
+
+// fieldSet is a set of fault field names.
+type fieldSet []string
+
+func (fs fieldSet) has(name string) bool {
+	for _, f := range fs {
+		if f == name {
+			return true
+		}
+	}
+	return false
+}
+
+// faultFields returns the fields a fault kind takes besides kind and arch,
+// or nil for an unknown kind.
+func faultFields(k FaultKind) fieldSet {
+	switch k {
+	case FaultDuplicates:
+		return fieldSet{"at", "duration", "fraction", "method"}
+	case FaultRelayCrash, FaultPoison:
+		return fieldSet{"at", "every", "count"}
+	case FaultProjectorCrash:
+		return fieldSet{"at", "every", "count", "point"}
+	case FaultBrokerRestart, FaultPGRestart, FaultVisibilityGap:
+		return fieldSet{"at", "every", "count", "duration"}
+	case FaultCatchUp:
+		return fieldSet{"at", "events", "duration"}
+	case FaultRebuild:
+		return fieldSet{"at", "after_load"}
+	}
+	return nil
+}

@@ -1,0 +1,190 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Overrides are command-line changes to a scenario (`cqrsbench run --orders
+// … --duration … --rate … --seed … --arch …`). A nil field, or a nil Arch,
+// keeps the scenario's value.
+type Overrides struct {
+	// Orders replaces dataset.orders (--orders). Customers follow it
+	// (orders/10) unless the scenario sets them.
+	Orders *int
+	// Duration replaces load.duration (--duration). Phases, and the at and
+	// every of faults, are scaled by the same factor so the shape of the run
+	// is kept.
+	Duration *time.Duration
+	// Rate replaces the offered rate (--rate). With several phases it is the
+	// new peak: every phase rate and ramp is scaled by the same factor.
+	// Not allowed in closed mode.
+	Rate *float64
+	// Seed replaces dataset.seed (--seed).
+	Seed *uint64
+	// Arch replaces the architectures (--arch); an element may itself be a
+	// comma-separated list.
+	Arch []string
+}
+
+// WithOverrides returns a copy of s with o applied and validated again; s is
+// not changed. Errors name the flag that set the bad value ("--rate:
+// load.rate: must be > 0 ops/s, got -5"), or the file and line of a field
+// the override made invalid.
+func (s *Scenario) WithOverrides(o Overrides) (*Scenario, error) {
+	c := s.Clone()
+	if c.src == nil {
+		c.src = newSource(c.File)
+	}
+	var errs ErrorList
+	bad := func(flag, path, format string, args ...any) {
+		errs = append(errs, &Error{File: c.File, Flag: flag, Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+
+	if o.Orders != nil {
+		if *o.Orders <= 0 {
+			bad("--orders", "dataset.orders", "must be > 0, got %d", *o.Orders)
+		} else {
+			c.Dataset.Orders = *o.Orders
+			if !c.src.present("dataset.customers") {
+				c.Dataset.Customers = max(1, c.Dataset.Orders/defaultCustomersPerOrder)
+			}
+			c.src.flags["dataset.orders"] = "--orders"
+		}
+	}
+	if o.Seed != nil {
+		c.Dataset.Seed = *o.Seed
+		c.src.flags["dataset.seed"] = "--seed"
+	}
+	if o.Duration != nil {
+		if *o.Duration <= 0 {
+			bad("--duration", "load.duration", "must be > 0, got %s", *o.Duration)
+		} else {
+			c.scaleDuration(Duration(*o.Duration))
+		}
+	}
+	if o.Rate != nil {
+		switch r := *o.Rate; {
+		case r <= 0 || math.IsNaN(r) || math.IsInf(r, 0):
+			bad("--rate", "load.rate", "must be > 0 ops/s, got %s", got(r))
+		case c.Load.Mode == ModeClosed:
+			bad("--rate", "load.rate", "not used in closed mode, where workers loop as fast as they can")
+		default:
+			c.scaleRate(r)
+		}
+	}
+	if o.Arch != nil {
+		archs, ok := parseArchFlag(o.Arch, bad)
+		if ok {
+			c.Architectures = archs
+			c.src.flags["architectures"] = "--arch"
+			for i := range archs {
+				c.src.flags[index("architectures", i)] = "--arch"
+			}
+		}
+	}
+	if err := errs.err(); err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// parseArchFlag parses --arch values, reporting problems through bad.
+func parseArchFlag(values []string, bad func(flag, path, format string, args ...any)) ([]Arch, bool) {
+	var archs []Arch
+	ok := true
+	all := strs(Architectures())
+	for _, v := range values {
+		for _, name := range strings.Split(v, ",") {
+			name = strings.TrimSpace(name)
+			if name == "" {
+				continue
+			}
+			switch {
+			case !slices.Contains(all, name):
+				bad("--arch", "architectures", "unknown architecture %q%s; use one of %s", name, didYouMean(name, all), oneOf(Architectures()))
+				ok = false
+			case slices.Contains(archs, Arch(name)):
+				bad("--arch", "architectures", "%s is listed twice", name)
+				ok = false
+			default:
+				archs = append(archs, Arch(name))
+			}
+		}
+	}
+	if len(archs) == 0 && ok {
+		bad("--arch", "architectures", "empty; name at least one of %s", oneOf(Architectures()))
+		ok = false
+	}
+	return archs, ok
+}
+
+// scaleDuration sets the measured duration to d, scaling the phases and the
+// fault times by the same factor (rounded to the millisecond; the last phase
+// takes the remainder so the phases add up to d exactly).
+func (s *Scenario) scaleDuration(d Duration) {
+	old := s.Load.Duration
+	s.Load.Duration = d
+	s.src.flags["load.duration"] = "--duration"
+	factor := 1.0
+	if old > 0 {
+		factor = float64(d) / float64(old)
+	}
+	scale := func(x Duration) Duration {
+		return Duration(time.Duration(float64(x) * factor).Round(time.Millisecond))
+	}
+	ph := s.Load.Phases
+	var sum Duration
+	for i := range ph {
+		if i == len(ph)-1 {
+			ph[i].Duration = d - sum
+		} else {
+			ph[i].Duration = scale(ph[i].Duration)
+			sum += ph[i].Duration
+		}
+		s.src.flags[index("load.phases", i)+".duration"] = "--duration"
+	}
+	for i := range s.Faults {
+		s.Faults[i].At = scale(s.Faults[i].At)
+		s.Faults[i].Every = scale(s.Faults[i].Every)
+	}
+}
+
+// scaleRate makes r the peak offered rate, scaling every phase by the same
+// factor.
+func (s *Scenario) scaleRate(r float64) {
+	peak := 0.0
+	for _, p := range s.Load.Phases {
+		peak = max(peak, p.peakRate())
+	}
+	factor := 1.0
+	if peak > 0 {
+		factor = r / peak
+	}
+	if len(s.Load.Phases) <= 1 {
+		s.Load.Rate = r
+	} else {
+		s.Load.Rate *= factor
+	}
+	s.src.flags["load.rate"] = "--rate"
+	for i := range s.Load.Phases {
+		p := &s.Load.Phases[i]
+		path := index("load.phases", i)
+		if p.Ramp != nil {
+			p.Ramp = &Ramp{From: p.Ramp.From * factor, To: p.Ramp.To * factor}
+			s.src.flags[path+".ramp"] = "--rate"
+			continue
+		}
+		p.Rate *= factor
+		s.src.flags[path+".rate"] = "--rate"
+	}
+	if len(s.Load.Phases) == 1 && s.Load.Phases[0].Ramp == nil {
+		s.Load.Phases[0].Rate = r
+	}
+}

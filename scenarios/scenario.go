@@ -1,0 +1,523 @@
+package scenarios
+
+import (
+	"slices"
+	"time"
+)
+
+// DefaultName is the built-in scenario `cqrsbench run` uses when given none.
+const DefaultName = "mixed"
+
+// Defaults of the fields whose default is a fixed value. The doc comment of
+// each field states its default, including the derived ones.
+const (
+	defaultOrders            = 200_000
+	defaultCustomersPerOrder = 10 // customers default to orders/10
+	defaultSeed              = 1
+	defaultRate              = 400.0
+	defaultDuration          = 40 * time.Second
+	defaultWarmup            = 5 * time.Second
+	defaultOpenWorkers       = 64
+	defaultClosedWorkers     = 4
+	defaultConnections       = 8
+	defaultRounds            = 2 // interleaved mode
+	defaultRefresh           = time.Second
+	defaultRelays            = 1
+	defaultBatchSize         = 500
+	defaultLinger            = 5 * time.Millisecond
+	defaultPoll              = 250 * time.Millisecond
+	defaultTopic             = "cqrsbench.orders"
+	defaultDeadLetterSuffix  = ".dlq"
+	defaultPartitions        = 6
+	defaultProjectors        = 1
+	defaultProbeSample       = 0.05
+	defaultProbePoll         = 2 * time.Millisecond
+	defaultProbeTimeout      = 30 * time.Second
+	defaultDupFraction       = 0.05
+	defaultBrokerDown        = 10 * time.Second
+	defaultPostgresDown      = 3 * time.Second
+	defaultGapHold           = 2 * time.Second
+	defaultBacklogEvents     = 10_000
+	defaultBacklogMaxPause   = 60 * time.Second
+	steadyPhase              = "steady"
+)
+
+// Scenario is one benchmark: the dataset, the architectures to compare, the
+// operation mix and the load to drive them with, the faults to inject and
+// the thresholds that decide pass or fail.
+//
+// A Scenario from Parse, Load, Resolve or Builtin is fully defaulted and
+// valid: every field below holds the value the run will use. A Scenario built
+// in Go should go through SetDefaults and Validate before use.
+type Scenario struct {
+	// Name identifies the scenario in output and result file names: letters,
+	// digits, '-', '_' and '.'. Default: the file name without its extension.
+	Name string `yaml:"name" json:"name"`
+	// Description is one line saying what the scenario shows, printed by
+	// `cqrsbench scenarios`. Default: empty.
+	Description string `yaml:"description" json:"description,omitempty"`
+	// Dataset is the generated data every architecture is loaded with.
+	Dataset Dataset `yaml:"dataset" json:"dataset"`
+	// Architectures to measure, in order. Default: all four (crud,
+	// cqrs-sync, cqrs-matview, cqrs-kafka). An empty list is an error.
+	Architectures []Arch `yaml:"architectures" json:"architectures"`
+	// Mix is the relative weight of each operation. Default: the "mixed"
+	// mix, 60% reads: list_orders 55, sales_dashboard 5, create_order 15,
+	// add_line 10, confirm_order 8, ship_order 5, cancel_order 2. Given, it
+	// replaces the default entirely; omitted operations get weight 0.
+	Mix Mix `yaml:"mix" json:"mix"`
+	// Load is how operations are offered: rate, arrivals, phases, duration.
+	Load LoadProfile `yaml:"load" json:"load"`
+	// Interleaving is the order the architectures are measured in.
+	Interleaving Interleaving `yaml:"interleaving" json:"interleaving"`
+	// Options are per-architecture settings.
+	Options Options `yaml:"options" json:"options"`
+	// Prober is the black-box read-your-writes prober.
+	Prober Prober `yaml:"prober" json:"prober"`
+	// Faults to inject during the run. Default: none.
+	Faults []Fault `yaml:"faults" json:"faults,omitempty"`
+	// Thresholds are pass/fail conditions on the results, such as
+	// "cqrs-kafka.list_orders.p99 < 5ms"; a failed one makes the run exit 1.
+	// Default: none.
+	Thresholds []Threshold `yaml:"thresholds" json:"thresholds,omitempty"`
+
+	// File is where the scenario was read from: a path, or
+	// "scenarios/NAME.yaml" for a built-in. Empty for one built in Go.
+	File string `yaml:"-" json:"file,omitempty"`
+	// Builtin reports whether the scenario is one of the embedded built-ins.
+	Builtin bool `yaml:"-" json:"builtin,omitempty"`
+
+	src *source // where each field came from, for error messages
+}
+
+// Dataset is the generated data: the same seed and sizes give the same rows.
+type Dataset struct {
+	// Orders is the number of orders loaded before the run (each with 1–5
+	// lines). Default: 200000.
+	Orders int `yaml:"orders" json:"orders"`
+	// Customers is the number of customers the orders belong to. Default:
+	// orders/10 (at least 1).
+	Customers int `yaml:"customers" json:"customers"`
+	// Skew is the Zipf exponent with which operations pick a customer (and
+	// through it an order): 0 picks uniformly, a value above 1 makes a few
+	// customers hot (1.1 is mild, 2 extreme). Default: 0.
+	Skew float64 `yaml:"skew" json:"skew"`
+	// Seed seeds the data generator and the operation stream: the same seed
+	// gives the same data and the same sequence of operations. Default: 1.
+	Seed uint64 `yaml:"seed" json:"seed"`
+}
+
+// LoadProfile is how operations are offered to each architecture.
+type LoadProfile struct {
+	// Mode is "open" (operations arrive on a schedule, independent of how
+	// fast they complete; latency counts from the intended start) or
+	// "closed" (Workers loop, each starting its next operation when the
+	// previous one ends: for capacity search). Default: open.
+	Mode Mode `yaml:"mode" json:"mode"`
+	// Rate is the offered load in operations per second (open mode): the
+	// rate of phases that set neither rate nor ramp. Must not be set in
+	// closed mode. Default: 400 (0 in closed mode).
+	Rate float64 `yaml:"rate" json:"rate,omitempty"`
+	// Arrival is the spacing of operations in open mode: "uniform" (op i at
+	// start + i/rate) or "poisson" (exponential gaps with the same mean).
+	// Must not be set in closed mode. Default: uniform.
+	Arrival Arrival `yaml:"arrival" json:"arrival,omitempty"`
+	// Workers is the number of goroutines executing operations: in open
+	// mode the most operations in flight (an operation due when all are
+	// busy starts late, and is counted late), in closed mode the number of
+	// looping clients. Default: 64 in open mode, 4 in closed mode.
+	Workers int `yaml:"workers" json:"workers"`
+	// Connections is the PostgreSQL connection pool size of each
+	// architecture. Default: 8.
+	Connections int `yaml:"connections" json:"connections"`
+	// Duration is the measured time per architecture per round, after the
+	// warmup. With phases it is their total; giving both is an error unless
+	// they agree. Default: 40s.
+	Duration Duration `yaml:"duration" json:"duration"`
+	// Warmup is run before the measured time at the rate the first phase
+	// starts with; its statistics are discarded. Default: 5s.
+	Warmup Duration `yaml:"warmup" json:"warmup"`
+	// Phases are consecutive stretches of the measured time, each at a
+	// constant rate or ramping linearly between two rates. Not allowed in
+	// closed mode. Default: one phase named "steady" of Duration at Rate.
+	Phases []Phase `yaml:"phases" json:"phases"`
+}
+
+// Phase is one stretch of the measured time.
+type Phase struct {
+	// Name labels the phase in output. Default: "phase-N" (1-based).
+	Name string `yaml:"name" json:"name"`
+	// Duration is the length of the phase; required, > 0.
+	Duration Duration `yaml:"duration" json:"duration"`
+	// Rate is the constant offered rate in operations per second.
+	// Exclusive with Ramp. Default (neither given): load.rate.
+	Rate float64 `yaml:"rate" json:"rate,omitempty"`
+	// Ramp changes the rate linearly over the phase. Exclusive with Rate.
+	// Default: none.
+	Ramp *Ramp `yaml:"ramp" json:"ramp,omitempty"`
+}
+
+// Ramp is a linear change of rate over a phase.
+type Ramp struct {
+	// From is the rate at the start of the phase, ops/s, >= 0. Required.
+	From float64 `yaml:"from" json:"from"`
+	// To is the rate at the end of the phase, ops/s, >= 0. Required.
+	To float64 `yaml:"to" json:"to"`
+}
+
+// RateAt returns the offered rate elapsed into the phase (0 in closed mode).
+func (p Phase) RateAt(elapsed time.Duration) float64 {
+	if p.Ramp == nil {
+		return p.Rate
+	}
+	if p.Duration <= 0 {
+		return p.Ramp.To
+	}
+	f := min(max(float64(elapsed)/float64(p.Duration), 0), 1)
+	return p.Ramp.From + (p.Ramp.To-p.Ramp.From)*f
+}
+
+// startRate is the rate at the start of the phase.
+func (p Phase) startRate() float64 { return p.RateAt(0) }
+
+// peakRate is the highest rate of the phase.
+func (p Phase) peakRate() float64 {
+	if p.Ramp == nil {
+		return p.Rate
+	}
+	return max(p.Ramp.From, p.Ramp.To)
+}
+
+// Interleaving is the order architectures are measured in.
+type Interleaving struct {
+	// Mode is "sequential" (each architecture runs once: A B C D) or
+	// "interleaved" (Rounds rounds of every architecture: A B A B, so a
+	// machine that drifts, warming up or throttling, does not favour one).
+	// Each round runs the whole load profile (warmup, then phases); the
+	// statistics of an architecture's rounds are merged. Default:
+	// sequential.
+	Mode InterleaveMode `yaml:"mode" json:"mode"`
+	// Rounds is the number of rounds: 1 in sequential mode (the only value
+	// allowed), >= 2 in interleaved mode. Default: 1, or 2 when interleaved.
+	Rounds int `yaml:"rounds" json:"rounds"`
+}
+
+// Options are per-architecture settings; an architecture that is not run
+// ignores its options.
+type Options struct {
+	// Matview configures cqrs-matview.
+	Matview MatviewOptions `yaml:"cqrs-matview" json:"cqrs-matview"`
+	// Kafka configures cqrs-kafka.
+	Kafka KafkaOptions `yaml:"cqrs-kafka" json:"cqrs-kafka"`
+}
+
+// MatviewOptions configure cqrs-matview.
+type MatviewOptions struct {
+	// Refresh is the period of REFRESH MATERIALIZED VIEW CONCURRENTLY: the
+	// read side is at most this (plus the refresh time) behind. Default: 1s.
+	Refresh Duration `yaml:"refresh" json:"refresh"`
+}
+
+// KafkaOptions configure the cqrs-kafka pipeline: outbox relay, topic and
+// projector.
+type KafkaOptions struct {
+	// Relay is the outbox relay: "skip-locked" (claims rows with FOR UPDATE
+	// SKIP LOCKED; correct) or "naive-cursor" (reads id > last id; skips
+	// events when transactions commit out of id order — a negative control).
+	// Default: skip-locked.
+	Relay RelayMode `yaml:"relay" json:"relay"`
+	// Relays is the number of concurrent relay workers; naive-cursor allows
+	// only 1. Default: 1.
+	Relays int `yaml:"relays" json:"relays"`
+	// BatchSize is the most outbox rows a relay claims and publishes at
+	// once, and the most records a projector applies in one transaction.
+	// Default: 500.
+	BatchSize int `yaml:"batch_size" json:"batch_size"`
+	// Linger is how long the producer waits to fill a batch. Default: 5ms.
+	Linger Duration `yaml:"linger" json:"linger"`
+	// Poll is the relay's fallback poll period when no LISTEN/NOTIFY wakes
+	// it. Default: 250ms.
+	Poll Duration `yaml:"poll" json:"poll"`
+	// Inbox makes the projector record each event id in an inbox table in
+	// the same transaction as the read-model update, so a redelivered event
+	// is applied once. false is a negative control. Default: true.
+	Inbox bool `yaml:"inbox" json:"inbox"`
+	// Topic is the Kafka topic events are published to. Default:
+	// "cqrsbench.orders".
+	Topic string `yaml:"topic" json:"topic"`
+	// DeadLetterTopic receives events the projector cannot decode. Default:
+	// the topic followed by ".dlq".
+	DeadLetterTopic string `yaml:"dead_letter_topic" json:"dead_letter_topic"`
+	// Partitions is the partition count the topic is created with (events
+	// are keyed by order id). Default: 6.
+	Partitions int `yaml:"partitions" json:"partitions"`
+	// Projectors is the number of projector consumers in the group, at most
+	// Partitions. Default: 1.
+	Projectors int `yaml:"projectors" json:"projectors"`
+}
+
+// Prober is the black-box read-your-writes prober: for a sample of writes it
+// polls the query side until the write is visible, measuring visibility lag
+// independently of the pipeline's own timestamps.
+type Prober struct {
+	// Sample is the fraction of writes probed, as a number in [0, 1] or a
+	// percentage ("5%"); 0 turns the prober off. Default: 0.05.
+	Sample Fraction `yaml:"sample" json:"sample"`
+	// Poll is the period between polls of one probe. Default: 2ms.
+	Poll Duration `yaml:"poll" json:"poll"`
+	// Timeout is how long a probe polls before counting the write as not
+	// visible. Default: 30s.
+	Timeout Duration `yaml:"timeout" json:"timeout"`
+}
+
+// Fault is one fault to inject. Which fields apply depends on Kind; setting
+// one that does not apply is an error:
+//
+//	kind              fields (defaults)
+//	duplicates        at (0), duration (0: until the end), fraction (0.05), method (republish)
+//	relay-crash       at (0), every (0: once), count (1)
+//	projector-crash   at (0), every, count (1), point (after-commit)
+//	broker-restart    at (0), every, count (1), duration: down time (10s)
+//	pg-restart        at (0), every, count (1), duration: down time (3s)
+//	poison            at (0), every, count (1): one undecodable event each time
+//	visibility-gap    at (0), every, count (1), duration: how long each long transaction stays open (2s)
+//	catch-up          at (0), events: backlog size (10000), duration: longest pause (60s)
+//	rebuild           at, or after_load (true unless at is given)
+//
+// Every kind takes arch; only pg-restart applies to architectures other than
+// cqrs-kafka.
+type Fault struct {
+	// Kind is the fault: duplicates, relay-crash, projector-crash,
+	// broker-restart, pg-restart, poison, visibility-gap, catch-up or
+	// rebuild. Required.
+	Kind FaultKind `yaml:"kind" json:"kind"`
+	// Arch is the architecture the fault is injected into; it must be one
+	// of the scenario's architectures. Default: cqrs-kafka; for pg-restart,
+	// empty, meaning during every architecture's run.
+	Arch Arch `yaml:"arch" json:"arch,omitempty"`
+	// At is when the fault is first injected, measured from the start of
+	// the measured time of the architecture's run (after warmup); it must
+	// fall inside it. Default: 0.
+	At Duration `yaml:"at" json:"at"`
+	// AfterLoad injects the fault after the load has stopped and the read
+	// models have caught up, instead of at At (rebuild only). Default: true
+	// for rebuild unless at is given.
+	AfterLoad bool `yaml:"after_load" json:"after_load,omitempty"`
+	// Every repeats the fault with this period. Default: 0 (no repeat).
+	Every Duration `yaml:"every" json:"every,omitempty"`
+	// Count is how many times the fault is injected; 0 means every Every
+	// until the run ends. Default: 1, or 0 when every is given.
+	Count int `yaml:"count" json:"count,omitempty"`
+	// Fraction is the fraction of events affected (duplicates), a number in
+	// (0, 1] or a percentage. Default: 0.05.
+	Fraction Fraction `yaml:"fraction" json:"fraction,omitempty"`
+	// Duration is how long the fault lasts; its meaning depends on Kind
+	// (see the table above).
+	Duration Duration `yaml:"duration" json:"duration,omitempty"`
+	// Events is the backlog the projector is paused for (catch-up).
+	// Default: 10000.
+	Events int `yaml:"events" json:"events,omitempty"`
+	// Method is how duplicates are made: "republish" (the relay publishes a
+	// fraction of events twice) or "lost-ack" (the broker appends a batch,
+	// then the acknowledgement is lost and the producer retries). Default:
+	// republish.
+	Method DuplicateMethod `yaml:"method" json:"method,omitempty"`
+	// Point is where the projector crashes: "after-commit" (after its DB
+	// commit, before its offset commit: the batch is redelivered) or
+	// "after-inbox" (between the inbox insert and the commit: the
+	// transaction rolls back). Default: after-commit.
+	Point CrashPoint `yaml:"point" json:"point,omitempty"`
+}
+
+// Arch names a reference architecture.
+type Arch string
+
+// The reference architectures (DESIGN.md §2).
+const (
+	ArchCRUD        Arch = "crud"         // normalized tables, joins on read
+	ArchCQRSSync    Arch = "cqrs-sync"    // read model written in the command's transaction
+	ArchCQRSMatview Arch = "cqrs-matview" // materialized views refreshed periodically
+	ArchCQRSKafka   Arch = "cqrs-kafka"   // outbox → relay → Kafka → projector
+)
+
+// Architectures returns every architecture, in the order runs use by
+// default.
+func Architectures() []Arch {
+	return []Arch{ArchCRUD, ArchCQRSSync, ArchCQRSMatview, ArchCQRSKafka}
+}
+
+// Eventual reports whether the architecture's read side lags its writes.
+func (a Arch) Eventual() bool { return a == ArchCQRSMatview || a == ArchCQRSKafka }
+
+// Op names an operation of the domain.
+type Op string
+
+// The operations (DESIGN.md §1).
+const (
+	OpCreateOrder    Op = "create_order"
+	OpAddLine        Op = "add_line"
+	OpConfirmOrder   Op = "confirm_order"
+	OpShipOrder      Op = "ship_order"
+	OpCancelOrder    Op = "cancel_order"
+	OpListOrders     Op = "list_orders"
+	OpSalesDashboard Op = "sales_dashboard"
+)
+
+// Operations returns every operation: the commands, then the queries.
+func Operations() []Op {
+	return []Op{OpCreateOrder, OpAddLine, OpConfirmOrder, OpShipOrder, OpCancelOrder, OpListOrders, OpSalesDashboard}
+}
+
+// IsRead reports whether the operation is a query.
+func (o Op) IsRead() bool { return o == OpListOrders || o == OpSalesDashboard }
+
+// Mix maps each operation to its relative weight; the chance of an operation
+// is its weight over the total. Weights are >= 0 and must not all be 0.
+type Mix map[Op]float64
+
+// Ops returns the operations with a positive weight, in Operations order.
+func (m Mix) Ops() []Op {
+	var ops []Op
+	for _, o := range Operations() {
+		if m[o] > 0 {
+			ops = append(ops, o)
+		}
+	}
+	return ops
+}
+
+// Total returns the sum of the weights.
+func (m Mix) Total() float64 {
+	var t float64
+	for _, w := range m {
+		t += w
+	}
+	return t
+}
+
+// Fraction returns the share of the mix that op is, in [0, 1].
+func (m Mix) Fraction(op Op) float64 {
+	t := m.Total()
+	if t == 0 {
+		return 0
+	}
+	return m[op] / t
+}
+
+// defaultMix is the mix of the default ("mixed") suite.
+func defaultMix() Mix {
+	return Mix{
+		OpListOrders: 55, OpSalesDashboard: 5,
+		OpCreateOrder: 15, OpAddLine: 10, OpConfirmOrder: 8, OpShipOrder: 5, OpCancelOrder: 2,
+	}
+}
+
+// Mode is the load model.
+type Mode string
+
+// The load models.
+const (
+	ModeOpen   Mode = "open"   // scheduled arrivals; latency from the intended start
+	ModeClosed Mode = "closed" // each worker starts an operation when its previous one ends
+)
+
+// Arrival is the spacing of arrivals in open mode.
+type Arrival string
+
+// The arrival processes.
+const (
+	ArrivalUniform Arrival = "uniform" // op i at start + i/rate
+	ArrivalPoisson Arrival = "poisson" // exponential gaps, mean 1/rate
+)
+
+// InterleaveMode is the order architectures are measured in.
+type InterleaveMode string
+
+// The interleaving modes.
+const (
+	Sequential  InterleaveMode = "sequential"  // A B C D
+	Interleaved InterleaveMode = "interleaved" // A B C D A B C D …
+)
+
+// RelayMode selects the cqrs-kafka outbox relay.
+type RelayMode string
+
+// The relay implementations.
+const (
+	RelaySkipLocked  RelayMode = "skip-locked"  // FOR UPDATE SKIP LOCKED claims; correct
+	RelayNaiveCursor RelayMode = "naive-cursor" // id > last id; a negative control
+)
+
+// FaultKind names a fault.
+type FaultKind string
+
+// The faults (DESIGN.md §4, issue 5).
+const (
+	FaultDuplicates     FaultKind = "duplicates"
+	FaultRelayCrash     FaultKind = "relay-crash"
+	FaultProjectorCrash FaultKind = "projector-crash"
+	FaultBrokerRestart  FaultKind = "broker-restart"
+	FaultPGRestart      FaultKind = "pg-restart"
+	FaultPoison         FaultKind = "poison"
+	FaultVisibilityGap  FaultKind = "visibility-gap"
+	FaultCatchUp        FaultKind = "catch-up"
+	FaultRebuild        FaultKind = "rebuild"
+)
+
+// FaultKinds returns every fault kind.
+func FaultKinds() []FaultKind {
+	return []FaultKind{FaultDuplicates, FaultRelayCrash, FaultProjectorCrash, FaultBrokerRestart,
+		FaultPGRestart, FaultPoison, FaultVisibilityGap, FaultCatchUp, FaultRebuild}
+}
+
+// DuplicateMethod is how a duplicates fault makes duplicates.
+type DuplicateMethod string
+
+// The duplicate methods.
+const (
+	DuplicateRepublish DuplicateMethod = "republish" // the relay publishes events twice
+	DuplicateLostAck   DuplicateMethod = "lost-ack"  // the broker appends, then the ack is lost
+)
+
+// CrashPoint is where a projector-crash fault strikes.
+type CrashPoint string
+
+// The projector crash points.
+const (
+	CrashAfterCommit CrashPoint = "after-commit" // after the DB commit, before the offset commit
+	CrashAfterInbox  CrashPoint = "after-inbox"  // after the inbox insert, before the DB commit
+)
+
+// RunTime estimates the wall time of the measured runs: rounds ×
+// architectures × (warmup + duration). It leaves out loading the dataset,
+// starting services, and catch-up and checking after each run.
+func (s *Scenario) RunTime() time.Duration {
+	rounds := max(s.Interleaving.Rounds, 1)
+	return time.Duration(rounds*len(s.Architectures)) * (s.Load.Warmup.Std() + s.Load.Duration.Std())
+}
+
+// Has reports whether the scenario runs arch.
+func (s *Scenario) Has(arch Arch) bool { return slices.Contains(s.Architectures, arch) }
+
+// Clone returns a deep copy of s.
+func (s *Scenario) Clone() *Scenario {
+	c := *s
+	c.Architectures = slices.Clone(s.Architectures)
+	if s.Mix != nil {
+		c.Mix = make(Mix, len(s.Mix))
+		for k, v := range s.Mix {
+			c.Mix[k] = v
+		}
+	}
+	c.Load.Phases = slices.Clone(s.Load.Phases)
+	for i, p := range c.Load.Phases {
+		if p.Ramp != nil {
+			r := *p.Ramp
+			c.Load.Phases[i].Ramp = &r
+		}
+	}
+	c.Faults = slices.Clone(s.Faults)
+	c.Thresholds = slices.Clone(s.Thresholds)
+	c.src = s.src.clone()
+	return &c
+}

@@ -1,0 +1,662 @@
+package scenarios_test
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cqrsbench/cqrsbench/scenarios"
+)
+
+// mustParse parses a scenario that must be valid.
+func mustParse(t *testing.T, yaml string) *scenarios.Scenario {
+	t.Helper()
+	s, err := scenarios.Parse("test.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return s
+}
+
+// errorLines returns the lines of a scenario error, checking it is the
+// typed ErrorList the CLI maps to exit code 2.
+func errorLines(t *testing.T, err error) []string {
+	t.Helper()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	var list scenarios.ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("error %T is not an ErrorList: %v", err, err)
+	}
+	var one *scenarios.Error
+	if !errors.As(err, &one) {
+		t.Fatalf("errors.As(*Error) fails on %v", err)
+	}
+	return strings.Split(err.Error(), "\n")
+}
+
+func TestBuiltins(t *testing.T) {
+	t.Parallel()
+	names := scenarios.BuiltinNames()
+	want := []string{"smoke", "mixed", "read-heavy", "write-heavy", "burst", "crossover",
+		"duplicates", "broker-restart", "pg-restart", "poison", "visibility-gap", "catch-up", "rebuild"}
+	if !slices.Equal(names, want) {
+		t.Errorf("BuiltinNames() = %v, want %v", names, want)
+	}
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s, err := scenarios.Builtin(name)
+			if err != nil {
+				t.Fatalf("Builtin(%q): %v", name, err)
+			}
+			if s.Name != name {
+				t.Errorf("Name = %q, want %q", s.Name, name)
+			}
+			if !s.Builtin || s.File != "scenarios/"+name+".yaml" {
+				t.Errorf("Builtin = %v, File = %q", s.Builtin, s.File)
+			}
+			if d := s.Description; d == "" || len(d) > 100 || strings.ContainsAny(d, "\n\r") {
+				t.Errorf("Description %q: want one line of 1 to 100 characters", d)
+			}
+			if err := s.Validate(); err != nil {
+				t.Errorf("Validate after Builtin: %v", err)
+			}
+			if rt := s.RunTime(); rt <= 0 || rt > 5*time.Minute {
+				t.Errorf("RunTime() = %s, want (0, 5m] for a 2-core laptop", rt)
+			}
+			if len(s.Load.Phases) == 0 || s.Mix.Total() <= 0 {
+				t.Errorf("not fully defaulted: phases %v, mix %v", s.Load.Phases, s.Mix)
+			}
+			for _, f := range s.Faults {
+				if f.Arch != "" && !s.Has(f.Arch) {
+					t.Errorf("fault %s targets %s, which is not run", f.Kind, f.Arch)
+				}
+			}
+		})
+	}
+}
+
+func TestBuiltinsList(t *testing.T) {
+	t.Parallel()
+	all, err := scenarios.Builtins()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(scenarios.BuiltinNames()) {
+		t.Errorf("Builtins() returned %d scenarios for %d names", len(all), len(scenarios.BuiltinNames()))
+	}
+}
+
+// TestDefaultSuiteBudget keeps the default suite within about 4 minutes on
+// a 2-core laptop: the measured runs, plus ~25s of loading and ~20s of
+// start-up and checks.
+func TestDefaultSuiteBudget(t *testing.T) {
+	t.Parallel()
+	s, err := scenarios.Builtin(scenarios.DefaultName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.RunTime(); got > 3*time.Minute+20*time.Second {
+		t.Errorf("%s RunTime() = %s, want <= 3m20s", s.Name, got)
+	}
+	if len(s.Architectures) != 4 || s.Dataset.Orders < 100_000 {
+		t.Errorf("%s runs %v on %d orders; want all four on a moderate dataset", s.Name, s.Architectures, s.Dataset.Orders)
+	}
+	smoke, err := scenarios.Builtin("smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := smoke.RunTime(); got > time.Minute {
+		t.Errorf("smoke RunTime() = %s, want seconds", got)
+	}
+	for _, op := range scenarios.Operations() {
+		if smoke.Mix.Fraction(op) < 0.05 {
+			t.Errorf("smoke gives %s %.0f%% of the mix; every operation needs a non-zero count", op, 100*smoke.Mix.Fraction(op))
+		}
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	s := mustParse(t, "# only a comment\n")
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"name from file", s.Name, "test"},
+		{"orders", s.Dataset.Orders, 200_000},
+		{"customers", s.Dataset.Customers, 20_000},
+		{"seed", s.Dataset.Seed, uint64(1)},
+		{"skew", s.Dataset.Skew, 0.0},
+		{"architectures", s.Architectures, scenarios.Architectures()},
+		{"mix list_orders", s.Mix[scenarios.OpListOrders], 55.0},
+		{"mix total", s.Mix.Total(), 100.0},
+		{"mode", s.Load.Mode, scenarios.ModeOpen},
+		{"rate", s.Load.Rate, 400.0},
+		{"arrival", s.Load.Arrival, scenarios.ArrivalUniform},
+		{"workers", s.Load.Workers, 64},
+		{"connections", s.Load.Connections, 8},
+		{"duration", s.Load.Duration.Std(), 40 * time.Second},
+		{"warmup", s.Load.Warmup.Std(), 5 * time.Second},
+		{"phases", s.Load.Phases, []scenarios.Phase{{Name: "steady", Duration: s.Load.Duration, Rate: 400}}},
+		{"interleaving", s.Interleaving, scenarios.Interleaving{Mode: scenarios.Sequential, Rounds: 1}},
+		{"matview refresh", s.Options.Matview.Refresh.Std(), time.Second},
+		{"kafka", s.Options.Kafka, scenarios.KafkaOptions{
+			Relay: scenarios.RelaySkipLocked, Relays: 1, BatchSize: 500,
+			Linger: scenarios.Duration(5 * time.Millisecond), Poll: scenarios.Duration(250 * time.Millisecond),
+			Inbox: true, Topic: "cqrsbench.orders", DeadLetterTopic: "cqrsbench.orders.dlq", Partitions: 6, Projectors: 1,
+		}},
+		{"prober", s.Prober, scenarios.Prober{Sample: 0.05,
+			Poll: scenarios.Duration(2 * time.Millisecond), Timeout: scenarios.Duration(30 * time.Second)}},
+		{"faults", len(s.Faults), 0},
+		{"thresholds", len(s.Thresholds), 0},
+	}
+	for _, c := range checks {
+		if !equal(c.got, c.want) {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+// equal reports whether two plain values are deeply equal.
+func equal(a, b any) bool { return reflect.DeepEqual(a, b) }
+
+// render formats phases compactly as name/duration/rate/ramp.
+func render(phases []scenarios.Phase) string {
+	var parts []string
+	for _, p := range phases {
+		r := ""
+		if p.Ramp != nil {
+			r = fmt.Sprint(*p.Ramp)
+		}
+		parts = append(parts, fmt.Sprintf("%s/%s/%v/%s", p.Name, p.Duration, p.Rate, r))
+	}
+	return strings.Join(parts, ",")
+}
+
+func sprint(v ...any) string { return fmt.Sprint(v...) }
+
+func TestDerivedDefaults(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		yaml  string
+		check func(t *testing.T, s *scenarios.Scenario)
+	}{
+		{"explicit zeros are kept", "load: {warmup: 0s}\ndataset: {seed: 0}\noptions: {cqrs-kafka: {linger: 0s, inbox: false}}\nprober: {sample: 0}\n",
+			func(t *testing.T, s *scenarios.Scenario) {
+				if s.Load.Warmup != 0 || s.Dataset.Seed != 0 || s.Options.Kafka.Linger != 0 || s.Options.Kafka.Inbox || s.Prober.Sample != 0 {
+					t.Errorf("explicit zeros replaced: warmup %s seed %d linger %s inbox %v sample %v",
+						s.Load.Warmup, s.Dataset.Seed, s.Options.Kafka.Linger, s.Options.Kafka.Inbox, s.Prober.Sample)
+				}
+			}},
+		{"name field wins", "name: custom\n", func(t *testing.T, s *scenarios.Scenario) {
+			if s.Name != "custom" {
+				t.Errorf("Name = %q", s.Name)
+			}
+		}},
+		{"customers follow orders", "dataset: {orders: 5000}\n", func(t *testing.T, s *scenarios.Scenario) {
+			if s.Dataset.Customers != 500 {
+				t.Errorf("Customers = %d, want 500", s.Dataset.Customers)
+			}
+		}},
+		{"at least one customer", "dataset: {orders: 3}\n", func(t *testing.T, s *scenarios.Scenario) {
+			if s.Dataset.Customers != 1 {
+				t.Errorf("Customers = %d, want 1", s.Dataset.Customers)
+			}
+		}},
+		{"closed mode", "load: {mode: closed, duration: 20s}\n", func(t *testing.T, s *scenarios.Scenario) {
+			l := s.Load
+			if l.Rate != 0 || l.Arrival != "" || l.Workers != 4 || len(l.Phases) != 1 || l.Phases[0].Rate != 0 || l.Phases[0].Duration != l.Duration {
+				t.Errorf("closed load = %+v", l)
+			}
+		}},
+		{"interleaved rounds", "interleaving: {mode: interleaved}\n", func(t *testing.T, s *scenarios.Scenario) {
+			if s.Interleaving.Rounds != 2 {
+				t.Errorf("Rounds = %d, want 2", s.Interleaving.Rounds)
+			}
+			if got, want := s.RunTime(), 2*4*45*time.Second; got != want {
+				t.Errorf("RunTime() = %s, want %s", got, want)
+			}
+		}},
+		{"dead-letter topic follows topic", "options: {cqrs-kafka: {topic: shop.events}}\n", func(t *testing.T, s *scenarios.Scenario) {
+			if s.Options.Kafka.DeadLetterTopic != "shop.events.dlq" {
+				t.Errorf("DeadLetterTopic = %q", s.Options.Kafka.DeadLetterTopic)
+			}
+		}},
+		{"phases", "load:\n  rate: 150\n  phases:\n    - {duration: 10s}\n    - {duration: 5s, ramp: {from: 0, to: 300}}\n    - {name: top, duration: 5s, rate: 300}\n",
+			func(t *testing.T, s *scenarios.Scenario) {
+				want := "phase-1/10s/150/,phase-2/5s/0/{0 300},top/5s/300/"
+				if got := render(s.Load.Phases); got != want {
+					t.Errorf("phases = %s, want %s", got, want)
+				}
+				if s.Load.Duration.Std() != 20*time.Second {
+					t.Errorf("Duration = %s, want the phases' 20s", s.Load.Duration)
+				}
+				if r := s.Load.Phases[1].RateAt(2500 * time.Millisecond); r != 150 {
+					t.Errorf("ramp RateAt(2.5s) = %v, want 150", r)
+				}
+			}},
+		{"fault defaults per kind", `architectures: [crud, cqrs-kafka]
+faults:
+  - {kind: duplicates}
+  - {kind: relay-crash}
+  - {kind: projector-crash, every: 5s}
+  - {kind: broker-restart}
+  - {kind: pg-restart}
+  - {kind: visibility-gap}
+  - {kind: catch-up}
+  - {kind: rebuild}
+  - {kind: rebuild, at: 10s}
+`, func(t *testing.T, s *scenarios.Scenario) {
+			f := s.Faults
+			kafka := scenarios.ArchCQRSKafka
+			checks := []struct {
+				name      string
+				got, want any
+			}{
+				{"duplicates", []any{f[0].Arch, f[0].Fraction, f[0].Method, f[0].Count}, []any{kafka, scenarios.Fraction(0.05), scenarios.DuplicateRepublish, 0}},
+				{"relay-crash", []any{f[1].Arch, f[1].Count, f[1].Every}, []any{kafka, 1, scenarios.Duration(0)}},
+				{"projector-crash", []any{f[2].Count, f[2].Point}, []any{0, scenarios.CrashAfterCommit}},
+				{"broker-restart", f[3].Duration.Std(), 10 * time.Second},
+				{"pg-restart", []any{f[4].Arch, f[4].Duration.Std()}, []any{scenarios.Arch(""), 3 * time.Second}},
+				{"visibility-gap", f[5].Duration.Std(), 2 * time.Second},
+				{"catch-up", []any{f[6].Events, f[6].Duration.Std()}, []any{10000, time.Minute}},
+				{"rebuild", f[7].AfterLoad, true},
+				{"rebuild at", f[8].AfterLoad, false},
+			}
+			for _, c := range checks {
+				if !equal(c.got, c.want) {
+					t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+				}
+			}
+		}},
+		{"numbers", "dataset: {orders: 1_000_000, customers: 1e4}\nprober: {sample: 25%}\n", func(t *testing.T, s *scenarios.Scenario) {
+			if s.Dataset.Orders != 1_000_000 || s.Dataset.Customers != 10_000 || s.Prober.Sample != 0.25 {
+				t.Errorf("orders %d customers %d sample %v", s.Dataset.Orders, s.Dataset.Customers, s.Prober.Sample)
+			}
+		}},
+		{"aliases", "load:\n  phases:\n    - &p {duration: 10s, rate: 5}\n    - *p\n", func(t *testing.T, s *scenarios.Scenario) {
+			if got, want := render(s.Load.Phases), "phase-1/10s/5/,phase-2/10s/5/"; got != want {
+				t.Errorf("phases %s, want %s", got, want)
+			}
+		}},
+		{"thresholds", "thresholds: ['cqrs-kafka.list_orders.p(99.9) < 5ms', 'lag.p99 <= 0.2s']\n", func(t *testing.T, s *scenarios.Scenario) {
+			if got := s.Thresholds[0].String(); got != "cqrs-kafka.list_orders.p99.9 < 5ms" {
+				t.Errorf("threshold = %q", got)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.check(t, mustParse(t, tt.yaml))
+		})
+	}
+}
+
+func TestErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		yaml string
+		want []string
+	}{
+		{"unknown field", "load:\n  rat: 5\n",
+			[]string{`x.yaml:2: unknown field "rat" in load (did you mean "rate"?)`}},
+		{"unknown top-level field", "architecture: [crud]\n",
+			[]string{`x.yaml:1: unknown field "architecture" (did you mean "architectures"?)`}},
+		{"unknown field without suggestion", "prober:\n  zzz: 1\n",
+			[]string{`x.yaml:2: unknown field "zzz" in prober; valid fields: sample, poll, timeout`}},
+		{"unknown field in a list item", "faults:\n  - kind: duplicates\n    fracton: 5%\n",
+			[]string{`x.yaml:3: unknown field "fracton" in faults[0] (did you mean "fraction"?)`}},
+		{"bad type", "dataset:\n  orders: lots\n  skew: [1]\n",
+			[]string{`x.yaml:2: dataset.orders: must be a whole number, got "lots"`,
+				`x.yaml:3: dataset.skew: must be a number, got a list`}},
+		{"quoted number", "load: {rate: \"100\"}\n",
+			[]string{`x.yaml:1: load.rate: must be a number, got "100"`}},
+		{"bad bool", "options:\n  cqrs-kafka:\n    inbox: yes\n",
+			[]string{`x.yaml:3: options.cqrs-kafka.inbox: must be true or false, got "yes"`}},
+		{"mapping expected", "load: 5\n",
+			[]string{`x.yaml:1: load: must be a mapping of fields, got 5`}},
+		{"bad duration", "load:\n  duration: 30\n  warmup: 5 seconds\n",
+			[]string{`x.yaml:2: load.duration: must be a duration with a unit, like "30s", got 30`,
+				`x.yaml:3: load.warmup: must be a duration like "30s", "2m" or "250ms", got "5 seconds"`}},
+		{"bad enum", "architectures: [crud, cqrs]\nload: {mode: opne}\noptions: {cqrs-kafka: {relay: naive}}\n",
+			[]string{`x.yaml:1: architectures[1]: unknown architecture "cqrs"; use one of crud, cqrs-sync, cqrs-matview, cqrs-kafka`,
+				`x.yaml:2: load.mode: unknown load mode "opne" (did you mean "open"?); use one of open, closed`,
+				`x.yaml:3: options.cqrs-kafka.relay: unknown relay "naive" (did you mean "naive-cursor"?); use one of skip-locked, naive-cursor`}},
+		{"bad threshold syntax", "thresholds:\n  - crud.list_orders.p99 5ms\n  - lag.p99 < 200\n  - crud.create_order.error_rate << 1%\n",
+			[]string{`x.yaml:2: thresholds[0]: "crud.list_orders.p99 5ms": no comparison operator (< <= > >= == !=); want [ARCH.]METRIC.AGGREGATE OP VALUE, like "cqrs-kafka.list_orders.p99 < 5ms"`,
+				`x.yaml:3: thresholds[1]: "lag.p99 < 200": lag.p99 is a time: write a unit, like 200ms (ns, us, ms, s, m, h), got "200"`,
+				`x.yaml:4: thresholds[2]: "crud.create_order.error_rate << 1%": more than one comparison; write one condition per threshold`}},
+		{"negative numbers", "dataset: {orders: -5, seed: -1}\nload:\n  rate: -5\n  workers: -1\n  warmup: -1s\n",
+			[]string{`x.yaml:1: dataset.seed: must be a whole number >= 0, got -1`,
+				`x.yaml:1: dataset.orders: must be > 0, got -5`,
+				`x.yaml:3: load.rate: must be > 0 ops/s, got -5`,
+				`x.yaml:4: load.workers: must be > 0, got -1`,
+				`x.yaml:5: load.warmup: must be >= 0, got -1s`}},
+		{"empty architectures", "architectures: []\n",
+			[]string{`x.yaml:1: architectures: empty; name at least one of crud, cqrs-sync, cqrs-matview, cqrs-kafka (or remove the key to run all)`}},
+		{"duplicate architecture", "architectures:\n  - crud\n  - crud\n",
+			[]string{`x.yaml:3: architectures[1]: crud is listed twice`}},
+		{"weights sum to 0", "mix:\n  list_orders: 0\n  create_order: 0\n",
+			[]string{`x.yaml:1: mix: weights sum to 0; give at least one operation a positive weight, like {list_orders: 80, create_order: 20}`}},
+		{"unknown operation", "mix: {list_order: 1, create_order: 1}\n",
+			[]string{`x.yaml:1: mix: unknown operation "list_order" (did you mean "list_orders"?); use one of create_order, add_line, confirm_order, ship_order, cancel_order, list_orders, sales_dashboard`}},
+		{"null value", "load:\n  rate:\n",
+			[]string{`x.yaml:2: load.rate: no value; give one, or remove the key to use the default`}},
+		{"duplicate key", "load:\n  rate: 5\n  rate: 6\n",
+			[]string{`x.yaml:3: load.rate: given twice (first on line 2); keep one`}},
+		// yaml.v3 reports the line where the enclosing construct starts.
+		{"yaml syntax", "load:\n  rate: 5\n\twarmup: 1s\n",
+			[]string{`x.yaml:2: invalid YAML: found a tab character that violates indentation`}},
+		{"not a mapping", "- crud\n- cqrs-kafka\n",
+			[]string{`x.yaml:1: must be a mapping of fields, got a list`}},
+		{"two documents", "name: a\n---\nname: b\n",
+			[]string{`x.yaml:2: a second YAML document (after ---); put one scenario per file`}},
+		{"phases disagree with duration", "load:\n  duration: 30s\n  phases:\n    - {duration: 10s, rate: 5}\n    - {duration: 10s, rate: 5, ramp: {from: 1, to: 2}}\n",
+			[]string{`x.yaml:2: load.duration: 30s, but load.phases add up to 20s; remove load.duration or make them agree`,
+				`x.yaml:5: load.phases[1]: give rate or ramp, not both`}},
+		{"closed mode with rate", "load: {mode: closed, rate: 100}\n",
+			[]string{`x.yaml:1: load.rate: not used in closed mode, where workers loop as fast as they can; remove it or set load.mode: open`}},
+		{"sequential rounds", "interleaving: {rounds: 3}\n",
+			[]string{`x.yaml:1: interleaving.rounds: must be 1 in sequential mode, got 3; set interleaving.mode: interleaved for rounds`}},
+		{"naive relay alone", "options:\n  cqrs-kafka:\n    relay: naive-cursor\n    relays: 2\n",
+			[]string{`x.yaml:4: options.cqrs-kafka.relays: the naive-cursor relay runs alone; must be 1, got 2`}},
+		{"faults", `architectures: [crud, cqrs-kafka]
+load: {duration: 30s}
+faults:
+  - kind: relay-crash
+    fraction: 5%
+  - kind: broker-restart
+    at: 45s
+  - kind: duplicates
+    arch: crud
+    fraction: 150%
+  - kind: poison
+    count: 3
+  - kind: pg-restart
+    arch: cqrs-matview
+  - at: 1s
+`, []string{`x.yaml:5: faults[0].fraction: not used by relay-crash faults, which take at, every, count`,
+			`x.yaml:7: faults[1].at: 45s is past the end of the measured run (load.duration 30s)`,
+			`x.yaml:9: faults[2].arch: duplicates faults apply only to cqrs-kafka, got crud`,
+			`x.yaml:10: faults[2].fraction: must be in (0, 1] (or a percentage up to 100%), got 1.5`,
+			`x.yaml:11: faults[3].every: missing; 3 injections need a period between them, like every: 5s`,
+			`x.yaml:14: faults[4].arch: cqrs-matview is not among the architectures run (crud, cqrs-kafka); add it, or drop this fault`,
+			`x.yaml:15: faults[5].kind: missing; use one of duplicates, relay-crash, projector-crash, broker-restart, pg-restart, poison, visibility-gap, catch-up, rebuild`}},
+		{"collects every error", "load:\n  rat: 5\n  rate: -5\narchitectures: [cqrs]\n",
+			[]string{`x.yaml:2: unknown field "rat" in load (did you mean "rate"?)`,
+				`x.yaml:3: load.rate: must be > 0 ops/s, got -5`,
+				`x.yaml:4: architectures[0]: unknown architecture "cqrs"; use one of crud, cqrs-sync, cqrs-matview, cqrs-kafka`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := scenarios.Parse("x.yaml", []byte(tt.yaml))
+			if s != nil {
+				t.Errorf("Parse returned a scenario along with its error")
+			}
+			got := errorLines(t, err)
+			if strings.Contains(tt.name, "threshold") && !errors.Is(err, scenarios.ErrBadThreshold) {
+				t.Errorf("threshold error does not wrap ErrBadThreshold")
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestErrorFields(t *testing.T) {
+	t.Parallel()
+	_, err := scenarios.Parse("dir/x.yaml", []byte("load:\n  rate: -5\n"))
+	var e *scenarios.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("not an *Error: %v", err)
+	}
+	if e.File != "dir/x.yaml" || e.Line != 2 || e.Path != "load.rate" || e.Flag != "" || !strings.HasPrefix(e.Msg, "must be > 0") {
+		t.Errorf("Error = %+v", *e)
+	}
+	if got := (&scenarios.Error{Flag: "--rate", File: "f.yaml", Line: 3, Path: "load.rate", Msg: "m"}).Error(); got != "--rate: load.rate: m" {
+		t.Errorf("flag error = %q", got)
+	}
+	if got := (&scenarios.Error{File: "f.yaml", Msg: "m"}).Error(); got != "f.yaml: m" {
+		t.Errorf("file error = %q", got)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	good := filepath.Join(dir, "mine.yaml")
+	if err := os.WriteFile(good, []byte("architectures: [crud]\nload: {rate: 10, duration: 2s}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.yml")
+	if err := os.WriteFile(bad, []byte("# comment\nload: {rat: 10}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := scenarios.Load(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Name != "mine" || s.File != good || s.Builtin {
+		t.Errorf("Name %q File %q Builtin %v", s.Name, s.File, s.Builtin)
+	}
+
+	_, err = scenarios.Load(bad)
+	if got, want := errorLines(t, err), []string{bad + `:2: unknown field "rat" in load (did you mean "rate"?)`}; !slices.Equal(got, want) {
+		t.Errorf("Load(bad) = %q, want %q", got, want)
+	}
+
+	_, err = scenarios.Load(filepath.Join(dir, "missing.yaml"))
+	errorLines(t, err)
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load(missing) = %v, want fs.ErrNotExist inside", err)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "custom.yaml")
+	if err := os.WriteFile(path, []byte("name: custom\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		arg      string
+		wantName string
+		wantErr  string
+	}{
+		{"mixed", "mixed", ""},
+		{"smoke", "smoke", ""},
+		{path, "custom", ""},
+		{"mixd", "", `unknown scenario "mixd" (did you mean "mixed"?); built-ins: smoke, mixed,`},
+		{"nothing-like-it", "", `; or give the path of a YAML file`},
+		{filepath.Join(dir, "nope.yaml"), "", "cannot read the scenario"},
+		{"../scenarios/mixed", "", "cannot read the scenario"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.arg, func(t *testing.T) {
+			t.Parallel()
+			s, err := scenarios.Resolve(tt.arg)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Resolve(%q) error = %v, want it to contain %q", tt.arg, err, tt.wantErr)
+				}
+				errorLines(t, err)
+				return
+			}
+			if err != nil {
+				t.Fatalf("Resolve(%q): %v", tt.arg, err)
+			}
+			if s.Name != tt.wantName {
+				t.Errorf("Name = %q, want %q", s.Name, tt.wantName)
+			}
+		})
+	}
+	if _, err := scenarios.Builtin("nope"); !errors.Is(err, scenarios.ErrNotFound) {
+		t.Errorf("Builtin(nope) = %v, want ErrNotFound", err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestOverrides(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		base    string // built-in name, or YAML
+		o       scenarios.Overrides
+		check   func(t *testing.T, s *scenarios.Scenario)
+		wantErr []string
+	}{
+		{name: "orders, customers follow", base: "mixed", o: scenarios.Overrides{Orders: ptr(1_000_000)},
+			check: func(t *testing.T, s *scenarios.Scenario) {
+				if s.Dataset.Orders != 1_000_000 || s.Dataset.Customers != 20_000 {
+					t.Errorf("orders %d customers %d; mixed sets customers, so they stay", s.Dataset.Orders, s.Dataset.Customers)
+				}
+			}},
+		{name: "orders, derived customers", base: "read-heavy", o: scenarios.Overrides{Orders: ptr(1_000_000)},
+			check: func(t *testing.T, s *scenarios.Scenario) {
+				if s.Dataset.Customers != 100_000 {
+					t.Errorf("customers %d, want 100000", s.Dataset.Customers)
+				}
+			}},
+		{name: "seed and arch", base: "mixed", o: scenarios.Overrides{Seed: ptr(uint64(0)), Arch: []string{"crud, cqrs-kafka"}},
+			check: func(t *testing.T, s *scenarios.Scenario) {
+				if s.Dataset.Seed != 0 || !slices.Equal(s.Architectures, []scenarios.Arch{scenarios.ArchCRUD, scenarios.ArchCQRSKafka}) {
+					t.Errorf("seed %d archs %v", s.Dataset.Seed, s.Architectures)
+				}
+			}},
+		{name: "duration and rate, one phase", base: "mixed", o: scenarios.Overrides{Duration: ptr(10 * time.Second), Rate: ptr(50.0)},
+			check: func(t *testing.T, s *scenarios.Scenario) {
+				if got := render(s.Load.Phases); got != "steady/10s/50/" || s.Load.Rate != 50 || s.Load.Duration.Std() != 10*time.Second {
+					t.Errorf("phases %s rate %v duration %s", got, s.Load.Rate, s.Load.Duration)
+				}
+			}},
+		{name: "duration and rate scale phases", base: "burst", o: scenarios.Overrides{Duration: ptr(20 * time.Second), Rate: ptr(600.0)},
+			check: func(t *testing.T, s *scenarios.Scenario) {
+				if got, want := render(s.Load.Phases), "calm/7.5s/100/,burst/5s/600/,recovery/7.5s/100/"; got != want {
+					t.Errorf("phases %s, want %s", got, want)
+				}
+			}},
+		{name: "duration scales fault times", base: "broker-restart", o: scenarios.Overrides{Duration: ptr(30 * time.Second)},
+			check: func(t *testing.T, s *scenarios.Scenario) {
+				if f := s.Faults[0]; f.At.Std() != 7500*time.Millisecond || f.Duration.Std() != 10*time.Second {
+					t.Errorf("fault at %s duration %s, want 7.5s and an unchanged 10s", f.At, f.Duration)
+				}
+			}},
+		{name: "bad values name the flag", base: "mixed",
+			o: scenarios.Overrides{Orders: ptr(-5), Duration: ptr(time.Duration(0)), Rate: ptr(-5.0), Arch: []string{"crud", "cqrs", "crud"}},
+			wantErr: []string{
+				"--orders: dataset.orders: must be > 0, got -5",
+				"--duration: load.duration: must be > 0, got 0s",
+				"--rate: load.rate: must be > 0 ops/s, got -5",
+				`--arch: architectures: unknown architecture "cqrs"; use one of crud, cqrs-sync, cqrs-matview, cqrs-kafka`,
+				"--arch: architectures: crud is listed twice",
+			}},
+		{name: "empty arch", base: "mixed", o: scenarios.Overrides{Arch: []string{""}},
+			wantErr: []string{"--arch: architectures: empty; name at least one of crud, cqrs-sync, cqrs-matview, cqrs-kafka"}},
+		{name: "rate in closed mode", base: "load: {mode: closed}\n", o: scenarios.Overrides{Rate: ptr(10.0)},
+			wantErr: []string{"--rate: load.rate: not used in closed mode, where workers loop as fast as they can"}},
+		{name: "arch leaves a fault without its target", base: "duplicates", o: scenarios.Overrides{Arch: []string{"crud"}},
+			wantErr: []string{"scenarios/duplicates.yaml:33: faults[0].arch: cqrs-kafka is not among the architectures run (crud); add it, or drop this fault"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var base *scenarios.Scenario
+			if strings.Contains(tt.base, ":") {
+				base = mustParse(t, tt.base)
+			} else {
+				var err error
+				if base, err = scenarios.Builtin(tt.base); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := render(base.Load.Phases) + sprint(base.Architectures, base.Dataset)
+			s, err := base.WithOverrides(tt.o)
+			if after := render(base.Load.Phases) + sprint(base.Architectures, base.Dataset); after != before {
+				t.Errorf("WithOverrides changed its receiver: %s → %s", before, after)
+			}
+			if tt.wantErr != nil {
+				if got := errorLines(t, err); !slices.Equal(got, tt.wantErr) {
+					t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.wantErr, "\n"))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, s)
+		})
+	}
+}
+
+// TestGoConstructed checks the path for scenarios built in Go: zero values
+// take defaults, and Validate reports problems without file positions.
+func TestGoConstructed(t *testing.T) {
+	t.Parallel()
+	s := &scenarios.Scenario{Name: "go", Architectures: []scenarios.Arch{scenarios.ArchCRUD}}
+	s.SetDefaults()
+	if err := s.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	s.Load.Rate = -1
+	s.Load.Phases[0].Rate = -1
+	got := errorLines(t, s.Validate())
+	want := []string{"load.rate: must be > 0 ops/s, got -1", "load.phases[0].rate: must be > 0 ops/s, got -1"}
+	if !slices.Equal(got, want) {
+		t.Errorf("errors = %q, want %q", got, want)
+	}
+	c := s.Clone()
+	c.Load.Phases[0].Rate = 5
+	if s.Load.Phases[0].Rate != -1 {
+		t.Error("Clone shares phases")
+	}
+}
+
+// TestReadme keeps README.md honest: every YAML example in it parses, and
+// every built-in is listed.
+func TestReadme(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	blocks := 0
+	for rest := text; ; {
+		_, after, ok := strings.Cut(rest, "```yaml\n")
+		if !ok {
+			break
+		}
+		block, tail, _ := strings.Cut(after, "```")
+		rest = tail
+		blocks++
+		if _, err := scenarios.Parse("README.md", []byte(block)); err != nil {
+			t.Errorf("README example %d does not parse:\n%v\n%s", blocks, err, block)
+		}
+	}
+	if blocks < 3 {
+		t.Errorf("found %d YAML examples in README.md, want at least 3", blocks)
+	}
+	for _, name := range scenarios.BuiltinNames() {
+		if !strings.Contains(text, "| `"+name+"` |") {
+			t.Errorf("README.md does not list the built-in %s", name)
+		}
+	}
+}

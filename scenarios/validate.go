@@ -1,0 +1,380 @@
+package scenarios
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// validator collects the errors of one scenario.
+type validator struct {
+	s    *Scenario
+	errs ErrorList
+}
+
+// errorf records an error at path, unless path already failed to decode.
+func (v *validator) errorf(path, format string, args ...any) {
+	if v.s.src.failed(path) {
+		return
+	}
+	v.errs = append(v.errs, v.s.src.errorAt(path, fmt.Sprintf(format, args...)))
+}
+
+// given reports whether a field was set: present in the source, or
+// non-zero.
+func (v *validator) given(path string, nonZero bool) bool {
+	return nonZero || v.s.src.present(path)
+}
+
+// Validate checks every field of a defaulted scenario and returns an
+// ErrorList naming each bad value with its file and line, or nil.
+func (s *Scenario) Validate() error {
+	v := &validator{s: s}
+	v.validate()
+	return v.errs.err()
+}
+
+func (v *validator) validate() {
+	s := v.s
+	if s.Name == "" {
+		v.errorf("name", "missing; name the scenario (letters, digits, '-', '_', '.')")
+	} else if i := strings.IndexFunc(s.Name, func(r rune) bool { return !isNameRune(r) }); i >= 0 {
+		v.errorf("name", "%q has %q; use letters, digits, '-', '_' and '.'", s.Name, s.Name[i:i+1])
+	}
+	if strings.ContainsAny(s.Description, "\r\n") {
+		v.errorf("description", "must be one line; `cqrsbench scenarios` prints it next to the name")
+	}
+
+	d := s.Dataset
+	if d.Orders <= 0 {
+		v.errorf("dataset.orders", "must be > 0, got %d", d.Orders)
+	}
+	if d.Customers <= 0 {
+		v.errorf("dataset.customers", "must be > 0, got %d", d.Customers)
+	}
+	if d.Skew < 0 || (d.Skew > 0 && d.Skew <= 1) {
+		v.errorf("dataset.skew", "must be 0 (uniform) or a Zipf exponent > 1, like 1.1, got %s", got(d.Skew))
+	}
+
+	v.architectures()
+	v.mix()
+	v.load()
+
+	in := s.Interleaving
+	switch in.Mode {
+	case Sequential:
+		if in.Rounds != 1 {
+			v.errorf("interleaving.rounds", "must be 1 in sequential mode, got %d; set interleaving.mode: interleaved for rounds", in.Rounds)
+		}
+	case Interleaved:
+		if in.Rounds < 2 {
+			v.errorf("interleaving.rounds", "must be >= 2 in interleaved mode, got %d", in.Rounds)
+		}
+	default:
+		v.enum("interleaving.mode", "interleaving mode", string(in.Mode), strs([]InterleaveMode{Sequential, Interleaved}))
+	}
+
+	if s.Options.Matview.Refresh <= 0 {
+		v.errorf("options.cqrs-matview.refresh", "must be > 0, got %s", s.Options.Matview.Refresh)
+	}
+	v.kafka()
+
+	p := s.Prober
+	if p.Sample < 0 || p.Sample > 1 {
+		v.errorf("prober.sample", "must be between 0 and 1 (or 0%% and 100%%), got %s", got(float64(p.Sample)))
+	}
+	if p.Poll <= 0 {
+		v.errorf("prober.poll", "must be > 0, got %s", p.Poll)
+	}
+	if p.Timeout < p.Poll || p.Timeout <= 0 {
+		v.errorf("prober.timeout", "must be > 0 and at least prober.poll (%s), got %s", p.Poll, p.Timeout)
+	}
+
+	for i := range s.Faults {
+		v.fault(i)
+	}
+	for i, t := range s.Thresholds {
+		if _, err := ParseThreshold(t.String()); err != nil && !s.src.failed(index("thresholds", i)) {
+			e := s.src.errorAt(index("thresholds", i), err.Error())
+			e.Err = err
+			v.errs = append(v.errs, e)
+		}
+	}
+}
+
+func isNameRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.'
+}
+
+// enum reports an unknown value of an enumerated field.
+func (v *validator) enum(path, what, value string, options []string) {
+	if value == "" {
+		v.errorf(path, "missing; use one of %s", strings.Join(options, ", "))
+		return
+	}
+	v.errorf(path, "unknown %s %q%s; use one of %s", what, value, didYouMean(value, options), strings.Join(options, ", "))
+}
+
+func (v *validator) architectures() {
+	archs := v.s.Architectures
+	if len(archs) == 0 {
+		v.errorf("architectures", "empty; name at least one of %s (or remove the key to run all)", oneOf(Architectures()))
+		return
+	}
+	all := strs(Architectures())
+	for i, a := range archs {
+		p := index("architectures", i)
+		switch {
+		case !slices.Contains(all, string(a)):
+			v.enum(p, "architecture", string(a), all)
+		case slices.Index(archs, a) < i:
+			v.errorf(p, "%s is listed twice", a)
+		}
+	}
+}
+
+func (v *validator) mix() {
+	ops := strs(Operations())
+	var total float64
+	for _, op := range slices.Sorted(maps.Keys(v.s.Mix)) {
+		w := v.s.Mix[op]
+		p := join("mix", string(op))
+		switch {
+		case !slices.Contains(ops, string(op)):
+			v.enum(p, "operation", string(op), ops)
+		case w < 0:
+			v.errorf(p, "weight must be >= 0, got %s", got(w))
+		default:
+			total += w
+		}
+	}
+	if total <= 0 && !v.s.src.failed("mix") {
+		v.errorf("mix", "weights sum to 0; give at least one operation a positive weight, like {list_orders: 80, create_order: 20}")
+	}
+}
+
+func (v *validator) load() {
+	l := v.s.Load
+	open := true
+	switch l.Mode {
+	case ModeOpen:
+	case ModeClosed:
+		open = false
+		if v.given("load.rate", l.Rate != 0) {
+			v.errorf("load.rate", "not used in closed mode, where workers loop as fast as they can; remove it or set load.mode: open")
+		}
+		if v.given("load.arrival", l.Arrival != "") {
+			v.errorf("load.arrival", "not used in closed mode; remove it or set load.mode: open")
+		}
+		if v.s.src.present("load.phases") || len(l.Phases) > 1 || slices.ContainsFunc(l.Phases, func(p Phase) bool { return p.Rate != 0 || p.Ramp != nil }) {
+			v.errorf("load.phases", "not used in closed mode; use load.duration, or set load.mode: open")
+		}
+	default:
+		open = false
+		v.enum("load.mode", "load mode", string(l.Mode), strs([]Mode{ModeOpen, ModeClosed}))
+	}
+	if open {
+		if l.Rate <= 0 {
+			v.errorf("load.rate", "must be > 0 ops/s, got %s", got(l.Rate))
+		}
+		if l.Arrival != ArrivalUniform && l.Arrival != ArrivalPoisson {
+			v.enum("load.arrival", "arrival", string(l.Arrival), strs([]Arrival{ArrivalUniform, ArrivalPoisson}))
+		}
+	}
+	if l.Workers <= 0 {
+		v.errorf("load.workers", "must be > 0, got %d", l.Workers)
+	}
+	if l.Connections <= 0 {
+		v.errorf("load.connections", "must be > 0, got %d", l.Connections)
+	}
+	if l.Duration <= 0 {
+		v.errorf("load.duration", "must be > 0, got %s", l.Duration)
+	}
+	if l.Warmup < 0 {
+		v.errorf("load.warmup", "must be >= 0, got %s", l.Warmup)
+	}
+	if len(l.Phases) == 0 {
+		if v.s.src.present("load.phases") {
+			v.errorf("load.phases", "empty; give at least one phase, or remove the key to run load.duration at load.rate")
+		}
+		return
+	}
+	if v.s.src != nil && !v.s.src.present("load.phases") {
+		return // the one phase was derived from load.rate and load.duration, checked above
+	}
+	var total Duration
+	for i, p := range l.Phases {
+		path := index("load.phases", i)
+		total += p.Duration
+		if p.Name == "" {
+			v.errorf(path+".name", "must not be empty")
+		} else if j := slices.IndexFunc(l.Phases, func(q Phase) bool { return q.Name == p.Name }); j < i {
+			v.errorf(path+".name", "%q is already the name of load.phases[%d]", p.Name, j)
+		}
+		if p.Duration <= 0 {
+			v.errorf(path+".duration", "must be > 0, got %s", p.Duration)
+		}
+		if !open {
+			continue
+		}
+		switch {
+		case p.Ramp != nil && v.given(path+".rate", p.Rate != 0):
+			v.errorf(path, "give rate or ramp, not both")
+		case p.Ramp != nil:
+			r := *p.Ramp
+			if r.From < 0 {
+				v.errorf(path+".ramp.from", "must be >= 0, got %s", got(r.From))
+			}
+			if r.To < 0 {
+				v.errorf(path+".ramp.to", "must be >= 0, got %s", got(r.To))
+			}
+			if r.From == 0 && r.To == 0 {
+				v.errorf(path+".ramp", "from and to are both 0; give the rates to ramp between, like {from: 100, to: 800}")
+			}
+		case p.Rate <= 0:
+			v.errorf(path+".rate", "must be > 0 ops/s, got %s", got(p.Rate))
+		}
+	}
+	if total != l.Duration && !v.s.src.failed("load.phases") {
+		v.errorf("load.duration", "%s, but load.phases add up to %s; remove load.duration or make them agree", l.Duration, total)
+	}
+}
+
+func (v *validator) kafka() {
+	const base = "options.cqrs-kafka."
+	k := v.s.Options.Kafka
+	switch k.Relay {
+	case RelaySkipLocked:
+	case RelayNaiveCursor:
+		if k.Relays != 1 {
+			v.errorf(base+"relays", "the naive-cursor relay runs alone; must be 1, got %d", k.Relays)
+		}
+	default:
+		v.enum(base+"relay", "relay", string(k.Relay), strs([]RelayMode{RelaySkipLocked, RelayNaiveCursor}))
+	}
+	if k.Relays <= 0 {
+		v.errorf(base+"relays", "must be > 0, got %d", k.Relays)
+	}
+	if k.BatchSize <= 0 {
+		v.errorf(base+"batch_size", "must be > 0, got %d", k.BatchSize)
+	}
+	if k.Linger < 0 {
+		v.errorf(base+"linger", "must be >= 0, got %s", k.Linger)
+	}
+	if k.Poll <= 0 {
+		v.errorf(base+"poll", "must be > 0, got %s", k.Poll)
+	}
+	if msg := topicProblem(k.Topic); msg != "" {
+		v.errorf(base+"topic", "%s", msg)
+	}
+	if msg := topicProblem(k.DeadLetterTopic); msg != "" {
+		v.errorf(base+"dead_letter_topic", "%s", msg)
+	} else if k.DeadLetterTopic == k.Topic {
+		v.errorf(base+"dead_letter_topic", "must differ from the topic %q", k.Topic)
+	}
+	if k.Partitions <= 0 {
+		v.errorf(base+"partitions", "must be > 0, got %d", k.Partitions)
+	}
+	if k.Projectors <= 0 {
+		v.errorf(base+"projectors", "must be > 0, got %d", k.Projectors)
+	} else if k.Partitions > 0 && k.Projectors > k.Partitions {
+		v.errorf(base+"projectors", "%d projectors but %d partitions: the extra projectors would idle; raise partitions", k.Projectors, k.Partitions)
+	}
+}
+
+// topicProblem says what is wrong with a Kafka topic name, or "".
+func topicProblem(t string) string {
+	if t == "" {
+		return "must not be empty"
+	}
+	if len(t) > 249 {
+		return fmt.Sprintf("at most 249 characters, got %d", len(t))
+	}
+	if t == "." || t == ".." {
+		return fmt.Sprintf("%q is not a valid Kafka topic name", t)
+	}
+	for _, r := range t {
+		if !isNameRune(r) {
+			return fmt.Sprintf("%q has %q; Kafka topics use letters, digits, '.', '_' and '-'", t, r)
+		}
+	}
+	return ""
+}
+
+func (v *validator) fault(i int) {
+	s := v.s
+	f := s.Faults[i]
+	path := index("faults", i)
+	takes := faultFields(f.Kind)
+	if takes == nil {
+		v.enum(path+".kind", "fault kind", string(f.Kind), strs(FaultKinds()))
+		return
+	}
+	// Fields that do not apply to this kind.
+	for _, c := range []struct {
+		name string
+		set  bool
+	}{
+		{"at", f.At != 0}, {"after_load", f.AfterLoad}, {"every", f.Every != 0}, {"count", f.Count != 0},
+		{"fraction", f.Fraction != 0}, {"duration", f.Duration != 0}, {"events", f.Events != 0},
+		{"method", f.Method != ""}, {"point", f.Point != ""},
+	} {
+		if !takes.has(c.name) && v.given(path+"."+c.name, c.set) {
+			v.errorf(path+"."+c.name, "not used by %s faults, which take %s", f.Kind, strings.Join(takes, ", "))
+		}
+	}
+
+	switch {
+	case f.Arch == "" && f.Kind == FaultPGRestart:
+	case !slices.Contains(Architectures(), f.Arch):
+		v.enum(path+".arch", "architecture", string(f.Arch), strs(Architectures()))
+	case f.Kind != FaultPGRestart && f.Arch != ArchCQRSKafka:
+		v.errorf(path+".arch", "%s faults apply only to cqrs-kafka, got %s", f.Kind, f.Arch)
+	case !s.Has(f.Arch):
+		v.errorf(path+".arch", "%s is not among the architectures run (%s); add it, or drop this fault", f.Arch, oneOf(s.Architectures))
+	}
+
+	end := s.Load.Duration
+	switch {
+	case f.At < 0:
+		v.errorf(path+".at", "must be >= 0, got %s", f.At)
+	case f.AfterLoad && v.given(path+".at", f.At != 0):
+		v.errorf(path+".at", "give at or after_load, not both")
+	case !f.AfterLoad && end > 0 && f.At >= end:
+		v.errorf(path+".at", "%s is past the end of the measured run (load.duration %s)", f.At, end)
+	}
+	if f.Every < 0 {
+		v.errorf(path+".every", "must be >= 0, got %s", f.Every)
+	}
+	if takes.has("count") {
+		switch {
+		case f.Count < 0:
+			v.errorf(path+".count", "must be >= 0, got %d", f.Count)
+		case f.Count == 0 && f.Every == 0:
+			v.errorf(path+".count", "0 means repeat until the run ends, which needs every > 0")
+		case f.Count > 1 && f.Every == 0:
+			v.errorf(path+".every", "missing; %d injections need a period between them, like every: 5s", f.Count)
+		}
+	}
+	if takes.has("fraction") && (f.Fraction <= 0 || f.Fraction > 1) {
+		v.errorf(path+".fraction", "must be in (0, 1] (or a percentage up to 100%%), got %s", got(float64(f.Fraction)))
+	}
+	if takes.has("duration") {
+		switch {
+		case f.Duration < 0:
+			v.errorf(path+".duration", "must be >= 0, got %s", f.Duration)
+		case f.Duration == 0 && (f.Kind == FaultVisibilityGap || f.Kind == FaultCatchUp):
+			v.errorf(path+".duration", "must be > 0 for %s faults", f.Kind)
+		}
+	}
+	if takes.has("events") && f.Events <= 0 {
+		v.errorf(path+".events", "must be > 0, got %d", f.Events)
+	}
+	if takes.has("method") && f.Method != DuplicateRepublish && f.Method != DuplicateLostAck {
+		v.enum(path+".method", "duplicate method", string(f.Method), strs([]DuplicateMethod{DuplicateRepublish, DuplicateLostAck}))
+	}
+	if takes.has("point") && f.Point != CrashAfterCommit && f.Point != CrashAfterInbox {
+		v.enum(path+".point", "crash point", string(f.Point), strs([]CrashPoint{CrashAfterCommit, CrashAfterInbox}))
+	}
+}
