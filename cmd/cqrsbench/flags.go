@@ -30,7 +30,7 @@ func (f *infraFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.brokers, "kafka-brokers", os.Getenv("CQRSBENCH_KAFKA_BROKERS"), "comma-separated Kafka seed brokers host:port (implies --infra external; default $CQRSBENCH_KAFKA_BROKERS)")
 	fs.BoolVar(&f.reset, "reset", false, "external: use a database that holds tables cqrsbench did not create (they are never touched)")
 	fs.StringVar(&f.pgBin, "pg-bin", "", "local: directory with initdb and postgres (default: PATH, then /usr/lib/postgresql/*/bin)")
-	fs.StringVar(&f.kafkaHome, "kafka-home", "", "local: Apache Kafka 4.x distribution directory (default: $KAFKA_HOME, then the cache `make kafka` fills)")
+	fs.StringVar(&f.kafkaHome, "kafka-home", "", "local: Apache Kafka 4.x distribution directory (default: $KAFKA_HOME, then the cache 'make kafka' fills)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print no progress")
 }
 
@@ -52,7 +52,7 @@ func (f *infraFlags) config(progress io.Writer) infra.Config {
 }
 
 // flagSet returns a FlagSet whose -h prints a description, an example and
-// the flags.
+// the flags (see parseFlags: only -h prints them, a mistake prints one line).
 func flagSet(name, synopsis, description string, stdout io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.Usage = func() {

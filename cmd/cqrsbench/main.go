@@ -128,8 +128,11 @@ func exitCode(ctx context.Context, stderr io.Writer, err error) int {
 // rejecting stray positional arguments.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	fs.SetOutput(io.Discard)
+	help := fs.Usage
+	fs.Usage = func() {} // the flag package calls it on any error; print it only for -h
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			help()
 			return errHelp
 		}
 		return usagef("%s: %v (run 'cqrsbench %s -h' for the flags)", fs.Name(), err, fs.Name())

@@ -59,9 +59,12 @@ func TestUsageErrorsExit2WithAMessage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, _, stderr := cli(t, tt.args...)
+			code, stdout, stderr := cli(t, tt.args...)
 			if code != exitUsage || !strings.Contains(stderr, tt.want) {
 				t.Fatalf("exit %d stderr %q, want exit 2 mentioning %q", code, stderr, tt.want)
+			}
+			if stdout != "" {
+				t.Errorf("a mistake printed to stdout: %q", stdout)
 			}
 		})
 	}
