@@ -1,0 +1,264 @@
+// Package cqrsmatview is CQRS with PostgreSQL materialized views as the read
+// models: commands write only the normalized tables; a refresher runs
+// REFRESH MATERIALIZED VIEW CONCURRENTLY every period, so reads are as fast
+// as flat tables but stale by up to the period plus the refresh time, and
+// every refresh recomputes the whole view.
+package cqrsmatview
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cqrsbench/cqrsbench/reference"
+	"github.com/cqrsbench/cqrsbench/reference/domain"
+	"github.com/cqrsbench/cqrsbench/reference/readmodel"
+	"github.com/cqrsbench/cqrsbench/reference/writemodel"
+)
+
+var _ reference.System = (*System)(nil)
+
+// DefaultRefreshPeriod is the time between the end of one refresh and the
+// start of the next.
+const DefaultRefreshPeriod = 5 * time.Second
+
+const setupSQL = `
+CREATE MATERIALIZED VIEW {{schema}}.order_list_mv AS {{summary}};
+CREATE UNIQUE INDEX order_list_mv_order_id_idx ON {{schema}}.order_list_mv (order_id);
+CREATE INDEX order_list_mv_customer_idx ON {{schema}}.order_list_mv (customer_id, created_at DESC, order_id DESC);
+CREATE MATERIALIZED VIEW {{schema}}.daily_sales_mv AS {{daily}};
+CREATE UNIQUE INDEX daily_sales_mv_day_status_idx ON {{schema}}.daily_sales_mv (day, status);
+ANALYZE {{schema}}.order_list_mv;
+ANALYZE {{schema}}.daily_sales_mv`
+
+// refreshSQL refreshes the order list first: the dashboard view reads it.
+const refreshSQL = `
+REFRESH MATERIALIZED VIEW CONCURRENTLY {{schema}}.order_list_mv;
+REFRESH MATERIALIZED VIEW CONCURRENTLY {{schema}}.daily_sales_mv`
+
+const listSQL = `
+SELECT order_id, number, created_at, status, status_label, total_cents, item_count, first_image_url, version
+FROM {{schema}}.order_list_mv
+WHERE customer_id = $1
+ORDER BY created_at DESC, order_id DESC
+LIMIT 50`
+
+const dashboardSQL = `
+SELECT status, label, orders, revenue_cents FROM {{schema}}.daily_sales_mv WHERE day = $1`
+
+// RefreshStats describes the refreshes done so far.
+type RefreshStats struct {
+	// Count is the number of completed refreshes.
+	Count int64
+	// Last and Total are the durations of the last and all refreshes.
+	Last, Total time.Duration
+	// Max is the longest refresh.
+	Max time.Duration
+	// Errors counts failed refreshes.
+	Errors int64
+}
+
+// System is the materialized-view CQRS architecture on one schema.
+type System struct {
+	pool   *pgxpool.Pool
+	schema string
+	period time.Duration
+	store  *writemodel.Store
+
+	setup, refresh, list, dashboard string
+
+	mu      sync.Mutex
+	stats   RefreshStats
+	started uint64        // refreshes started
+	done    uint64        // refreshes finished
+	doneCh  chan struct{} // closed and replaced when a refresh finishes
+	kick    chan struct{} // asks for an immediate refresh
+	lastErr error
+	cancel  context.CancelFunc
+	stopped chan struct{}
+}
+
+// New returns the architecture on schema (default "cqrs_matview"), whose
+// write model is already loaded, refreshing every period (0: default).
+func New(pool *pgxpool.Pool, schema string, period time.Duration) (*System, error) {
+	if schema == "" {
+		schema = reference.SchemaOf(reference.CQRSMatview)
+	}
+	if period < 0 {
+		return nil, fmt.Errorf("cqrs-matview refresh period must be ≥ 0, got %v", period)
+	}
+	if period == 0 {
+		period = DefaultRefreshPeriod
+	}
+	store, err := writemodel.New(schema, writemodel.Extension{})
+	if err != nil {
+		return nil, err
+	}
+	q := pgx.Identifier{schema}.Sanitize()
+	summary := strings.ReplaceAll(readmodel.SummarySQL, "{{orders}}", "{{schema}}.orders")
+	daily := strings.ReplaceAll(readmodel.DailySalesSQL, "{{summaries}}", "{{schema}}.order_list_mv")
+	expand := func(s string) string {
+		s = strings.ReplaceAll(s, "{{summary}}", summary)
+		s = strings.ReplaceAll(s, "{{daily}}", daily)
+		return strings.ReplaceAll(s, "{{schema}}", q)
+	}
+	return &System{
+		pool: pool, schema: schema, period: period, store: store,
+		setup: expand(setupSQL), refresh: expand(refreshSQL), list: expand(listSQL), dashboard: expand(dashboardSQL),
+		doneCh: make(chan struct{}), kick: make(chan struct{}, 1),
+	}, nil
+}
+
+// Name implements reference.System.
+func (s *System) Name() string { return reference.CQRSMatview }
+
+// Setup implements reference.System: creates and fills the views.
+func (s *System) Setup(ctx context.Context) error {
+	if _, err := s.pool.Exec(ctx, s.setup); err != nil {
+		return fmt.Errorf("create materialized views in %s: %w", s.schema, err)
+	}
+	return nil
+}
+
+// Start implements reference.System: starts the refresher.
+func (s *System) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cancel != nil {
+		return errors.New("cqrs-matview: already started")
+	}
+	ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	s.stopped = make(chan struct{})
+	go s.refresher(ctx)
+	return nil
+}
+
+// refresher refreshes every period after the previous refresh ended, or at
+// once when kicked.
+func (s *System) refresher(ctx context.Context) {
+	defer close(s.stopped)
+	timer := time.NewTimer(s.period)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		case <-s.kick:
+		}
+		s.refreshOnce(ctx)
+		timer.Reset(s.period)
+	}
+}
+
+func (s *System) refreshOnce(ctx context.Context) {
+	s.mu.Lock()
+	s.started++
+	s.mu.Unlock()
+	start := time.Now()
+	_, err := s.pool.Exec(ctx, s.refresh)
+	took := time.Since(start)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.done++
+	if err != nil && ctx.Err() == nil {
+		s.stats.Errors++
+		s.lastErr = fmt.Errorf("refresh materialized views: %w", err)
+	} else if err == nil {
+		s.stats.Count++
+		s.stats.Last = took
+		s.stats.Total += took
+		s.stats.Max = max(s.stats.Max, took)
+		s.lastErr = nil
+	}
+	close(s.doneCh)
+	s.doneCh = make(chan struct{})
+}
+
+// RefreshStats returns the refresh durations so far.
+func (s *System) RefreshStats() RefreshStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// Execute implements reference.System.
+func (s *System) Execute(ctx context.Context, cmd domain.Command) (reference.Outcome, error) {
+	return s.store.Execute(ctx, s.pool, cmd)
+}
+
+// ListOrders implements reference.System.
+func (s *System) ListOrders(ctx context.Context, customerID int64) ([]reference.OrderSummary, error) {
+	rows, err := s.pool.Query(ctx, s.list, customerID)
+	if err != nil {
+		return nil, fmt.Errorf("cqrs-matview list_orders: %w", err)
+	}
+	return readmodel.ScanSummaries(rows)
+}
+
+// SalesDashboard implements reference.System.
+func (s *System) SalesDashboard(ctx context.Context, day time.Time) ([]reference.StatusSales, error) {
+	rows, err := s.pool.Query(ctx, s.dashboard, readmodel.Day(day))
+	if err != nil {
+		return nil, fmt.Errorf("cqrs-matview sales_dashboard: %w", err)
+	}
+	return readmodel.ScanSales(rows)
+}
+
+// WaitCaughtUp implements reference.System: it asks for a refresh and waits
+// until a refresh that started after the call has finished (its snapshot
+// holds every command that returned before). Without a running refresher it
+// refreshes itself.
+func (s *System) WaitCaughtUp(ctx context.Context) error {
+	s.mu.Lock()
+	running := s.cancel != nil
+	target := s.started + 1 // the next refresh to start begins after this call
+	s.mu.Unlock()
+	if !running {
+		if _, err := s.pool.Exec(ctx, s.refresh); err != nil {
+			return fmt.Errorf("refresh materialized views: %w", err)
+		}
+		return nil
+	}
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+	for {
+		s.mu.Lock()
+		done, ch, lastErr := s.done, s.doneCh, s.lastErr
+		s.mu.Unlock()
+		if done >= target {
+			return lastErr
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
+// Close implements reference.System: stops the refresher.
+func (s *System) Close(ctx context.Context) error {
+	s.mu.Lock()
+	cancel, stopped := s.cancel, s.stopped
+	s.cancel = nil
+	s.mu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	cancel()
+	select {
+	case <-stopped:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,236 @@
+package reference_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cqrsbench/cqrsbench/harness/infra/infratest"
+	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
+	"github.com/cqrsbench/cqrsbench/reference"
+	"github.com/cqrsbench/cqrsbench/reference/cqrsmatview"
+	"github.com/cqrsbench/cqrsbench/reference/cqrssync"
+	"github.com/cqrsbench/cqrsbench/reference/crud"
+	"github.com/cqrsbench/cqrsbench/reference/datagen"
+	"github.com/cqrsbench/cqrsbench/reference/domain"
+	"github.com/cqrsbench/cqrsbench/reference/workload"
+	"github.com/cqrsbench/cqrsbench/reference/writemodel"
+)
+
+// postgres starts a throwaway cluster for the test and returns a pool.
+func postgres(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs PostgreSQL")
+	}
+	if _, err := pglocal.FindBinDir(""); err != nil {
+		infratest.Missing(t, "%v", err)
+	}
+	c, err := pglocal.Start(t.Context(), pglocal.Options{Settings: map[string]string{"shared_buffers": "128MB"}})
+	if err != nil {
+		t.Fatalf("start postgres: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	cfg, err := pgxpool.ParseConfig(c.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 8
+	pool, err := pgxpool.NewWithConfig(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// outcomeClass reduces a command's result to what must agree across
+// architectures.
+func outcomeClass(out reference.Outcome, err error) string {
+	switch {
+	case err == nil:
+		return fmt.Sprintf("ok id=%d v=%d", out.OrderID, out.Version)
+	case errors.Is(err, domain.ErrInvalidTransition):
+		return "invalid transition: " + err.Error()
+	case errors.Is(err, writemodel.ErrNotFound):
+		return "not found"
+	}
+	return "error: " + err.Error()
+}
+
+// withoutCreatedAt blanks the creation time of rows created during the
+// test, which differs between schemas by the microseconds between runs.
+func withoutCreatedAt(rows []reference.OrderSummary, loaded int64) []reference.OrderSummary {
+	out := make([]reference.OrderSummary, len(rows))
+	for i, r := range rows {
+		if r.OrderID > loaded {
+			r.CreatedAt = time.Time{}
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// TestArchitecturesAgree applies one seeded sequence of commands of every
+// kind to every architecture and checks that, once caught up, every query
+// answers the same everywhere, and what each schema's own write model
+// implies.
+func TestArchitecturesAgree(t *testing.T) {
+	pool := postgres(t)
+	ctx := t.Context()
+	today := time.Now().UTC()
+	data := datagen.Config{Orders: 2_000, Seed: 7, Today: today}
+
+	type arch struct {
+		sys   reference.System
+		truth *crud.System // the CRUD queries on this architecture's own write model
+	}
+	var archs []arch
+	constructors := map[string]func(schema string) (reference.System, error){
+		reference.CRUD:        func(s string) (reference.System, error) { return crud.New(pool, s) },
+		reference.CQRSSync:    func(s string) (reference.System, error) { return cqrssync.New(pool, s) },
+		reference.CQRSMatview: func(s string) (reference.System, error) { return cqrsmatview.New(pool, s, time.Hour) },
+	}
+	for _, name := range reference.Names() {
+		newSys, ok := constructors[name]
+		if !ok {
+			t.Logf("%s: not part of this test yet", name)
+			continue
+		}
+		schema := reference.SchemaOf(name)
+		if _, err := datagen.Load(ctx, pool, schema, data, nil); err != nil {
+			t.Fatalf("load %s: %v", schema, err)
+		}
+		sys, err := newSys(schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sys.Setup(ctx); err != nil {
+			t.Fatalf("%s setup: %v", name, err)
+		}
+		if err := sys.Start(ctx); err != nil {
+			t.Fatalf("%s start: %v", name, err)
+		}
+		t.Cleanup(func() { _ = sys.Close(context.Background()) })
+		truth, err := crud.New(pool, schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		archs = append(archs, arch{sys, truth})
+	}
+
+	gen, err := datagen.New(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds := workload.New(gen, 42)
+	kinds := []domain.Kind{
+		domain.KindCreateOrder, domain.KindCreateOrder, domain.KindAddLine, domain.KindAddLine,
+		domain.KindConfirmOrder, domain.KindConfirmOrder, domain.KindShipOrder, domain.KindCancelOrder,
+	}
+	counts := map[string]int{}
+	const commands = 2_400
+	for i := range commands {
+		kind := kinds[i%len(kinds)]
+		cmd, err := cmds.Next(kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first string
+		for j, a := range archs {
+			out, err := a.sys.Execute(ctx, cmd)
+			class := outcomeClass(out, err)
+			if j == 0 {
+				first = class
+				if err == nil && kind == domain.KindCreateOrder {
+					cmds.Created(out.OrderID)
+				}
+				switch {
+				case err == nil:
+					counts[string(kind)+" ok"]++
+				case errors.Is(err, domain.ErrInvalidTransition):
+					counts[string(kind)+" invalid"]++
+				default:
+					counts[string(kind)+" other"]++
+				}
+				continue
+			}
+			if class != first {
+				t.Fatalf("command %d %+v: %s says %q, %s says %q", i, cmd, archs[0].sys.Name(), first, a.sys.Name(), class)
+			}
+		}
+	}
+	t.Logf("outcomes of %d commands: %v", commands, counts)
+	for _, kind := range domain.Kinds() {
+		if counts[string(kind)+" ok"] == 0 {
+			t.Errorf("no successful %s: the sequence does not exercise it", kind)
+		}
+	}
+	for _, kind := range []domain.Kind{domain.KindAddLine, domain.KindConfirmOrder, domain.KindShipOrder, domain.KindCancelOrder} {
+		if counts[string(kind)+" invalid"] == 0 {
+			t.Errorf("no invalid %s: the sequence does not exercise invalid transitions", kind)
+		}
+	}
+
+	for _, a := range archs {
+		if err := a.sys.WaitCaughtUp(ctx); err != nil {
+			t.Fatalf("%s: wait caught up: %v", a.sys.Name(), err)
+		}
+	}
+	loaded := int64(data.Orders)
+	customers := int64(data.WithDefaults().Customers)
+	for customer := int64(1); customer <= customers; customer++ {
+		var first []reference.OrderSummary
+		for j, a := range archs {
+			got, err := a.sys.ListOrders(ctx, customer)
+			if err != nil {
+				t.Fatalf("%s list_orders(%d): %v", a.sys.Name(), customer, err)
+			}
+			want, err := a.truth.ListOrders(ctx, customer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s list_orders(%d) differs from its write model:\n got %+v\nwant %+v", a.sys.Name(), customer, got, want)
+			}
+			got = withoutCreatedAt(got, loaded)
+			if j == 0 {
+				first = got
+			} else if !reflect.DeepEqual(got, first) {
+				t.Fatalf("list_orders(%d): %s and %s differ:\n%+v\n%+v", customer, archs[0].sys.Name(), a.sys.Name(), first, got)
+			}
+		}
+	}
+	for _, day := range []time.Time{today, today.AddDate(0, 0, -3)} {
+		var first []reference.StatusSales
+		for j, a := range archs {
+			got, err := a.sys.SalesDashboard(ctx, day)
+			if err != nil {
+				t.Fatalf("%s sales_dashboard: %v", a.sys.Name(), err)
+			}
+			want, err := a.truth.SalesDashboard(ctx, day)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s sales_dashboard(%s) differs from its write model:\n got %+v\nwant %+v", a.sys.Name(), day.Format(time.DateOnly), got, want)
+			}
+			if len(got) == 0 {
+				t.Errorf("%s sales_dashboard(%s) is empty: nothing compared", a.sys.Name(), day.Format(time.DateOnly))
+			}
+			if j == 0 {
+				first = got
+			} else if !reflect.DeepEqual(got, first) {
+				t.Fatalf("sales_dashboard(%s): %s and %s differ:\n%+v\n%+v", day.Format(time.DateOnly), archs[0].sys.Name(), a.sys.Name(), first, got)
+			}
+		}
+	}
+}
+
+func TestMain(m *testing.M) { os.Exit(m.Run()) }

@@ -1,0 +1,119 @@
+// Package reference defines what every architecture of the order domain
+// offers the harness: the System interface, the query result types, and the
+// hooks through which an architecture reports when an event passes each
+// stage of its pipeline.
+//
+// The architectures live in subpackages, each in its own PostgreSQL schema
+// so they can sit side by side in one database:
+//
+//	crud          normalized tables, joins and aggregation      schema crud
+//	cqrssync      write model + flat read model, one tx          schema cqrs_sync
+//	cqrsmatview   materialized views refreshed concurrently      schema cqrs_matview
+//	cqrskafka     outbox → relay → Kafka → projector → flat      schema cqrs_kafka
+//
+// A System is built on a schema whose write model was loaded by
+// reference/datagen, set up (read models filled from the write model),
+// started, driven with domain commands and queries, waited on until caught
+// up, and closed.
+package reference
+
+import (
+	"context"
+	"time"
+
+	"github.com/cqrsbench/cqrsbench/reference/domain"
+)
+
+// Architecture names, as used on the command line and in results.
+const (
+	CRUD        = "crud"
+	CQRSSync    = "cqrs-sync"
+	CQRSMatview = "cqrs-matview"
+	CQRSKafka   = "cqrs-kafka"
+)
+
+// Names lists the architectures in presentation order.
+func Names() []string { return []string{CRUD, CQRSSync, CQRSMatview, CQRSKafka} }
+
+// SchemaOf returns the PostgreSQL schema an architecture lives in.
+func SchemaOf(name string) string {
+	switch name {
+	case CQRSSync:
+		return "cqrs_sync"
+	case CQRSMatview:
+		return "cqrs_matview"
+	case CQRSKafka:
+		return "cqrs_kafka"
+	}
+	return name
+}
+
+// OrderSummary is one row of list_orders, the "My orders" screen.
+type OrderSummary struct {
+	OrderID     int64         `json:"order_id"`
+	Number      string        `json:"number"`
+	CreatedAt   time.Time     `json:"created_at"`
+	Status      domain.Status `json:"status"`
+	StatusLabel string        `json:"status_label"`
+	// TotalCents is the sum of quantity × unit price over the order's lines.
+	TotalCents int64 `json:"total_cents"`
+	// ItemCount is the sum of the lines' quantities.
+	ItemCount int64 `json:"item_count"`
+	// FirstImageURL is the first image (lowest position) of the product on
+	// the order's first line; empty when that product has no image.
+	FirstImageURL string `json:"first_image_url"`
+	// Version is the order's version the row reflects (1 after creation,
+	// +1 per command), used to classify reads as fresh or stale.
+	Version int32 `json:"version"`
+}
+
+// StatusSales is one row of sales_dashboard: orders created on one day with
+// a given current status, and their revenue.
+type StatusSales struct {
+	Status       domain.Status `json:"status"`
+	Label        string        `json:"label"`
+	Orders       int64         `json:"orders"`
+	RevenueCents int64         `json:"revenue_cents"`
+}
+
+// Outcome is what a successful command did.
+type Outcome struct {
+	// OrderID is the order the command created or changed.
+	OrderID int64
+	// Version is the order's version after the command.
+	Version int32
+	// Committed is when the command's transaction was known committed, on
+	// this process's monotonic clock.
+	Committed time.Time
+}
+
+// ListOrdersLimit is how many orders list_orders returns.
+const ListOrdersLimit = 50
+
+// System is one architecture of the order domain, driven by the harness.
+// Methods other than Setup, Start and Close may be called concurrently.
+type System interface {
+	// Name returns the architecture's name (CRUD, CQRSSync, ...).
+	Name() string
+	// Setup creates the architecture's own objects on top of the loaded
+	// write model in its schema and fills its read models from it.
+	Setup(ctx context.Context) error
+	// Start starts background workers (relays, projectors, refreshers).
+	Start(ctx context.Context) error
+	// Execute applies one command in one transaction. Invalid commands and
+	// transitions return errors matching domain.ErrInvalidCommand or
+	// domain.ErrInvalidTransition; no read model changes then.
+	Execute(ctx context.Context, cmd domain.Command) (Outcome, error)
+	// ListOrders returns a customer's ListOrdersLimit latest orders, newest
+	// first (created_at, then id, descending).
+	ListOrders(ctx context.Context, customerID int64) ([]OrderSummary, error)
+	// SalesDashboard returns orders created on day (UTC) and their revenue
+	// per current status, in status order, omitting statuses with none.
+	SalesDashboard(ctx context.Context, day time.Time) ([]StatusSales, error)
+	// WaitCaughtUp returns once every command that returned before the call
+	// is visible to queries, checked (never slept for).
+	WaitCaughtUp(ctx context.Context) error
+	// Close stops the workers and releases connections. It does not drop
+	// the schema.
+	Close(ctx context.Context) error
+}
