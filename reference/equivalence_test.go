@@ -24,7 +24,7 @@ import (
 )
 
 // postgres starts a throwaway cluster for the test and returns a pool.
-func postgres(t *testing.T) *pgxpool.Pool {
+func postgres(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("needs PostgreSQL")
@@ -32,7 +32,7 @@ func postgres(t *testing.T) *pgxpool.Pool {
 	if _, err := pglocal.FindBinDir(""); err != nil {
 		infratest.Missing(t, "%v", err)
 	}
-	c, err := pglocal.Start(t.Context(), pglocal.Options{Settings: map[string]string{"shared_buffers": "128MB"}})
+	c, err := pglocal.Start(t.Context(), pglocal.Options{})
 	if err != nil {
 		t.Fatalf("start postgres: %v", err)
 	}
