@@ -129,7 +129,7 @@ func TestArchitecturesAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmds := workload.New(gen, 42)
+	cmds := workload.New(gen, 42, workload.Options{Random: 0.5})
 	kinds := []domain.Kind{
 		domain.KindCreateOrder, domain.KindCreateOrder, domain.KindAddLine, domain.KindAddLine,
 		domain.KindConfirmOrder, domain.KindConfirmOrder, domain.KindShipOrder, domain.KindCancelOrder,
@@ -148,8 +148,8 @@ func TestArchitecturesAgree(t *testing.T) {
 			class := outcomeClass(out, err)
 			if j == 0 {
 				first = class
-				if err == nil && kind == domain.KindCreateOrder {
-					cmds.Created(out.OrderID)
+				if err == nil {
+					cmds.Applied(cmd, out.OrderID)
 				}
 				switch {
 				case err == nil:

@@ -80,6 +80,8 @@ type StatusSales struct {
 type Outcome struct {
 	// OrderID is the order the command created or changed.
 	OrderID int64
+	// CustomerID is the order's customer.
+	CustomerID int64
 	// Version is the order's version after the command.
 	Version int32
 	// Committed is when the command's transaction was known committed, on

@@ -11,8 +11,8 @@
 // CTEs an extension can read:
 //
 //	create_order   o (the inserted orders row), l (the inserted order_lines rows)
-//	add_line       p (id, prev_status), u (the updated orders row), l (the inserted line)
-//	transitions    p (id, prev_status), u (the updated orders row and prev_status)
+//	add_line       p (id, prev_status, customer_id), u (the updated orders row), l (the inserted line)
+//	transitions    p (id, prev_status, customer_id), u (the updated orders row and prev_status)
 //
 // Inside the statement, plain reads of order_lines do not see the line being
 // inserted (one snapshot): the total after add_line is the sum of the
@@ -70,7 +70,7 @@ l AS (
     FROM o, unnest($3::bigint[], $4::int[], $5::int[]) WITH ORDINALITY AS t(product_id, quantity, unit_price_cents, line_no)
     RETURNING *
 ){{ext}}
-SELECT o.id, o.version FROM o`
+SELECT o.id, o.version, o.customer_id FROM o`
 
 // lockSQL locks the order for add_line, so the next statement of the batch
 // (a fresh snapshot) numbers the line after every committed one.
@@ -79,7 +79,7 @@ const lockSQL = `SELECT 1 FROM {{schema}}.orders WHERE id = $1 FOR UPDATE`
 // addLineSQL appends a line to a cart. $1 order, $2 product, $3 quantity,
 // $4 unit price.
 const addLineSQL = `
-WITH p AS (SELECT id, status AS prev_status FROM {{schema}}.orders WHERE id = $1),
+WITH p AS (SELECT id, status AS prev_status, customer_id FROM {{schema}}.orders WHERE id = $1),
 u AS (
     UPDATE {{schema}}.orders o SET version = o.version + 1, updated_at = now()
     FROM p WHERE o.id = p.id AND p.prev_status = 'cart'
@@ -91,17 +91,17 @@ l AS (
     FROM u
     RETURNING *
 ){{ext}}
-SELECT p.prev_status, u.version FROM p LEFT JOIN u ON true`
+SELECT p.prev_status, u.version, p.customer_id FROM p LEFT JOIN u ON true`
 
 // transitionSQL moves an order to $2 if its status is in $3.
 const transitionSQL = `
-WITH p AS (SELECT id, status AS prev_status FROM {{schema}}.orders WHERE id = $1 FOR UPDATE),
+WITH p AS (SELECT id, status AS prev_status, customer_id FROM {{schema}}.orders WHERE id = $1 FOR UPDATE),
 u AS (
     UPDATE {{schema}}.orders o SET status = $2, version = o.version + 1, updated_at = now()
     FROM p WHERE o.id = p.id AND p.prev_status = ANY($3::text[])
     RETURNING o.*, p.prev_status
 ){{ext}}
-SELECT p.prev_status, u.version FROM p LEFT JOIN u ON true`
+SELECT p.prev_status, u.version, p.customer_id FROM p LEFT JOIN u ON true`
 
 // New prepares the statements for schema with ext's CTEs.
 func New(schema string, ext Extension) (*Store, error) {
@@ -149,7 +149,7 @@ func (s *Store) create(ctx context.Context, db DB, c domain.CreateOrder) (refere
 		products[i], quantities[i], prices[i] = l.ProductID, l.Quantity, l.UnitPriceCents
 	}
 	var out reference.Outcome
-	err := db.QueryRow(ctx, s.createSQL, c.CustomerID, c.ShippingAddressID, products, quantities, prices).Scan(&out.OrderID, &out.Version)
+	err := db.QueryRow(ctx, s.createSQL, c.CustomerID, c.ShippingAddressID, products, quantities, prices).Scan(&out.OrderID, &out.Version, &out.CustomerID)
 	out.Committed = time.Now()
 	if errors.Is(err, pgx.ErrNoRows) {
 		return out, fmt.Errorf("create_order: address %d of customer %d: %w", c.ShippingAddressID, c.CustomerID, ErrNotFound)
@@ -168,9 +168,13 @@ func (s *Store) addLine(ctx context.Context, db DB, c domain.AddLine) (reference
 	_, lockErr := br.Exec()
 	var prev *string
 	var version *int32
-	scanErr := br.QueryRow().Scan(&prev, &version)
+	var customer *int64
+	scanErr := br.QueryRow().Scan(&prev, &version, &customer)
 	closeErr := br.Close()
 	out := reference.Outcome{OrderID: c.OrderID, Committed: time.Now()}
+	if customer != nil {
+		out.CustomerID = *customer
+	}
 	if scanErr != nil && errors.Is(scanErr, pgx.ErrNoRows) {
 		scanErr = nil // the order does not exist: result reports it
 		prev = nil
@@ -185,8 +189,12 @@ func (s *Store) transition(ctx context.Context, db DB, c domain.Transition) (ref
 	from := allowedFrom(c.Target())
 	var prev *string
 	var version *int32
-	err := db.QueryRow(ctx, s.transitionSQL, c.Order(), string(c.Target()), from).Scan(&prev, &version)
+	var customer *int64
+	err := db.QueryRow(ctx, s.transitionSQL, c.Order(), string(c.Target()), from).Scan(&prev, &version, &customer)
 	out := reference.Outcome{OrderID: c.Order(), Committed: time.Now()}
+	if customer != nil {
+		out.CustomerID = *customer
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		prev = nil // the order does not exist: result reports it
 	} else if err != nil {
