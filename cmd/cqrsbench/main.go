@@ -44,6 +44,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"run", "run scenarios on the architectures and print comparison tables", runRun},
+		{"scenarios", "list the built-in scenarios", runScenarios},
 		{"infra", "start the infrastructure (infra up) and print its addresses", runInfra},
 		{"load", "create the write-model schema and load a generated dataset", runLoad},
 	}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cqrsbench/cqrsbench/harness/bench"
+	"github.com/cqrsbench/cqrsbench/harness/infra"
+	"github.com/cqrsbench/cqrsbench/harness/report"
+	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/scenarios"
+)
+
+const runDescription = `
+Runs each SCENARIO (a built-in name from 'cqrsbench scenarios', or a YAML
+file) on every architecture it names: loads the dataset into the
+architecture's schema, builds its read models, offers the scenario's
+open-model load (latency measured from each operation's intended start, late
+and dropped operations counted, warmup discarded), waits until the read side
+has caught up, and prints side-by-side tables. Without SCENARIO, runs "mixed".
+
+The results document (JSON, with the histograms) is written to --out; its
+path is printed. A threshold of the scenario that fails makes the exit code 1.
+
+Examples:
+  cqrsbench run                                  # the default suite on the best infrastructure
+  cqrsbench run smoke --infra local
+  cqrsbench run read-heavy --arch crud,cqrs-sync --orders 1000000 --duration 60s
+`
+
+// optionalFlags records which override flags were given.
+type optionalFlags struct {
+	orders   int
+	duration time.Duration
+	rate     float64
+	seed     uint64
+	arch     string
+}
+
+func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f infraFlags
+	var o optionalFlags
+	fs := flagSet("run", "run [SCENARIO|FILE ...] [flags]", runDescription, stdout)
+	f.register(fs)
+	fs.IntVar(&o.orders, "orders", 0, "override the dataset size (orders)")
+	fs.DurationVar(&o.duration, "duration", 0, "override the measured duration per architecture (phases scale with it)")
+	fs.Float64Var(&o.rate, "rate", 0, "override the offered rate in ops/s (the peak, with phases)")
+	fs.Uint64Var(&o.seed, "seed", 0, "override the dataset and workload seed")
+	fs.StringVar(&o.arch, "arch", "", "comma-separated architectures to run: "+strings.Join(archNames(), ","))
+	out := fs.String("out", "results", "directory for the results JSON")
+	jsonOut := fs.Bool("json", false, "write the results JSON to stdout instead of the tables")
+	names, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		names = []string{scenarios.DefaultName}
+	}
+	overrides := o.overrides(fs)
+	var scs []*scenarios.Scenario
+	for _, n := range names {
+		sc, err := scenarios.Resolve(n)
+		if err == nil {
+			sc, err = sc.WithOverrides(overrides)
+		}
+		if err != nil {
+			return usagef("%v", err)
+		}
+		scs = append(scs, sc)
+	}
+
+	f.skipKafka = !slices.ContainsFunc(scs, func(sc *scenarios.Scenario) bool { return sc.Has(scenarios.ArchCQRSKafka) })
+	progress := stderr
+	if f.quiet {
+		progress = nil
+	}
+	env, err := infra.Open(ctx, f.config(progress))
+	if err != nil {
+		return err
+	}
+	defer closeInfra(env, stderr)
+
+	failed := false
+	for _, sc := range scs {
+		run, err := bench.Run(ctx, bench.Config{Scenario: sc, Infra: env, Progress: progress, Version: toolVersion()})
+		if err != nil {
+			return fmt.Errorf("scenario %s: %w", sc.Name, err)
+		}
+		run.Verdicts = report.Verdicts(run)
+		run.Thresholds = results.Evaluate(run, sc.Thresholds)
+		path, err := results.Write(*out, run)
+		if err != nil {
+			return fmt.Errorf("write results: %w", err)
+		}
+		var format report.Format = report.Text{}
+		if *jsonOut {
+			format = report.JSON{}
+		}
+		if err := format.Write(stdout, run); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "results: %s\n", path)
+		failed = failed || results.Failed(run.Thresholds)
+	}
+	if failed {
+		return &checkFailed{"a threshold failed (see the table above)"}
+	}
+	return nil
+}
+
+// checkFailed is a failed threshold, regression or consistency check: exit 1.
+type checkFailed struct{ msg string }
+
+func (e *checkFailed) Error() string { return e.msg }
+func (e *checkFailed) ExitCode() int { return exitFailed }
+
+// overrides returns the scenario overrides of the flags that were given.
+func (o *optionalFlags) overrides(fs *flag.FlagSet) scenarios.Overrides {
+	var ov scenarios.Overrides
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "orders":
+			ov.Orders = &o.orders
+		case "duration":
+			ov.Duration = &o.duration
+		case "rate":
+			ov.Rate = &o.rate
+		case "seed":
+			ov.Seed = &o.seed
+		case "arch":
+			ov.Arch = []string{o.arch}
+		}
+	})
+	return ov
+}
+
+// parseInterspersed parses flags that may come before, between or after the
+// positional arguments, which it returns.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := parseFlagsOnly(fs, args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+// parseFlagsOnly is parseFlags without the ban on positional arguments.
+func parseFlagsOnly(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	help := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = help }()
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			help()
+			return errHelp
+		}
+		return usagef("%s: %v (run 'cqrsbench %s -h' for the flags)", fs.Name(), err, fs.Name())
+	}
+	return nil
+}
+
+func archNames() []string {
+	var out []string
+	for _, a := range scenarios.Architectures() {
+		out = append(out, string(a))
+	}
+	return out
+}
+
+func runScenarios(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flagSet("scenarios", "scenarios", "Lists the built-in scenarios with what each shows.", stdout)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	all, err := scenarios.Builtins()
+	if err != nil {
+		return err
+	}
+	for _, sc := range all {
+		fmt.Fprintf(stdout, "  %-15s %s\n", sc.Name, sc.Description)
+	}
+	fmt.Fprintf(stdout, "\nRun one with 'cqrsbench run NAME'; the files are in scenarios/ (format: scenarios/README.md).\n")
+	return nil
+}
+
+// toolVersion identifies this build in results: the module version, or the
+// VCS revision when built from a checkout, or "dev".
+func toolVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return s.Value[:12]
+		}
+	}
+	return "dev"
+}

@@ -1,0 +1,87 @@
+package bench_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/cqrsbench/cqrsbench/harness/bench"
+	"github.com/cqrsbench/cqrsbench/harness/infra"
+	"github.com/cqrsbench/cqrsbench/harness/infra/infratest"
+	"github.com/cqrsbench/cqrsbench/harness/infra/kafkalocal"
+	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
+	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/scenarios"
+)
+
+// TestSmokeEndToEnd runs the smoke scenario on every architecture against
+// real PostgreSQL and Kafka and checks the results document has every
+// architecture and operation with samples, and lag samples where the read
+// side lags.
+func TestSmokeEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs PostgreSQL and Kafka")
+	}
+	if _, err := pglocal.FindBinDir(""); err != nil {
+		infratest.Missing(t, "%v", err)
+	}
+	if _, err := kafkalocal.FindDistribution(""); err != nil {
+		infratest.Missing(t, "%v", err)
+	}
+	ctx := t.Context()
+	sc, err := scenarios.Builtin("smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := infra.Open(ctx, infra.Config{Provider: infra.ProviderLocal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Close(context.Background()) })
+	run, err := bench.Run(ctx, bench.Config{Scenario: sc, Infra: env, Progress: testWriter{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := json.Marshal(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back results.Run
+	if err := json.Unmarshal(doc, &back); err != nil {
+		t.Fatalf("results do not round-trip through JSON: %v", err)
+	}
+	if back.SchemaVersion != results.SchemaVersion || back.Environment.Infra.Kafka.Kind != infra.KindApacheKafka {
+		t.Errorf("schema_version %d, kafka %q", back.SchemaVersion, back.Environment.Infra.Kafka.Kind)
+	}
+	if len(back.Architectures) != len(sc.Architectures) {
+		t.Fatalf("%d architectures in the results, want %d", len(back.Architectures), len(sc.Architectures))
+	}
+	for _, a := range back.Architectures {
+		ops := map[string]results.Op{}
+		for _, op := range a.Ops {
+			ops[op.Name] = op
+		}
+		for _, want := range sc.Mix.Ops() {
+			op, ok := ops[string(want)]
+			if !ok || op.Count == 0 || op.Latency.Count == 0 || op.Latency.Histogram == "" {
+				t.Errorf("%s %s: %+v, want samples and a histogram", a.Name, want, op)
+			}
+		}
+		if a.Load.Completed == 0 || a.Load.OfferedRate == 0 {
+			t.Errorf("%s load %+v", a.Name, a.Load)
+		}
+		if a.Staleness.Reads == 0 {
+			t.Errorf("%s: no list_orders read was classified", a.Name)
+		}
+		if a.Name != "crud" && a.Name != "cqrs-sync" && (a.Lag == nil || a.Lag.Visible.Count == 0) {
+			t.Errorf("%s: no visibility-lag samples: %+v", a.Name, a.Lag)
+		}
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}

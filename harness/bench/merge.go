@@ -1,0 +1,93 @@
+package bench
+
+import (
+	"github.com/cqrsbench/cqrsbench/harness/hist"
+	"github.com/cqrsbench/cqrsbench/harness/results"
+)
+
+// mergeArchitecture adds res to list, merging it with an earlier round of
+// the same architecture (interleaved runs): counts add up, histograms merge,
+// rates are recomputed over the summed durations.
+func mergeArchitecture(list []results.Architecture, res results.Architecture) []results.Architecture {
+	for i := range list {
+		if list[i].Name == res.Name {
+			list[i] = mergeRounds(list[i], res)
+			return list
+		}
+	}
+	return append(list, res)
+}
+
+func mergeRounds(a, b results.Architecture) results.Architecture {
+	m := a
+	m.LoadSeconds += b.LoadSeconds
+	m.SetupSeconds += b.SetupSeconds
+	m.CatchUpSeconds = max(a.CatchUpSeconds, b.CatchUpSeconds)
+	l, lb := &m.Load, b.Load
+	l.DurationSeconds += lb.DurationSeconds
+	l.Scheduled += lb.Scheduled
+	l.Completed += lb.Completed
+	l.Errors += lb.Errors
+	l.Late += lb.Late
+	l.Dropped += lb.Dropped
+	l.WarmupOps += lb.WarmupOps
+	if l.DurationSeconds > 0 {
+		l.OfferedRate = float64(l.Scheduled) / l.DurationSeconds
+		l.AchievedRate = float64(l.Completed) / l.DurationSeconds
+	}
+	m.Ops = nil
+	for _, op := range a.Ops {
+		for _, opb := range b.Ops {
+			if opb.Name != op.Name {
+				continue
+			}
+			op.Count += opb.Count
+			op.Errors += opb.Errors
+			op.Late += opb.Late
+			op.Dropped += opb.Dropped
+			for k, v := range opb.ErrorKind {
+				if op.ErrorKind == nil {
+					op.ErrorKind = map[string]int64{}
+				}
+				op.ErrorKind[k] += v
+			}
+			op.Latency = mergeStats(op.Latency, opb.Latency)
+			op.Service = mergeStats(op.Service, opb.Service)
+			if l.DurationSeconds > 0 {
+				op.Rate = float64(op.Count) / l.DurationSeconds
+			}
+		}
+		m.Ops = append(m.Ops, op)
+	}
+	m.Staleness.Reads += b.Staleness.Reads
+	m.Staleness.Stale += b.Staleness.Stale
+	if m.Staleness.Reads > 0 {
+		m.Staleness.Rate = float64(m.Staleness.Stale) / float64(m.Staleness.Reads)
+	}
+	m.Staleness.Age = mergeStats(a.Staleness.Age, b.Staleness.Age)
+	if a.Lag != nil && b.Lag != nil {
+		lag := *a.Lag
+		lag.Visible = mergeStats(a.Lag.Visible, b.Lag.Visible)
+		lag.ProbeTimeouts += b.Lag.ProbeTimeouts
+		m.Lag = &lag
+	}
+	return m
+}
+
+// mergeStats merges two summaries through their encoded histograms; when
+// either has none, the one with more samples wins.
+func mergeStats(a, b results.Stats) results.Stats {
+	ha, errA := hist.DecodeSnapshot(a.Histogram, 0)
+	hb, errB := hist.DecodeSnapshot(b.Histogram, 0)
+	if a.Histogram == "" || b.Histogram == "" || errA != nil || errB != nil {
+		if b.Count > a.Count {
+			return b
+		}
+		return a
+	}
+	s, err := results.StatsFrom(ha.Merge(hb))
+	if err != nil {
+		return a
+	}
+	return s
+}
