@@ -1,0 +1,470 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/scenarios"
+)
+
+// Text writes the human report: a header with the scenario and the
+// environment, then ASCII tables, widest about 100 columns:
+//
+//   - latency p99 and p50 (ms, from the intended start, successful
+//     operations): operations as rows, reads first; architectures as
+//     columns, each CQRS figure followed by its ratio to crud;
+//   - operations completed (failed) per operation and architecture;
+//   - load per architecture: offered and achieved rate, completed, errors,
+//     late, dropped, warmup operations;
+//   - lag: per pipeline stage of cqrs-kafka and the prober's visible lag
+//     of every architecture probed, cqrs-matview's refresh durations;
+//   - staleness: reads, stale reads, their share and age, catch-up time;
+//   - verdicts (the run's, or Verdicts when it has none);
+//   - thresholds with pass, FAIL or skipped and why (the run's, or
+//     results.Evaluate of the scenario's when it has none).
+//
+// A loud warning follows the environment line when Kafka was kfake.
+type Text struct{}
+
+// Write implements Format.
+func (Text) Write(w io.Writer, run *results.Run) error {
+	if run == nil {
+		return errNoRun
+	}
+	var b bytes.Buffer
+	writeHeader(&b, run)
+	sections := []func(*bytes.Buffer, *results.Run) error{
+		latencyTables, countTable, loadTable, lagTable, stalenessTable,
+	}
+	for _, section := range sections {
+		if err := section(&b, run); err != nil {
+			return fmt.Errorf("text report: %w", err)
+		}
+	}
+	writeVerdicts(&b, run)
+	if err := thresholdTable(&b, run); err != nil {
+		return fmt.Errorf("text report: %w", err)
+	}
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("text report: %w", err)
+	}
+	return nil
+}
+
+// writeHeader writes what ran, when, and on what.
+func writeHeader(b *bytes.Buffer, run *results.Run) {
+	sc := run.Scenario
+	if sc != nil {
+		fmt.Fprintf(b, "cqrsbench: scenario %s", sc.Name)
+		if sc.Description != "" {
+			fmt.Fprintf(b, " — %s", sc.Description)
+		}
+		b.WriteString("\n")
+		fmt.Fprintf(b, "dataset: %d orders, %d customers, skew %g, seed %d\n",
+			sc.Dataset.Orders, sc.Dataset.Customers, sc.Dataset.Skew, sc.Dataset.Seed)
+		fmt.Fprintf(b, "load: %s\n", describeLoad(sc))
+	} else {
+		b.WriteString("cqrsbench: scenario unknown\n")
+	}
+	if !run.StartedAt.IsZero() {
+		fmt.Fprintf(b, "run: %s", run.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
+		if !run.FinishedAt.IsZero() {
+			fmt.Fprintf(b, " for %s", run.FinishedAt.Sub(run.StartedAt).Round(time.Second))
+		}
+		if run.Tool.Version != "" {
+			fmt.Fprintf(b, ", cqrsbench %s", run.Tool.Version)
+			if run.Tool.GoVersion != "" {
+				fmt.Fprintf(b, " (%s)", run.Tool.GoVersion)
+			}
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString(environmentLine(run.Environment) + "\n")
+	if k := run.Environment.Infra.Kafka; k.IsFake() {
+		b.WriteString("!!! WARNING: Kafka is franz-go's in-process kfake, NOT a real broker: cqrs-kafka latency and\n")
+		b.WriteString("!!! lag do not represent Kafka. Install Java/Maven or Docker, or pass --kafka-brokers.\n")
+		if k.Note != "" {
+			fmt.Fprintf(b, "!!! (%s)\n", k.Note)
+		}
+	}
+}
+
+// environmentLine describes the provider, servers and host on one line.
+func environmentLine(env results.Environment) string {
+	in := env.Infra
+	parts := []string{"provider " + orUnknown(in.Provider), "PostgreSQL " + orUnknown(in.Postgres.Version)}
+	switch in.Kafka.Kind {
+	case "", "none":
+		parts = append(parts, "Kafka not started")
+	default:
+		k := "Kafka " + in.Kafka.Kind
+		if in.Kafka.Version != "" {
+			k += " " + in.Kafka.Version
+		}
+		parts = append(parts, k)
+	}
+	h := env.Host
+	host := "host"
+	if h.CPUs > 0 {
+		host += fmt.Sprintf(" %d CPUs", h.CPUs)
+	}
+	host += " " + orUnknown(h.OS)
+	if h.Arch != "" {
+		host += "/" + h.Arch
+	}
+	parts = append(parts, host)
+	return "environment: " + strings.Join(parts, " · ")
+}
+
+// orUnknown returns s, or "unknown" when it is empty.
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// describeLoad summarises the scenario's load profile on one line.
+func describeLoad(sc *scenarios.Scenario) string {
+	lp := sc.Load
+	var s string
+	if lp.Mode == scenarios.ModeClosed {
+		s = fmt.Sprintf("closed model, %d workers", lp.Workers)
+	} else {
+		arrival := string(lp.Arrival)
+		if arrival == "" {
+			arrival = "uniform"
+		}
+		if len(lp.Phases) == 1 && lp.Phases[0].Ramp == nil {
+			s = fmt.Sprintf("open model, %g ops/s (%s arrivals)", lp.Phases[0].Rate, arrival)
+		} else {
+			var ph []string
+			for _, p := range lp.Phases {
+				if p.Ramp != nil {
+					ph = append(ph, fmt.Sprintf("%s %s %g→%g", p.Name, p.Duration, p.Ramp.From, p.Ramp.To))
+				} else {
+					ph = append(ph, fmt.Sprintf("%s %s %g", p.Name, p.Duration, p.Rate))
+				}
+			}
+			s = fmt.Sprintf("open model (%s arrivals), ops/s by phase: %s", arrival, strings.Join(ph, ", "))
+		}
+	}
+	s += fmt.Sprintf("; per architecture %s measured after %s warmup", lp.Duration, lp.Warmup)
+	if r := sc.Interleaving.Rounds; r > 1 {
+		s += fmt.Sprintf(", %d interleaved rounds", r)
+	}
+	return s
+}
+
+// newTable returns a table writing ASCII to b, with headers as given and
+// columns aligned as align says ('l' left, 'r' right, 'c' center).
+func newTable(b *bytes.Buffer, align string) *tablewriter.Table {
+	aligns := make([]tw.Align, len(align))
+	for i, c := range align {
+		switch c {
+		case 'r':
+			aligns[i] = tw.AlignRight
+		case 'c':
+			aligns[i] = tw.AlignCenter
+		default:
+			aligns[i] = tw.AlignLeft
+		}
+	}
+	return tablewriter.NewTable(b,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignCenter),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
+	)
+}
+
+// table is a titled table to render.
+type table struct {
+	title  string
+	header []string
+	rows   [][]string
+	// align has one letter per column: 'l' left, 'r' right, 'c' center.
+	align string
+	// wrap maps a column to the width its cells wrap at, for free text.
+	wrap map[int]int
+}
+
+// render writes t to b.
+func render(b *bytes.Buffer, t table) error {
+	b.WriteString("\n" + t.title + "\n")
+	tab := newTable(b, t.align)
+	if len(t.wrap) > 0 {
+		tab.Configure(func(cfg *tablewriter.Config) {
+			cfg.Row.ColMaxWidths.PerColumn = tw.Mapper[int, int](t.wrap)
+		})
+	}
+	tab.Header(toAny(t.header)...)
+	for _, r := range t.rows {
+		if err := tab.Append(toAny(r)...); err != nil {
+			return fmt.Errorf("%s: %w", firstLine(t.title), err)
+		}
+	}
+	if err := tab.Render(); err != nil {
+		return fmt.Errorf("%s: %w", firstLine(t.title), err)
+	}
+	return nil
+}
+
+// toAny converts cells for tablewriter.
+func toAny(cells []string) []any {
+	out := make([]any, len(cells))
+	for i, c := range cells {
+		out[i] = c
+	}
+	return out
+}
+
+// firstLine returns s up to its first newline.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// archNames returns the names of the architectures that ran, in run order.
+func archNames(run *results.Run) []string {
+	out := make([]string, len(run.Architectures))
+	for i, a := range run.Architectures {
+		out[i] = a.Name
+	}
+	return out
+}
+
+// latencyTables writes the p99 and p50 tables.
+func latencyTables(b *bytes.Buffer, run *results.Run) error {
+	if len(run.Architectures) == 0 {
+		b.WriteString("\nno architecture ran\n")
+		return nil
+	}
+	crud, hasCRUD := run.Arch(string(scenarios.ArchCRUD))
+	ratioNote := ""
+	if hasCRUD && len(run.Architectures) > 1 {
+		ratioNote = "\nafter each CQRS figure: its ratio to crud's (below 1x: faster than crud)"
+	}
+	for _, p := range []struct {
+		name string
+		get  func(results.Stats) float64
+	}{
+		{"p99", func(s results.Stats) float64 { return s.P99 }},
+		{"p50", func(s results.Stats) float64 { return s.P50 }},
+	} {
+		title := fmt.Sprintf("Latency %s, ms, from each operation's intended start (queueing included)%s", p.name, ratioNote)
+		header := append([]string{"operation"}, archNames(run)...)
+		var rows [][]string
+		for _, name := range opOrder(run) {
+			row := []string{name}
+			for i := range run.Architectures {
+				row = append(row, latencyCell(&run.Architectures[i], crud, name, p.get))
+			}
+			rows = append(rows, row)
+		}
+		if err := render(b, table{title, header, rows, "l" + strings.Repeat("r", len(run.Architectures)), nil}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// latencyCell formats one percentile of operation name in a, with its ratio
+// to crud's when a is not crud and both have samples.
+func latencyCell(a, crud *results.Architecture, name string, get func(results.Stats) float64) string {
+	op, ok := a.Op(name)
+	if !ok {
+		return notRun
+	}
+	if op.Latency.Count == 0 {
+		return noData
+	}
+	v := get(op.Latency)
+	cell := percentile(v, op.Latency)
+	if crud == nil || a == crud || cell == noData {
+		return cell
+	}
+	base, ok := crud.Op(name)
+	if b := get(base.Latency); ok && base.Latency.Count > 0 && b > 0 {
+		cell += fmt.Sprintf(" %6s", ratio(v/b))
+	}
+	return cell
+}
+
+// countTable writes the operations completed per operation and
+// architecture.
+func countTable(b *bytes.Buffer, run *results.Run) error {
+	if len(run.Architectures) == 0 {
+		return nil
+	}
+	header := append([]string{"operation"}, archNames(run)...)
+	var rows [][]string
+	for _, name := range opOrder(run) {
+		row := []string{name}
+		for i := range run.Architectures {
+			op, ok := run.Architectures[i].Op(name)
+			switch {
+			case !ok:
+				row = append(row, notRun)
+			case op.Errors > 0:
+				row = append(row, fmt.Sprintf("%d (%d failed)", op.Count, op.Errors))
+			default:
+				row = append(row, count(op.Count))
+			}
+		}
+		rows = append(rows, row)
+	}
+	return render(b, table{"Operations completed, warmup excluded (failed ones, not in the latencies, in parentheses)",
+		header, rows, "l" + strings.Repeat("r", len(run.Architectures)), nil})
+}
+
+// loadTable writes the offered and achieved load per architecture.
+func loadTable(b *bytes.Buffer, run *results.Run) error {
+	if len(run.Architectures) == 0 {
+		return nil
+	}
+	header := []string{"architecture", "seconds", "offered/s", "achieved/s", "completed", "errors", "late", "dropped", "warmup"}
+	var rows [][]string
+	for _, a := range run.Architectures {
+		l := a.Load
+		offered, late, dropped := rate(l.OfferedRate), count(l.Late), count(l.Dropped)
+		if l.Mode == string(scenarios.ModeClosed) {
+			offered, late, dropped = notRun, notRun, notRun
+		}
+		rows = append(rows, []string{a.Name, fmt.Sprintf("%.0f", l.DurationSeconds), offered, rate(l.AchievedRate),
+			count(l.Completed), count(l.Errors), late, dropped, count(l.WarmupOps)})
+	}
+	return render(b, table{"Load, warmup excluded (late: started after its intended time; dropped: never started)",
+		header, rows, "lrrrrrrrr", nil})
+}
+
+// lagTable writes the pipeline stages, the prober's visible lag and the
+// refresh durations of every architecture that has any.
+func lagTable(b *bytes.Buffer, run *results.Run) error {
+	header := []string{"architecture", "stage", "count", "p50", "p99", "max", "timeouts"}
+	var rows [][]string
+	stat := func(arch, stage string, s results.Stats, timeouts string) []string {
+		return []string{arch, stage, count(s.Count), percentile(s.P50, s), percentile(s.P99, s), percentile(s.Max, s), timeouts}
+	}
+	for _, a := range run.Architectures {
+		first := len(rows)
+		if a.Lag != nil {
+			for _, st := range a.Lag.Stages {
+				rows = append(rows, stat(a.Name, st.Name, st.Stats, ""))
+			}
+			rows = append(rows, stat(a.Name, "visible (prober)", a.Lag.Visible, count(a.Lag.ProbeTimeouts)))
+		}
+		if r := a.Refresh; r != nil {
+			label := "refresh duration"
+			if r.Errors > 0 {
+				label += fmt.Sprintf(" (%d failed)", r.Errors)
+			}
+			rows = append(rows, stat(a.Name, label, r.Stats, ""))
+		}
+		for i := first + 1; i < len(rows); i++ {
+			rows[i][0] = "" // the architecture once per group
+		}
+	}
+	if len(rows) == 0 {
+		b.WriteString("\nLag: no architecture recorded any (crud and cqrs-sync read their own writes)\n")
+		return nil
+	}
+	return render(b, table{"Lag, ms: pipeline stages from in-process timestamps (end_to_end: commit to read-model commit);\n" +
+		"visible: black-box prober, commit until a query sees the write", header, rows, "llrrrrr", nil})
+}
+
+// stalenessTable writes the stale-read share and age per architecture.
+func stalenessTable(b *bytes.Buffer, run *results.Run) error {
+	if len(run.Architectures) == 0 {
+		return nil
+	}
+	header := []string{"architecture", "reads", "stale", "stale %", "age p50 ms", "age p99 ms", "catch-up s"}
+	var rows [][]string
+	for _, a := range run.Architectures {
+		s := a.Staleness
+		share := noData
+		if s.Reads > 0 {
+			share = pct(s.Rate)
+		}
+		rows = append(rows, []string{a.Name, count(s.Reads), count(s.Stale), share,
+			percentile(s.Age.P50, s.Age), percentile(s.Age.P99, s.Age), fmt.Sprintf("%.1f", a.CatchUpSeconds)})
+	}
+	return render(b, table{"Staleness of reads (stale: missed a write whose command returned before the read began;\n" +
+		"age: how long before the read the missed write committed; catch-up: from end of load to caught up)",
+		header, rows, "lrrrrrr", nil})
+}
+
+// writeVerdicts writes the run's verdicts, computing them when it has none.
+func writeVerdicts(b *bytes.Buffer, run *results.Run) {
+	v := run.Verdicts
+	if len(v) == 0 {
+		v = Verdicts(run)
+	}
+	b.WriteString("\nVerdict\n")
+	for _, line := range v {
+		fmt.Fprintf(b, "  - %s\n", line)
+	}
+}
+
+// thresholdTable writes the evaluated thresholds, evaluating the
+// scenario's when the run has none.
+func thresholdTable(b *bytes.Buffer, run *results.Run) error {
+	ths := run.Thresholds
+	if len(ths) == 0 && run.Scenario != nil && len(run.Scenario.Thresholds) > 0 {
+		ths = results.Evaluate(run, run.Scenario.Thresholds)
+	}
+	if len(ths) == 0 {
+		b.WriteString("\nThresholds: none set by the scenario\n")
+		return nil
+	}
+	var passed, failed, skipped int
+	var rows [][]string
+	for _, t := range ths {
+		observed, verdict := notRun, ""
+		switch {
+		case t.Skipped != "":
+			skipped++
+			verdict = "skipped: " + t.Skipped
+		case t.Passed:
+			passed++
+			verdict = "pass"
+		default:
+			failed++
+			verdict = "FAIL"
+		}
+		if t.Skipped == "" {
+			observed = observedValue(t)
+		}
+		rows = append(rows, []string{t.Threshold, observed, verdict})
+	}
+	title := fmt.Sprintf("Thresholds: %d passed, %d failed, %d skipped", passed, failed, skipped)
+	if failed > 0 {
+		title += " — FAILED"
+	}
+	// Skip reasons wrap so the table fits 100 columns.
+	return render(b, table{title, []string{"threshold", "observed", "result"}, rows, "lrl", map[int]int{2: 40}})
+}
+
+// observedValue formats a threshold's observed value with its unit.
+func observedValue(t results.ThresholdResult) string {
+	v := fmt.Sprintf("%.4g", t.Value)
+	if strings.ContainsAny(v, "e") {
+		v = fmt.Sprintf("%.0f", t.Value)
+	}
+	switch t.Unit {
+	case "":
+		return v
+	case "%", "/s":
+		return v + t.Unit
+	default:
+		return v + " " + t.Unit
+	}
+}

@@ -1,0 +1,296 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/scenarios"
+)
+
+// Limits beyond which Verdicts says a result cannot be taken at face value.
+const (
+	// lateWarn is the share of scheduled operations started late above
+	// which the offered load counts as not sustained.
+	lateWarn = 0.01
+	// droppedWarn is the share of scheduled operations dropped above which
+	// the offered load counts as not sustained.
+	droppedWarn = 0.001
+	// errorWarn is the share of failed operations worth a warning: failed
+	// operations are not in the latencies.
+	errorWarn = 0.05
+	// fewSamples is the sample count below which a p99 is not stable.
+	fewSamples = 100
+	// sameBand is how close to 1 a ratio is "about the same".
+	sameBand = 0.05
+	// warnPrefix starts every verdict that flags an untrustworthy result.
+	warnPrefix = "WARNING "
+)
+
+// headlineOps returns the operations verdicts compare, reads then writes,
+// each in order of preference: the first one an architecture ran is its
+// headline.
+func headlineOps() [2][]string {
+	return [2][]string{
+		{string(scenarios.OpListOrders), string(scenarios.OpSalesDashboard)},
+		{string(scenarios.OpCreateOrder), string(scenarios.OpAddLine), string(scenarios.OpConfirmOrder),
+			string(scenarios.OpShipOrder), string(scenarios.OpCancelOrder)},
+	}
+}
+
+// Verdicts returns one-line conclusions computed from run's numbers.
+//
+// First, for each CQRS architecture, what it buys on reads and costs on
+// writes against crud, then its lag and staleness:
+//
+//	cqrs-kafka: list_orders p99 is 11.8x lower than crud (0.52 vs 6.10 ms); create_order p99 is 1.4x higher (5.80 vs 4.10 ms); projection lag p99 41 ms; 0.8% of reads stale
+//
+// The headline read is list_orders (else sales_dashboard), the headline
+// write create_order (else the first command run). What cannot be compared
+// says n/a and why: crud not run, an operation without successful samples.
+//
+// Then, each starting with "WARNING ", what makes numbers untrustworthy:
+// Kafka being kfake; offered load not sustained (late or dropped
+// operations, so latencies include queueing); many failed operations;
+// probed writes never seen; failed refreshes; percentiles resting on few
+// samples.
+func Verdicts(run *results.Run) []string {
+	if run == nil || len(run.Architectures) == 0 {
+		return []string{"no architecture ran: nothing to compare"}
+	}
+	crud, hasCRUD := run.Arch(string(scenarios.ArchCRUD))
+	var out []string
+	compared := 0
+	for i := range run.Architectures {
+		a := &run.Architectures[i]
+		if a.Name == string(scenarios.ArchCRUD) {
+			continue
+		}
+		compared++
+		out = append(out, archVerdict(a, crud))
+	}
+	if compared == 0 && hasCRUD {
+		out = append(out, crudOnly(crud))
+	}
+	return append(out, warnings(run)...)
+}
+
+// archVerdict compares a with crud (nil when crud did not run).
+func archVerdict(a, crud *results.Architecture) string {
+	var parts []string
+	thanCRUD := " than crud"
+	for _, ops := range headlineOps() {
+		name, ok := headline(a, ops)
+		if !ok {
+			continue
+		}
+		s, comparedToCRUD := compareOp(a, crud, name, thanCRUD)
+		if comparedToCRUD {
+			thanCRUD = ""
+		}
+		parts = append(parts, s)
+	}
+	if crud == nil && len(parts) > 0 {
+		parts[len(parts)-1] += " (n/a vs crud: crud not run)"
+	}
+	if s := lagVerdict(a); s != "" {
+		parts = append(parts, s)
+	}
+	parts = append(parts, staleVerdict(a))
+	return a.Name + ": " + strings.Join(parts, "; ")
+}
+
+// headline returns the first of ops that a ran.
+func headline(a *results.Architecture, ops []string) (string, bool) {
+	for _, name := range ops {
+		if _, ok := a.Op(name); ok {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+// compareOp says how a's p99 of operation name compares with crud's, and
+// whether it could compare.
+func compareOp(a, crud *results.Architecture, name, thanCRUD string) (string, bool) {
+	op, _ := a.Op(name)
+	if op.Latency.Count == 0 {
+		return name + " p99 n/a (no successful operations)", false
+	}
+	mine := op.Latency.P99
+	if crud == nil {
+		return fmt.Sprintf("%s p99 %s", name, human(mine)), false
+	}
+	base, ok := crud.Op(name)
+	if !ok || base.Latency.Count == 0 || base.Latency.P99 == 0 {
+		why := "crud did not run it"
+		if ok {
+			why = "no successful crud operations"
+		}
+		return fmt.Sprintf("%s p99 %s (n/a vs crud: %s)", name, human(mine), why), false
+	}
+	theirs := base.Latency.P99
+	r := mine / theirs
+	nums := fmt.Sprintf("(%s vs %s ms)", ms(mine), ms(theirs))
+	switch {
+	case r >= 1-sameBand && r <= 1+sameBand:
+		return fmt.Sprintf("%s p99 is about the same as crud %s", name, nums), true
+	case r < 1:
+		return fmt.Sprintf("%s p99 is %sx lower%s %s", name, factor(1/r), thanCRUD, nums), true
+	default:
+		return fmt.Sprintf("%s p99 is %sx higher%s %s", name, factor(r), thanCRUD, nums), true
+	}
+}
+
+// lagVerdict states a's projection or visibility lag; empty for an
+// architecture that has neither and is not eventually consistent.
+func lagVerdict(a *results.Architecture) string {
+	st, hasStage := a.Lag.Stage(results.StageEndToEnd)
+	hasStage = hasStage && st.Stats.Count > 0
+	hasVisible := a.Lag != nil && a.Lag.Visible.Count > 0
+	switch {
+	case hasStage && hasVisible:
+		return fmt.Sprintf("projection lag p99 %s (prober: %s)", human(st.Stats.P99), human(a.Lag.Visible.P99))
+	case hasStage:
+		return "projection lag p99 " + human(st.Stats.P99)
+	case hasVisible && scenarios.Arch(a.Name).Eventual():
+		return "visible lag p99 " + human(a.Lag.Visible.P99) + " (prober)"
+	case a.Name == string(scenarios.ArchCQRSKafka):
+		return "projection lag n/a (no samples)"
+	case scenarios.Arch(a.Name).Eventual():
+		return "visible lag n/a (no prober samples)"
+	}
+	return ""
+}
+
+// staleVerdict states the share of a's reads that were stale.
+func staleVerdict(a *results.Architecture) string {
+	s := a.Staleness
+	if s.Reads == 0 {
+		return "staleness n/a (no reads classified)"
+	}
+	out := pct(s.Rate) + " of reads stale"
+	if s.Stale > 0 && s.Age.Count > 0 {
+		out += " (age p99 " + human(s.Age.P99) + ")"
+	}
+	return out
+}
+
+// crudOnly summarises a run of crud alone.
+func crudOnly(crud *results.Architecture) string {
+	var parts []string
+	for _, ops := range headlineOps() {
+		if name, ok := headline(crud, ops); ok {
+			op, _ := crud.Op(name)
+			if op.Latency.Count == 0 {
+				parts = append(parts, name+" p99 n/a")
+				continue
+			}
+			parts = append(parts, name+" p99 "+human(op.Latency.P99))
+		}
+	}
+	s := "crud only"
+	if len(parts) > 0 {
+		s += ": " + strings.Join(parts, ", ")
+	}
+	return s + "; no CQRS architecture ran to compare with"
+}
+
+// warnings flags what makes run's numbers untrustworthy.
+func warnings(run *results.Run) []string {
+	var out []string
+	if _, ok := run.Arch(string(scenarios.ArchCQRSKafka)); ok && run.Environment.Infra.Kafka.IsFake() {
+		out = append(out, warnPrefix+"cqrs-kafka ran on kfake, franz-go's in-process fake, not Apache Kafka: "+
+			"its latencies and lag do not represent a real broker")
+	}
+	var few []string
+	for i := range run.Architectures {
+		a := &run.Architectures[i]
+		if s := loadWarning(a); s != "" {
+			out = append(out, s)
+		}
+		if s := errorWarning(a); s != "" {
+			out = append(out, s)
+		}
+		if a.Lag != nil && a.Lag.ProbeTimeouts > 0 {
+			out = append(out, fmt.Sprintf("%s%s: %s never became visible within the prober's timeout; visible lag understates the tail",
+				warnPrefix, a.Name, plural(a.Lag.ProbeTimeouts, "probed write", "probed writes")))
+		}
+		if a.Refresh != nil && a.Refresh.Errors > 0 {
+			out = append(out, fmt.Sprintf("%s%s: %s of %d failed; the views were staler than the period",
+				warnPrefix, a.Name, plural(a.Refresh.Errors, "refresh", "refreshes"), a.Refresh.Count))
+		}
+		for _, ops := range headlineOps() {
+			if name, ok := headline(a, ops); ok {
+				if op, _ := a.Op(name); op.Latency.Count > 0 && op.Latency.Count < fewSamples {
+					few = append(few, fmt.Sprintf("%s %s %d", a.Name, name, op.Latency.Count))
+				}
+			}
+		}
+	}
+	if len(few) > 0 {
+		out = append(out, fmt.Sprintf("%sp99 rests on fewer than %d samples (%s): run longer for a stable tail",
+			warnPrefix, fewSamples, strings.Join(few, ", ")))
+	}
+	return out
+}
+
+// loadWarning flags an open-model run whose offered load was not
+// sustained.
+func loadWarning(a *results.Architecture) string {
+	l := a.Load
+	if l.Mode == string(scenarios.ModeClosed) || l.Scheduled == 0 {
+		return ""
+	}
+	late := float64(l.Late) / float64(l.Scheduled)
+	dropped := float64(l.Dropped) / float64(l.Scheduled)
+	if late < lateWarn && dropped < droppedWarn {
+		return ""
+	}
+	var what []string
+	if l.Late > 0 {
+		what = append(what, pct(late)+" of ops late")
+	}
+	if l.Dropped > 0 {
+		what = append(what, pct(dropped)+" dropped")
+	}
+	achieved := ""
+	if l.AchievedRate < 0.99*l.OfferedRate {
+		achieved = fmt.Sprintf(" (achieved %s of %s ops/s offered)", rate(l.AchievedRate), rate(l.OfferedRate))
+	}
+	return fmt.Sprintf("%s%s: offered load not sustained: %s%s — latencies include queueing",
+		warnPrefix, a.Name, strings.Join(what, ", "), achieved)
+}
+
+// errorWarning flags an architecture where many operations failed.
+func errorWarning(a *results.Architecture) string {
+	l := a.Load
+	if l.Completed == 0 || float64(l.Errors)/float64(l.Completed) < errorWarn {
+		return ""
+	}
+	kinds := map[string]int64{}
+	for _, op := range a.Ops {
+		for k, n := range op.ErrorKind {
+			kinds[k] += n
+		}
+	}
+	names := slices.SortedFunc(maps.Keys(kinds), func(x, y string) int {
+		return cmp.Or(cmp.Compare(kinds[y], kinds[x]), cmp.Compare(x, y))
+	})
+	var top []string
+	for i, k := range names {
+		if i == 3 {
+			top = append(top, "…")
+			break
+		}
+		top = append(top, fmt.Sprintf("%s %d", k, kinds[k]))
+	}
+	s := fmt.Sprintf("%s%s: %s of operations failed", warnPrefix, a.Name, pct(float64(l.Errors)/float64(l.Completed)))
+	if len(top) > 0 {
+		s += " (" + strings.Join(top, ", ") + ")"
+	}
+	return s + "; failed operations are not in the latencies"
+}

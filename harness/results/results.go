@@ -1,0 +1,172 @@
+package results
+
+import (
+	"time"
+
+	"github.com/cqrsbench/cqrsbench/harness/infra"
+	"github.com/cqrsbench/cqrsbench/scenarios"
+)
+
+// SchemaVersion is the version of the document layout. Bump it on any
+// incompatible change; readers refuse versions they do not know.
+const SchemaVersion = 1
+
+// Run is one invocation of `cqrsbench run` for one scenario.
+type Run struct {
+	SchemaVersion int `json:"schema_version"`
+	// Tool identifies the cqrsbench build.
+	Tool Tool `json:"tool"`
+	// StartedAt and FinishedAt bound the run (wall clock, UTC).
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	// Environment says what the numbers were measured on.
+	Environment Environment `json:"environment"`
+	// Scenario is the resolved scenario: every default filled in.
+	Scenario *scenarios.Scenario `json:"scenario"`
+	// Architectures are the per-architecture results, in run order. With
+	// interleaved rounds, each architecture's rounds are merged.
+	Architectures []Architecture `json:"architectures"`
+	// Verdicts are one-line conclusions computed from the numbers.
+	Verdicts []string `json:"verdicts,omitempty"`
+	// Thresholds are the scenario's pass/fail conditions, evaluated.
+	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
+}
+
+// Tool identifies the build that produced a result.
+type Tool struct {
+	Version   string `json:"version"`
+	GoVersion string `json:"go_version"`
+}
+
+// Environment describes the machine and services.
+type Environment struct {
+	// Infra is the provider with server versions and broker kind.
+	Infra infra.Description `json:"infra"`
+	// Host describes the machine running cqrsbench.
+	Host Host `json:"host"`
+}
+
+// Host describes the machine running cqrsbench.
+type Host struct {
+	OS     string `json:"os"`
+	Arch   string `json:"arch"`
+	CPUs   int    `json:"cpus"`
+	Memory string `json:"memory,omitempty"`
+	Kernel string `json:"kernel,omitempty"`
+}
+
+// Architecture is one architecture's results.
+type Architecture struct {
+	Name string `json:"name"`
+	// LoadSeconds is the time to load the dataset; SetupSeconds the time to
+	// build the read models from it.
+	LoadSeconds  float64 `json:"load_seconds"`
+	SetupSeconds float64 `json:"setup_seconds"`
+	// Load summarises the offered and achieved load, warmup excluded.
+	Load LoadSummary `json:"load"`
+	// Ops are the per-operation statistics.
+	Ops []Op `json:"ops"`
+	// Lag is the projection lag; nil for architectures without one.
+	Lag *Lag `json:"lag,omitempty"`
+	// Staleness classifies list_orders reads against committed writes.
+	Staleness Staleness `json:"staleness"`
+	// Refresh summarises materialized-view refreshes (cqrs-matview).
+	Refresh *Refresh `json:"refresh,omitempty"`
+	// CatchUpSeconds is how long WaitCaughtUp took after the load stopped.
+	CatchUpSeconds float64 `json:"catch_up_seconds"`
+}
+
+// LoadSummary is the load generator's view of a run.
+type LoadSummary struct {
+	Mode            string  `json:"mode"`
+	DurationSeconds float64 `json:"duration_seconds"`
+	OfferedRate     float64 `json:"offered_rate"`
+	AchievedRate    float64 `json:"achieved_rate"`
+	Scheduled       int64   `json:"scheduled"`
+	Completed       int64   `json:"completed"`
+	Errors          int64   `json:"errors"`
+	// Late ops started more than the tolerance after their intended start;
+	// Dropped ops never started. Neither is hidden from the latencies:
+	// late ops count from their intended start.
+	Late    int64 `json:"late"`
+	Dropped int64 `json:"dropped"`
+	// WarmupOps were run and discarded.
+	WarmupOps int64 `json:"warmup_ops"`
+}
+
+// Op is one operation's statistics.
+type Op struct {
+	Name      string           `json:"name"`
+	Count     int64            `json:"count"`
+	Rate      float64          `json:"rate"`
+	Errors    int64            `json:"errors"`
+	Late      int64            `json:"late"`
+	Dropped   int64            `json:"dropped"`
+	ErrorKind map[string]int64 `json:"error_kinds,omitempty"`
+	// Latency is from the intended start (queueing included); Service is
+	// from the actual start.
+	Latency Stats `json:"latency"`
+	Service Stats `json:"service"`
+}
+
+// Stats summarises a latency histogram; durations in microseconds.
+type Stats struct {
+	Count int64   `json:"count"`
+	Min   float64 `json:"min_us"`
+	Mean  float64 `json:"mean_us"`
+	P50   float64 `json:"p50_us"`
+	P90   float64 `json:"p90_us"`
+	P99   float64 `json:"p99_us"`
+	P999  float64 `json:"p999_us"`
+	Max   float64 `json:"max_us"`
+	// Histogram is the HdrHistogram, compressed and base64-encoded
+	// (hist.DecodeSnapshot reads it back).
+	Histogram string `json:"histogram,omitempty"`
+}
+
+// Lag is the projection lag of an eventually consistent architecture.
+type Lag struct {
+	// Stages are per-stage latencies in pipeline order (commit→claimed,
+	// claimed→acked, acked→consumed, consumed→applied) and "end_to_end"
+	// (commit→applied), from in-process stage timestamps.
+	Stages []Stage `json:"stages"`
+	// Visible is the black-box prober's commit→visible-to-a-query lag.
+	Visible Stats `json:"visible"`
+	// ProbeTimeouts counts sampled writes never seen within the timeout.
+	ProbeTimeouts int64 `json:"probe_timeouts"`
+}
+
+// Stage is one stage of the pipeline.
+type Stage struct {
+	Name  string `json:"name"`
+	Stats Stats  `json:"stats"`
+}
+
+// Staleness classifies reads: a read is stale when it misses a write whose
+// command returned before the read started.
+type Staleness struct {
+	Reads int64   `json:"reads"`
+	Stale int64   `json:"stale"`
+	Rate  float64 `json:"rate"`
+	// Age is, for stale reads, how long before the read the oldest missed
+	// write had committed.
+	Age Stats `json:"age"`
+}
+
+// Refresh summarises materialized-view refreshes.
+type Refresh struct {
+	Count  int64 `json:"count"`
+	Errors int64 `json:"errors"`
+	Stats  Stats `json:"stats"`
+}
+
+// ThresholdResult is one evaluated threshold.
+type ThresholdResult struct {
+	Threshold string  `json:"threshold"`
+	Value     float64 `json:"value"`
+	Unit      string  `json:"unit,omitempty"`
+	Passed    bool    `json:"passed"`
+	// Skipped explains a threshold that could not be evaluated (its
+	// architecture did not run).
+	Skipped string `json:"skipped,omitempty"`
+}
