@@ -16,6 +16,7 @@ import (
 
 	"github.com/cqrsbench/cqrsbench/harness/hist"
 	"github.com/cqrsbench/cqrsbench/harness/infra"
+	"github.com/cqrsbench/cqrsbench/harness/report"
 	"github.com/cqrsbench/cqrsbench/harness/results"
 	"github.com/cqrsbench/cqrsbench/harness/runner"
 	"github.com/cqrsbench/cqrsbench/reference"
@@ -158,7 +159,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 
 	r, err := runner.New(runnerConfig(sc, seed), a.ops(), runner.WithClassifier(classify), runner.WithProgress(func(p runner.Progress) {
 		if cfg.Progress != nil {
-			fmt.Fprintln(cfg.Progress, progressLine(name, p))
+			fmt.Fprintln(cfg.Progress, report.ProgressLine(name, p, 0, -1))
 		}
 	}))
 	if err != nil {
