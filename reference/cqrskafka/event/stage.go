@@ -1,0 +1,64 @@
+package event
+
+import (
+	"fmt"
+	"time"
+)
+
+// Stage is a point of the cqrs-kafka pipeline an event passes.
+type Stage uint8
+
+// The stages, in pipeline order.
+const (
+	// StageCommitted: the command's transaction (write model + outbox row)
+	// committed; the time is the command's reference.Outcome.Committed.
+	StageCommitted Stage = iota
+	// StageClaimed: a relay read the outbox row.
+	StageClaimed
+	// StageAcked: the broker acknowledged the produced record.
+	StageAcked
+	// StageConsumed: the projector received the record from a poll.
+	StageConsumed
+	// StageApplied: the projector's read-model transaction committed (for
+	// duplicates suppressed by the inbox too: the event is visible).
+	StageApplied
+)
+
+// Stages returns every stage in pipeline order.
+func Stages() []Stage {
+	return []Stage{StageCommitted, StageClaimed, StageAcked, StageConsumed, StageApplied}
+}
+
+// String returns the stage's name as used in reports.
+func (s Stage) String() string {
+	switch s {
+	case StageCommitted:
+		return "commit"
+	case StageClaimed:
+		return "relay_claim"
+	case StageAcked:
+		return "broker_ack"
+	case StageConsumed:
+		return "consumed"
+	case StageApplied:
+		return "read_model_commit"
+	}
+	return fmt.Sprintf("stage(%d)", uint8(s))
+}
+
+// Observer receives the stage timestamps of events. Observe is called once
+// per batch with one time for every event of the batch, taken with
+// time.Now on this process's monotonic clock, from the goroutine that
+// passed the stage (relays and the projector run concurrently, so an
+// Observer must be safe for concurrent use and should return quickly). refs
+// is only valid during the call. An event delivered more than once is
+// observed at StageConsumed and StageApplied once per delivery.
+type Observer interface {
+	Observe(stage Stage, at time.Time, refs []Ref)
+}
+
+// ObserverFunc adapts a function to Observer.
+type ObserverFunc func(stage Stage, at time.Time, refs []Ref)
+
+// Observe implements Observer.
+func (f ObserverFunc) Observe(stage Stage, at time.Time, refs []Ref) { f(stage, at, refs) }

@@ -1,0 +1,332 @@
+package cqrskafka_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/projector"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/relay"
+	"github.com/cqrsbench/cqrsbench/reference/datagen"
+	"github.com/cqrsbench/cqrsbench/reference/domain"
+	"github.com/cqrsbench/cqrsbench/reference/readmodel"
+	"github.com/cqrsbench/cqrsbench/reference/writemodel"
+)
+
+// TestDuplicateDelivery has the relay produce half of the events twice.
+// With the inbox the duplicates are counted and not applied; without it
+// (the negative control) daily_sales double counts, and the comparison
+// with the write model sees it.
+func TestDuplicateDelivery(t *testing.T) {
+	for _, inbox := range []bool{true, false} {
+		t.Run(fmt.Sprintf("inbox=%v", inbox), func(t *testing.T) {
+			f := newFixture(t, 500, func(c *cqrskafka.Config) {
+				c.Relay.DuplicateFraction = 0.5
+				c.Projector.DisableInbox = !inbox
+			})
+			f.start(t)
+			f.runCommands(t, 200, 2, f.execSystem)
+			f.waitCaughtUp(t)
+			st := f.sys.Stats()
+			t.Logf("relay %+v\nprojector %+v", st.Relay, st.Projector)
+			if st.Relay.Duplicated == 0 {
+				t.Fatal("no duplicates were produced: the fault did not happen")
+			}
+			if st.Projector.Delivered != st.Relay.Produced {
+				t.Errorf("delivered %d records, produced %d", st.Projector.Delivered, st.Relay.Produced)
+			}
+			diffs := readModelDiff(t, f.pool, f.schema)
+			if inbox {
+				if len(diffs) > 0 {
+					t.Fatalf("with the inbox, read models differ:\n%s", strings.Join(diffs, "\n"))
+				}
+				if st.Projector.Duplicates != st.Relay.Duplicated || st.Projector.Applied != st.Relay.Relayed {
+					t.Errorf("suppressed %d duplicates and applied %d events; want %d and %d",
+						st.Projector.Duplicates, st.Projector.Applied, st.Relay.Duplicated, st.Relay.Relayed)
+				}
+				f.checkReadModels(t)
+				return
+			}
+			if st.Projector.Duplicates != 0 || st.Projector.Applied != st.Relay.Produced {
+				t.Errorf("without inbox: suppressed %d, applied %d; want 0 and %d", st.Projector.Duplicates, st.Projector.Applied, st.Relay.Produced)
+			}
+			var sales []string
+			for _, d := range diffs {
+				if strings.HasPrefix(d, "daily_sales") {
+					sales = append(sales, d)
+				}
+			}
+			if len(sales) == 0 {
+				t.Fatalf("negative control: without the inbox daily_sales should double count, but it matches the write model (diffs: %v)", diffs)
+			}
+			t.Logf("negative control detected, as it should be:\n%s", strings.Join(sales, "\n"))
+		})
+	}
+}
+
+// TestVisibilityGap holds a command's transaction open after it took its
+// outbox id while later commands commit and are relayed, then commits it.
+// The naive cursor has moved past the id and never publishes the event
+// (the negative control); skip-locked publishes it.
+func TestVisibilityGap(t *testing.T) {
+	for _, mode := range []relay.Mode{relay.ModeSkipLocked, relay.ModeNaiveCursor} {
+		t.Run(string(mode), func(t *testing.T) {
+			f := newFixture(t, 500, func(c *cqrskafka.Config) { c.Relay.Mode = mode })
+			f.start(t)
+			ctx := t.Context()
+			store, err := writemodel.New(f.schema, cqrskafka.OutboxExtension())
+			if err != nil {
+				t.Fatal(err)
+			}
+			gen, err := datagen.New(f.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			create := func(customer int64) domain.CreateOrder {
+				return domain.CreateOrder{CustomerID: customer, ShippingAddressID: gen.AddressesOf(customer)[0],
+					Lines: []domain.Line{{ProductID: 1, Quantity: 2, UnitPriceCents: gen.ProductPriceCents(1)}}}
+			}
+
+			held, err := f.pool.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer held.Rollback(context.Background()) //nolint:errcheck // committed below
+			slow, err := store.Execute(ctx, held, create(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for c := int64(2); c <= 21; c++ {
+				if _, err := f.sys.Execute(ctx, create(c)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f.waitCaughtUp(t) // the 20 later commands are relayed and applied
+			if err := held.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			f.waitCaughtUp(t)
+
+			var left int
+			if err := f.pool.QueryRow(ctx, readmodel.Expand(`SELECT count(*) FROM {{schema}}.outbox`, f.schema)).Scan(&left); err != nil {
+				t.Fatal(err)
+			}
+			var seen bool
+			if err := f.pool.QueryRow(ctx, readmodel.Expand(`SELECT EXISTS (SELECT 1 FROM {{schema}}.order_read_model WHERE order_id = $1)`, f.schema), slow.OrderID).Scan(&seen); err != nil {
+				t.Fatal(err)
+			}
+			diffs := readModelDiff(t, f.pool, f.schema)
+			t.Logf("order %d (held) in read model: %v; outbox rows left: %d; diffs: %v", slow.OrderID, seen, left, diffs)
+			if mode == relay.ModeSkipLocked {
+				if !seen || left != 0 || len(diffs) != 0 {
+					t.Fatalf("skip-locked lost the event of the late commit")
+				}
+				return
+			}
+			if seen || left != 1 || len(diffs) == 0 {
+				t.Fatalf("negative control: naive-cursor should have skipped the late commit's event")
+			}
+		})
+	}
+}
+
+// TestProjectorCrashAfterDBCommit kills the projector after its read-model
+// transaction committed and before it committed the offsets. The restarted
+// projector (same group, new member) receives the batch again: every event
+// of it is counted as a duplicate and none is applied twice.
+func TestProjectorCrashAfterDBCommit(t *testing.T) {
+	var crashed atomic.Bool
+	var crashedBatch atomic.Int64
+	f := newFixture(t, 500, func(c *cqrskafka.Config) {
+		c.Projector.Hooks.AfterDBCommit = func(_ context.Context, b projector.Batch) error {
+			if b.Applied > 0 && crashed.CompareAndSwap(false, true) {
+				crashedBatch.Store(int64(b.Applied))
+				return projector.ErrCrash
+			}
+			return nil
+		}
+	})
+	f.start(t)
+	f.runCommands(t, 200, 3, f.execSystem)
+	f.waitCaughtUp(t)
+	st := f.sys.Stats().Projector
+	t.Logf("crashed batch: %d events; projector %+v", crashedBatch.Load(), st)
+	if !crashed.Load() || st.Crashes != 1 || st.Runs != 2 {
+		t.Fatalf("crashes %d, runs %d: the crash did not happen as planned", st.Crashes, st.Runs)
+	}
+	if st.Duplicates != crashedBatch.Load() {
+		t.Errorf("duplicates suppressed = %d, want the %d events of the crashed batch", st.Duplicates, crashedBatch.Load())
+	}
+	if relayed := f.sys.Stats().Relay.Relayed; st.Applied != relayed {
+		t.Errorf("applied %d events, relayed %d", st.Applied, relayed)
+	}
+	f.checkReadModels(t)
+}
+
+// TestRelayCrashAfterAck kills a relay after Kafka acknowledged a batch and
+// before its deletion committed: the rows are published again and the
+// inbox suppresses them.
+func TestRelayCrashAfterAck(t *testing.T) {
+	var crashed atomic.Bool
+	var crashedBatch atomic.Int64
+	f := newFixture(t, 500, func(c *cqrskafka.Config) {
+		c.Relay.Hooks.AfterAck = func(_ context.Context, ids []int64) error {
+			if crashed.CompareAndSwap(false, true) {
+				crashedBatch.Store(int64(len(ids)))
+				return relay.ErrCrash
+			}
+			return nil
+		}
+	})
+	f.start(t)
+	f.runCommands(t, 100, 4, f.execSystem)
+	f.waitCaughtUp(t)
+	st := f.sys.Stats()
+	t.Logf("crashed batch: %d rows; relay %+v; projector %+v", crashedBatch.Load(), st.Relay, st.Projector)
+	if st.Relay.Crashes != 1 || crashedBatch.Load() == 0 {
+		t.Fatalf("relay crashes = %d: the crash did not happen", st.Relay.Crashes)
+	}
+	if st.Projector.Duplicates != crashedBatch.Load() || st.Relay.Produced != st.Relay.Relayed+crashedBatch.Load() {
+		t.Errorf("duplicates %d, produced %d, relayed %d; want %d duplicates", st.Projector.Duplicates, st.Relay.Produced, st.Relay.Relayed, crashedBatch.Load())
+	}
+	f.checkReadModels(t)
+}
+
+// TestPoisonEventGoesToDeadLetter puts an undecodable record on the topic:
+// it is dead-lettered and counted, and the projector goes on.
+func TestPoisonEventGoesToDeadLetter(t *testing.T) {
+	f := newFixture(t, 500, nil)
+	f.start(t)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(f.cfg.Brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx := t.Context()
+	f.runCommands(t, 20, 5, f.execSystem)
+	poison := &kgo.Record{Topic: f.sys.Config().Topic, Key: []byte("7"), Value: []byte(`{"type":"order_created","order_id":"seven"`)}
+	if err := cl.ProduceSync(ctx, poison).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	f.runCommands(t, 20, 6, f.execSystem)
+	f.waitCaughtUp(t)
+	if st := f.sys.Stats().Projector; st.DeadLettered != 1 {
+		t.Errorf("dead-lettered %d records, want 1", st.DeadLettered)
+	}
+	f.checkReadModels(t)
+
+	dlq, err := kgo.NewClient(kgo.SeedBrokers(f.cfg.Brokers...), kgo.ConsumeTopics(f.sys.Config().DeadLetterTopic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dlq.Close()
+	pctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	fetches := dlq.PollRecords(pctx, 10)
+	if err := pctx.Err(); err != nil {
+		t.Fatalf("nothing in the dead-letter topic: %v", err)
+	}
+	recs := fetches.Records()
+	if len(recs) != 1 || string(recs[0].Value) != string(poison.Value) {
+		t.Fatalf("dead-letter topic holds %d records: %v", len(recs), recs)
+	}
+	headers := map[string]string{}
+	for _, h := range recs[0].Headers {
+		headers[h.Key] = string(h.Value)
+	}
+	if !strings.Contains(headers["cqrsbench-error"], "undecodable") || !strings.HasPrefix(headers["cqrsbench-source"], f.sys.Config().Topic+"/") {
+		t.Errorf("dead letter headers %v", headers)
+	}
+}
+
+// TestRebuildRequiresSnapshot: without the snapshot, a replay would lose the
+// loaded orders, so Rebuild refuses.
+func TestRebuildRequiresSnapshot(t *testing.T) {
+	f := newFixture(t, 100, func(c *cqrskafka.Config) { c.SkipSnapshot = true })
+	f.start(t)
+	_, err := f.sys.Rebuild(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "SkipSnapshot") {
+		t.Fatalf("Rebuild = %v, want a refusal naming SkipSnapshot", err)
+	}
+	if st := f.sys.Stats(); st.SnapshotEvents != 0 {
+		t.Errorf("snapshot events = %d", st.SnapshotEvents)
+	}
+	if errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+}
+
+// TestSurvivesBrokerRestart stops the (local) broker while commands keep
+// committing, then restarts it: the relays and the projector recover on
+// their own and nothing is lost or applied twice.
+func TestSurvivesBrokerRestart(t *testing.T) {
+	f := newFixture(t, 500, func(c *cqrskafka.Config) { c.Relay.DeliveryTimeout = 2 * time.Second })
+	broker := services.broker
+	if broker == nil {
+		t.Skipf("needs the local broker (not %s)", brokersEnv)
+	}
+	f.start(t)
+	f.runCommands(t, 50, 8, f.execSystem)
+	f.waitCaughtUp(t)
+	ctx := t.Context()
+	if err := broker.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	restarted := false
+	defer func() {
+		if !restarted {
+			_ = broker.Restart(context.Background())
+		}
+	}()
+	f.runCommands(t, 50, 9, f.execSystem) // the write side does not need Kafka
+	if err := broker.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	restarted = true
+	f.runCommands(t, 50, 10, f.execSystem)
+	f.waitCaughtUp(t)
+	st := f.sys.Stats()
+	t.Logf("relay %+v\nprojector %+v", st.Relay, st.Projector)
+	f.checkReadModels(t)
+}
+
+// TestSurvivesPostgresRestart restarts the (local) PostgreSQL under running
+// relays and projector: they reconnect on their own, and commands after
+// the restart are relayed and applied.
+func TestSurvivesPostgresRestart(t *testing.T) {
+	f := newFixture(t, 500, nil)
+	cluster := services.cluster
+	if cluster == nil {
+		t.Skipf("needs the local PostgreSQL (not %s)", dsnEnv)
+	}
+	f.start(t)
+	f.runCommands(t, 50, 11, f.execSystem)
+	f.waitCaughtUp(t)
+	if err := cluster.Restart(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// Connections of the pool died with the server; the pool replaces them
+	// as they fail. Commands that fail on a dead connection are the load
+	// generator's failures, not the architecture's: retry them here.
+	retrying := func(ctx context.Context, cmd domain.Command) (int64, error) {
+		for attempt := 0; ; attempt++ {
+			id, err := f.execSystem(ctx, cmd)
+			if err == nil || errors.Is(err, domain.ErrInvalidTransition) || attempt == 20 {
+				return id, err
+			}
+		}
+	}
+	f.runCommands(t, 50, 12, retrying)
+	f.waitCaughtUp(t)
+	st := f.sys.Stats()
+	t.Logf("relay %+v\nprojector %+v", st.Relay, st.Projector)
+	f.checkReadModels(t)
+}

@@ -1,0 +1,118 @@
+package cqrskafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cqrsbench/cqrsbench/reference/readmodel"
+)
+
+// RebuildStats is what one Rebuild did.
+type RebuildStats struct {
+	// Events is the records replayed: the topic from its start to its end
+	// when the rebuild began (snapshots, command events, dead letters).
+	Events int64
+	// Applied is the events the projector applied meanwhile.
+	Applied int64
+	// Replay is the time from the projector's restart at the start of the
+	// topic until it had applied every replayed record.
+	Replay time.Duration
+	// Total is the whole rebuild: pause, truncation, replay, ANALYZE.
+	Total time.Duration
+}
+
+// EventsPerSecond is the replay rate.
+func (r RebuildStats) EventsPerSecond() float64 {
+	if r.Replay <= 0 {
+		return 0
+	}
+	return float64(r.Events) / r.Replay.Seconds()
+}
+
+// Rebuild empties the read models and the inbox and replays the topic from
+// its earliest offset: it stops the projector, truncates, rewinds the
+// consumer group to the start of every partition, restarts the projector
+// and waits until it has applied everything the topic held when Rebuild
+// began. Commands may keep running meanwhile; their events are applied
+// after the replay. The topic must have been seeded with a snapshot of the
+// loaded orders (Setup without SkipSnapshot): a replay of command events
+// alone would lose every order loaded before Setup.
+func (s *System) Rebuild(ctx context.Context) (RebuildStats, error) {
+	began := time.Now()
+	var snapshot *int64
+	if err := s.pool.QueryRow(ctx, s.sql.seed, s.cfg.Topic).Scan(&snapshot); err != nil {
+		return RebuildStats{}, fmt.Errorf("cqrs-kafka rebuild: read how topic %s was seeded (was Setup run?): %w", s.cfg.Topic, err)
+	}
+	if snapshot == nil {
+		return RebuildStats{}, fmt.Errorf("cqrs-kafka rebuild: topic %s holds no snapshot of the orders loaded before Setup (Setup ran with SkipSnapshot); a replay would lose them", s.cfg.Topic)
+	}
+	s.mu.Lock()
+	running, started := s.projCancel != nil, s.ctx != nil && !s.closed
+	s.mu.Unlock()
+	if !started {
+		return RebuildStats{}, errors.New("cqrs-kafka rebuild: Start the System first")
+	}
+	if running {
+		if err := s.PauseProjector(ctx); err != nil {
+			return RebuildStats{}, fmt.Errorf("cqrs-kafka rebuild: %w", err)
+		}
+	}
+	if err := s.truncate(ctx); err != nil {
+		return RebuildStats{}, fmt.Errorf("cqrs-kafka rebuild: %w", err)
+	}
+	starts, err := s.listOffsets(ctx, s.adm.ListStartOffsets)
+	if err != nil {
+		return RebuildStats{}, fmt.Errorf("cqrs-kafka rebuild: %w", err)
+	}
+	ends, err := s.endOffsets(ctx)
+	if err != nil {
+		return RebuildStats{}, fmt.Errorf("cqrs-kafka rebuild: %w", err)
+	}
+	if err := s.commitGroup(ctx, starts); err != nil {
+		return RebuildStats{}, fmt.Errorf("cqrs-kafka rebuild: rewind: %w", err)
+	}
+	var stats RebuildStats
+	for p, end := range ends {
+		stats.Events += end - starts[p]
+	}
+	s.proj.ResetPositions()
+	applied := s.proj.Counters().Applied
+	replay := time.Now()
+	if err := s.ResumeProjector(); err != nil {
+		return stats, fmt.Errorf("cqrs-kafka rebuild: %w", err)
+	}
+	if err := s.waitApplied(ctx, ends); err != nil {
+		return stats, fmt.Errorf("cqrs-kafka rebuild: replay %d events: %w", stats.Events, err)
+	}
+	stats.Replay = time.Since(replay)
+	stats.Applied = s.proj.Counters().Applied - applied
+	if _, err := s.pool.Exec(ctx, s.expand(`ANALYZE {{schema}}.order_read_model; ANALYZE {{schema}}.daily_sales`)); err != nil {
+		return stats, fmt.Errorf("cqrs-kafka rebuild: analyze: %w", err)
+	}
+	stats.Total = time.Since(began)
+	s.mu.Lock()
+	s.rebuilds = append(s.rebuilds, stats)
+	s.mu.Unlock()
+	return stats, nil
+}
+
+// truncate empties the read models and the inbox in one transaction.
+func (s *System) truncate(ctx context.Context) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("truncate: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit it is a no-op
+	if err := readmodel.Truncate(ctx, tx, s.cfg.Schema); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, s.sql.truncateInbox); err != nil {
+		return fmt.Errorf("truncate the inbox: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("truncate: commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,183 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
+	"github.com/cqrsbench/cqrsbench/reference/domain"
+)
+
+// Mode selects how relays find unpublished outbox rows.
+type Mode string
+
+// The relay modes.
+const (
+	// ModeSkipLocked (the default) claims the oldest rows with FOR UPDATE
+	// SKIP LOCKED and deletes them in the same transaction, committed only
+	// after Kafka acknowledged every record: nothing is lost, several
+	// relays share the work, a failure publishes rows again (duplicates).
+	ModeSkipLocked Mode = "skip-locked"
+	// ModeNaiveCursor reads rows with id > the last id it published, with
+	// no locking: a deliberate negative control. A transaction that took
+	// its id before another but commits after it is never seen once the
+	// cursor has moved past its id (a visibility gap), so its event is
+	// lost. Only one relay may run in this mode.
+	ModeNaiveCursor Mode = "naive-cursor"
+)
+
+// ParseMode returns the Mode named s.
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(s); m {
+	case ModeSkipLocked, ModeNaiveCursor:
+		return m, nil
+	}
+	return "", fmt.Errorf("unknown relay mode %q (want %s or %s)", s, ModeSkipLocked, ModeNaiveCursor)
+}
+
+// Defaults applied by Config.WithDefaults.
+const (
+	DefaultRelays       = 1
+	DefaultBatchSize    = 1000
+	DefaultPollInterval = 250 * time.Millisecond
+	// DefaultActivePollInterval is how soon a worker that found rows looks
+	// again.
+	DefaultActivePollInterval = 5 * time.Millisecond
+	// DefaultDeliveryTimeout bounds how long a batch waits for Kafka
+	// before it is rolled back and retried.
+	DefaultDeliveryTimeout = 30 * time.Second
+)
+
+// Config configures the relays of one outbox.
+type Config struct {
+	// Schema holds the outbox table. Required.
+	Schema string
+	// Topic receives the events. Required.
+	Topic string
+	// Mode is ModeSkipLocked (default) or ModeNaiveCursor.
+	Mode Mode
+	// Relays is the number of concurrent relay workers; default 1.
+	// ModeNaiveCursor allows only 1.
+	Relays int
+	// BatchSize is the most outbox rows one worker claims and produces at
+	// once; default DefaultBatchSize.
+	BatchSize int
+	// Linger is how long a woken worker waits before claiming, so that a
+	// trickle of commands is published in fewer, larger batches; default 0
+	// (claim at once: lowest latency; batches still grow under load, while
+	// the previous batch is in flight).
+	Linger time.Duration
+	// PollInterval is how often an idle worker looks at the outbox without
+	// being notified; default DefaultPollInterval. It bounds the delay of
+	// a missed notification, and is the polling period with DisableNotify.
+	PollInterval time.Duration
+	// ActivePollInterval is how soon a worker that found rows looks again
+	// (commands do not notify while the relays are busy, see
+	// NotifyTriggerSQL), and how often a worker polls until it is armed;
+	// default DefaultActivePollInterval. It bounds the relay's added
+	// latency under load.
+	ActivePollInterval time.Duration
+	// Channel is the LISTEN/NOTIFY channel of the outbox trigger (see
+	// NotifyTriggerSQL); empty or DisableNotify: poll only.
+	Channel string
+	// DisableNotify makes workers poll only, every PollInterval.
+	DisableNotify bool
+	// DeliveryTimeout bounds the wait for Kafka's acknowledgement of a
+	// batch; default DefaultDeliveryTimeout. On timeout the batch is rolled
+	// back and claimed again later.
+	DeliveryTimeout time.Duration
+	// DuplicateFraction, in [0, 1], is the share of events produced twice
+	// (fault injection: duplicate delivery). Which events is decided by
+	// their outbox id, deterministically. Default 0.
+	DuplicateFraction float64
+	// Hooks are fault-injection points; zero: none.
+	Hooks Hooks
+	// Observer receives StageClaimed and StageAcked; nil: none.
+	Observer event.Observer
+	// OnError is told about errors the workers recover from (database or
+	// broker unavailable, produce failures); nil: ignored (they are
+	// counted in Counters either way).
+	OnError func(error)
+}
+
+// Hooks are optional fault-injection points. A nil hook costs one
+// comparison.
+type Hooks struct {
+	// AfterAck runs after Kafka acknowledged a batch and before the
+	// deletion of its rows commits, with the outbox ids of the batch. A
+	// non-nil error simulates a relay crash there: the transaction rolls
+	// back, so the rows stay and are published again (duplicates), the
+	// worker drops what it held and starts over; the crash is counted.
+	AfterAck func(ctx context.Context, ids []int64) error
+}
+
+// ErrCrash may be returned (wrapped) by hooks to simulate a crash; any
+// non-nil error does.
+var ErrCrash = errors.New("simulated crash")
+
+// WithDefaults returns c with zero fields replaced by their defaults.
+func (c Config) WithDefaults() Config {
+	if c.Mode == "" {
+		c.Mode = ModeSkipLocked
+	}
+	if c.Relays == 0 {
+		c.Relays = DefaultRelays
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = DefaultPollInterval
+	}
+	if c.ActivePollInterval == 0 {
+		c.ActivePollInterval = DefaultActivePollInterval
+	}
+	if c.DeliveryTimeout == 0 {
+		c.DeliveryTimeout = DefaultDeliveryTimeout
+	}
+	return c
+}
+
+// Validate reports every invalid field; zero fields that have a default are
+// valid.
+func (c Config) Validate() error {
+	var errs []error
+	if err := domain.ValidateSchemaName(c.Schema); err != nil {
+		errs = append(errs, fmt.Errorf("relay schema: %w", err))
+	}
+	if c.Topic == "" {
+		errs = append(errs, errors.New("relay topic is empty"))
+	}
+	if c.Mode != "" {
+		if _, err := ParseMode(string(c.Mode)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	switch {
+	case c.Relays < 0 || c.Relays > 64:
+		errs = append(errs, fmt.Errorf("relays must be 1 to 64 (or 0 for %d), got %d", DefaultRelays, c.Relays))
+	case c.Mode == ModeNaiveCursor && c.Relays > 1:
+		errs = append(errs, fmt.Errorf("relay mode %s runs exactly one relay (its cursor is in memory), got %d", ModeNaiveCursor, c.Relays))
+	}
+	if c.BatchSize < 0 || c.BatchSize > 100_000 {
+		errs = append(errs, fmt.Errorf("relay batch size must be 1 to 100000 (or 0 for %d), got %d", DefaultBatchSize, c.BatchSize))
+	}
+	if c.Linger < 0 || c.Linger > time.Minute {
+		errs = append(errs, fmt.Errorf("relay linger must be 0 to 1m, got %s", c.Linger))
+	}
+	if c.PollInterval < 0 {
+		errs = append(errs, fmt.Errorf("relay poll interval must be > 0 (or 0 for %s), got %s", DefaultPollInterval, c.PollInterval))
+	}
+	if c.ActivePollInterval < 0 {
+		errs = append(errs, fmt.Errorf("relay active poll interval must be > 0 (or 0 for %s), got %s", DefaultActivePollInterval, c.ActivePollInterval))
+	}
+	if c.DeliveryTimeout < 0 {
+		errs = append(errs, fmt.Errorf("relay delivery timeout must be > 0 (or 0 for %s), got %s", DefaultDeliveryTimeout, c.DeliveryTimeout))
+	}
+	if !(c.DuplicateFraction >= 0 && c.DuplicateFraction <= 1) {
+		errs = append(errs, fmt.Errorf("relay duplicate fraction must be in [0, 1], got %g", c.DuplicateFraction))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,31 @@
+// Package relay publishes the events of a cqrs-kafka outbox table to Kafka.
+//
+// In the default mode (ModeSkipLocked) each worker, in one transaction,
+// claims and deletes up to BatchSize of the oldest outbox rows
+// (DELETE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING),
+// produces them keyed by order id with the client's idempotent producer,
+// waits for every acknowledgement and only then commits. A failure at any
+// point rolls the deletion back, so rows are published at least once and
+// never lost; several workers (or processes) share the outbox without
+// coordination.
+//
+// Idle workers are woken by LISTEN/NOTIFY on one dedicated connection; busy
+// ones poll every ActivePollInterval; PollInterval is the fallback poll.
+// The outbox trigger (NotifyTriggerSQL) notifies only while a relay is
+// armed, i.e. idle and waiting, because a NOTIFY per command would
+// serialize the commands' commits (see wake.go for the protocol and why no
+// wake-up is lost).
+//
+// ModeNaiveCursor is the negative control: `WHERE id > last ORDER BY id`,
+// no locks, an in-memory cursor. Identity values are taken at insert, not
+// at commit, so a transaction that commits after a later one has been
+// published is skipped for good: the event is lost.
+//
+//	r, err := relay.New(pool, producer, relay.Config{Schema: "cqrs_kafka", Topic: "cqrsbench.order-events", Channel: ch})
+//	go r.Run(ctx)                       // until ctx is done
+//	err = r.WaitPublished(ctx, maxID)   // every committed row ≤ maxID is in Kafka
+//
+// Hooks.AfterAck injects a crash between the broker's acknowledgement and
+// the commit of the deletion; DuplicateFraction produces a share of the
+// events twice. Counters and the Observer report what happened.
+package relay

@@ -1,0 +1,436 @@
+package relay
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/internal/signal"
+)
+
+// claimSQL claims and deletes the oldest unclaimed rows ($1 of them) in one
+// statement; the deletion commits only after Kafka acknowledged them.
+const claimSQL = `
+DELETE FROM {{schema}}.outbox WHERE id IN (
+    SELECT id FROM {{schema}}.outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+)
+RETURNING id, aggregate_id, version, payload`
+
+// cursorSQL reads the rows after the cursor $1, without locking.
+const cursorSQL = `
+SELECT id, aggregate_id, version, payload FROM {{schema}}.outbox
+WHERE id > $1 ORDER BY id LIMIT $2`
+
+// deleteSQL deletes rows the naive cursor published.
+const deleteSQL = `DELETE FROM {{schema}}.outbox WHERE id = ANY($1)`
+
+// pendingSQL reports whether rows with an id up to $1 remain.
+const pendingSQL = `SELECT EXISTS (SELECT 1 FROM {{schema}}.outbox WHERE id <= $1)`
+
+// retryDelay is how long a worker or the listener waits after a failure
+// before trying again.
+const retryDelay = 200 * time.Millisecond
+
+// Counters are what the relays did since New. Claims that failed and were
+// retried count again.
+type Counters struct {
+	// Claimed is outbox rows read by a worker.
+	Claimed int64
+	// Relayed is rows whose records Kafka acknowledged and whose removal
+	// committed (naive-cursor: whose records were acknowledged).
+	Relayed int64
+	// Produced is records Kafka acknowledged, duplicates included.
+	Produced int64
+	// Duplicated is extra records produced by Config.DuplicateFraction.
+	Duplicated int64
+	// Batches is batches relayed.
+	Batches int64
+	// ProduceErrors is batches whose produce failed (rolled back, retried).
+	ProduceErrors int64
+	// DBErrors is failed database round trips (retried).
+	DBErrors int64
+	// Crashes is simulated crashes (Hooks.AfterAck errors).
+	Crashes int64
+	// Wakeups is notifications received from the outbox trigger.
+	Wakeups int64
+	// Arms is how often the relays started waiting for notifications
+	// (commands notify only then; see NotifyTriggerSQL).
+	Arms int64
+}
+
+type counters struct {
+	claimed, relayed, produced, duplicated, batches atomic.Int64
+	produceErrors, dbErrors, crashes, wakeups, arms atomic.Int64
+}
+
+// Relay publishes the rows of an outbox to Kafka with one or more workers.
+type Relay struct {
+	cfg                            Config
+	pool                           *pgxpool.Pool
+	producer                       *kgo.Client
+	claim, cursor, delete, pending string
+	dupBelow                       uint64 // ids whose hash is below are duplicated
+	dupAll                         bool
+
+	c        counters
+	progress signal.Broadcast
+	position atomic.Int64 // naive-cursor: the last id published
+	running  atomic.Bool
+	armed    atomic.Bool   // a relay waits for notifications (wake.go)
+	armReq   chan struct{} // workers → coordinator: please arm
+}
+
+// New returns relays for the outbox of cfg.Schema that produce to cfg.Topic
+// with producer, a client whose defaults are kept (idempotent, acks from
+// all in-sync replicas); the caller closes it after Run returned.
+func New(pool *pgxpool.Pool, producer *kgo.Client, cfg Config) (*Relay, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("relay config: %w", err)
+	}
+	cfg = cfg.WithDefaults()
+	q := pgx.Identifier{cfg.Schema}.Sanitize()
+	expand := func(s string) string { return strings.ReplaceAll(s, "{{schema}}", q) }
+	r := &Relay{
+		cfg: cfg, pool: pool, producer: producer,
+		claim: expand(claimSQL), cursor: expand(cursorSQL), delete: expand(deleteSQL), pending: expand(pendingSQL),
+		armReq: make(chan struct{}, 1),
+	}
+	if cfg.DuplicateFraction >= 1 {
+		r.dupAll = true
+	} else {
+		r.dupBelow = uint64(cfg.DuplicateFraction * math.MaxUint64)
+	}
+	return r, nil
+}
+
+// Config returns the configuration in use, defaults applied.
+func (r *Relay) Config() Config { return r.cfg }
+
+// Counters returns what the relays did so far.
+func (r *Relay) Counters() Counters {
+	return Counters{
+		Claimed: r.c.claimed.Load(), Relayed: r.c.relayed.Load(), Produced: r.c.produced.Load(),
+		Duplicated: r.c.duplicated.Load(), Batches: r.c.batches.Load(), ProduceErrors: r.c.produceErrors.Load(),
+		DBErrors: r.c.dbErrors.Load(), Crashes: r.c.crashes.Load(), Wakeups: r.c.wakeups.Load(),
+		Arms: r.c.arms.Load(),
+	}
+}
+
+// Run runs the workers, and the listener and coordinator that wake them,
+// until ctx is done; it returns nil then. Failures are retried, reported to
+// Config.OnError and counted, never returned. Run may be called again after
+// it returned (a naive cursor keeps its position).
+func (r *Relay) Run(ctx context.Context) error {
+	if !r.running.CompareAndSwap(false, true) {
+		return errors.New("relay: Run called while running")
+	}
+	defer r.running.Store(false)
+	wakes := make([]chan struct{}, r.cfg.Relays)
+	for i := range wakes {
+		wakes[i] = make(chan struct{}, 1)
+	}
+	var wg sync.WaitGroup
+	notify := !r.cfg.DisableNotify && r.cfg.Channel != ""
+	if notify {
+		k1, k2 := WakeLock(r.cfg.Channel)
+		w := &waker{r: r, wakes: wakes, heard: make(chan struct{}, 1), k1: k1, k2: k2}
+		wg.Go(func() { w.listen(ctx) })
+		wg.Go(func() { w.coordinate(ctx) })
+	}
+	for i := range wakes {
+		wg.Go(func() { r.work(ctx, wakes[i], notify) })
+	}
+	wg.Wait()
+	return nil
+}
+
+// wakeAll wakes every idle worker; a worker that is busy finds the wake-up
+// when it is done and claims again.
+func wakeAll(wakes []chan struct{}) {
+	for _, w := range wakes {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// work is one relay worker: it relays batches back to back while they come
+// full, polls every ActivePollInterval while it finds rows, and once it
+// finds none asks to be armed (notify) and waits for a wake-up, or
+// ActivePollInterval until armed, PollInterval once armed (see wake.go).
+func (r *Relay) work(ctx context.Context, wake <-chan struct{}, notify bool) {
+	timer := time.NewTimer(0) // look at once
+	defer timer.Stop()
+	var w worker
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+			if r.cfg.Linger > 0 && !sleep(ctx, r.cfg.Linger) {
+				return
+			}
+		case <-timer.C:
+		}
+		n := 0
+		for ctx.Err() == nil {
+			var err error
+			n, err = r.cycle(ctx, &w)
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				r.report(err)
+				if !errors.Is(err, ErrCrash) && !sleep(ctx, retryDelay) {
+					return
+				}
+				continue
+			}
+			if n < r.cfg.BatchSize {
+				break
+			}
+		}
+		wait := r.cfg.ActivePollInterval
+		if n == 0 {
+			if notify && !r.armed.Load() {
+				select {
+				case r.armReq <- struct{}{}:
+				default:
+				}
+			} else {
+				wait = r.cfg.PollInterval
+			}
+		}
+		timer.Reset(wait)
+	}
+}
+
+// worker holds a worker's reusable buffers.
+type worker struct {
+	rows []row
+	recs []*kgo.Record
+	ids  []int64
+	refs []event.Ref
+}
+
+// row is one outbox row.
+type row struct {
+	id, orderID int64
+	version     int32
+	payload     []byte
+}
+
+// cycle relays one batch and returns its size.
+func (r *Relay) cycle(ctx context.Context, w *worker) (int, error) {
+	if r.cfg.Mode == ModeNaiveCursor {
+		return r.naiveCycle(ctx, w)
+	}
+	tx, err := r.pool.Begin(ctx)
+	if err != nil {
+		r.c.dbErrors.Add(1)
+		return 0, fmt.Errorf("relay: begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit it is a no-op
+	if err := r.read(ctx, tx, w, r.claim, r.cfg.BatchSize); err != nil {
+		return 0, err
+	}
+	if len(w.rows) == 0 {
+		return 0, nil
+	}
+	// DELETE ... RETURNING does not order: produce in id order, so the
+	// events of one order keep their order in its partition.
+	slices.SortFunc(w.rows, func(a, b row) int { return cmp.Compare(a.id, b.id) })
+	if err := r.publish(ctx, w); err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		r.c.dbErrors.Add(1)
+		return 0, fmt.Errorf("relay: commit removal of %d acknowledged rows (they will be published again): %w", len(w.rows), err)
+	}
+	r.done(w)
+	return len(w.rows), nil
+}
+
+// naiveCycle relays the rows after the cursor.
+func (r *Relay) naiveCycle(ctx context.Context, w *worker) (int, error) {
+	if err := r.read(ctx, r.pool, w, r.cursor, r.position.Load(), r.cfg.BatchSize); err != nil {
+		return 0, err
+	}
+	if len(w.rows) == 0 {
+		return 0, nil
+	}
+	if err := r.publish(ctx, w); err != nil {
+		return 0, err
+	}
+	// Published: the cursor moves on even if the deletion fails (rows left
+	// behind are never read again, as with any row the cursor skipped).
+	r.position.Store(w.rows[len(w.rows)-1].id)
+	r.done(w)
+	if _, err := r.pool.Exec(ctx, r.delete, w.ids); err != nil {
+		r.c.dbErrors.Add(1)
+		return len(w.rows), fmt.Errorf("relay: delete %d published rows: %w", len(w.rows), err)
+	}
+	return len(w.rows), nil
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// read runs a claim or cursor query into w.rows.
+func (r *Relay) read(ctx context.Context, db querier, w *worker, sql string, args ...any) error {
+	w.rows = w.rows[:0]
+	rows, err := db.Query(ctx, sql, args...)
+	if err != nil {
+		r.c.dbErrors.Add(1)
+		return fmt.Errorf("relay: claim outbox rows: %w", err)
+	}
+	var x row
+	_, err = pgx.ForEachRow(rows, []any{&x.id, &x.orderID, &x.version, &x.payload}, func() error {
+		w.rows = append(w.rows, x)
+		x.payload = nil // scanning allocates a new slice per row
+		return nil
+	})
+	if err != nil {
+		r.c.dbErrors.Add(1)
+		return fmt.Errorf("relay: claim outbox rows: %w", err)
+	}
+	r.c.claimed.Add(int64(len(w.rows)))
+	return nil
+}
+
+// publish produces w.rows, waits for every acknowledgement and runs the
+// AfterAck hook.
+func (r *Relay) publish(ctx context.Context, w *worker) error {
+	obs := r.cfg.Observer
+	w.ids, w.refs = w.ids[:0], w.refs[:0]
+	for _, x := range w.rows {
+		w.ids = append(w.ids, x.id)
+		if obs != nil {
+			w.refs = append(w.refs, event.Ref{OrderID: x.orderID, Version: x.version})
+		}
+	}
+	if obs != nil {
+		obs.Observe(event.StageClaimed, time.Now(), w.refs)
+	}
+	w.recs = w.recs[:0]
+	dups := 0
+	for _, x := range w.rows {
+		rec := &kgo.Record{Topic: r.cfg.Topic, Key: event.AppendKey(nil, x.orderID), Value: x.payload}
+		w.recs = append(w.recs, rec)
+		if r.duplicate(x.id) {
+			dup := *rec
+			w.recs = append(w.recs, &dup)
+			dups++
+		}
+	}
+	pctx, cancel := context.WithTimeout(ctx, r.cfg.DeliveryTimeout)
+	results := r.producer.ProduceSync(pctx, w.recs...)
+	cancel()
+	if err := results.FirstErr(); err != nil {
+		r.c.produceErrors.Add(1)
+		return fmt.Errorf("relay: produce %d records to %s (the rows stay in the outbox): %w", len(w.recs), r.cfg.Topic, err)
+	}
+	r.c.produced.Add(int64(len(w.recs)))
+	r.c.duplicated.Add(int64(dups))
+	if obs != nil {
+		obs.Observe(event.StageAcked, time.Now(), w.refs)
+	}
+	if h := r.cfg.Hooks.AfterAck; h != nil {
+		if err := h(ctx, w.ids); err != nil {
+			r.c.crashes.Add(1)
+			if !errors.Is(err, ErrCrash) {
+				err = fmt.Errorf("%w: %w", ErrCrash, err)
+			}
+			return fmt.Errorf("relay: crashed after the ack of %d rows: %w", len(w.rows), err)
+		}
+	}
+	return nil
+}
+
+// done counts a relayed batch and wakes WaitPublished.
+func (r *Relay) done(w *worker) {
+	r.c.relayed.Add(int64(len(w.rows)))
+	r.c.batches.Add(1)
+	r.progress.Notify()
+}
+
+// duplicate reports whether the event of outbox row id is produced twice.
+func (r *Relay) duplicate(id int64) bool {
+	if r.dupAll {
+		return true
+	}
+	return r.dupBelow != 0 && uint64(id)*0x9e3779b97f4a7c15 < r.dupBelow
+}
+
+// WaitPublished returns once every outbox row with an id up to upto that is
+// committed has been published (skip-locked: no such row is left in the
+// outbox; naive-cursor: the cursor passed upto, whatever it skipped). It
+// checks on every relayed batch, and every poll interval for relays in
+// other processes.
+func (r *Relay) WaitPublished(ctx context.Context, upto int64) error {
+	tick := time.NewTicker(r.cfg.PollInterval)
+	defer tick.Stop()
+	for {
+		changed := r.progress.C()
+		done, err := r.published(ctx, upto)
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for the relays to publish outbox rows up to id %d: %w", upto, ctx.Err())
+		case <-changed:
+		case <-tick.C:
+		}
+	}
+}
+
+func (r *Relay) published(ctx context.Context, upto int64) (bool, error) {
+	if r.cfg.Mode == ModeNaiveCursor {
+		return r.position.Load() >= upto, nil
+	}
+	var pending bool
+	if err := r.pool.QueryRow(ctx, r.pending, upto).Scan(&pending); err != nil {
+		return false, fmt.Errorf("check the outbox: %w", err)
+	}
+	return !pending, nil
+}
+
+// Position returns the naive cursor: the highest outbox id published (0 in
+// skip-locked mode).
+func (r *Relay) Position() int64 { return r.position.Load() }
+
+func (r *Relay) report(err error) {
+	if r.cfg.OnError != nil {
+		r.cfg.OnError(err)
+	}
+}
+
+// sleep waits for d or ctx, and reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,211 @@
+package cqrskafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/relay"
+	"github.com/cqrsbench/cqrsbench/reference/readmodel"
+)
+
+// snapshotSQL reads the backfilled read model, the state each snapshot
+// event carries.
+const snapshotSQL = `
+SELECT order_id, customer_id, number, created_at, status, status_label, total_cents, item_count, first_image_url, version
+FROM {{schema}}.order_read_model`
+
+// Setup implements reference.System, on a loaded write model: it creates
+// the outbox (with the trigger that wakes relays, unless DisableNotify; see
+// relay.NotifyTriggerSQL), the inbox and
+// the read models, fills the read models from the write model, creates the
+// topic and the dead-letter topic (or empties them), publishes one
+// order_snapshot event per order unless SkipSnapshot, and commits the
+// consumer group's offsets at the end of the topic, so the projector starts
+// after the state the read models already hold.
+func (s *System) Setup(ctx context.Context) error {
+	var loaded *string
+	if err := s.pool.QueryRow(ctx, "SELECT to_regclass($1)::text", pgx.Identifier{s.cfg.Schema, "orders"}.Sanitize()).Scan(&loaded); err != nil {
+		return fmt.Errorf("cqrs-kafka setup: %w", err)
+	}
+	if loaded == nil {
+		return fmt.Errorf("cqrs-kafka setup: schema %q has no write model; load the dataset first (cqrsbench load)", s.cfg.Schema)
+	}
+	ddl := s.expand(schemaSQL)
+	if !s.cfg.DisableNotify {
+		ddl += ";\n" + relay.NotifyTriggerSQL(s.cfg.Schema, Channel(s.cfg.Schema))
+	}
+	if _, err := s.pool.Exec(ctx, ddl); err != nil {
+		return fmt.Errorf("cqrs-kafka setup: create outbox and inbox in %s: %w", s.cfg.Schema, err)
+	}
+	if err := readmodel.Create(ctx, s.pool, s.cfg.Schema); err != nil {
+		return fmt.Errorf("cqrs-kafka setup: %w", err)
+	}
+	if err := readmodel.Backfill(ctx, s.pool, s.cfg.Schema); err != nil {
+		return fmt.Errorf("cqrs-kafka setup: %w", err)
+	}
+	if err := s.ensureTopic(ctx, s.cfg.Topic, s.cfg.Partitions); err != nil {
+		return fmt.Errorf("cqrs-kafka setup: %w", err)
+	}
+	if err := s.ensureTopic(ctx, s.cfg.DeadLetterTopic, 1); err != nil {
+		return fmt.Errorf("cqrs-kafka setup: %w", err)
+	}
+	var snapshot *int64
+	if !s.cfg.SkipSnapshot {
+		n, err := s.publishSnapshot(ctx)
+		if err != nil {
+			return fmt.Errorf("cqrs-kafka setup: %w", err)
+		}
+		snapshot = &n
+		s.mu.Lock()
+		s.snapshotted = n
+		s.mu.Unlock()
+	}
+	if _, err := s.pool.Exec(ctx, s.expand(`INSERT INTO {{schema}}.topic_seed (topic, snapshot_events) VALUES ($1, $2)`), s.cfg.Topic, snapshot); err != nil {
+		return fmt.Errorf("cqrs-kafka setup: record the topic's seed: %w", err)
+	}
+	ends, err := s.endOffsets(ctx)
+	if err != nil {
+		return fmt.Errorf("cqrs-kafka setup: %w", err)
+	}
+	if err := s.commitGroup(ctx, ends); err != nil {
+		return fmt.Errorf("cqrs-kafka setup: %w", err)
+	}
+	return nil
+}
+
+// ensureTopic creates topic with partitions, or, if it exists with as many
+// partitions, deletes its records (the log start moves to the end).
+func (s *System) ensureTopic(ctx context.Context, topic string, partitions int32) error {
+	resp, err := s.adm.CreateTopic(ctx, partitions, s.cfg.ReplicationFactor, nil, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err == nil {
+		return s.awaitTopic(ctx, topic)
+	}
+	if !errors.Is(err, kerr.TopicAlreadyExists) {
+		return fmt.Errorf("create topic %s: %w", topic, err)
+	}
+	details, err := s.adm.ListTopics(ctx, topic)
+	if err == nil {
+		err = details.Error()
+	}
+	if err != nil {
+		return fmt.Errorf("describe existing topic %s: %w", topic, err)
+	}
+	if got := int32(len(details[topic].Partitions)); got != partitions {
+		return fmt.Errorf("topic %s exists with %d partitions, want %d: delete it or choose another topic name", topic, got, partitions)
+	}
+	ends, err := s.adm.ListEndOffsets(ctx, topic)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return fmt.Errorf("list end offsets of existing topic %s: %w", topic, err)
+	}
+	del, err := s.adm.DeleteRecords(ctx, ends.Offsets())
+	if err == nil {
+		err = del.Error()
+	}
+	if err != nil {
+		return fmt.Errorf("empty existing topic %s: %w", topic, err)
+	}
+	return nil
+}
+
+// awaitTopic waits until a new topic's partitions all have a leader, so the
+// first produce and offset listing do not race its creation.
+func (s *System) awaitTopic(ctx context.Context, topic string) error {
+	for {
+		listed, err := s.adm.ListEndOffsets(ctx, topic)
+		if err == nil {
+			err = listed.Error()
+		}
+		if err == nil {
+			return nil
+		}
+		// A fresh topic's leaders are elected within milliseconds.
+		t := time.NewTimer(20 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("wait for new topic %s: %w (last: %w)", topic, ctx.Err(), err)
+		case <-t.C:
+		}
+	}
+}
+
+// publishSnapshot produces one order_snapshot event per row of the
+// (backfilled) read model and returns how many.
+func (s *System) publishSnapshot(ctx context.Context) (int64, error) {
+	rows, err := s.pool.Query(ctx, s.expand(snapshotSQL))
+	if err != nil {
+		return 0, fmt.Errorf("snapshot: read order_read_model: %w", err)
+	}
+	var (
+		n        int64
+		mu       sync.Mutex
+		firstErr error
+		e        = event.OrderEvent{Type: event.OrderSnapshot}
+	)
+	promise := func(_ *kgo.Record, err error) {
+		if err != nil {
+			mu.Lock()
+			if firstErr == nil {
+				firstErr = err
+			}
+			mu.Unlock()
+		}
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	_, err = pgx.ForEachRow(rows, []any{&e.OrderID, &e.CustomerID, &e.Number, &e.CreatedAt, &e.Status, &e.StatusLabel,
+		&e.TotalCents, &e.ItemCount, &e.FirstImageURL, &e.Version}, func() error {
+		s.producer.Produce(pctx, &kgo.Record{
+			Topic: s.cfg.Topic, Key: event.AppendKey(nil, e.OrderID), Value: e.AppendJSON(make([]byte, 0, 384)),
+		}, promise)
+		n++
+		return nil
+	})
+	if err != nil {
+		cancel()
+		_ = s.producer.Flush(context.WithoutCancel(ctx))
+		return n, fmt.Errorf("snapshot: read order_read_model: %w", err)
+	}
+	if err := s.producer.Flush(ctx); err != nil {
+		return n, fmt.Errorf("snapshot: flush: %w", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if firstErr != nil {
+		return n, fmt.Errorf("snapshot: produce %d events to %s: %w", n, s.cfg.Topic, firstErr)
+	}
+	return n, nil
+}
+
+// commitGroup sets the group's committed offsets of the topic. The group
+// must have no active member (only this System's projector joins it, and
+// it is stopped).
+func (s *System) commitGroup(ctx context.Context, offsets map[int32]int64) error {
+	var set kadm.Offsets
+	for p, o := range offsets {
+		set.AddOffset(s.cfg.Topic, p, o, -1)
+	}
+	resp, err := s.adm.CommitOffsets(ctx, s.cfg.Group, set)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		return fmt.Errorf("set the offsets of consumer group %s (is another projector of the group running?): %w", s.cfg.Group, err)
+	}
+	return nil
+}

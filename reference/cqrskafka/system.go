@@ -1,0 +1,394 @@
+package cqrskafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/cqrsbench/cqrsbench/reference"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/projector"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/relay"
+	"github.com/cqrsbench/cqrsbench/reference/domain"
+	"github.com/cqrsbench/cqrsbench/reference/readmodel"
+	"github.com/cqrsbench/cqrsbench/reference/writemodel"
+)
+
+var _ reference.System = (*System)(nil)
+
+// restartDelay is how long a projector that failed other than by a
+// simulated crash waits before it rejoins the group.
+const restartDelay = time.Second
+
+// recheckInterval bounds how long WaitCaughtUp waits between checks of
+// state it is not notified about (committed offsets of projectors in other
+// processes, transient errors).
+const recheckInterval = 250 * time.Millisecond
+
+// System is the cqrs-kafka architecture on one schema: commands write the
+// write model and an outbox row in one transaction, relays publish the
+// outbox to Kafka, a projector applies the events to flat read models.
+type System struct {
+	cfg     Config
+	pool    *pgxpool.Pool
+	store   *writemodel.Store
+	queries readmodel.Queries
+	sql     struct{ maxID, seed, truncateInbox string }
+
+	producer *kgo.Client // relays and the snapshot
+	admin    *kgo.Client
+	adm      *kadm.Client
+	relay    *relay.Relay
+	proj     *projector.Projector
+
+	mu          sync.Mutex // lifecycle: the fields below
+	ctx         context.Context
+	cancel      context.CancelFunc
+	relayDone   chan struct{}
+	projCancel  context.CancelFunc
+	projDone    chan struct{}
+	closed      bool
+	snapshotted int64
+	rebuilds    []RebuildStats
+}
+
+// New returns the architecture for cfg; the write model of cfg.Schema must
+// be loaded (reference/datagen) before Setup. It connects to nothing yet.
+// Close releases the Kafka clients; the pool stays the caller's.
+func New(pool *pgxpool.Pool, cfg Config) (*System, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("cqrs-kafka config: %w", err)
+	}
+	cfg = cfg.WithDefaults()
+	store, err := writemodel.New(cfg.Schema, OutboxExtension())
+	if err != nil {
+		return nil, err
+	}
+	s := &System{cfg: cfg, pool: pool, store: store, queries: readmodel.NewQueries(cfg.Schema)}
+	q := pgx.Identifier{cfg.Schema}.Sanitize()
+	s.sql.maxID = "SELECT coalesce(max(id), 0) FROM " + q + ".outbox"
+	s.sql.seed = "SELECT snapshot_events FROM " + q + ".topic_seed WHERE topic = $1"
+	s.sql.truncateInbox = "TRUNCATE " + q + ".inbox"
+
+	base := cfg.kafkaOptions()
+	if s.producer, err = kgo.NewClient(append(base, kgo.RecordDeliveryTimeout(max(cfg.relayConfig().WithDefaults().DeliveryTimeout, time.Second)))...); err != nil {
+		return nil, fmt.Errorf("cqrs-kafka: kafka producer: %w", err)
+	}
+	if s.admin, err = kgo.NewClient(base...); err != nil {
+		s.producer.Close()
+		return nil, fmt.Errorf("cqrs-kafka: kafka admin client: %w", err)
+	}
+	s.adm = kadm.NewClient(s.admin)
+	if s.relay, err = relay.New(pool, s.producer, cfg.relayConfig()); err != nil {
+		s.closeClients()
+		return nil, err
+	}
+	if s.proj, err = projector.New(pool, base, cfg.projectorConfig()); err != nil {
+		s.closeClients()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *System) closeClients() {
+	s.producer.Close()
+	s.admin.Close()
+}
+
+// Name implements reference.System.
+func (s *System) Name() string { return reference.CQRSKafka }
+
+// Config returns the configuration in use, defaults applied.
+func (s *System) Config() Config { return s.cfg }
+
+// Execute implements reference.System: the command and its outbox row
+// commit in one statement.
+func (s *System) Execute(ctx context.Context, cmd domain.Command) (reference.Outcome, error) {
+	out, err := s.store.Execute(ctx, s.pool, cmd)
+	if obs := s.cfg.Observer; obs != nil && err == nil {
+		obs.Observe(event.StageCommitted, out.Committed, []event.Ref{{OrderID: out.OrderID, Version: out.Version}})
+	}
+	return out, err
+}
+
+// ListOrders implements reference.System.
+func (s *System) ListOrders(ctx context.Context, customerID int64) ([]reference.OrderSummary, error) {
+	return s.queries.ListOrders(ctx, s.pool, customerID)
+}
+
+// SalesDashboard implements reference.System.
+func (s *System) SalesDashboard(ctx context.Context, day time.Time) ([]reference.StatusSales, error) {
+	return s.queries.SalesDashboard(ctx, s.pool, day)
+}
+
+// Start implements reference.System: it starts the relays and the
+// projector under the System's own context (ctx only bounds Start), until
+// Close. A projector that crashes (a hook) or fails is restarted, as a
+// supervisor would restart its process.
+func (s *System) Start(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.startable(); err != nil {
+		return err
+	}
+	// Warm up the producer: a broker's first producer id can take a few
+	// hundred milliseconds, which the first command's event would wait.
+	// Best effort: relays retry whatever fails here.
+	warm, cancel := context.WithTimeout(ctx, 10*time.Second)
+	if _, _, err := s.producer.ProducerID(warm); err != nil && ctx.Err() == nil {
+		s.report(fmt.Errorf("cqrs-kafka: start: initialize the idempotent producer: %w", err))
+	}
+	cancel()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.startableLocked(); err != nil {
+		return err
+	}
+	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	s.relayDone = make(chan struct{})
+	go func() {
+		defer close(s.relayDone)
+		_ = s.relay.Run(s.ctx) // returns at cancel; failures are retried inside
+	}()
+	s.startProjectorLocked()
+	return nil
+}
+
+func (s *System) startable() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.startableLocked()
+}
+
+func (s *System) startableLocked() error {
+	switch {
+	case s.closed:
+		return errors.New("cqrs-kafka: Start after Close")
+	case s.ctx != nil:
+		return errors.New("cqrs-kafka: already started")
+	}
+	return nil
+}
+
+// startProjectorLocked runs the projector under a supervisor; s.mu held.
+func (s *System) startProjectorLocked() {
+	ctx, cancel := context.WithCancel(s.ctx)
+	done := make(chan struct{})
+	s.projCancel, s.projDone = cancel, done
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			err := s.proj.Run(ctx)
+			if err == nil || ctx.Err() != nil {
+				continue
+			}
+			s.report(fmt.Errorf("cqrs-kafka: projector stopped, restarting: %w", err))
+			if !errors.Is(err, projector.ErrCrash) {
+				t := time.NewTimer(restartDelay)
+				select {
+				case <-ctx.Done():
+				case <-t.C:
+				}
+				t.Stop()
+			}
+		}
+	}()
+}
+
+// PauseProjector stops the projector (it leaves the group after committing
+// what it applied) until ResumeProjector; events accumulate in Kafka. It
+// is how a catch-up is measured.
+func (s *System) PauseProjector(ctx context.Context) error {
+	s.mu.Lock()
+	cancel, done := s.projCancel, s.projDone
+	s.projCancel, s.projDone = nil, nil
+	s.mu.Unlock()
+	if cancel == nil {
+		return errors.New("cqrs-kafka: projector is not running")
+	}
+	cancel()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("cqrs-kafka: wait for the projector to stop: %w", ctx.Err())
+	}
+}
+
+// ResumeProjector restarts a paused projector.
+func (s *System) ResumeProjector() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.ctx == nil || s.closed:
+		return errors.New("cqrs-kafka: not started")
+	case s.projCancel != nil:
+		return errors.New("cqrs-kafka: projector is running")
+	}
+	s.startProjectorLocked()
+	return nil
+}
+
+// WaitCaughtUp implements reference.System. It takes the highest outbox id
+// committed now, waits until the relays published every committed row up
+// to it, then takes every partition's end offset and waits until the
+// projector applied up to it (its own applied positions, or the group's
+// committed offsets for a projector in another process). It is driven by
+// the relays' and the projector's progress; nothing is slept for. While
+// the projector is paused it waits for ResumeProjector (or ctx).
+func (s *System) WaitCaughtUp(ctx context.Context) error {
+	var maxID int64
+	if err := s.pool.QueryRow(ctx, s.sql.maxID).Scan(&maxID); err != nil {
+		return fmt.Errorf("cqrs-kafka: wait caught up: read the outbox: %w", err)
+	}
+	if err := s.relay.WaitPublished(ctx, maxID); err != nil {
+		return fmt.Errorf("cqrs-kafka: wait caught up: %w", err)
+	}
+	ends, err := s.endOffsets(ctx)
+	if err != nil {
+		return fmt.Errorf("cqrs-kafka: wait caught up: %w", err)
+	}
+	return s.waitApplied(ctx, ends)
+}
+
+// waitApplied waits until every partition is applied up to target.
+func (s *System) waitApplied(ctx context.Context, target map[int32]int64) error {
+	tick := time.NewTicker(recheckInterval)
+	defer tick.Stop()
+	var committed map[int32]int64
+	for {
+		changed := s.proj.Changed()
+		pos := s.proj.Positions()
+		behind := 0
+		for p, end := range target {
+			if max(pos[p], committed[p]) < end {
+				behind++
+			}
+		}
+		if behind == 0 {
+			return nil
+		}
+		if committed == nil {
+			// A projector that has not applied anything since this
+			// System started (or that runs elsewhere) is known only by
+			// its group's committed offsets.
+			if c, err := s.committedOffsets(ctx); err == nil {
+				committed = c
+				continue
+			}
+			committed = map[int32]int64{}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("cqrs-kafka: wait for the projector: %d of %d partitions behind: %w", behind, len(target), ctx.Err())
+		case <-changed:
+		case <-tick.C:
+			if c, err := s.committedOffsets(ctx); err == nil {
+				committed = c
+			}
+		}
+	}
+}
+
+// endOffsets returns the topic's end offset per partition.
+func (s *System) endOffsets(ctx context.Context) (map[int32]int64, error) {
+	return s.listOffsets(ctx, s.adm.ListEndOffsets)
+}
+
+func (s *System) listOffsets(ctx context.Context, list func(context.Context, ...string) (kadm.ListedOffsets, error)) (map[int32]int64, error) {
+	listed, err := list(ctx, s.cfg.Topic)
+	if err == nil {
+		err = listed.Error()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list offsets of topic %s: %w", s.cfg.Topic, err)
+	}
+	out := map[int32]int64{}
+	listed.Each(func(o kadm.ListedOffset) { out[o.Partition] = o.Offset })
+	return out, nil
+}
+
+// committedOffsets returns the group's committed offset per partition.
+func (s *System) committedOffsets(ctx context.Context) (map[int32]int64, error) {
+	resp, err := s.adm.FetchOffsetsForTopics(ctx, s.cfg.Group, s.cfg.Topic)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fetch the offsets of group %s: %w", s.cfg.Group, err)
+	}
+	out := map[int32]int64{}
+	resp.Each(func(o kadm.OffsetResponse) {
+		if o.Topic == s.cfg.Topic {
+			out[o.Partition] = o.At
+		}
+	})
+	return out, nil
+}
+
+// Stats are the System's counters.
+type Stats struct {
+	// Relay is what the relays did.
+	Relay relay.Counters
+	// Projector is what the projector did (across restarts and rebuilds).
+	Projector projector.Counters
+	// SnapshotEvents is the order_snapshot events Setup published.
+	SnapshotEvents int64
+	// Rebuilds lists the rebuilds run, oldest first.
+	Rebuilds []RebuildStats
+}
+
+// Stats returns the counters so far. Cheap: atomic loads.
+func (s *System) Stats() Stats {
+	s.mu.Lock()
+	snap, rebuilds := s.snapshotted, append([]RebuildStats(nil), s.rebuilds...)
+	s.mu.Unlock()
+	return Stats{Relay: s.relay.Counters(), Projector: s.proj.Counters(), SnapshotEvents: snap, Rebuilds: rebuilds}
+}
+
+// Close implements reference.System: it stops the relays and the projector
+// (committing what was applied) and closes the Kafka clients. It does not
+// drop anything.
+func (s *System) Close(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	cancel, relayDone, projDone := s.cancel, s.relayDone, s.projDone
+	s.mu.Unlock()
+	var err error
+	if cancel != nil {
+		cancel()
+		for _, done := range []chan struct{}{relayDone, projDone} {
+			if done == nil {
+				continue
+			}
+			select {
+			case <-done:
+			case <-ctx.Done():
+				err = fmt.Errorf("cqrs-kafka: close: workers still stopping: %w", ctx.Err())
+			}
+		}
+	}
+	s.closeClients()
+	return err
+}
+
+func (s *System) report(err error) {
+	if s.cfg.OnError != nil {
+		s.cfg.OnError(err)
+	}
+}
+
+// expand replaces {{schema}} in sql.
+func (s *System) expand(sql string) string { return readmodel.Expand(sql, s.cfg.Schema) }
