@@ -182,9 +182,24 @@ func Day(t time.Time) time.Time {
 // ScanSummaries reads rows of (order_id, number, created_at, status,
 // status_label, total_cents, item_count, first_image_url, version).
 func ScanSummaries(rows pgx.Rows) ([]reference.OrderSummary, error) {
+	return scanSummaries(rows, true)
+}
+
+// scanSummaries decodes rows with decodeSummary when allowed and possible,
+// with pgx's Scan otherwise.
+func scanSummaries(rows pgx.Rows, allowFast bool) ([]reference.OrderSummary, error) {
+	defer rows.Close()
 	out := make([]reference.OrderSummary, 0, reference.ListOrdersLimit)
+	fast := allowFast && fastSummaries(rows)
 	for rows.Next() {
 		var s reference.OrderSummary
+		if fast {
+			if err := decodeSummary(rows.RawValues(), &s); err != nil {
+				return nil, fmt.Errorf("decode order summary: %w", err)
+			}
+			out = append(out, s)
+			continue
+		}
 		var status string
 		if err := rows.Scan(&s.OrderID, &s.Number, &s.CreatedAt, &status, &s.StatusLabel, &s.TotalCents, &s.ItemCount, &s.FirstImageURL, &s.Version); err != nil {
 			return nil, fmt.Errorf("scan order summary: %w", err)
