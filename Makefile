@@ -4,10 +4,11 @@ SHELL := /bin/bash
 
 GO        ?= go
 BIN       := bin/cqrsbench
-ORDERS    ?= 1000000
+SCENARIO  ?= mixed
+RUN_FLAGS ?=
 TEST_FLAGS ?= -count=1 -timeout 18m
 
-.PHONY: help build test test-short bench lint kafka clean
+.PHONY: help build test test-short bench smoke lint kafka clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -21,9 +22,12 @@ test: ## Run every test this machine can run (real PostgreSQL and Kafka; `make k
 test-short: ## Run only the tests that need no services
 	$(GO) test -short -count=1 ./...
 
-bench: build ## Run the main benchmark on the best infrastructure available (fills the Kafka cache first, best effort)
+bench: build ## Run the default suite (SCENARIO=mixed) on the best infrastructure available; fills the Kafka cache first (best effort)
 	@$(BIN) infra fetch-kafka --if-missing || echo "make bench: could not assemble Kafka (needs java and mvn); continuing, the run will say what it used"
-	$(BIN) load --infra local --orders $(ORDERS)
+	$(BIN) run $(SCENARIO) $(RUN_FLAGS)
+
+smoke: build ## A 30-second end-to-end run of every architecture (SCENARIO=smoke)
+	$(BIN) run smoke $(RUN_FLAGS)
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

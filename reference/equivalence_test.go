@@ -12,8 +12,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cqrsbench/cqrsbench/harness/infra/infratest"
+	"github.com/cqrsbench/cqrsbench/harness/infra/kafkalocal"
 	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
 	"github.com/cqrsbench/cqrsbench/reference"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
 	"github.com/cqrsbench/cqrsbench/reference/cqrsmatview"
 	"github.com/cqrsbench/cqrsbench/reference/cqrssync"
 	"github.com/cqrsbench/cqrsbench/reference/crud"
@@ -50,6 +52,20 @@ func postgres(t testing.TB) *pgxpool.Pool {
 	return pool
 }
 
+// kafka starts a real local broker for the test.
+func kafka(t testing.TB) []string {
+	t.Helper()
+	if _, err := kafkalocal.FindDistribution(""); err != nil {
+		infratest.Missing(t, "%v", err)
+	}
+	b, err := kafkalocal.Start(t.Context(), kafkalocal.Options{HeapMB: 512})
+	if err != nil {
+		t.Fatalf("start kafka: %v", err)
+	}
+	t.Cleanup(func() { _ = b.Close(context.Background()) })
+	return b.Brokers()
+}
+
 // outcomeClass reduces a command's result to what must agree across
 // architectures.
 func outcomeClass(out reference.Outcome, err error) string {
@@ -83,6 +99,7 @@ func withoutCreatedAt(rows []reference.OrderSummary, loaded int64) []reference.O
 // implies.
 func TestArchitecturesAgree(t *testing.T) {
 	pool := postgres(t)
+	brokers := kafka(t)
 	ctx := t.Context()
 	today := time.Now().UTC()
 	data := datagen.Config{Orders: 2_000, Seed: 7, Today: today}
@@ -96,13 +113,12 @@ func TestArchitecturesAgree(t *testing.T) {
 		reference.CRUD:        func(s string) (reference.System, error) { return crud.New(pool, s) },
 		reference.CQRSSync:    func(s string) (reference.System, error) { return cqrssync.New(pool, s) },
 		reference.CQRSMatview: func(s string) (reference.System, error) { return cqrsmatview.New(pool, s, time.Hour) },
+		reference.CQRSKafka: func(s string) (reference.System, error) {
+			return cqrskafka.New(pool, cqrskafka.Config{Schema: s, Brokers: brokers})
+		},
 	}
 	for _, name := range reference.Names() {
-		newSys, ok := constructors[name]
-		if !ok {
-			t.Logf("%s: not part of this test yet", name)
-			continue
-		}
+		newSys := constructors[name]
 		schema := reference.SchemaOf(name)
 		if _, err := datagen.Load(ctx, pool, schema, data, nil); err != nil {
 			t.Fatalf("load %s: %v", schema, err)

@@ -26,8 +26,8 @@ const (
 	defaultBatchSize         = 500
 	defaultLinger            = 5 * time.Millisecond
 	defaultPoll              = 250 * time.Millisecond
-	defaultTopic             = "cqrsbench.orders"
-	defaultDeadLetterSuffix  = ".dlq"
+	defaultTopic             = "cqrsbench.order-events"
+	defaultDeadLetterSuffix  = ".dead-letter"
 	defaultPartitions        = 6
 	defaultProjectors        = 1
 	defaultProbeSample       = 0.05
@@ -243,10 +243,10 @@ type KafkaOptions struct {
 	// is applied once. false is a negative control. Default: true.
 	Inbox bool `yaml:"inbox" json:"inbox"`
 	// Topic is the Kafka topic events are published to. Default:
-	// "cqrsbench.orders".
+	// "cqrsbench.order-events".
 	Topic string `yaml:"topic" json:"topic"`
 	// DeadLetterTopic receives events the projector cannot decode. Default:
-	// the topic followed by ".dlq".
+	// the topic followed by ".dead-letter".
 	DeadLetterTopic string `yaml:"dead_letter_topic" json:"dead_letter_topic"`
 	// Partitions is the partition count the topic is created with (events
 	// are keyed by order id). Default: 6.

@@ -153,7 +153,7 @@ func TestDefaults(t *testing.T) {
 		{"kafka", s.Options.Kafka, scenarios.KafkaOptions{
 			Relay: scenarios.RelaySkipLocked, Relays: 1, BatchSize: 500,
 			Linger: scenarios.Duration(5 * time.Millisecond), Poll: scenarios.Duration(250 * time.Millisecond),
-			Inbox: true, Topic: "cqrsbench.orders", DeadLetterTopic: "cqrsbench.orders.dlq", Partitions: 6, Projectors: 1,
+			Inbox: true, Topic: "cqrsbench.order-events", DeadLetterTopic: "cqrsbench.order-events.dead-letter", Partitions: 6, Projectors: 1,
 		}},
 		{"prober", s.Prober, scenarios.Prober{Sample: 0.05,
 			Poll: scenarios.Duration(2 * time.Millisecond), Timeout: scenarios.Duration(30 * time.Second)}},
@@ -229,7 +229,7 @@ func TestDerivedDefaults(t *testing.T) {
 			}
 		}},
 		{"dead-letter topic follows topic", "options: {cqrs-kafka: {topic: shop.events}}\n", func(t *testing.T, s *scenarios.Scenario) {
-			if s.Options.Kafka.DeadLetterTopic != "shop.events.dlq" {
+			if s.Options.Kafka.DeadLetterTopic != "shop.events.dead-letter" {
 				t.Errorf("DeadLetterTopic = %q", s.Options.Kafka.DeadLetterTopic)
 			}
 		}},

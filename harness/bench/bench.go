@@ -124,7 +124,8 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	}
 	res.LoadSeconds = time.Since(start).Seconds()
 
-	sys, err := newSystem(name, pool, cfg.Infra, sc.Options)
+	lag := newLagObserver()
+	sys, err := newSystem(name, pool, cfg.Infra, sc.Options, lag)
 	if err != nil {
 		return res, err
 	}
@@ -191,11 +192,15 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	}
 	visible, timeouts := a.probe.result()
 	if name != reference.CRUD && name != reference.CQRSSync || visible.Count > 0 {
-		lag := &results.Lag{ProbeTimeouts: timeouts}
-		if lag.Visible, err = results.StatsFrom(visible); err != nil {
+		res.Lag = &results.Lag{ProbeTimeouts: timeouts}
+		if res.Lag.Visible, err = results.StatsFrom(visible); err != nil {
 			return res, err
 		}
-		res.Lag = lag
+		if name == reference.CQRSKafka {
+			if res.Lag.Stages, err = lag.stages(out.Start); err != nil {
+				return res, err
+			}
+		}
 	}
 	if mv, ok := sys.(*cqrsmatview.System); ok {
 		st := mv.RefreshStats()

@@ -7,14 +7,18 @@ import (
 
 	"github.com/cqrsbench/cqrsbench/harness/infra"
 	"github.com/cqrsbench/cqrsbench/reference"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/relay"
 	"github.com/cqrsbench/cqrsbench/reference/cqrsmatview"
 	"github.com/cqrsbench/cqrsbench/reference/cqrssync"
 	"github.com/cqrsbench/cqrsbench/reference/crud"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
 
-// newSystem builds the named architecture on its schema.
-func newSystem(name string, pool *pgxpool.Pool, env infra.Infra, opts scenarios.Options) (reference.System, error) {
+// newSystem builds the named architecture on its schema; obs receives the
+// cqrs-kafka pipeline's stage timestamps.
+func newSystem(name string, pool *pgxpool.Pool, env infra.Infra, opts scenarios.Options, obs event.Observer) (reference.System, error) {
 	schema := reference.SchemaOf(name)
 	switch name {
 	case reference.CRUD:
@@ -23,6 +27,27 @@ func newSystem(name string, pool *pgxpool.Pool, env infra.Infra, opts scenarios.
 		return cqrssync.New(pool, schema)
 	case reference.CQRSMatview:
 		return cqrsmatview.New(pool, schema, opts.Matview.Refresh.Std())
+	case reference.CQRSKafka:
+		k := opts.Kafka
+		if k.Projectors > 1 {
+			return nil, fmt.Errorf("options.cqrs-kafka.projectors: %d projectors are not supported yet; use 1", k.Projectors)
+		}
+		mode, err := relay.ParseMode(string(k.Relay))
+		if err != nil {
+			return nil, err
+		}
+		return cqrskafka.New(pool, cqrskafka.Config{
+			Schema:          schema,
+			Brokers:         env.KafkaBrokers(),
+			Topic:           k.Topic,
+			DeadLetterTopic: k.DeadLetterTopic,
+			Partitions:      int32(k.Partitions),
+			Relay: cqrskafka.RelayOptions{
+				Mode: mode, Relays: k.Relays, BatchSize: k.BatchSize, Linger: k.Linger.Std(), PollInterval: k.Poll.Std(),
+			},
+			Projector: cqrskafka.ProjectorOptions{DisableInbox: !k.Inbox, MaxPollRecords: k.BatchSize},
+			Observer:  obs,
+		})
 	}
 	return nil, fmt.Errorf("architecture %q is not available in this build", name)
 }

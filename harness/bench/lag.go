@@ -1,0 +1,82 @@
+package bench
+
+import (
+	"sync"
+	"time"
+
+	"github.com/cqrsbench/cqrsbench/harness/hist"
+	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
+)
+
+// stageNames names the lag between consecutive stages, in pipeline order.
+var stageNames = [...]string{"commit→claimed", "claimed→acked", "acked→consumed", "consumed→applied"}
+
+// lagObserver collects the cqrs-kafka pipeline's stage timestamps per event
+// (in-process, monotonic clock) and turns them into per-stage and
+// end-to-end lag once the run is over.
+type lagObserver struct {
+	mu      sync.Mutex
+	open    map[event.Ref]*[5]time.Time
+	samples [][5]time.Time // completed events: one time per stage
+}
+
+func newLagObserver() *lagObserver { return &lagObserver{open: map[event.Ref]*[5]time.Time{}} }
+
+// Observe implements event.Observer. Only an event's first pass through a
+// stage counts (a redelivered event is already visible).
+func (o *lagObserver) Observe(stage event.Stage, at time.Time, refs []event.Ref) {
+	if int(stage) >= 5 {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, ref := range refs {
+		ts, ok := o.open[ref]
+		if !ok {
+			if stage != event.StageCommitted {
+				continue // not a command of this run (or already complete)
+			}
+			ts = new([5]time.Time)
+			o.open[ref] = ts
+		}
+		if ts[stage].IsZero() {
+			ts[stage] = at
+		}
+		if stage == event.StageApplied {
+			o.samples = append(o.samples, *ts)
+			delete(o.open, ref)
+		}
+	}
+}
+
+// stages returns the lag of the events committed at or after from, per
+// stage and end to end.
+func (o *lagObserver) stages(from time.Time) ([]results.Stage, error) {
+	o.mu.Lock()
+	samples := o.samples
+	o.mu.Unlock()
+	reg := hist.NewRegistry()
+	rec := reg.NewRecorder()
+	for _, ts := range samples {
+		if ts[event.StageCommitted].Before(from) {
+			continue
+		}
+		for i, name := range stageNames {
+			if !ts[i].IsZero() && !ts[i+1].IsZero() {
+				rec.Record(name, ts[i+1].Sub(ts[i]))
+			}
+		}
+		rec.Record(results.StageEndToEnd, ts[event.StageApplied].Sub(ts[event.StageCommitted]))
+	}
+	snaps := reg.Tick()
+	var out []results.Stage
+	for _, name := range append(stageNames[:], results.StageEndToEnd) {
+		st, err := results.StatsFrom(snaps[name])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, results.Stage{Name: name, Stats: st})
+	}
+	return out, nil
+}
