@@ -31,7 +31,7 @@ const (
 	defaultPartitions        = 6
 	defaultProjectors        = 1
 	defaultProbeSample       = 0.05
-	defaultProbePoll         = 2 * time.Millisecond
+	defaultProbePoll         = time.Millisecond
 	defaultProbeTimeout      = 30 * time.Second
 	defaultDupFraction       = 0.05
 	defaultBrokerDown        = 10 * time.Second
@@ -263,7 +263,8 @@ type Prober struct {
 	// Sample is the fraction of writes probed, as a number in [0, 1] or a
 	// percentage ("5%"); 0 turns the prober off. Default: 0.05.
 	Sample Fraction `yaml:"sample" json:"sample"`
-	// Poll is the period between polls of one probe. Default: 2ms.
+	// Poll is the period between polls of one probe; a write becomes
+	// visible on average Poll/2 before the poll that sees it. Default: 1ms.
 	Poll Duration `yaml:"poll" json:"poll"`
 	// Timeout is how long a probe polls before counting the write as not
 	// visible. Default: 30s.

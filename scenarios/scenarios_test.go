@@ -156,7 +156,7 @@ func TestDefaults(t *testing.T) {
 			Inbox: true, Topic: "cqrsbench.order-events", DeadLetterTopic: "cqrsbench.order-events.dead-letter", Partitions: 6, Projectors: 1,
 		}},
 		{"prober", s.Prober, scenarios.Prober{Sample: 0.05,
-			Poll: scenarios.Duration(2 * time.Millisecond), Timeout: scenarios.Duration(30 * time.Second)}},
+			Poll: scenarios.Duration(time.Millisecond), Timeout: scenarios.Duration(30 * time.Second)}},
 		{"faults", len(s.Faults), 0},
 		{"thresholds", len(s.Thresholds), 0},
 	}

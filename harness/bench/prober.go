@@ -13,7 +13,9 @@ import (
 
 // prober is the black-box read-your-writes prober: for a sample of writes it
 // polls list_orders of the write's customer until the order shows the
-// written version, and records commit→visible.
+// written version, and records commit→visible, visible being the start of
+// the first query that showed it (so the figure exceeds the true lag by up
+// to one poll period, half of it on average).
 type prober struct {
 	sys     reference.System
 	sample  float64
@@ -56,8 +58,10 @@ func (p *prober) probe(out reference.Outcome) {
 	tick := time.NewTicker(p.poll)
 	defer tick.Stop()
 	for {
-		rows, err := p.sys.ListOrders(ctx, out.CustomerID)
+		// The query's snapshot is taken when it starts: a write it shows
+		// was visible then, so that is the time recorded.
 		seen := time.Now()
+		rows, err := p.sys.ListOrders(ctx, out.CustomerID)
 		if err == nil {
 			for _, r := range rows {
 				if r.OrderID == out.OrderID && r.Version >= out.Version {
