@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -56,6 +58,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&o.arch, "arch", "", "comma-separated architectures to run: "+strings.Join(archNames(), ","))
 	out := fs.String("out", "results", "directory for the results JSON")
 	jsonOut := fs.Bool("json", false, "write the results JSON to stdout instead of the tables")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of cqrsbench itself to this file (to check the load generator is not the bottleneck)")
 	names, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -76,6 +79,13 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		scs = append(scs, sc)
 	}
 
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return usagef("--cpuprofile: %v", err)
+		}
+		defer stop()
+	}
 	f.skipKafka = !slices.ContainsFunc(scs, func(sc *scenarios.Scenario) bool { return sc.Has(scenarios.ArchCQRSKafka) })
 	progress := stderr
 	if f.quiet {
@@ -214,4 +224,17 @@ func toolVersion() string {
 		}
 	}
 	return "dev"
+}
+
+// startCPUProfile profiles this process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
