@@ -71,7 +71,8 @@ type System struct {
 	period time.Duration
 	store  *writemodel.Store
 
-	setup, refresh, list, dashboard string
+	setup, refresh, dashboard string
+	list                      readmodel.SummaryQuery
 
 	mu      sync.Mutex
 	stats   RefreshStats
@@ -110,7 +111,7 @@ func New(pool *pgxpool.Pool, schema string, period time.Duration) (*System, erro
 	}
 	return &System{
 		pool: pool, schema: schema, period: period, store: store,
-		setup: expand(setupSQL), refresh: expand(refreshSQL), list: expand(listSQL), dashboard: expand(dashboardSQL),
+		setup: expand(setupSQL), refresh: expand(refreshSQL), list: readmodel.NewSummaryQuery("cqrsbench_matview_list_orders_"+schema, expand(listSQL)), dashboard: expand(dashboardSQL),
 		doneCh: make(chan struct{}), kick: make(chan struct{}, 1),
 	}, nil
 }
@@ -195,11 +196,7 @@ func (s *System) Execute(ctx context.Context, cmd domain.Command) (reference.Out
 
 // ListOrders implements reference.System.
 func (s *System) ListOrders(ctx context.Context, customerID int64) ([]reference.OrderSummary, error) {
-	rows, err := s.pool.Query(ctx, s.list, customerID)
-	if err != nil {
-		return nil, fmt.Errorf("cqrs-matview list_orders: %w", err)
-	}
-	return readmodel.ScanSummaries(rows)
+	return s.list.Run(ctx, s.pool, customerID)
 }
 
 // SalesDashboard implements reference.System.

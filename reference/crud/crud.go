@@ -59,9 +59,10 @@ GROUP BY o.status, sl.label`
 
 // System is the CRUD architecture on one schema.
 type System struct {
-	pool            *pgxpool.Pool
-	store           *writemodel.Store
-	list, dashboard string
+	pool      *pgxpool.Pool
+	store     *writemodel.Store
+	list      readmodel.SummaryQuery
+	dashboard string
 }
 
 // New returns the CRUD architecture on schema (default "crud"), whose write
@@ -78,7 +79,7 @@ func New(pool *pgxpool.Pool, schema string) (*System, error) {
 	return &System{
 		pool:      pool,
 		store:     store,
-		list:      strings.ReplaceAll(ListOrdersSQL, "{{schema}}", q),
+		list:      readmodel.NewSummaryQuery("cqrsbench_crud_list_orders_"+schema, strings.ReplaceAll(ListOrdersSQL, "{{schema}}", q)),
 		dashboard: strings.ReplaceAll(SalesDashboardSQL, "{{schema}}", q),
 	}, nil
 }
@@ -100,11 +101,7 @@ func (s *System) Execute(ctx context.Context, cmd domain.Command) (reference.Out
 
 // ListOrders implements reference.System.
 func (s *System) ListOrders(ctx context.Context, customerID int64) ([]reference.OrderSummary, error) {
-	rows, err := s.pool.Query(ctx, s.list, customerID)
-	if err != nil {
-		return nil, fmt.Errorf("crud list_orders: %w", err)
-	}
-	return readmodel.ScanSummaries(rows)
+	return s.list.Run(ctx, s.pool, customerID)
 }
 
 // SalesDashboard implements reference.System.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
@@ -146,21 +147,18 @@ WHERE day = $1 AND orders <> 0`
 
 // Queries holds a schema's read-model query texts, expanded once.
 type Queries struct {
-	list, dashboard string
+	list      SummaryQuery
+	dashboard string
 }
 
 // NewQueries expands the query texts for schema.
 func NewQueries(schema string) Queries {
-	return Queries{list: Expand(listSQL, schema), dashboard: Expand(dashboardSQL, schema)}
+	return Queries{list: NewSummaryQuery("cqrsbench_list_orders_"+schema, Expand(listSQL, schema)), dashboard: Expand(dashboardSQL, schema)}
 }
 
 // ListOrders runs list_orders on the flat read model.
-func (q Queries) ListOrders(ctx context.Context, db DB, customerID int64) ([]reference.OrderSummary, error) {
-	rows, err := db.Query(ctx, q.list, customerID)
-	if err != nil {
-		return nil, fmt.Errorf("list_orders: %w", err)
-	}
-	return ScanSummaries(rows)
+func (q Queries) ListOrders(ctx context.Context, pool *pgxpool.Pool, customerID int64) ([]reference.OrderSummary, error) {
+	return q.list.Run(ctx, pool, customerID)
 }
 
 // SalesDashboard runs sales_dashboard on the flat aggregate.
@@ -235,8 +233,8 @@ func ScanSales(rows pgx.Rows) ([]reference.StatusSales, error) {
 
 // ListOrders runs list_orders on schema's flat read model. Hot paths should
 // keep a Queries instead, which expands the SQL once.
-func ListOrders(ctx context.Context, db DB, schema string, customerID int64) ([]reference.OrderSummary, error) {
-	return NewQueries(schema).ListOrders(ctx, db, customerID)
+func ListOrders(ctx context.Context, pool *pgxpool.Pool, schema string, customerID int64) ([]reference.OrderSummary, error) {
+	return NewQueries(schema).ListOrders(ctx, pool, customerID)
 }
 
 // SalesDashboard runs sales_dashboard on schema's flat aggregate. Hot paths
