@@ -76,6 +76,15 @@ func TestSmokeEndToEnd(t *testing.T) {
 		if a.Name != "crud" && a.Name != "cqrs-sync" && (a.Lag == nil || a.Lag.Visible.Count == 0) {
 			t.Errorf("%s: no visibility-lag samples: %+v", a.Name, a.Lag)
 		}
+		if a.Name == "cqrs-kafka" {
+			if a.Lag == nil {
+				t.Fatalf("cqrs-kafka: no lag")
+			}
+			e2e, ok := a.Lag.Stage(results.StageEndToEnd)
+			if !ok || e2e.Stats.Count == 0 || len(a.Lag.Stages) != 5 {
+				t.Errorf("cqrs-kafka stage lag: %+v", a.Lag.Stages)
+			}
+		}
 	}
 }
 
