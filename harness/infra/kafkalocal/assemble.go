@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+
+	"github.com/cqrsbench/cqrsbench/harness/infra/childproc"
 )
 
 // distPOM is dist/pom.xml: the Maven project whose runtime dependencies are
@@ -78,7 +80,7 @@ func Assemble(ctx context.Context, opts AssembleOptions) (string, error) {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("assemble Kafka: mvn dependency:copy-dependencies: %w (needs java and network access to Maven Central)\n%s", err, tail(out.String(), 30))
+		return "", fmt.Errorf("assemble Kafka: mvn dependency:copy-dependencies: %w (needs java and network access to Maven Central)\n%s", err, childproc.Tail(out.String(), 30))
 	}
 	if _, err := distributionVersion(stage); err != nil {
 		return "", fmt.Errorf("assemble Kafka: mvn succeeded but left no broker jar: %v", err)

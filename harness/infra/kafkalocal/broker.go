@@ -18,6 +18,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/cqrsbench/cqrsbench/harness/infra/childproc"
 )
 
 // Options configures a broker. The zero value is ready to use.
@@ -62,8 +64,6 @@ type Broker struct {
 const (
 	// dirPrefix is the prefix of every broker directory in os.TempDir().
 	dirPrefix = "cqrsbench-kafka-"
-	// ownerFile holds the pid of the process that created the directory.
-	ownerFile = "owner.pid"
 	// brokerPIDFile holds the pid of the broker's JVM.
 	brokerPIDFile = "broker.pid"
 	// stopTimeout is how long Stop waits after SIGTERM before SIGKILL.
@@ -111,7 +111,7 @@ func Start(ctx context.Context, opts Options) (*Broker, error) {
 }
 
 func (b *Broker) start(ctx context.Context) error {
-	if err := writeFile(filepath.Join(b.dir, ownerFile), strconv.Itoa(os.Getpid())); err != nil {
+	if err := childproc.WriteOwner(b.dir); err != nil {
 		return err
 	}
 	if err := os.Mkdir(filepath.Join(b.dir, "tmp"), 0o755); err != nil {
@@ -154,11 +154,11 @@ func (b *Broker) format(ctx context.Context) error {
 		"kafka.tools.StorageTool", "format", "--cluster-id="+id, "-c", b.propertiesPath())
 	cmd := exec.CommandContext(ctx, b.java, args...)
 	cmd.Dir = b.dir
-	cmd.SysProcAttr = procAttr()
+	cmd.SysProcAttr = childproc.Attr(nil, syscall.SIGKILL)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("format Kafka storage (kafka.tools.StorageTool): %w\n%s%s", err,
-			labelled("output", tail(string(out), logTailLines)), b.logTail(0))
+			labelled("output", childproc.Tail(string(out), logTailLines)), b.logTail(0))
 	}
 	return nil
 }
@@ -183,7 +183,7 @@ func (b *Broker) launch(ctx context.Context) error {
 	cmd := exec.Command(b.java, args...)
 	cmd.Stdout, cmd.Stderr = console, console
 	cmd.Dir = b.dir
-	cmd.SysProcAttr = procAttr()
+	cmd.SysProcAttr = childproc.Attr(nil, syscall.SIGKILL)
 	b.progress("starting Apache Kafka %s on %s (heap %s)", b.version, b.addr(), heap)
 	began := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -208,7 +208,7 @@ func (b *Broker) launch(ctx context.Context) error {
 			return fmt.Errorf("%w (%s or controller port %d)", errPortTaken, b.addr(), b.controllerPort)
 		}
 		return fmt.Errorf("broker did not become ready: %w\n%s%s", err,
-			b.logTail(logStart), labelled("console output", tail(readFrom(b.consolePath(), consoleStart), logTailLines)))
+			b.logTail(logStart), labelled("console output", childproc.Tail(readFrom(b.consolePath(), consoleStart), logTailLines)))
 	}
 	b.progress("broker ready on %s after %v", b.addr(), time.Since(began).Round(100*time.Millisecond))
 	return nil
@@ -434,7 +434,7 @@ func (b *Broker) commonJVMArgs() []string {
 // logTail returns the last lines of server.log written after offset, with a
 // heading, or "" when there are none.
 func (b *Broker) logTail(offset int64) string {
-	return labelled("broker log (last lines of server.log)", tail(readFrom(b.LogPath(), offset), logTailLines))
+	return labelled("broker log (last lines of server.log)", childproc.Tail(readFrom(b.LogPath(), offset), logTailLines))
 }
 
 func (b *Broker) progress(format string, args ...any) {
@@ -488,11 +488,7 @@ func labelled(heading, text string) string {
 	return heading + ":\n" + text + "\n"
 }
 
-// tail returns the last n lines of s.
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
+// SweepStale removes broker directories left in os.TempDir() by processes
+// that died without cleaning up (SIGKILL, power loss), once both the owner
+// and its JVM are gone. Best effort; Start calls it.
+func SweepStale() { childproc.Sweep(dirPrefix, brokerPIDFile) }

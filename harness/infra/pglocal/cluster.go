@@ -14,12 +14,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/cqrsbench/cqrsbench/harness/infra/childproc"
 )
 
 // Options configures a throwaway cluster. The zero value is ready to use.
@@ -81,10 +82,6 @@ type Cluster struct {
 	waitErr error
 	closed  bool
 }
-
-// ownerFile names the file in the cluster directory holding the pid of the
-// process that created it, used to sweep directories of dead owners.
-const ownerFile = "owner.pid"
 
 // dirPrefix is the prefix of every cluster directory in os.TempDir().
 const dirPrefix = "cqrsbench-pg-"
@@ -153,7 +150,7 @@ func serverCredential(runAs string) (*syscall.Credential, error) {
 }
 
 func (c *Cluster) start(ctx context.Context) error {
-	if err := os.WriteFile(filepath.Join(c.dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+	if err := childproc.WriteOwner(c.dir); err != nil {
 		return fmt.Errorf("write owner file: %w", err)
 	}
 	if c.cred != nil {
@@ -192,7 +189,7 @@ func (c *Cluster) initdb(ctx context.Context) error {
 		"--locale=C", "--no-sync", "--no-instructions")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.SysProcAttr = serverProcAttr(c.cred, syscall.SIGKILL)
+	cmd.SysProcAttr = childproc.Attr(c.cred, syscall.SIGKILL)
 	cmd.Dir = c.dir
 	if err := cmd.Run(); err != nil {
 		_ = os.WriteFile(pwfile, out.Bytes(), 0o644)
@@ -200,7 +197,7 @@ func (c *Cluster) initdb(ctx context.Context) error {
 		if c.cred != nil {
 			hint = fmt.Sprintf(" (the server runs as %q: it must be able to reach %s; set TMPDIR to a directory it can traverse)", c.opts.RunAs, c.dir)
 		}
-		return fmt.Errorf("initdb failed: %w%s\n%s", err, hint, tail(out.String(), 20))
+		return fmt.Errorf("initdb failed: %w%s\n%s", err, hint, childproc.Tail(out.String(), 20))
 	}
 	return nil
 }
@@ -227,7 +224,7 @@ func (c *Cluster) launch(ctx context.Context) error {
 	cmd.Dir = c.dir
 	// Own process group: a Ctrl-C on the terminal reaches us, and we stop
 	// the server in order. Pdeathsig: the server cannot outlive us.
-	cmd.SysProcAttr = serverProcAttr(c.cred, syscall.SIGQUIT)
+	cmd.SysProcAttr = childproc.Attr(c.cred, syscall.SIGQUIT)
 	c.progress("starting postgres on 127.0.0.1:%d", c.port)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start postgres: %w", err)
@@ -249,7 +246,7 @@ func (c *Cluster) launch(ctx context.Context) error {
 		if bytes.Contains(log, []byte("could not bind")) || bytes.Contains(log, []byte("Address already in use")) {
 			return fmt.Errorf("%w: %d", errPortTaken, c.port)
 		}
-		return fmt.Errorf("postgres did not become ready: %w\nserver log (%s):\n%s", err, logPath, tail(string(log), 20))
+		return fmt.Errorf("postgres did not become ready: %w\nserver log (%s):\n%s", err, logPath, childproc.Tail(string(log), 20))
 	}
 	return nil
 }
@@ -431,11 +428,7 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// tail returns the last n lines of s.
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
+// SweepStale removes cluster directories left in os.TempDir() by processes
+// that died without cleaning up (SIGKILL, power loss), once both the owner
+// and its postmaster are gone. Best effort; Start calls it.
+func SweepStale() { childproc.Sweep(dirPrefix, filepath.Join("data", "postmaster.pid")) }
