@@ -13,11 +13,14 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/cqrsbench/cqrsbench/harness/infra/infratest"
 	"github.com/cqrsbench/cqrsbench/harness/infra/kafkalocal"
 	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
+	"github.com/cqrsbench/cqrsbench/reference/cqrssync"
+	"github.com/cqrsbench/cqrsbench/reference/datagen"
 )
 
 // cli runs the command line in-process and returns the exit code and output.
@@ -196,5 +199,42 @@ func TestInfraUpLocalPrintsAddressesAndCleansUpOnInterrupt(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(tmp); len(left) > 0 {
 		t.Errorf("%d temp entries survived the interrupt, first %s", len(left), left[0].Name())
+	}
+}
+
+func TestCheckExits1WhenAReadModelDiffers(t *testing.T) {
+	if _, err := pglocal.FindBinDir(""); err != nil {
+		infratest.Missing(t, "%v", err)
+	}
+	ctx := t.Context()
+	pg, err := pglocal.Start(ctx, pglocal.Options{Settings: map[string]string{"shared_buffers": "64MB"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close(context.Background())
+	pool, err := pgxpool.New(ctx, pg.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := datagen.Load(ctx, pool, "cqrs_sync", datagen.Config{Orders: 500, Seed: 2}, nil); err != nil {
+		t.Fatal(err)
+	}
+	sys, err := cqrssync.New(pool, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sys.Setup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := cli(t, "check", "--pg-dsn", pg.DSN()); code != exitOK || !strings.Contains(stdout, "order_read_model") {
+		t.Fatalf("clean: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, err := pool.Exec(ctx, `DELETE FROM cqrs_sync.order_read_model WHERE order_id = 7`); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := cli(t, "check", "--pg-dsn", pg.DSN())
+	if code != exitFailed || !strings.Contains(stdout, "lost 1") || !strings.Contains(stdout, "DIFFERS") {
+		t.Fatalf("after losing a row: exit %d\n%s%s", code, stdout, stderr)
 	}
 }

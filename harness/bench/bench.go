@@ -14,12 +14,14 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cqrsbench/cqrsbench/harness/check"
 	"github.com/cqrsbench/cqrsbench/harness/hist"
 	"github.com/cqrsbench/cqrsbench/harness/infra"
 	"github.com/cqrsbench/cqrsbench/harness/report"
 	"github.com/cqrsbench/cqrsbench/harness/results"
 	"github.com/cqrsbench/cqrsbench/harness/runner"
 	"github.com/cqrsbench/cqrsbench/reference"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
 	"github.com/cqrsbench/cqrsbench/reference/cqrsmatview"
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
@@ -177,6 +179,9 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	}
 	res.CatchUpSeconds = time.Since(start).Seconds()
 	a.probe.wait()
+	if res.Consistency, err = consistency(ctx, pool, sys); err != nil {
+		return res, err
+	}
 
 	res.Load = results.LoadFrom(out)
 	res.Ops = results.OpsFrom(out)
@@ -342,4 +347,29 @@ func trimNL(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
+}
+
+// consistency reconciles sys's read models with its write model (after it
+// caught up) and adds the pipeline's event counts.
+func consistency(ctx context.Context, pool *pgxpool.Pool, sys reference.System) (*results.Consistency, error) {
+	rep, err := check.Check(ctx, pool, sys.Name())
+	if err != nil {
+		return nil, err
+	}
+	c := &results.Consistency{Violations: rep.Violations()}
+	for _, d := range rep.Diffs {
+		c.Lost += d.Missing
+		c.Extra += d.Extra
+		c.Mismatched += d.Mismatched
+		c.Tables = append(c.Tables, results.TableDiff{Table: d.Table, Expected: d.Expected, Missing: d.Missing, Extra: d.Extra, Mismatched: d.Mismatched, Samples: d.Samples})
+	}
+	if k, ok := sys.(*cqrskafka.System); ok {
+		st := k.Stats()
+		c.EventsProduced = st.Relay.Produced
+		c.EventsDelivered = st.Projector.Delivered
+		c.EventsApplied = st.Projector.Applied
+		c.DuplicatesDelivered = st.Projector.Duplicates
+		c.DeadLettered = st.Projector.DeadLettered
+	}
+	return c, nil
 }

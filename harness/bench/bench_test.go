@@ -70,6 +70,9 @@ func TestSmokeEndToEnd(t *testing.T) {
 		if a.Load.Completed == 0 || a.Load.OfferedRate == 0 {
 			t.Errorf("%s load %+v", a.Name, a.Load)
 		}
+		if a.Consistency == nil || a.Consistency.Violations != 0 {
+			t.Errorf("%s: consistency %+v, want a clean check", a.Name, a.Consistency)
+		}
 		if a.Staleness.Reads == 0 {
 			t.Errorf("%s: no list_orders read was classified", a.Name)
 		}

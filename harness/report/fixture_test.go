@@ -110,6 +110,7 @@ func fixture(t *testing.T) *results.Run {
 				},
 				Staleness:      results.Staleness{Reads: 6600},
 				CatchUpSeconds: 0,
+				Consistency:    &results.Consistency{},
 			},
 			{
 				Name: "cqrs-sync", LoadSeconds: 17.6, SetupSeconds: 5.2,
@@ -168,6 +169,9 @@ func fixture(t *testing.T) *results.Run {
 				Staleness: results.Staleness{Reads: 6600, Stale: 53, Rate: 53.0 / 6600,
 					Age: lat(53, 9.5, 30.2)},
 				CatchUpSeconds: 0.2,
+				Consistency: &results.Consistency{Violations: 1, Mismatched: 1, DuplicatesDelivered: 12, EventsProduced: 4812, EventsDelivered: 4824, EventsApplied: 4812,
+					Tables: []results.TableDiff{{Table: "order_read_model", Expected: 200950}, {Table: "daily_sales", Expected: 364, Mismatched: 1,
+						Samples: []string{"2026-03-14/cart: expected (2026-03-14,cart,\"In your cart\",88,912345) actual (2026-03-14,cart,\"In your cart\",89,915012)"}}}},
 			},
 		},
 	}

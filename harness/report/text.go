@@ -42,7 +42,7 @@ func (Text) Write(w io.Writer, run *results.Run) error {
 	var b bytes.Buffer
 	writeHeader(&b, run)
 	sections := []func(*bytes.Buffer, *results.Run) error{
-		latencyTables, countTable, loadTable, lagTable, stalenessTable,
+		latencyTables, countTable, loadTable, lagTable, stalenessTable, consistencyTable,
 	}
 	for _, section := range sections {
 		if err := section(&b, run); err != nil {
@@ -402,6 +402,52 @@ func stalenessTable(b *bytes.Buffer, run *results.Run) error {
 		header, rows, "lrrrrrr", nil})
 }
 
+// consistencyTable writes the checker's reconciliation of each read model
+// with the write model, and the events a pipeline delivered.
+func consistencyTable(b *bytes.Buffer, run *results.Run) error {
+	header := []string{"architecture", "read model", "rows", "lost", "extra", "mismatched", "dups in", "DLQ"}
+	var rows [][]string
+	var samples []string
+	for _, a := range run.Architectures {
+		c := a.Consistency
+		if c == nil {
+			continue
+		}
+		if len(c.Tables) == 0 {
+			rows = append(rows, []string{a.Name, "(write model)", "-", "-", "-", "-", "-", "-"})
+			continue
+		}
+		for i, t := range c.Tables {
+			name, dups, dead := a.Name, count(c.DuplicatesDelivered), count(c.DeadLettered)
+			if i > 0 {
+				name, dups, dead = "", "", ""
+			}
+			rows = append(rows, []string{name, t.Table, count(t.Expected), count(t.Missing), count(t.Extra), count(t.Mismatched), dups, dead})
+			for _, smp := range t.Samples {
+				samples = append(samples, fmt.Sprintf("%s %s %s", a.Name, t.Table, smp))
+			}
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	err := render(b, table{"Consistency after catch-up: each read model reconciled row by row with what the write model\n" +
+		"implies (dups in: duplicate deliveries the inbox suppressed; DLQ: dead-lettered events)",
+		header, rows, "llrrrrrr", nil})
+	for _, smp := range samples {
+		for i, part := range strings.SplitAfter(smp, ": ") {
+			if i == 0 {
+				fmt.Fprintf(b, "  differs: %s\n", strings.TrimSpace(part))
+				continue
+			}
+			for _, field := range strings.SplitAfter(part, ") ") {
+				fmt.Fprintf(b, "    %s\n", clip(strings.TrimSpace(field), 96))
+			}
+		}
+	}
+	return err
+}
+
 // writeVerdicts writes the run's verdicts, computing them when it has none.
 func writeVerdicts(b *bytes.Buffer, run *results.Run) {
 	v := run.Verdicts
@@ -467,4 +513,12 @@ func observedValue(t results.ThresholdResult) string {
 	default:
 		return v + " " + t.Unit
 	}
+}
+
+// clip shortens s to at most n runes.
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }

@@ -219,6 +219,10 @@ func warnings(run *results.Run) []string {
 			out = append(out, fmt.Sprintf("%s%s: %s never became visible within the prober's timeout; visible lag understates the tail",
 				warnPrefix, a.Name, plural(a.Lag.ProbeTimeouts, "probed write", "probed writes")))
 		}
+		if c := a.Consistency; c != nil && c.Violations > 0 {
+			out = append(out, fmt.Sprintf("%s%s: read models INCONSISTENT with the write model after catch-up: %d lost, %d extra, %d mismatched rows",
+				warnPrefix, a.Name, c.Lost, c.Extra, c.Mismatched))
+		}
 		if a.Refresh != nil && a.Refresh.Errors > 0 {
 			out = append(out, fmt.Sprintf("%s%s: %s of %d failed; the views were staler than the period",
 				warnPrefix, a.Name, plural(a.Refresh.Errors, "refresh", "refreshes"), a.Refresh.Count))

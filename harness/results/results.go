@@ -74,6 +74,41 @@ type Architecture struct {
 	Refresh *Refresh `json:"refresh,omitempty"`
 	// CatchUpSeconds is how long WaitCaughtUp took after the load stopped.
 	CatchUpSeconds float64 `json:"catch_up_seconds"`
+	// Consistency is the reconciliation of the read models with the write
+	// model after catch-up; nil when it did not run.
+	Consistency *Consistency `json:"consistency,omitempty"`
+}
+
+// Consistency is the checker's result for one architecture, plus the event
+// counts of a pipeline that delivers events (cqrs-kafka).
+type Consistency struct {
+	// Violations is Lost + Extra + Mismatched over all read models.
+	Violations int64 `json:"violations"`
+	// Lost, Extra and Mismatched count read-model rows missing, present but
+	// not implied by the write model, and present with a wrong field.
+	Lost       int64 `json:"lost"`
+	Extra      int64 `json:"extra"`
+	Mismatched int64 `json:"mismatched"`
+	// Tables are the per-read-model diffs, with sample rows.
+	Tables []TableDiff `json:"tables,omitempty"`
+	// Events: produced to the broker, delivered to the projector, of which
+	// DuplicatesDelivered were seen before (suppressed by the inbox), and
+	// DeadLettered undecodable. Zero for architectures without events.
+	EventsProduced      int64 `json:"events_produced,omitempty"`
+	EventsDelivered     int64 `json:"events_delivered,omitempty"`
+	EventsApplied       int64 `json:"events_applied,omitempty"`
+	DuplicatesDelivered int64 `json:"duplicates_delivered,omitempty"`
+	DeadLettered        int64 `json:"dead_lettered,omitempty"`
+}
+
+// TableDiff compares one read model with the write model.
+type TableDiff struct {
+	Table      string   `json:"table"`
+	Expected   int64    `json:"expected"`
+	Missing    int64    `json:"missing"`
+	Extra      int64    `json:"extra"`
+	Mismatched int64    `json:"mismatched"`
+	Samples    []string `json:"samples,omitempty"`
 }
 
 // LoadSummary is the load generator's view of a run.

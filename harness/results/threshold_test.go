@@ -49,7 +49,8 @@ func thresholdRun(t *testing.T) *results.Run {
 				},
 				Visible: results.Stats{Count: 30, P50: 21_000, P99: 43_000},
 			},
-			Staleness: results.Staleness{Reads: 1000, Stale: 8, Rate: 0.008, Age: results.Stats{Count: 8, P50: 15_000, P99: 30_000}},
+			Staleness:   results.Staleness{Reads: 1000, Stale: 8, Rate: 0.008, Age: results.Stats{Count: 8, P50: 15_000, P99: 30_000}},
+			Consistency: &results.Consistency{Violations: 3, Mismatched: 3, DuplicatesDelivered: 12},
 		},
 	}}
 }
@@ -117,7 +118,11 @@ func TestEvaluate(t *testing.T) {
 			{Threshold: "cqrs-matview.staleness.p99 < 100ms", Value: 800, Unit: "ms", Passed: false},
 			{Threshold: "cqrs-kafka.staleness.p99 < 100ms", Value: 30, Unit: "ms", Passed: true}}},
 		{"consistency.violations == 0", []res{
-			{Threshold: "consistency.violations == 0", Skipped: "consistency checker results not recorded yet"}}},
+			{Threshold: "cqrs-kafka.consistency.violations == 0", Value: 3, Passed: false}}},
+		{"cqrs-kafka.consistency.duplicates_delivered > 0", []res{
+			{Threshold: "cqrs-kafka.consistency.duplicates_delivered > 0", Value: 12, Passed: true}}},
+		{"crud.consistency.lost == 0", []res{
+			{Threshold: "crud.consistency.lost == 0", Skipped: "the checker did not run"}}},
 		{"recovery.max < 1m", []res{
 			{Threshold: "recovery.max < 1m", Unit: "m", Skipped: "recovery times not recorded yet"}}},
 		{"sales_dashboard.p99 < 5ms", []res{
