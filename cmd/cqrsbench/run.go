@@ -76,6 +76,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err != nil {
 			return usagef("%v", err)
 		}
+		if err := bench.Supported(sc); err != nil {
+			return err
+		}
 		scs = append(scs, sc)
 	}
 

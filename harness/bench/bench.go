@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +56,9 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if err := Supported(sc); err != nil {
+		return nil, err
 	}
 	run := &results.Run{
 		SchemaVersion: results.SchemaVersion,
@@ -372,4 +376,29 @@ func consistency(ctx context.Context, pool *pgxpool.Pool, sys reference.System) 
 		c.DeadLettered = st.Projector.DeadLettered
 	}
 	return c, nil
+}
+
+// UnsupportedError is a scenario asking for something this build cannot do:
+// the command line exits with code 2.
+type UnsupportedError struct{ msg string }
+
+// Error implements error.
+func (e *UnsupportedError) Error() string { return e.msg }
+
+// ExitCode returns 2, the usage error code.
+func (e *UnsupportedError) ExitCode() int { return 2 }
+
+// Supported returns an *UnsupportedError when sc asks for something this
+// build cannot run (fault injection), so callers can refuse it before
+// starting any service.
+func Supported(sc *scenarios.Scenario) error {
+	if len(sc.Faults) == 0 {
+		return nil
+	}
+	var kinds []string
+	for _, f := range sc.Faults {
+		kinds = append(kinds, string(f.Kind))
+	}
+	return &UnsupportedError{fmt.Sprintf("scenario %s injects faults (%s), which this build cannot inject yet; "+
+		"run a scenario without faults (cqrsbench scenarios lists them)", sc.Name, strings.Join(kinds, ", "))}
 }
