@@ -131,7 +131,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	res.LoadSeconds = time.Since(start).Seconds()
 
 	lag := newLagObserver()
-	sys, err := newSystem(name, pool, cfg.Infra, sc.Options, lag)
+	sys, err := newSystem(name, pool, cfg.Infra, sc.Options, duplicateFraction(sc.Faults), lag)
 	if err != nil {
 		return res, err
 	}
@@ -392,13 +392,35 @@ func (e *UnsupportedError) ExitCode() int { return 2 }
 // build cannot run (fault injection), so callers can refuse it before
 // starting any service.
 func Supported(sc *scenarios.Scenario) error {
-	if len(sc.Faults) == 0 {
-		return nil
-	}
 	var kinds []string
 	for _, f := range sc.Faults {
+		if wholeRunDuplicates(f) {
+			continue
+		}
 		kinds = append(kinds, string(f.Kind))
 	}
-	return &UnsupportedError{fmt.Sprintf("scenario %s injects faults (%s), which this build cannot inject yet; "+
-		"run a scenario without faults (cqrsbench scenarios lists them)", sc.Name, strings.Join(kinds, ", "))}
+	if len(kinds) == 0 {
+		return nil
+	}
+	return &UnsupportedError{fmt.Sprintf("scenario %s injects faults (%s), which this build cannot inject yet "+
+		"(it injects only duplicates by republishing, at 0s for the whole run); "+
+		"run another scenario (cqrsbench scenarios lists them)", sc.Name, strings.Join(kinds, ", "))}
+}
+
+// wholeRunDuplicates reports whether f is the one fault this build injects:
+// the relay republishing a fraction of cqrs-kafka's events for the whole
+// run.
+func wholeRunDuplicates(f scenarios.Fault) bool {
+	return f.Kind == scenarios.FaultDuplicates && f.Method == scenarios.DuplicateRepublish &&
+		f.At.Std() == 0 && f.Duration.Std() == 0 && (f.Arch == "" || f.Arch == scenarios.ArchCQRSKafka)
+}
+
+// duplicateFraction is the share of events the relay publishes twice.
+func duplicateFraction(faults []scenarios.Fault) float64 {
+	for _, f := range faults {
+		if wholeRunDuplicates(f) {
+			return float64(f.Fraction)
+		}
+	}
+	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/cqrsbench/cqrsbench/harness/bench"
 	"github.com/cqrsbench/cqrsbench/harness/infra"
@@ -96,4 +97,56 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(p))
 	return len(p), nil
+}
+
+// TestDuplicatesNegativeControl runs the duplicates scenario (the relay
+// publishes 20% of events twice) small and short: with the inbox the read
+// models stay exact and the duplicates are counted; without it the checker
+// reports the damage and the scenario's consistency threshold fails.
+func TestDuplicatesNegativeControl(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs PostgreSQL and Kafka")
+	}
+	if _, err := pglocal.FindBinDir(""); err != nil {
+		infratest.Missing(t, "%v", err)
+	}
+	if _, err := kafkalocal.FindDistribution(""); err != nil {
+		infratest.Missing(t, "%v", err)
+	}
+	ctx := t.Context()
+	env, err := infra.Open(ctx, infra.Config{Provider: infra.ProviderLocal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Close(context.Background()) })
+	for _, inbox := range []bool{true, false} {
+		base, err := scenarios.Builtin("duplicates")
+		if err != nil {
+			t.Fatal(err)
+		}
+		orders, duration := 2000, 6*time.Second
+		sc, err := base.WithOverrides(scenarios.Overrides{Orders: &orders, Duration: &duration})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc.Load.Warmup = scenarios.Duration(time.Second)
+		sc.Faults[0].Fraction = 0.2
+		sc.Options.Kafka.Inbox = inbox
+		run, err := bench.Run(ctx, bench.Config{Scenario: sc, Infra: env})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := run.Architectures[0].Consistency
+		failed := results.Failed(results.Evaluate(run, sc.Thresholds))
+		t.Logf("inbox %v: %+v", inbox, c)
+		if c.DuplicatesDelivered == 0 && inbox {
+			t.Errorf("inbox on: no duplicate delivered, the fault did not happen")
+		}
+		if inbox && (c.Violations != 0 || failed) {
+			t.Errorf("inbox on: %d violations, thresholds failed %v; want a clean run", c.Violations, failed)
+		}
+		if !inbox && (c.Violations == 0 || !failed) {
+			t.Errorf("inbox off: %d violations, thresholds failed %v; want the damage reported", c.Violations, failed)
+		}
+	}
 }

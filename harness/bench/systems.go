@@ -16,9 +16,10 @@ import (
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
 
-// newSystem builds the named architecture on its schema; obs receives the
-// cqrs-kafka pipeline's stage timestamps.
-func newSystem(name string, pool *pgxpool.Pool, env infra.Infra, opts scenarios.Options, obs event.Observer) (reference.System, error) {
+// newSystem builds the named architecture on its schema; for cqrs-kafka,
+// duplicates is the share of events the relay publishes twice (a fault),
+// and obs receives the pipeline's stage timestamps.
+func newSystem(name string, pool *pgxpool.Pool, env infra.Infra, opts scenarios.Options, duplicates float64, obs event.Observer) (reference.System, error) {
 	schema := reference.SchemaOf(name)
 	switch name {
 	case reference.CRUD:
@@ -44,6 +45,7 @@ func newSystem(name string, pool *pgxpool.Pool, env infra.Infra, opts scenarios.
 			Partitions:      int32(k.Partitions),
 			Relay: cqrskafka.RelayOptions{
 				Mode: mode, Relays: k.Relays, BatchSize: k.BatchSize, Linger: k.Linger.Std(), PollInterval: k.Poll.Std(),
+				DuplicateFraction: duplicates,
 			},
 			Projector: cqrskafka.ProjectorOptions{DisableInbox: !k.Inbox, MaxPollRecords: k.BatchSize},
 			Observer:  obs,
