@@ -58,7 +58,7 @@ func TestUsageErrorsExit2WithAMessage(t *testing.T) {
 		{"bad provider", []string{"infra", "up", "--infra", "cloud"}, `unknown provider "cloud"`},
 		{"unknown infra subcommand", []string{"infra", "down"}, `unknown subcommand "down"`},
 		{"bad dsn", []string{"load", "--pg-dsn", "postgres://u@127.0.0.1:notaport/db"}, "--pg-dsn"},
-		{"fault scenario not yet supported", []string{"run", "duplicates"}, "cannot inject yet"},
+		{"fault scenario not yet supported", []string{"run", "broker-restart"}, "cannot inject yet"},
 		{"unknown scenario", []string{"run", "nosuch"}, "nosuch"},
 		{"bad broker", []string{"infra", "up", "--infra", "external", "--pg-dsn", "postgres://u@h/db", "--kafka-brokers", "nohostport"}, "not host:port"},
 	}
