@@ -307,7 +307,7 @@ func (r *run) handle(ctx context.Context, recs []*kgo.Record) error {
 		}
 		p.c.dbErrors.Add(1)
 		p.report(err)
-		if !sleep(ctx, retryDelay) {
+		if !signal.Sleep(ctx, retryDelay) {
 			return ctx.Err()
 		}
 	}
@@ -415,7 +415,7 @@ func (r *run) deadLetter(ctx context.Context) error {
 		}
 		p.c.dlqErrors.Add(1)
 		p.report(fmt.Errorf("projector: produce %d records to dead-letter topic %s: %w", len(recs), p.cfg.DeadLetterTopic, err))
-		if !sleep(ctx, retryDelay) {
+		if !signal.Sleep(ctx, retryDelay) {
 			return ctx.Err()
 		}
 	}
@@ -605,17 +605,5 @@ func asCrash(err error) error {
 func (p *Projector) report(err error) {
 	if p.cfg.OnError != nil {
 		p.cfg.OnError(err)
-	}
-}
-
-// sleep waits for d or ctx, and reports whether ctx is still live.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }

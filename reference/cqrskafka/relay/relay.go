@@ -180,7 +180,7 @@ func (r *Relay) work(ctx context.Context, wake <-chan struct{}, notify bool) {
 		case <-ctx.Done():
 			return
 		case <-wake:
-			if r.cfg.Linger > 0 && !sleep(ctx, r.cfg.Linger) {
+			if r.cfg.Linger > 0 && !signal.Sleep(ctx, r.cfg.Linger) {
 				return
 			}
 		case <-timer.C:
@@ -194,7 +194,7 @@ func (r *Relay) work(ctx context.Context, wake <-chan struct{}, notify bool) {
 					return
 				}
 				r.report(err)
-				if !errors.Is(err, ErrCrash) && !sleep(ctx, retryDelay) {
+				if !errors.Is(err, ErrCrash) && !signal.Sleep(ctx, retryDelay) {
 					return
 				}
 				continue
@@ -420,17 +420,5 @@ func (r *Relay) Position() int64 { return r.position.Load() }
 func (r *Relay) report(err error) {
 	if r.cfg.OnError != nil {
 		r.cfg.OnError(err)
-	}
-}
-
-// sleep waits for d or ctx, and reports whether ctx is still live.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }

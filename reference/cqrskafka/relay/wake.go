@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/internal/signal"
 )
 
 // How relays are woken (see NotifyTriggerSQL): NOTIFY is not free. Every
@@ -97,7 +99,7 @@ func (w *waker) listen(ctx context.Context) {
 			return
 		}
 		w.r.report(fmt.Errorf("relay listener: %w", err))
-		if !sleep(ctx, retryDelay) {
+		if !signal.Sleep(ctx, retryDelay) {
 			return
 		}
 	}

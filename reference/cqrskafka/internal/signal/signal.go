@@ -2,7 +2,11 @@
 // goroutines that wait on a condition they re-check themselves.
 package signal
 
-import "sync"
+import (
+	"context"
+	"sync"
+	"time"
+)
 
 // Broadcast wakes every waiter at each Notify. The zero value is ready.
 type Broadcast struct {
@@ -28,5 +32,18 @@ func (b *Broadcast) Notify() {
 	if b.ch != nil {
 		close(b.ch)
 		b.ch = nil
+	}
+}
+
+// Sleep waits for d or until ctx is done, and reports whether ctx is still
+// live: the relays' and the projector's retry and linger pause.
+func Sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
