@@ -102,7 +102,8 @@ var addLineExt = fill(outboxInsert+payloadSQL+`
 })
 
 // transitionExt: u is the updated order with its prev_status; lines are
-// unchanged.
+// unchanged, and visible only because the transition runs after locking the
+// order in a statement of its own (Extension.LockBeforeTransition).
 var transitionExt = fill(outboxInsert+payloadSQL+`
     FROM u
     JOIN {{schema}}.status_labels sl ON sl.status = u.status`+totalsSQL+firstImageSQL+`
@@ -126,5 +127,7 @@ func fill(sql string, values map[string]string) string {
 // themselves (e.g. inside a transaction they hold open, to create a
 // visibility gap) build a writemodel.Store with it.
 func OutboxExtension() writemodel.Extension {
-	return writemodel.Extension{Create: createExt, AddLine: addLineExt, Transition: transitionExt}
+	// Transitions sum the order's lines into the event: they must see a
+	// line added by a transaction they waited for.
+	return writemodel.Extension{Create: createExt, AddLine: addLineExt, Transition: transitionExt, LockBeforeTransition: true}
 }

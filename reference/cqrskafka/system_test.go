@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
@@ -136,3 +138,72 @@ func (g *errgroup) Go(fn func() error) {
 }
 
 func (g *errgroup) Wait() error { g.wg.Wait(); return g.err }
+
+// TestTransitionSeesLineItWaitedFor holds an add_line open while a confirm
+// of the same order waits for its lock: the confirm's event must carry the
+// total including that line. (A one-statement transition keeps the
+// snapshot it took before the wait and sums the lines without it, which
+// moves revenue between statuses in daily_sales.)
+func TestTransitionSeesLineItWaitedFor(t *testing.T) {
+	f := newFixture(t, 200, nil)
+	f.start(t)
+	ctx := t.Context()
+	var order int64
+	if err := f.pool.QueryRow(ctx, `SELECT id FROM `+f.schema+`.orders WHERE status = 'cart' ORDER BY id LIMIT 1`).Scan(&order); err != nil {
+		t.Fatalf("find a cart: %v", err)
+	}
+	gen, err := datagen.New(f.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := writemodel.New(f.schema, cqrskafka.OutboxExtension())
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := f.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Rollback(context.Background()) //nolint:errcheck // committed below
+	var heldPID int32
+	if err := held.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&heldPID); err != nil {
+		t.Fatal(err)
+	}
+	add := domain.AddLine{OrderID: order, Line: domain.Line{ProductID: 2, Quantity: 3, UnitPriceCents: gen.ProductPriceCents(2)}}
+	if _, err := store.Execute(ctx, held, add); err != nil {
+		t.Fatalf("add_line: %v", err)
+	}
+	confirmed := make(chan error, 1)
+	go func() {
+		_, err := f.sys.Execute(ctx, domain.ConfirmOrder{OrderID: order})
+		confirmed <- err
+	}()
+	awaitBlockedBy(t, f.pool, heldPID)
+	if err := held.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-confirmed; err != nil {
+		t.Fatalf("confirm: %v", err)
+	}
+	f.waitCaughtUp(t)
+	f.checkReadModels(t)
+}
+
+// awaitBlockedBy returns once some backend waits for a lock held by the
+// backend pid.
+func awaitBlockedBy(t testing.TB, pool *pgxpool.Pool, pid int32) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	for {
+		var waiting bool
+		err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid)))`, pid).Scan(&waiting)
+		if err != nil {
+			t.Fatalf("waiting for a backend blocked by %d: %v", pid, err)
+		}
+		if waiting {
+			return
+		}
+		time.Sleep(time.Millisecond) // re-check pg_stat_activity
+	}
+}

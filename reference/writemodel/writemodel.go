@@ -46,11 +46,19 @@ type Extension struct {
 	Create     string
 	AddLine    string
 	Transition string
+	// LockBeforeTransition runs a transition as a pipelined batch: lock
+	// the order, then the transition statement with a fresh snapshot. An
+	// extension that reads other rows of the order (e.g. sums its lines)
+	// needs it: a one-statement transition that waited for the order's
+	// lock re-reads the order row but keeps the snapshot taken before the
+	// wait, so it would miss a line added by the transaction it waited for.
+	LockBeforeTransition bool
 }
 
 // Store executes commands on one schema's write model.
 type Store struct {
 	createSQL, lockSQL, addLineSQL, transitionSQL string
+	lockBeforeTransition                          bool
 }
 
 // createSQL inserts an order and its lines. $1 customer, $2 address,
@@ -118,6 +126,8 @@ func New(schema string, ext Extension) (*Store, error) {
 		lockSQL:       expand(lockSQL, ""),
 		addLineSQL:    expand(addLineSQL, ext.AddLine),
 		transitionSQL: expand(transitionSQL, ext.Transition),
+
+		lockBeforeTransition: ext.LockBeforeTransition,
 	}, nil
 }
 
@@ -161,46 +171,58 @@ func (s *Store) create(ctx context.Context, db DB, c domain.CreateOrder) (refere
 }
 
 func (s *Store) addLine(ctx context.Context, db DB, c domain.AddLine) (reference.Outcome, error) {
-	b := &pgx.Batch{}
-	b.Queue(s.lockSQL, c.OrderID)
-	b.Queue(s.addLineSQL, c.OrderID, c.Line.ProductID, c.Line.Quantity, c.Line.UnitPriceCents)
-	br := db.SendBatch(ctx, b)
-	_, lockErr := br.Exec()
-	var prev *string
-	var version *int32
-	var customer *int64
-	scanErr := br.QueryRow().Scan(&prev, &version, &customer)
-	closeErr := br.Close()
-	out := reference.Outcome{OrderID: c.OrderID, Committed: time.Now()}
-	if customer != nil {
-		out.CustomerID = *customer
-	}
-	if scanErr != nil && errors.Is(scanErr, pgx.ErrNoRows) {
-		scanErr = nil // the order does not exist: result reports it
-		prev = nil
-	}
-	if err := firstErr(lockErr, scanErr, closeErr); err != nil {
+	prev, version, customer, err := s.lockedCommand(ctx, db, c.OrderID, s.addLineSQL, c.OrderID, c.Line.ProductID, c.Line.Quantity, c.Line.UnitPriceCents)
+	out := reference.Outcome{OrderID: c.OrderID, Committed: time.Now(), CustomerID: customer}
+	if err != nil {
 		return out, fmt.Errorf("add_line to order %d: %w", c.OrderID, err)
 	}
 	return s.result(out, c, prev, version)
 }
 
 func (s *Store) transition(ctx context.Context, db DB, c domain.Transition) (reference.Outcome, error) {
-	from := allowedFrom(c.Target())
+	args := []any{c.Order(), string(c.Target()), allowedFrom(c.Target())}
 	var prev *string
 	var version *int32
-	var customer *int64
-	err := db.QueryRow(ctx, s.transitionSQL, c.Order(), string(c.Target()), from).Scan(&prev, &version, &customer)
-	out := reference.Outcome{OrderID: c.Order(), Committed: time.Now()}
-	if customer != nil {
-		out.CustomerID = *customer
+	var customer int64
+	var err error
+	if s.lockBeforeTransition {
+		prev, version, customer, err = s.lockedCommand(ctx, db, c.Order(), s.transitionSQL, args...)
+	} else {
+		prev, version, customer, err = scanCommand(db.QueryRow(ctx, s.transitionSQL, args...))
 	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		prev = nil // the order does not exist: result reports it
-	} else if err != nil {
+	out := reference.Outcome{OrderID: c.Order(), Committed: time.Now(), CustomerID: customer}
+	if err != nil {
 		return out, fmt.Errorf("%s order %d: %w", c.Kind(), c.Order(), err)
 	}
 	return s.result(out, c, prev, version)
+}
+
+// lockedCommand runs lockSQL for order and then the command statement sql
+// in one pipelined batch (one implicit transaction, one round trip), so the
+// command's snapshot is taken after the lock is granted.
+func (s *Store) lockedCommand(ctx context.Context, db DB, order int64, sql string, args ...any) (prev *string, version *int32, customer int64, err error) {
+	b := &pgx.Batch{}
+	b.Queue(s.lockSQL, order)
+	b.Queue(sql, args...)
+	br := db.SendBatch(ctx, b)
+	_, lockErr := br.Exec()
+	prev, version, customer, scanErr := scanCommand(br.QueryRow())
+	closeErr := br.Close()
+	return prev, version, customer, firstErr(lockErr, scanErr, closeErr)
+}
+
+// scanCommand reads a command's (prev_status, version, customer_id) row;
+// no row (the order does not exist) leaves prev nil and is no error.
+func scanCommand(row pgx.Row) (prev *string, version *int32, customer int64, err error) {
+	var cust *int64
+	err = row.Scan(&prev, &version, &cust)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil, 0, nil
+	}
+	if cust != nil {
+		customer = *cust
+	}
+	return prev, version, customer, err
 }
 
 // result turns a command's (prev_status, version) row into an outcome or a
