@@ -43,9 +43,11 @@ const (
 // late_rate and dropped_rate (a fraction or a percentage); lag and
 // visibility have count; visibility has timeouts; staleness has ratio (the
 // share of reads that were stale). consistency has violations (the sum of
-// lost, extra, mismatched and duplicates_applied), lost, extra, mismatched,
-// duplicates_delivered, duplicates_applied and dead_lettered. lag exists
-// only for cqrs-kafka.
+// lost, extra, mismatched, events_lost and duplicates_applied), lost, extra,
+// mismatched (read-model rows), duplicates_delivered, duplicates_applied,
+// events_lost (committed, never published) and dead_lettered. recovery is
+// the time from the end of each fault injection until the architecture
+// caught up. lag exists only for cqrs-kafka.
 //
 // OP is one of < <= > >= == !=.
 type Threshold struct {
@@ -463,7 +465,7 @@ func aggregates(metric string) []string {
 	case MetricRecovery:
 		return latency
 	case MetricConsistency:
-		return []string{"violations", "lost", "extra", "mismatched", "duplicates_delivered", "duplicates_applied", "dead_lettered"}
+		return []string{"violations", "lost", "extra", "mismatched", "duplicates_delivered", "duplicates_applied", "events_lost", "dead_lettered"}
 	default:
 		return append(latency, "count", "errors", "late", "dropped", "rate", "error_rate", "late_rate", "dropped_rate")
 	}

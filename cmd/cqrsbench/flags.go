@@ -63,3 +63,13 @@ func flagSet(name, synopsis, description string, stdout io.Writer) *flag.FlagSet
 	}
 	return fs
 }
+
+// knownProvider is the provider the flags select, as far as it is known
+// before anything is started: an address implies external; auto stays
+// auto.
+func (f *infraFlags) knownProvider() string {
+	if f.provider == "auto" && (f.pgDSN != "" || f.brokers != "") {
+		return infra.ProviderExternal
+	}
+	return f.provider
+}

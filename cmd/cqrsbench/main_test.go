@@ -58,7 +58,7 @@ func TestUsageErrorsExit2WithAMessage(t *testing.T) {
 		{"bad provider", []string{"infra", "up", "--infra", "cloud"}, `unknown provider "cloud"`},
 		{"unknown infra subcommand", []string{"infra", "down"}, `unknown subcommand "down"`},
 		{"bad dsn", []string{"load", "--pg-dsn", "postgres://u@127.0.0.1:notaport/db"}, "--pg-dsn"},
-		{"fault scenario not yet supported", []string{"run", "broker-restart"}, "cannot inject yet"},
+		{"outage on external services", []string{"run", "broker-restart", "--pg-dsn", "postgres://u@127.0.0.1:1/db", "--kafka-brokers", "127.0.0.1:1"}, "only services it started"},
 		{"unknown scenario", []string{"run", "nosuch"}, "nosuch"},
 		{"bad broker", []string{"infra", "up", "--infra", "external", "--pg-dsn", "postgres://u@h/db", "--kafka-brokers", "nohostport"}, "not host:port"},
 	}

@@ -76,7 +76,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err != nil {
 			return usagef("%v", err)
 		}
-		if err := bench.Supported(sc); err != nil {
+		if err := bench.Supported(sc, f.knownProvider()); err != nil {
 			return err
 		}
 		scs = append(scs, sc)
@@ -100,7 +100,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer closeInfra(env, stderr)
 
-	failed := false
+	var failures []string
 	for _, sc := range scs {
 		run, err := bench.Run(ctx, bench.Config{Scenario: sc, Infra: env, Progress: progress, Version: toolVersion()})
 		if err != nil {
@@ -120,12 +120,34 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 		fmt.Fprintf(stderr, "results: %s\n", path)
-		failed = failed || results.Failed(run.Thresholds)
+		failures = append(failures, runFailures(sc.Name, run)...)
 	}
-	if failed {
-		return &checkFailed{"a threshold failed (see the table above)"}
+	if len(failures) > 0 {
+		return &checkFailed{strings.Join(failures, "\n")}
 	}
 	return nil
+}
+
+// runFailures lists why a run fails (exit 1): a threshold failed, the
+// checker found read models that differ from their write model (events
+// lost or applied twice), or a fault could not be injected.
+func runFailures(scenario string, run *results.Run) []string {
+	var out []string
+	if results.Failed(run.Thresholds) {
+		out = append(out, fmt.Sprintf("scenario %s: a threshold failed (see the table above)", scenario))
+	}
+	for _, a := range run.Architectures {
+		if c := a.Consistency; c != nil && c.Violations > 0 {
+			out = append(out, fmt.Sprintf("scenario %s: %s: the checker found %d violations (lost %d, mismatched %d, extra %d rows; %d events lost, %d applied twice)",
+				scenario, a.Name, c.Violations, c.Lost, c.Mismatched, c.Extra, c.EventsLost, c.DuplicatesApplied))
+		}
+		for _, f := range a.Faults {
+			for _, e := range f.Errors {
+				out = append(out, fmt.Sprintf("scenario %s: %s: fault %s: %s", scenario, a.Name, f.Kind, e))
+			}
+		}
+	}
+	return out
 }
 
 // checkFailed is a failed threshold, regression or consistency check: exit 1.

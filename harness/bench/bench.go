@@ -6,13 +6,17 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"os"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cqrsbench/cqrsbench/harness/check"
@@ -57,7 +61,7 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if err := Supported(sc); err != nil {
+	if err := checkFaults(sc, cfg.Infra); err != nil {
 		return nil, err
 	}
 	run := &results.Run{
@@ -96,6 +100,7 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 type archRun struct {
 	cfg    Config
 	sys    reference.System
+	faults *faultSet
 	today  time.Time
 	gen    *datagen.Generator
 	mu     sync.Mutex // guards cmds
@@ -129,9 +134,18 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 		return res, fmt.Errorf("load dataset: %w", err)
 	}
 	res.LoadSeconds = time.Since(start).Seconds()
+	baseline, err := versionSum(ctx, pool, schema)
+	if err != nil {
+		return res, err
+	}
+	gen, err := datagen.New(data)
+	if err != nil {
+		return res, err
+	}
+	faults := faultsFor(sc, name, cfg.Infra, gen, cfg.Progress)
 
 	lag := newLagObserver()
-	sys, err := newSystem(name, pool, cfg.Infra, sc.Options, duplicateFraction(sc.Faults), lag)
+	sys, err := newSystem(name, pool, cfg.Infra, sc.Options, faults, lag)
 	if err != nil {
 		return res, err
 	}
@@ -149,14 +163,10 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 		_ = sys.Close(closeCtx)
 	}()
 
-	gen, err := datagen.New(data)
-	if err != nil {
-		return res, err
-	}
 	seed := sc.Dataset.Seed + uint64(round)*1_000_003
 	ages := hist.NewRegistry()
 	a := &archRun{
-		cfg: cfg, sys: sys, today: today, gen: gen,
+		cfg: cfg, sys: sys, today: today, gen: gen, faults: faults,
 		cmds:  workload.New(gen, seed, workload.Options{Random: 0.02}),
 		rng:   rand.New(rand.NewPCG(seed, 17)),
 		track: newTracker(),
@@ -173,7 +183,13 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 		return res, err
 	}
 	say(cfg.Progress, "%s: running %s (%s warmup, %s measured)", name, sc.Name, sc.Load.Warmup.Std(), sc.Load.Duration.Std())
+	loadDone := make(chan struct{})
+	// The runner starts its clock at once; fault times count from the end
+	// of its warmup.
+	faults.start(ctx, sys, time.Now().Add(sc.Load.Warmup.Std()), loadDone)
 	out, err := r.Run(ctx)
+	close(loadDone)
+	faults.wait()
 	if err != nil {
 		return res, fmt.Errorf("run load: %w", err)
 	}
@@ -182,10 +198,12 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 		return res, fmt.Errorf("wait until caught up: %w", err)
 	}
 	res.CatchUpSeconds = time.Since(start).Seconds()
+	faults.afterLoad(ctx)
 	a.probe.wait()
-	if res.Consistency, err = consistency(ctx, pool, sys); err != nil {
+	if res.Consistency, err = consistency(ctx, pool, sys, baseline); err != nil {
 		return res, err
 	}
+	res.Faults = faults.results()
 
 	res.Load = results.LoadFrom(out)
 	res.Ops = results.OpsFrom(out)
@@ -260,8 +278,24 @@ func classify(err error) string {
 		return "not_found"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
+	case unavailable(err):
+		return "unavailable"
 	}
 	return "error"
+}
+
+// unavailable reports whether err says the database could not be reached
+// or went away (connection refused or lost, server shutting down or
+// starting up): what an outage does to an operation.
+func unavailable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P")
+	}
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connErr) || errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || pgconn.SafeToRetry(err)
 }
 
 // ops builds the runner's operations from the scenario's mix.
@@ -295,8 +329,12 @@ func (a *archRun) customer() int64 {
 
 func (a *archRun) listOrders(ctx context.Context) error {
 	customer := a.customer()
+	outage := a.faults.duringOutage()
 	started := time.Now()
 	rows, err := a.sys.ListOrders(ctx, customer)
+	if outage != nil {
+		outage.count(false, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -311,7 +349,11 @@ func (a *archRun) listOrders(ctx context.Context) error {
 }
 
 func (a *archRun) salesDashboard(ctx context.Context) error {
+	outage := a.faults.duringOutage()
 	_, err := a.sys.SalesDashboard(ctx, a.today)
+	if outage != nil {
+		outage.count(false, err)
+	}
 	return err
 }
 
@@ -322,7 +364,11 @@ func (a *archRun) command(ctx context.Context, kind domain.Kind) error {
 	if err != nil {
 		return err
 	}
+	outage := a.faults.duringOutage()
 	out, err := a.sys.Execute(ctx, cmd)
+	if outage != nil {
+		outage.count(true, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -353,9 +399,22 @@ func trimNL(b []byte) []byte {
 	return b
 }
 
+// versionSum is the sum of the orders' versions in schema: every committed
+// command adds one, so the difference between two sums is the events
+// committed in between.
+func versionSum(ctx context.Context, pool *pgxpool.Pool, schema string) (int64, error) {
+	var n int64
+	err := pool.QueryRow(ctx, "SELECT coalesce(sum(version), 0)::bigint FROM "+pgx.Identifier{schema, "orders"}.Sanitize()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count the committed events of %s: %w", schema, err)
+	}
+	return n, nil
+}
+
 // consistency reconciles sys's read models with its write model (after it
-// caught up) and adds the pipeline's event counts.
-func consistency(ctx context.Context, pool *pgxpool.Pool, sys reference.System) (*results.Consistency, error) {
+// caught up) and adds the pipeline's event counts; baseline is the
+// versionSum before the run.
+func consistency(ctx context.Context, pool *pgxpool.Pool, sys reference.System, baseline int64) (*results.Consistency, error) {
 	rep, err := check.Check(ctx, pool, sys.Name())
 	if err != nil {
 		return nil, err
@@ -369,6 +428,18 @@ func consistency(ctx context.Context, pool *pgxpool.Pool, sys reference.System) 
 	}
 	if k, ok := sys.(*cqrskafka.System); ok {
 		st := k.Stats()
+		now, err := versionSum(ctx, pool, k.Config().Schema)
+		if err != nil {
+			return nil, err
+		}
+		var replayed int64
+		for _, rb := range st.Rebuilds {
+			replayed += rb.Applied
+		}
+		c.EventsCommitted = now - baseline
+		c.EventsLost = max(c.EventsCommitted-st.Relay.Relayed, 0)
+		c.DuplicatesApplied = max(st.Projector.Applied-replayed-st.Relay.Relayed, 0)
+		c.Violations += c.EventsLost + c.DuplicatesApplied
 		c.EventsProduced = st.Relay.Produced
 		c.EventsDelivered = st.Projector.Delivered
 		c.EventsApplied = st.Projector.Applied
@@ -388,39 +459,20 @@ func (e *UnsupportedError) Error() string { return e.msg }
 // ExitCode returns 2, the usage error code.
 func (e *UnsupportedError) ExitCode() int { return 2 }
 
-// Supported returns an *UnsupportedError when sc asks for something this
-// build cannot run (fault injection), so callers can refuse it before
-// starting any service.
-func Supported(sc *scenarios.Scenario) error {
-	var kinds []string
-	for _, f := range sc.Faults {
-		if wholeRunDuplicates(f) {
-			continue
-		}
-		kinds = append(kinds, string(f.Kind))
-	}
-	if len(kinds) == 0 {
+// Supported returns an *UnsupportedError when sc cannot run on the named
+// infrastructure provider ("" when not known yet), so callers can refuse it
+// before starting any service: outages need services cqrsbench started
+// itself, so an external provider cannot run broker-restart or pg-restart.
+// Run checks again once the infrastructure is up (kfake cannot restart).
+func Supported(sc *scenarios.Scenario, provider string) error {
+	if provider != infra.ProviderExternal {
 		return nil
 	}
-	return &UnsupportedError{fmt.Sprintf("scenario %s injects faults (%s), which this build cannot inject yet "+
-		"(it injects only duplicates by republishing, at 0s for the whole run); "+
-		"run another scenario (cqrsbench scenarios lists them)", sc.Name, strings.Join(kinds, ", "))}
-}
-
-// wholeRunDuplicates reports whether f is the one fault this build injects:
-// the relay republishing a fraction of cqrs-kafka's events for the whole
-// run.
-func wholeRunDuplicates(f scenarios.Fault) bool {
-	return f.Kind == scenarios.FaultDuplicates && f.Method == scenarios.DuplicateRepublish &&
-		f.At.Std() == 0 && f.Duration.Std() == 0 && (f.Arch == "" || f.Arch == scenarios.ArchCQRSKafka)
-}
-
-// duplicateFraction is the share of events the relay publishes twice.
-func duplicateFraction(faults []scenarios.Fault) float64 {
-	for _, f := range faults {
-		if wholeRunDuplicates(f) {
-			return float64(f.Fraction)
+	for _, f := range sc.Faults {
+		if f.Kind == scenarios.FaultBrokerRestart || f.Kind == scenarios.FaultPGRestart {
+			return &UnsupportedError{fmt.Sprintf("scenario %s injects %s: cqrsbench stops and restarts only services it started; "+
+				"use --infra local or --infra docker", sc.Name, f.Kind)}
 		}
 	}
-	return 0
+	return nil
 }

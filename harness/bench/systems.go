@@ -17,9 +17,9 @@ import (
 )
 
 // newSystem builds the named architecture on its schema; for cqrs-kafka,
-// duplicates is the share of events the relay publishes twice (a fault),
-// and obs receives the pipeline's stage timestamps.
-func newSystem(name string, pool *pgxpool.Pool, env infra.Infra, opts scenarios.Options, duplicates float64, obs event.Observer) (reference.System, error) {
+// faults wires its hooks in, and obs receives the pipeline's stage
+// timestamps.
+func newSystem(name string, pool *pgxpool.Pool, env infra.Infra, opts scenarios.Options, faults *faultSet, obs event.Observer) (reference.System, error) {
 	schema := reference.SchemaOf(name)
 	switch name {
 	case reference.CRUD:
@@ -37,7 +37,7 @@ func newSystem(name string, pool *pgxpool.Pool, env infra.Infra, opts scenarios.
 		if err != nil {
 			return nil, err
 		}
-		return cqrskafka.New(pool, cqrskafka.Config{
+		cfg := cqrskafka.Config{
 			Schema:          schema,
 			Brokers:         env.KafkaBrokers(),
 			Topic:           k.Topic,
@@ -45,11 +45,12 @@ func newSystem(name string, pool *pgxpool.Pool, env infra.Infra, opts scenarios.
 			Partitions:      int32(k.Partitions),
 			Relay: cqrskafka.RelayOptions{
 				Mode: mode, Relays: k.Relays, BatchSize: k.BatchSize, Linger: k.Linger.Std(), PollInterval: k.Poll.Std(),
-				DuplicateFraction: duplicates,
 			},
 			Projector: cqrskafka.ProjectorOptions{DisableInbox: !k.Inbox, MaxPollRecords: k.BatchSize},
 			Observer:  obs,
-		})
+		}
+		faults.configureKafka(&cfg)
+		return cqrskafka.New(pool, cfg)
 	}
 	return nil, fmt.Errorf("architecture %q is not available in this build", name)
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,7 +44,7 @@ func (Text) Write(w io.Writer, run *results.Run) error {
 	var b bytes.Buffer
 	writeHeader(&b, run)
 	sections := []func(*bytes.Buffer, *results.Run) error{
-		latencyTables, countTable, loadTable, lagTable, stalenessTable, consistencyTable,
+		latencyTables, countTable, loadTable, lagTable, stalenessTable, consistencyTable, faultTable,
 	}
 	for _, section := range sections {
 		if err := section(&b, run); err != nil {
@@ -446,6 +448,108 @@ func consistencyTable(b *bytes.Buffer, run *results.Run) error {
 		}
 	}
 	return err
+}
+
+// faultTable writes what each injected fault did: how often it happened,
+// the damage the checker found on its architecture (lost events,
+// duplicates delivered and applied, mismatched rows) and the time to
+// recover, then what became of the operations during outages, catch-up
+// and rebuild figures, and injections that failed.
+func faultTable(b *bytes.Buffer, run *results.Run) error {
+	header := []string{"architecture", "fault", "injected", "lost", "dups in", "dups x2", "mismatch", "recovery"}
+	var rows [][]string
+	var notes []string
+	for _, a := range run.Architectures {
+		c := a.Consistency
+		if c == nil {
+			c = &results.Consistency{}
+		}
+		for _, f := range a.Faults {
+			recovery := "-"
+			if f.RecoverySeconds > 0 {
+				recovery = dur(time.Duration(f.RecoverySeconds * float64(time.Second)))
+			}
+			rows = append(rows, []string{a.Name, f.Kind, strconv.Itoa(f.Injected), count(c.EventsLost + c.Lost),
+				count(c.DuplicatesDelivered), count(c.DuplicatesApplied), count(c.Mismatched), recovery})
+			notes = append(notes, faultNotes(a, c, f)...)
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	err := render(b, table{"Faults (lost: events never published plus read-model rows missing; dups in: duplicates\n" +
+		"delivered; dups x2: events applied twice; mismatch: rows with a wrong field; recovery: from the\n" +
+		"end of the fault until every write committed before it was visible, longest of its injections)",
+		header, rows, "llrrrrrr", nil})
+	for _, n := range notes {
+		writeWrapped(b, n, "  ", "      ", 98)
+	}
+	return err
+}
+
+// faultNotes are the lines under the fault table for one fault.
+func faultNotes(a results.Architecture, c *results.Consistency, f results.Fault) []string {
+	var out []string
+	prefix := a.Name + " " + f.Kind + ": "
+	out = append(out, prefix+f.Spec)
+	if o := f.DuringOutage; o != nil {
+		fate := "the checker found every applied command in the read models exactly once"
+		if c.Violations > 0 {
+			fate = "the checker found damage (see Consistency)"
+		}
+		line := fmt.Sprintf("%scommands issued while down: %d failed and were reported to the load generator%s, %d applied, %d rejected by the domain; %s; reads: %d failed, %d answered",
+			prefix, o.CommandsFailed, kinds(o.ErrorKinds), o.CommandsApplied, o.CommandsRejected, fate, o.ReadsFailed, o.ReadsOK)
+		out = append(out, line)
+	}
+	if cu := f.CatchUp; cu != nil {
+		out = append(out, fmt.Sprintf("%spaused %s with a backlog of %d records; consistent again %s after the resume, applying %d events at %s events/s",
+			prefix, dur(time.Duration(cu.PausedSeconds*float64(time.Second))), cu.Backlog,
+			dur(time.Duration(cu.Seconds*float64(time.Second))), cu.Applied, rate(cu.EventsPerSecond)))
+	}
+	if rb := f.Rebuild; rb != nil {
+		out = append(out, fmt.Sprintf("%sreplayed %d records in %s (%s events/s); consistent again %s after it began",
+			prefix, rb.Events, dur(time.Duration(rb.ReplaySeconds*float64(time.Second))), rate(rb.EventsPerSecond),
+			dur(time.Duration(rb.TotalSeconds*float64(time.Second)))))
+	}
+	for _, e := range f.Errors {
+		out = append(out, prefix+"NOT AS PLANNED: "+e)
+	}
+	return out
+}
+
+// writeWrapped writes text wrapped at width columns on word boundaries,
+// the first line indented by first, the others by rest.
+func writeWrapped(b *bytes.Buffer, text, first, rest string, width int) {
+	line := first
+	for i, word := range strings.Fields(text) {
+		if i > 0 && len(line)+1+len(word) > width {
+			b.WriteString(line + "\n")
+			line = rest + word
+			continue
+		}
+		if i > 0 {
+			line += " "
+		}
+		line += word
+	}
+	b.WriteString(line + "\n")
+}
+
+// kinds renders error counts by kind, " (unavailable 12, timeout 1)".
+func kinds(m map[string]int64) string {
+	if len(m) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }
 
 // writeVerdicts writes the run's verdicts, computing them when it has none.

@@ -77,6 +77,99 @@ type Architecture struct {
 	// Consistency is the reconciliation of the read models with the write
 	// model after catch-up; nil when it did not run.
 	Consistency *Consistency `json:"consistency,omitempty"`
+	// Faults are the faults injected into this architecture's run and what
+	// each did; empty when none was.
+	Faults []Fault `json:"faults,omitempty"`
+}
+
+// Fault is what one fault of the scenario did to one architecture's run.
+// The damage (events lost, duplicates applied, rows mismatched) is the
+// architecture's Consistency: the checker cannot tell which fault caused it.
+type Fault struct {
+	// Kind is the fault (scenarios.FaultKind).
+	Kind string `json:"kind"`
+	// Spec is the fault's settings in words, e.g. "at 15s, down 10s".
+	Spec string `json:"spec"`
+	// Injected is how many times the fault happened (a crash armed but
+	// never reached, for lack of traffic, does not count).
+	Injected int `json:"injected"`
+	// Injections lists them, oldest first.
+	Injections []Injection `json:"injections,omitempty"`
+	// RecoverySeconds is the longest recovery of an injection: from its
+	// end (service back, crash, pause over) until the architecture had
+	// caught up with every write committed before then. 0 when the fault
+	// has no end (duplicates).
+	RecoverySeconds float64 `json:"recovery_seconds"`
+	// DuringOutage counts the operations started while a service was down
+	// (broker-restart, pg-restart).
+	DuringOutage *OutageOps `json:"during_outage,omitempty"`
+	// CatchUp is the projector's catch-up after a pause (catch-up).
+	CatchUp *CatchUp `json:"catch_up,omitempty"`
+	// Rebuild is the replay of the read models (rebuild).
+	Rebuild *Rebuild `json:"rebuild,omitempty"`
+	// Errors are injections that could not be made, or recoveries that
+	// were not awaited to the end.
+	Errors []string `json:"errors,omitempty"`
+}
+
+// Injection is one injection of a fault.
+type Injection struct {
+	// AtSeconds is when it happened, from the start of the measured time.
+	AtSeconds float64 `json:"at_seconds"`
+	// DurationSeconds is how long it lasted (down time, pause, open
+	// transaction); 0 for instant faults.
+	DurationSeconds float64 `json:"duration_seconds,omitempty"`
+	// RecoverySeconds is from its end until the architecture had caught up
+	// with every write committed before then.
+	RecoverySeconds float64 `json:"recovery_seconds"`
+	// Detail says what was hit (e.g. "batch of 12 rows").
+	Detail string `json:"detail,omitempty"`
+}
+
+// OutageOps counts the operations started while a service was down, so a
+// report can say what happened to them: commands either failed (and the
+// load generator was told) or were applied, and the checker verifies that
+// each applied one reached the read models exactly once.
+type OutageOps struct {
+	// CommandsFailed could not be run (the load generator got the error);
+	// CommandsRejected were answered by the domain (an invalid transition,
+	// a missing order); CommandsApplied committed.
+	CommandsFailed   int64 `json:"commands_failed"`
+	CommandsRejected int64 `json:"commands_rejected"`
+	CommandsApplied  int64 `json:"commands_applied"`
+	ReadsFailed     int64 `json:"reads_failed"`
+	ReadsOK         int64 `json:"reads_ok"`
+	// ErrorKinds counts the failed commands by kind.
+	ErrorKinds map[string]int64 `json:"error_kinds,omitempty"`
+}
+
+// CatchUp is a projector's catch-up after a pause.
+type CatchUp struct {
+	// Backlog is the records waiting when the projector resumed.
+	Backlog int64 `json:"backlog"`
+	// PausedSeconds is how long the projector was paused.
+	PausedSeconds float64 `json:"paused_seconds"`
+	// Applied is the events applied from the resume until caught up
+	// (the backlog plus what the load added meanwhile).
+	Applied int64 `json:"applied"`
+	// Seconds is from the resume until caught up: every write committed
+	// before the resume visible in the read models.
+	Seconds float64 `json:"seconds"`
+	// EventsPerSecond is Applied / Seconds.
+	EventsPerSecond float64 `json:"events_per_second"`
+}
+
+// Rebuild is a replay of the read models from the topic.
+type Rebuild struct {
+	// Events is the records replayed; Applied the events applied meanwhile.
+	Events  int64 `json:"events"`
+	Applied int64 `json:"applied"`
+	// ReplaySeconds is the replay itself; TotalSeconds includes the pause,
+	// the truncation and ANALYZE: the time until consistent again.
+	ReplaySeconds float64 `json:"replay_seconds"`
+	TotalSeconds  float64 `json:"total_seconds"`
+	// EventsPerSecond is Events / ReplaySeconds.
+	EventsPerSecond float64 `json:"events_per_second"`
 }
 
 // Consistency is the checker's result for one architecture, plus the event
@@ -94,6 +187,15 @@ type Consistency struct {
 	// Events: produced to the broker, delivered to the projector, of which
 	// DuplicatesDelivered were seen before (suppressed by the inbox), and
 	// DeadLettered undecodable. Zero for architectures without events.
+	//
+	// EventsCommitted is the events the write model committed during the
+	// run (the sum of the orders' version increments); EventsLost those
+	// the relays never published (committed minus relayed);
+	// DuplicatesApplied the events applied more than once (applied minus
+	// relayed, replays by a rebuild excepted).
+	EventsCommitted     int64 `json:"events_committed,omitempty"`
+	EventsLost          int64 `json:"events_lost"`
+	DuplicatesApplied   int64 `json:"duplicates_applied"`
 	EventsProduced      int64 `json:"events_produced,omitempty"`
 	EventsDelivered     int64 `json:"events_delivered,omitempty"`
 	EventsApplied       int64 `json:"events_applied,omitempty"`

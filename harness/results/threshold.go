@@ -3,6 +3,7 @@ package results
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,7 +26,10 @@ import (
 //   - visibility: the prober's Lag.Visible, timeouts its ProbeTimeouts;
 //   - staleness: ratio is Staleness.Rate, the time aggregates its Age (0
 //     when no read was stale);
-//   - consistency and recovery: not recorded yet, so skipped.
+//   - consistency: the checker's Consistency (duplicates_applied and
+//     events_lost are counted for cqrs-kafka, 0 elsewhere);
+//   - recovery: the injections' recovery times of the architecture's
+//     faults (max, min, mean or a percentile over the injections).
 //
 // A threshold that cannot be evaluated is Skipped with the reason — its
 // architecture did not run, the metric was not recorded, there were no
@@ -59,11 +63,6 @@ func evaluate(run *Run, t scenarios.Threshold) []ThresholdResult {
 	skip := func(t scenarios.Threshold, reason string) []ThresholdResult {
 		return []ThresholdResult{{Threshold: t.String(), Unit: displayUnit(t), Skipped: reason}}
 	}
-	switch t.Metric {
-	case scenarios.MetricRecovery:
-		return skip(t, "recovery times not recorded yet")
-	}
-
 	var archs []*Architecture
 	switch {
 	case t.Arch != "":
@@ -119,6 +118,8 @@ func reports(a *Architecture, metric string) bool {
 		return a.Staleness.Reads > 0
 	case scenarios.MetricConsistency:
 		return a.Consistency != nil
+	case scenarios.MetricRecovery:
+		return len(a.Faults) > 0
 	default:
 		_, ok := a.Op(metric)
 		return ok
@@ -165,10 +166,16 @@ func observe(a *Architecture, t scenarios.Threshold) (float64, string) {
 			return float64(c.Mismatched), ""
 		case "duplicates_delivered":
 			return float64(c.DuplicatesDelivered), ""
+		case "duplicates_applied":
+			return float64(c.DuplicatesApplied), ""
+		case "events_lost":
+			return float64(c.EventsLost), ""
 		case "dead_lettered":
 			return float64(c.DeadLettered), ""
 		}
-		return 0, "consistency." + t.Aggregate + " is not measured directly (a duplicate applied twice shows as a mismatched daily_sales row)"
+		return 0, "unknown consistency aggregate " + t.Aggregate
+	case scenarios.MetricRecovery:
+		return recovery(a.Faults, t.Aggregate)
 	case scenarios.MetricStaleness:
 		s := a.Staleness
 		if s.Reads == 0 {
@@ -294,4 +301,37 @@ func display(t scenarios.Threshold, v float64) float64 {
 		return 0
 	}
 	return out
+}
+
+// recovery aggregates the recovery times of the injections of faults, in
+// seconds: max, min, mean or a percentile (nearest rank).
+func recovery(faults []Fault, agg string) (float64, string) {
+	var secs []float64
+	for _, f := range faults {
+		for _, in := range f.Injections {
+			secs = append(secs, in.RecoverySeconds)
+		}
+	}
+	if len(secs) == 0 {
+		return 0, "no fault was injected"
+	}
+	slices.Sort(secs)
+	switch agg {
+	case "min":
+		return secs[0], ""
+	case "max":
+		return secs[len(secs)-1], ""
+	case "mean":
+		var sum float64
+		for _, v := range secs {
+			sum += v
+		}
+		return sum / float64(len(secs)), ""
+	}
+	p, ok := parsePercentile(agg)
+	if !ok {
+		return 0, fmt.Sprintf("unknown aggregate %q", agg)
+	}
+	rank := int(math.Ceil(p / 100 * float64(len(secs))))
+	return secs[min(max(rank, 1), len(secs))-1], ""
 }

@@ -50,7 +50,11 @@ func thresholdRun(t *testing.T) *results.Run {
 				Visible: results.Stats{Count: 30, P50: 21_000, P99: 43_000},
 			},
 			Staleness:   results.Staleness{Reads: 1000, Stale: 8, Rate: 0.008, Age: results.Stats{Count: 8, P50: 15_000, P99: 30_000}},
-			Consistency: &results.Consistency{Violations: 3, Mismatched: 3, DuplicatesDelivered: 12},
+			Consistency: &results.Consistency{Violations: 3, Mismatched: 3, DuplicatesDelivered: 12, DuplicatesApplied: 2, EventsLost: 1},
+			Faults: []results.Fault{
+				{Kind: "relay-crash", Injections: []results.Injection{{RecoverySeconds: 0.5}, {RecoverySeconds: 2.5}, {RecoverySeconds: 1}}},
+				{Kind: "poison", Injections: []results.Injection{{RecoverySeconds: 0.25}}},
+			},
 		},
 	}}
 }
@@ -123,8 +127,16 @@ func TestEvaluate(t *testing.T) {
 			{Threshold: "cqrs-kafka.consistency.duplicates_delivered > 0", Value: 12, Passed: true}}},
 		{"crud.consistency.lost == 0", []res{
 			{Threshold: "crud.consistency.lost == 0", Skipped: "the checker did not run"}}},
-		{"recovery.max < 1m", []res{
-			{Threshold: "recovery.max < 1m", Unit: "m", Skipped: "recovery times not recorded yet"}}},
+		{"cqrs-kafka.consistency.duplicates_applied == 0", []res{
+			{Threshold: "cqrs-kafka.consistency.duplicates_applied == 0", Value: 2, Passed: false}}},
+		{"cqrs-kafka.consistency.events_lost == 0", []res{
+			{Threshold: "cqrs-kafka.consistency.events_lost == 0", Value: 1, Passed: false}}},
+		{"recovery.max < 2s", []res{ // every injection of every fault
+			{Threshold: "cqrs-kafka.recovery.max < 2s", Value: 2.5, Unit: "s", Passed: false}}},
+		{"recovery.p50 <= 750ms", []res{ // nearest rank of 0.25, 0.5, 1, 2.5
+			{Threshold: "cqrs-kafka.recovery.p50 <= 750ms", Value: 500, Unit: "ms", Passed: true}}},
+		{"crud.recovery.max < 1m", []res{
+			{Threshold: "crud.recovery.max < 1m", Unit: "m", Skipped: "no fault was injected"}}},
 		{"sales_dashboard.p99 < 5ms", []res{
 			{Threshold: "sales_dashboard.p99 < 5ms", Unit: "ms", Skipped: "no architecture reported sales_dashboard"}}},
 	}

@@ -298,6 +298,28 @@ func (s *System) waitApplied(ctx context.Context, target map[int32]int64) error 
 	}
 }
 
+// Backlog returns how many records on the topic the projector has not
+// applied yet: per partition, the end offset minus the projector's applied
+// position (or the group's committed offset, whichever is further). Rows
+// still in the outbox are not counted. It is how a catch-up scenario knows
+// its backlog is built.
+func (s *System) Backlog(ctx context.Context) (int64, error) {
+	ends, err := s.endOffsets(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("cqrs-kafka backlog: %w", err)
+	}
+	committed, err := s.committedOffsets(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("cqrs-kafka backlog: %w", err)
+	}
+	pos := s.proj.Positions()
+	var n int64
+	for p, end := range ends {
+		n += max(end-max(pos[p], committed[p]), 0)
+	}
+	return n, nil
+}
+
 // endOffsets returns the topic's end offset per partition.
 func (s *System) endOffsets(ctx context.Context) (map[int32]int64, error) {
 	return s.listOffsets(ctx, s.adm.ListEndOffsets)

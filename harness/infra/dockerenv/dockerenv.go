@@ -266,54 +266,86 @@ func (e *Env) ContainerIDs() []string {
 // answers. The broker keeps its data and its address. Clients see a broker
 // outage for the duration.
 func (e *Env) RestartKafka(ctx context.Context) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed || e.kafka == nil {
-		return ErrClosed
+	if err := e.StopKafka(ctx); err != nil {
+		return err
 	}
-	e.progress.printf("dockerenv: restarting Kafka")
-	if err := restart(ctx, e.kafka, e.kafkaPort); err != nil {
-		return fmt.Errorf("restart Kafka container: %w", err)
-	}
-	if _, err := e.awaitKafka(ctx, e.kafka); err != nil {
-		return fmt.Errorf("after restart: %w", err)
-	}
-	return nil
+	return e.StartKafka(ctx)
+}
+
+// StopKafka stops the Kafka container (cleanly, within RestartStopTimeout),
+// keeping its data and address: StartKafka brings it back.
+func (e *Env) StopKafka(ctx context.Context) error {
+	return e.stop(ctx, e.kafka, "Kafka")
+}
+
+// StartKafka starts the stopped Kafka container and waits until a client
+// gets answers.
+func (e *Env) StartKafka(ctx context.Context) error {
+	return e.start(ctx, e.kafka, e.kafkaPort, "Kafka", func(ctx context.Context) error {
+		_, err := e.awaitKafka(ctx, e.kafka)
+		return err
+	})
 }
 
 // RestartPostgres stops the PostgreSQL container (fast shutdown: the image's
 // stop signal is SIGINT, so open sessions are disconnected), starts it again
 // and waits until it accepts connections. Data and address are kept.
 func (e *Env) RestartPostgres(ctx context.Context) error {
+	if err := e.StopPostgres(ctx); err != nil {
+		return err
+	}
+	return e.StartPostgres(ctx)
+}
+
+// StopPostgres stops the PostgreSQL container (fast shutdown), keeping its
+// data and address: StartPostgres brings it back.
+func (e *Env) StopPostgres(ctx context.Context) error {
+	return e.stop(ctx, e.pg, "PostgreSQL")
+}
+
+// StartPostgres starts the stopped PostgreSQL container and waits until it
+// accepts connections.
+func (e *Env) StartPostgres(ctx context.Context) error {
+	return e.start(ctx, e.pg, e.pgPort, "PostgreSQL", func(ctx context.Context) error {
+		_, err := e.awaitPostgres(ctx, e.pg)
+		return err
+	})
+}
+
+// stop stops container c (what names it in messages).
+func (e *Env) stop(ctx context.Context, c testcontainers.Container, what string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.closed || e.pg == nil {
+	if e.closed || c == nil {
 		return ErrClosed
 	}
-	e.progress.printf("dockerenv: restarting PostgreSQL")
-	if err := restart(ctx, e.pg, e.pgPort); err != nil {
-		return fmt.Errorf("restart PostgreSQL container: %w", err)
-	}
-	if _, err := e.awaitPostgres(ctx, e.pg); err != nil {
-		return fmt.Errorf("after restart: %w", err)
+	e.progress.printf("dockerenv: stopping %s", what)
+	timeout := RestartStopTimeout
+	if err := c.Stop(ctx, &timeout); err != nil {
+		return fmt.Errorf("stop %s container: %w", what, err)
 	}
 	return nil
 }
 
-// restart stops and starts c. The host port binding is part of the
-// container, so the address stays the same, unless another process took the
-// port while the container was stopped.
-func restart(ctx context.Context, c testcontainers.Container, hostPort int) error {
-	timeout := RestartStopTimeout
-	if err := c.Stop(ctx, &timeout); err != nil {
-		return fmt.Errorf("stop: %w", err)
+// start starts the stopped container c and waits with await. The host port
+// binding is part of the container, so the address stays the same, unless
+// another process took the port while the container was stopped.
+func (e *Env) start(ctx context.Context, c testcontainers.Container, hostPort int, what string, await func(context.Context) error) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed || c == nil {
+		return ErrClosed
 	}
+	e.progress.printf("dockerenv: starting %s", what)
 	if err := c.Start(ctx); err != nil {
 		if isPortConflict(err) {
-			return fmt.Errorf("start: host port %d was taken by another process while the container "+
-				"was stopped; stop that process or start a new environment: %w", hostPort, err)
+			return fmt.Errorf("start %s container: host port %d was taken by another process while the container "+
+				"was stopped; stop that process or start a new environment: %w", what, hostPort, err)
 		}
-		return fmt.Errorf("start: %w", err)
+		return fmt.Errorf("start %s container: %w", what, err)
+	}
+	if err := await(ctx); err != nil {
+		return fmt.Errorf("%s after restart: %w", what, err)
 	}
 	return nil
 }

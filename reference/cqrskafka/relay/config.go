@@ -111,6 +111,9 @@ type Hooks struct {
 	// back, so the rows stay and are published again (duplicates), the
 	// worker drops what it held and starts over; the crash is counted.
 	AfterAck func(ctx context.Context, ids []int64) error
+	// DuplicatesOn reports whether Config.DuplicateFraction applies now,
+	// so duplicates can be injected in a window of time; nil: always.
+	DuplicatesOn func() bool
 }
 
 // ErrCrash may be returned (wrapped) by hooks to simulate a crash; any

@@ -328,10 +328,11 @@ func (r *Relay) publish(ctx context.Context, w *worker) error {
 	}
 	w.recs = w.recs[:0]
 	dups := 0
+	dupOn := r.cfg.Hooks.DuplicatesOn == nil || r.cfg.Hooks.DuplicatesOn()
 	for _, x := range w.rows {
 		rec := &kgo.Record{Topic: r.cfg.Topic, Key: event.AppendKey(nil, x.orderID), Value: x.payload}
 		w.recs = append(w.recs, rec)
-		if r.duplicate(x.id) {
+		if dupOn && r.duplicate(x.id) {
 			dup := *rec
 			w.recs = append(w.recs, &dup)
 			dups++

@@ -1,0 +1,710 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/cqrsbench/cqrsbench/harness/infra"
+	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/reference"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/projector"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/relay"
+	"github.com/cqrsbench/cqrsbench/reference/datagen"
+	"github.com/cqrsbench/cqrsbench/reference/domain"
+	"github.com/cqrsbench/cqrsbench/reference/writemodel"
+	"github.com/cqrsbench/cqrsbench/scenarios"
+)
+
+// recoveryTimeout bounds the wait for an architecture to catch up after
+// an injection; reaching it is reported as the fault's error.
+const recoveryTimeout = 5 * time.Minute
+
+// backlogCheck is how often a catch-up fault looks at the backlog while the
+// projector is paused.
+const backlogCheck = 100 * time.Millisecond
+
+// faultSet is the faults injected into one architecture's run: hooks wired
+// into the architecture before it starts, and injections timed from the
+// start of the measured load.
+type faultSet struct {
+	arch     string
+	env      infra.Infra
+	gen      *datagen.Generator
+	progress io.Writer
+	faults   []*fault
+
+	sys      reference.System
+	kafka    *cqrskafka.System // nil unless cqrs-kafka
+	measured time.Time         // start of the measured load
+	loadDone <-chan struct{}   // closed when the load stops
+
+	outage atomic.Pointer[outageCounters] // non-nil while a service is down
+	wg     sync.WaitGroup
+}
+
+// fault is one scenario fault and what it did.
+type fault struct {
+	spec scenarios.Fault
+	fs   *faultSet
+
+	mu  sync.Mutex // guards res
+	res results.Fault
+
+	// Crash faults: injections armed by the schedule, made by a hook.
+	armed atomic.Int64
+	fired chan crashed
+	// Duplicates: whether the window is open; lost-ack's acks lost.
+	on       atomic.Bool
+	acksLost atomic.Int64
+	dice     *rand.Rand // guarded by mu
+	outOp    *outageCounters
+}
+
+// crashed is a crash a hook made.
+type crashed struct {
+	at     time.Time
+	detail string
+}
+
+// faultsFor returns the scenario's faults that apply to arch; none is a
+// nil set, on which every method is a no-op.
+func faultsFor(sc *scenarios.Scenario, arch string, env infra.Infra, gen *datagen.Generator, progress io.Writer) *faultSet {
+	fs := &faultSet{arch: arch, env: env, gen: gen, progress: progress}
+	for i, f := range sc.Faults {
+		if string(f.Arch) != arch && (f.Arch != "" || f.Kind != scenarios.FaultPGRestart) {
+			continue
+		}
+		fs.faults = append(fs.faults, &fault{
+			spec: f, fs: fs,
+			res:   results.Fault{Kind: string(f.Kind), Spec: describeFault(f)},
+			fired: make(chan crashed, 64),
+			dice:  rand.New(rand.NewPCG(sc.Dataset.Seed, uint64(i))),
+		})
+	}
+	if len(fs.faults) == 0 {
+		return nil
+	}
+	return fs
+}
+
+// checkFaults refuses, before anything is loaded, faults the infrastructure
+// cannot inject.
+func checkFaults(sc *scenarios.Scenario, env infra.Infra) error {
+	for _, f := range sc.Faults {
+		var svc infra.Service
+		switch f.Kind {
+		case scenarios.FaultBrokerRestart:
+			svc = infra.ServiceKafka
+		case scenarios.FaultPGRestart:
+			svc = infra.ServicePostgres
+		default:
+			continue
+		}
+		if err := infra.CanStop(env, svc); err != nil {
+			return &UnsupportedError{fmt.Sprintf("scenario %s injects %s, which needs infrastructure cqrsbench started itself "+
+				"(--infra local or --infra docker): %v", sc.Name, f.Kind, err)}
+		}
+	}
+	return nil
+}
+
+// configureKafka wires the faults' hooks into cqrs-kafka's configuration.
+func (fs *faultSet) configureKafka(c *cqrskafka.Config) {
+	if fs == nil {
+		return
+	}
+	var afterAck []func(context.Context, []int64) error
+	for _, f := range fs.faults {
+		switch f.spec.Kind {
+		case scenarios.FaultDuplicates:
+			if f.spec.Method == scenarios.DuplicateLostAck {
+				afterAck = append(afterAck, f.loseAck)
+				continue
+			}
+			c.Relay.DuplicateFraction = float64(f.spec.Fraction)
+			c.Relay.Hooks.DuplicatesOn = f.on.Load
+		case scenarios.FaultRelayCrash:
+			afterAck = append(afterAck, f.crashRelay)
+		case scenarios.FaultProjectorCrash:
+			hook := func(_ context.Context, b projector.Batch) error {
+				if b.Records == 0 || !f.takeArmed() {
+					return nil
+				}
+				f.fired <- crashed{time.Now(), fmt.Sprintf("batch of %d records (%d applied, %d duplicates)", b.Records, b.Applied, b.Duplicates)}
+				return fmt.Errorf("%w (fault injection: %s)", projector.ErrCrash, f.spec.Point)
+			}
+			if f.spec.Point == scenarios.CrashAfterInbox {
+				c.Projector.Hooks.BeforeDBCommit = hook
+			} else {
+				c.Projector.Hooks.AfterDBCommit = hook
+			}
+		}
+	}
+	if len(afterAck) > 0 {
+		c.Relay.Hooks.AfterAck = func(ctx context.Context, ids []int64) error {
+			for _, h := range afterAck {
+				if err := h(ctx, ids); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+}
+
+// takeArmed consumes one armed crash, if any.
+func (f *fault) takeArmed() bool {
+	for {
+		n := f.armed.Load()
+		if n == 0 {
+			return false
+		}
+		if f.armed.CompareAndSwap(n, n-1) {
+			return true
+		}
+	}
+}
+
+// crashRelay is the relay's AfterAck hook of a relay-crash fault.
+func (f *fault) crashRelay(_ context.Context, ids []int64) error {
+	if !f.takeArmed() {
+		return nil
+	}
+	f.fired <- crashed{time.Now(), fmt.Sprintf("batch of %d rows acknowledged, not deleted", len(ids))}
+	return fmt.Errorf("%w (fault injection after the ack of %d rows)", relay.ErrCrash, len(ids))
+}
+
+// loseAck is the relay's AfterAck hook of a lost-ack duplicates fault: the
+// acknowledgement of a fraction of the batches is treated as lost, so the
+// relay publishes the batch again, as a producer retrying a send whose
+// ack the broker lost.
+func (f *fault) loseAck(_ context.Context, ids []int64) error {
+	if !f.on.Load() {
+		return nil
+	}
+	f.mu.Lock()
+	hit := f.dice.Float64() < float64(f.spec.Fraction)
+	f.mu.Unlock()
+	if !hit {
+		return nil
+	}
+	f.acksLost.Add(1)
+	return fmt.Errorf("%w (fault injection: acknowledgement of %d records lost)", relay.ErrCrash, len(ids))
+}
+
+// start begins the injections: measured is when the measured load starts,
+// loadEnd when the load stops (no injection starts after it). It returns at
+// once; wait waits for every injection and recovery to finish.
+func (fs *faultSet) start(ctx context.Context, sys reference.System, measured time.Time, loadDone <-chan struct{}) {
+	if fs == nil {
+		return
+	}
+	fs.sys, fs.measured, fs.loadDone = sys, measured, loadDone
+	fs.kafka, _ = sys.(*cqrskafka.System)
+	for _, f := range fs.faults {
+		if f.spec.Kind == scenarios.FaultRebuild && f.spec.AfterLoad {
+			continue // after the load: afterLoad
+		}
+		fs.wg.Go(func() { f.run(ctx, loadDone) })
+	}
+}
+
+// wait waits until every injection and its recovery are done.
+func (fs *faultSet) wait() {
+	if fs != nil {
+		fs.wg.Wait()
+	}
+}
+
+// afterLoad runs the faults that come after the load (rebuild), once the
+// architecture has caught up.
+func (fs *faultSet) afterLoad(ctx context.Context) {
+	if fs == nil {
+		return
+	}
+	for _, f := range fs.faults {
+		if f.spec.Kind == scenarios.FaultRebuild && f.spec.AfterLoad {
+			f.inject(ctx, time.Now())
+		}
+	}
+}
+
+// results returns what every fault did.
+func (fs *faultSet) results() []results.Fault {
+	if fs == nil {
+		return nil
+	}
+	var out []results.Fault
+	for _, f := range fs.faults {
+		f.mu.Lock()
+		r := f.res
+		r.Injections = append([]results.Injection(nil), f.res.Injections...)
+		if f.outOp != nil {
+			r.DuringOutage = f.outOp.result()
+		}
+		f.mu.Unlock()
+		if f.spec.Kind == scenarios.FaultDuplicates && f.spec.Method == scenarios.DuplicateLostAck {
+			r.Injected = int(f.acksLost.Load()) // each lost ack is one injection
+		}
+		for _, in := range r.Injections {
+			r.RecoverySeconds = max(r.RecoverySeconds, in.RecoverySeconds)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// run injects the fault on its schedule until the load is done.
+func (f *fault) run(ctx context.Context, loadDone <-chan struct{}) {
+	if f.spec.Kind == scenarios.FaultDuplicates {
+		f.runWindow(ctx, loadDone)
+		return
+	}
+	count := f.spec.Count
+	for k := 0; count == 0 || k < count; k++ {
+		due := f.fs.measured.Add(f.spec.At.Std() + time.Duration(k)*f.spec.Every.Std())
+		if !sleepUntil(ctx, loadDone, due) {
+			return
+		}
+		f.inject(ctx, due)
+	}
+}
+
+// runWindow opens the duplicates window at At and closes it after Duration
+// (0: at the end of the run).
+func (f *fault) runWindow(ctx context.Context, loadDone <-chan struct{}) {
+	if !sleepUntil(ctx, loadDone, f.fs.measured.Add(f.spec.At.Std())) {
+		return
+	}
+	opened := time.Now()
+	f.on.Store(true)
+	f.record(results.Injection{AtSeconds: f.since(opened)})
+	if d := f.spec.Duration.Std(); d > 0 {
+		sleepUntil(ctx, loadDone, opened.Add(d))
+		f.on.Store(false)
+		f.setLast(func(in *results.Injection) { in.DurationSeconds = time.Since(opened).Seconds() })
+	}
+}
+
+// sleepUntil waits until t; false if the load ended or ctx was cancelled
+// first.
+func sleepUntil(ctx context.Context, loadDone <-chan struct{}, t time.Time) bool {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-loadDone:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// since is seconds from the start of the measured load to t.
+func (f *fault) since(t time.Time) float64 { return t.Sub(f.fs.measured).Seconds() }
+
+func (f *fault) record(in results.Injection) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.res.Injections = append(f.res.Injections, in)
+	f.res.Injected = len(f.res.Injections)
+}
+
+func (f *fault) setLast(fn func(*results.Injection)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.res.Injections); n > 0 {
+		fn(&f.res.Injections[n-1])
+	}
+}
+
+func (f *fault) fail(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.res.Errors = append(f.res.Errors, err.Error())
+}
+
+// inject makes one injection and awaits the recovery from it.
+func (f *fault) inject(ctx context.Context, due time.Time) {
+	fs := f.fs
+	say(fs.progress, "%s: injecting %s (%s)", fs.arch, f.spec.Kind, f.res.Spec)
+	var end time.Time
+	var err error
+	switch f.spec.Kind {
+	case scenarios.FaultRelayCrash, scenarios.FaultProjectorCrash:
+		end, err = f.crash(ctx)
+	case scenarios.FaultBrokerRestart:
+		end, err = f.outageOf(ctx, infra.ServiceKafka)
+	case scenarios.FaultPGRestart:
+		end, err = f.outageOf(ctx, infra.ServicePostgres)
+	case scenarios.FaultPoison:
+		end, err = f.poison(ctx)
+	case scenarios.FaultVisibilityGap:
+		end, err = f.visibilityGap(ctx)
+	case scenarios.FaultCatchUp:
+		end, err = f.catchUp(ctx)
+	case scenarios.FaultRebuild:
+		err = f.rebuild(ctx)
+		if err != nil {
+			f.fail(err)
+		}
+		return // the rebuild waits for its own replay
+	default:
+		err = fmt.Errorf("fault %s is not injected by this build", f.spec.Kind)
+	}
+	if err != nil {
+		f.fail(err)
+		if end.IsZero() {
+			return
+		}
+	}
+	f.awaitRecovery(ctx, end)
+}
+
+// awaitRecovery records how long after end the architecture had caught up
+// with every write committed before it.
+func (f *fault) awaitRecovery(ctx context.Context, end time.Time) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recoveryTimeout)
+	defer cancel()
+	err := f.fs.sys.WaitCaughtUp(rctx)
+	took := time.Since(end).Seconds()
+	f.setLast(func(in *results.Injection) { in.RecoverySeconds = took })
+	if err != nil {
+		f.fail(fmt.Errorf("recovery not awaited to the end: %w", err))
+	}
+}
+
+// crash arms one crash and waits until a hook made it (the next batch).
+func (f *fault) crash(ctx context.Context) (time.Time, error) {
+	f.armed.Add(1)
+	var c crashed
+	select {
+	case c = <-f.fired:
+	case <-ctx.Done():
+		return time.Time{}, ctx.Err()
+	case <-f.fs.loadDone:
+		if f.takeArmed() {
+			return time.Time{}, errors.New("a crash was armed but no batch came before the load ended")
+		}
+		c = <-f.fired // a hook took it meanwhile
+	}
+	f.record(results.Injection{AtSeconds: f.since(c.at), Detail: c.detail})
+	return c.at, nil
+}
+
+// outageCounters counts operations started while a service was down.
+type outageCounters struct {
+	cmdFailed, cmdRejected, cmdApplied, readFailed, readOK atomic.Int64
+	mu                                                     sync.Mutex
+	kinds                                                  map[string]int64
+}
+
+// rejection reports whether err is the domain refusing a command (which
+// reached the database and was answered), not a failure.
+func rejection(err error) bool {
+	return errors.Is(err, domain.ErrInvalidTransition) || errors.Is(err, domain.ErrInvalidCommand) || errors.Is(err, writemodel.ErrNotFound)
+}
+
+func (o *outageCounters) count(command bool, err error) {
+	switch {
+	case command && err == nil:
+		o.cmdApplied.Add(1)
+	case command && rejection(err):
+		o.cmdRejected.Add(1)
+		return
+	case command:
+		o.cmdFailed.Add(1)
+	case err == nil:
+		o.readOK.Add(1)
+	default:
+		o.readFailed.Add(1)
+	}
+	if command && err != nil {
+		o.mu.Lock()
+		o.kinds[classify(err)]++
+		o.mu.Unlock()
+	}
+}
+
+func (o *outageCounters) result() *results.OutageOps {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	r := &results.OutageOps{CommandsFailed: o.cmdFailed.Load(), CommandsRejected: o.cmdRejected.Load(), CommandsApplied: o.cmdApplied.Load(),
+		ReadsFailed: o.readFailed.Load(), ReadsOK: o.readOK.Load()}
+	if len(o.kinds) > 0 {
+		r.ErrorKinds = make(map[string]int64, len(o.kinds))
+		for k, v := range o.kinds {
+			r.ErrorKinds[k] = v
+		}
+	}
+	return r
+}
+
+// duringOutage returns the counters of the outage in progress, or nil.
+func (fs *faultSet) duringOutage() *outageCounters {
+	if fs == nil {
+		return nil
+	}
+	return fs.outage.Load()
+}
+
+// outageOf stops svc, keeps it down for the fault's duration and starts it
+// again; operations started meanwhile are counted. The service is started
+// again even when ctx ends.
+func (f *fault) outageOf(ctx context.Context, svc infra.Service) (time.Time, error) {
+	o, ok := f.fs.env.(infra.Outager)
+	if !ok {
+		return time.Time{}, fmt.Errorf("%s: %w", svc, infra.ErrNoOutage)
+	}
+	f.mu.Lock()
+	if f.outOp == nil {
+		f.outOp = &outageCounters{kinds: map[string]int64{}}
+	}
+	counters := f.outOp
+	f.mu.Unlock()
+
+	stopped := time.Now()
+	f.record(results.Injection{AtSeconds: f.since(stopped)})
+	f.fs.outage.Store(counters)
+	defer f.fs.outage.Store(nil)
+	if err := o.Stop(ctx, svc); err != nil {
+		return time.Time{}, fmt.Errorf("stop %s: %w", svc, err)
+	}
+	timer := time.NewTimer(f.spec.Duration.Std())
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	timer.Stop()
+	// The service comes back whatever happened: a run must not end with
+	// its database or broker down.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	if err := o.Start(sctx, svc); err != nil {
+		return time.Time{}, fmt.Errorf("start %s again: %w", svc, err)
+	}
+	back := time.Now()
+	f.setLast(func(in *results.Injection) { in.DurationSeconds = back.Sub(stopped).Seconds() })
+	return back, nil
+}
+
+// poisonValue is an undecodable event: its order id is not a number.
+const poisonValue = `{"type":"order_created","order_id":"not-a-number","version":1}`
+
+// poison produces one undecodable record to the event topic.
+func (f *fault) poison(ctx context.Context) (time.Time, error) {
+	if f.fs.kafka == nil {
+		return time.Time{}, errors.New("poison needs cqrs-kafka")
+	}
+	cfg := f.fs.kafka.Config()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.MetadataMinAge(cfg.MetadataMinAge))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("poison: kafka client: %w", err)
+	}
+	defer cl.Close()
+	at := time.Now()
+	f.record(results.Injection{AtSeconds: f.since(at)})
+	key := strconv.AppendInt(nil, -int64(len(f.res.Injections)), 10)
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: cfg.Topic, Key: key, Value: []byte(poisonValue)}).FirstErr(); err != nil {
+		return time.Time{}, fmt.Errorf("poison: produce to %s: %w", cfg.Topic, err)
+	}
+	return at, nil
+}
+
+// visibilityGap runs a create_order in a transaction held open for the
+// fault's duration while the load commits later outbox ids, then commits
+// it: its outbox id commits out of order.
+func (f *fault) visibilityGap(ctx context.Context) (time.Time, error) {
+	if f.fs.kafka == nil {
+		return time.Time{}, errors.New("visibility-gap needs cqrs-kafka")
+	}
+	store, err := writemodel.New(f.fs.kafka.Config().Schema, cqrskafka.OutboxExtension())
+	if err != nil {
+		return time.Time{}, err
+	}
+	conn, err := pgx.Connect(ctx, f.fs.env.PostgresDSN())
+	if err != nil {
+		return time.Time{}, fmt.Errorf("visibility gap: connect: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("visibility gap: begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // committed below
+	gen := f.fs.gen
+	f.mu.Lock()
+	customer := 1 + f.dice.Int64N(int64(gen.Config().Customers))
+	f.mu.Unlock()
+	cmd := domain.CreateOrder{CustomerID: customer, ShippingAddressID: gen.AddressesOf(customer)[0],
+		Lines: []domain.Line{{ProductID: 1, Quantity: 1, UnitPriceCents: gen.ProductPriceCents(1)}}}
+	opened := time.Now()
+	f.record(results.Injection{AtSeconds: f.since(opened)})
+	out, err := store.Execute(ctx, tx, cmd)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("visibility gap: create_order in the held transaction: %w", err)
+	}
+	timer := time.NewTimer(f.spec.Duration.Std())
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	timer.Stop()
+	if err := tx.Commit(context.WithoutCancel(ctx)); err != nil {
+		return time.Time{}, fmt.Errorf("visibility gap: commit: %w", err)
+	}
+	committed := time.Now()
+	f.setLast(func(in *results.Injection) {
+		in.DurationSeconds = committed.Sub(opened).Seconds()
+		in.Detail = fmt.Sprintf("order %d committed after later outbox ids", out.OrderID)
+	})
+	return committed, nil
+}
+
+// catchUp pauses the projector until the backlog reaches the fault's
+// events (or its duration passes), resumes it, and measures the catch-up.
+func (f *fault) catchUp(ctx context.Context) (time.Time, error) {
+	k := f.fs.kafka
+	if k == nil {
+		return time.Time{}, errors.New("catch-up needs cqrs-kafka")
+	}
+	paused := time.Now()
+	f.record(results.Injection{AtSeconds: f.since(paused)})
+	if err := k.PauseProjector(ctx); err != nil {
+		return time.Time{}, err
+	}
+	deadline := time.NewTimer(f.spec.Duration.Std())
+	defer deadline.Stop()
+	tick := time.NewTicker(backlogCheck)
+	defer tick.Stop()
+	var backlog int64
+	var lastErr error
+wait:
+	for {
+		select {
+		case <-deadline.C:
+			break wait
+		case <-ctx.Done():
+			break wait
+		case <-tick.C:
+			n, err := k.Backlog(ctx)
+			if err != nil {
+				lastErr = err
+				continue
+			}
+			if backlog = n; backlog >= int64(f.spec.Events) {
+				break wait
+			}
+		}
+	}
+	if n, err := k.Backlog(context.WithoutCancel(ctx)); err == nil {
+		backlog = n
+	} else if lastErr == nil {
+		lastErr = err
+	}
+	before := k.Stats().Projector.Applied
+	resumed := time.Now()
+	if err := k.ResumeProjector(); err != nil {
+		return time.Time{}, err
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recoveryTimeout)
+	defer cancel()
+	err := k.WaitCaughtUp(rctx)
+	took := time.Since(resumed)
+	applied := k.Stats().Projector.Applied - before
+	cu := &results.CatchUp{Backlog: backlog, PausedSeconds: resumed.Sub(paused).Seconds(), Applied: applied, Seconds: took.Seconds()}
+	if took > 0 {
+		cu.EventsPerSecond = float64(applied) / took.Seconds()
+	}
+	f.mu.Lock()
+	f.res.CatchUp = cu
+	f.mu.Unlock()
+	f.setLast(func(in *results.Injection) {
+		in.DurationSeconds = cu.PausedSeconds
+		in.Detail = fmt.Sprintf("backlog %d records", backlog)
+	})
+	if lastErr != nil {
+		f.fail(fmt.Errorf("read the backlog: %w", lastErr))
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("catch up: %w", err)
+	}
+	return resumed, nil // the recovery is the catch-up just measured
+}
+
+// rebuild truncates the read models and replays the topic.
+func (f *fault) rebuild(ctx context.Context) error {
+	k := f.fs.kafka
+	if k == nil {
+		return errors.New("rebuild needs cqrs-kafka")
+	}
+	at := time.Now()
+	f.record(results.Injection{AtSeconds: f.since(at)})
+	st, err := k.Rebuild(ctx)
+	if err != nil {
+		return err
+	}
+	rb := &results.Rebuild{Events: st.Events, Applied: st.Applied, ReplaySeconds: st.Replay.Seconds(),
+		TotalSeconds: st.Total.Seconds(), EventsPerSecond: st.EventsPerSecond()}
+	f.mu.Lock()
+	f.res.Rebuild = rb
+	f.mu.Unlock()
+	f.setLast(func(in *results.Injection) {
+		in.DurationSeconds = st.Total.Seconds()
+		in.RecoverySeconds = st.Total.Seconds()
+		in.Detail = fmt.Sprintf("%d records replayed", st.Events)
+	})
+	return nil
+}
+
+// describeFault renders a fault's settings in words.
+func describeFault(f scenarios.Fault) string {
+	var parts []string
+	switch f.Kind {
+	case scenarios.FaultDuplicates:
+		parts = append(parts, fmt.Sprintf("%s, %s of events", f.Method, pct(float64(f.Fraction))))
+	case scenarios.FaultProjectorCrash:
+		parts = append(parts, string(f.Point))
+	}
+	switch {
+	case f.AfterLoad:
+		parts = append(parts, "after the load")
+	case f.Every > 0 && f.Count == 0:
+		parts = append(parts, fmt.Sprintf("at %s, every %s", f.At.Std(), f.Every.Std()))
+	case f.Every > 0:
+		parts = append(parts, fmt.Sprintf("at %s, every %s, %d times", f.At.Std(), f.Every.Std(), f.Count))
+	default:
+		parts = append(parts, fmt.Sprintf("at %s", f.At.Std()))
+	}
+	d := f.Duration.Std()
+	switch f.Kind {
+	case scenarios.FaultBrokerRestart, scenarios.FaultPGRestart:
+		parts = append(parts, fmt.Sprintf("down %s", d))
+	case scenarios.FaultVisibilityGap:
+		parts = append(parts, fmt.Sprintf("held %s", d))
+	case scenarios.FaultCatchUp:
+		parts = append(parts, fmt.Sprintf("paused until %d events or %s", f.Events, d))
+	case scenarios.FaultDuplicates:
+		if d > 0 {
+			parts = append(parts, fmt.Sprintf("for %s", d))
+		} else {
+			parts = append(parts, "until the end")
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func pct(f float64) string { return strconv.FormatFloat(f*100, 'f', -1, 64) + "%" }

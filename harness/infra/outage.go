@@ -1,0 +1,102 @@
+package infra
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Service names a service a provider runs.
+type Service string
+
+// The services an Outager can take down.
+const (
+	ServicePostgres Service = "postgres"
+	ServiceKafka    Service = "kafka"
+)
+
+// ErrNoOutage means the provider cannot stop and restart the service: it did
+// not start it (external) or it is not a process (kfake).
+var ErrNoOutage = errors.New("this infrastructure cannot stop and restart the service")
+
+// Outager is implemented by providers that started their services and can
+// take them down and bring them back, keeping data and addresses: the local
+// provider (processes) and docker (containers). Fault injection uses it.
+type Outager interface {
+	// Stop takes the service down (a clean shutdown: in-flight
+	// transactions abort, connections close). It returns an error wrapping
+	// ErrNoOutage if the provider cannot.
+	Stop(ctx context.Context, s Service) error
+	// Start brings a stopped service back and waits until it answers.
+	Start(ctx context.Context, s Service) error
+}
+
+// CanStop reports whether env can take service s down, and if not, why.
+func CanStop(env Infra, s Service) error {
+	o, ok := env.(Outager)
+	if !ok {
+		return fmt.Errorf("%s provider: %w", env.Describe().Provider, ErrNoOutage)
+	}
+	if c, ok := o.(interface{ canStop(Service) error }); ok {
+		return c.canStop(s)
+	}
+	return nil
+}
+
+// canStop: the local provider cannot stop kfake.
+func (l *localInfra) canStop(s Service) error {
+	if s == ServiceKafka && l.broker == nil {
+		return fmt.Errorf("kafka is franz-go's in-process kfake, not a process: %w; run `make kafka` for a real broker", ErrNoOutage)
+	}
+	return nil
+}
+
+// Stop implements Outager.
+func (l *localInfra) Stop(ctx context.Context, s Service) error {
+	if err := l.canStop(s); err != nil {
+		return err
+	}
+	switch s {
+	case ServicePostgres:
+		return l.pg.Stop(ctx)
+	case ServiceKafka:
+		return l.broker.Stop(ctx)
+	}
+	return fmt.Errorf("stop %q: unknown service", s)
+}
+
+// Start implements Outager.
+func (l *localInfra) Start(ctx context.Context, s Service) error {
+	if err := l.canStop(s); err != nil {
+		return err
+	}
+	switch s {
+	case ServicePostgres:
+		return l.pg.Restart(ctx)
+	case ServiceKafka:
+		return l.broker.Restart(ctx)
+	}
+	return fmt.Errorf("start %q: unknown service", s)
+}
+
+// Stop implements Outager.
+func (d *dockerInfra) Stop(ctx context.Context, s Service) error {
+	switch s {
+	case ServicePostgres:
+		return d.env.StopPostgres(ctx)
+	case ServiceKafka:
+		return d.env.StopKafka(ctx)
+	}
+	return fmt.Errorf("stop %q: unknown service", s)
+}
+
+// Start implements Outager.
+func (d *dockerInfra) Start(ctx context.Context, s Service) error {
+	switch s {
+	case ServicePostgres:
+		return d.env.StartPostgres(ctx)
+	case ServiceKafka:
+		return d.env.StartKafka(ctx)
+	}
+	return fmt.Errorf("start %q: unknown service", s)
+}
