@@ -1,16 +1,12 @@
 package bench_test
 
 import (
-	"context"
 	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/cqrsbench/cqrsbench/harness/bench"
 	"github.com/cqrsbench/cqrsbench/harness/infra"
-	"github.com/cqrsbench/cqrsbench/harness/infra/infratest"
-	"github.com/cqrsbench/cqrsbench/harness/infra/kafkalocal"
-	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
 	"github.com/cqrsbench/cqrsbench/harness/results"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
@@ -20,25 +16,12 @@ import (
 // architecture and operation with samples, and lag samples where the read
 // side lags.
 func TestSmokeEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs PostgreSQL and Kafka")
-	}
-	if _, err := pglocal.FindBinDir(""); err != nil {
-		infratest.Missing(t, "%v", err)
-	}
-	if _, err := kafkalocal.FindDistribution(""); err != nil {
-		infratest.Missing(t, "%v", err)
-	}
+	env := sharedEnv(t)
 	ctx := t.Context()
 	sc, err := scenarios.Builtin("smoke")
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := infra.Open(ctx, infra.Config{Provider: infra.ProviderLocal})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Close(context.Background()) })
 	run, err := bench.Run(ctx, bench.Config{Scenario: sc, Infra: env, Progress: testWriter{t}})
 	if err != nil {
 		t.Fatal(err)
@@ -104,21 +87,8 @@ func (w testWriter) Write(p []byte) (int, error) {
 // models stay exact and the duplicates are counted; without it the checker
 // reports the damage and the scenario's consistency threshold fails.
 func TestDuplicatesNegativeControl(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs PostgreSQL and Kafka")
-	}
-	if _, err := pglocal.FindBinDir(""); err != nil {
-		infratest.Missing(t, "%v", err)
-	}
-	if _, err := kafkalocal.FindDistribution(""); err != nil {
-		infratest.Missing(t, "%v", err)
-	}
+	env := sharedEnv(t)
 	ctx := t.Context()
-	env, err := infra.Open(ctx, infra.Config{Provider: infra.ProviderLocal})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Close(context.Background()) })
 	for _, inbox := range []bool{true, false} {
 		base, err := scenarios.Builtin("duplicates")
 		if err != nil {
@@ -145,7 +115,10 @@ func TestDuplicatesNegativeControl(t *testing.T) {
 		if inbox && (c.Violations != 0 || failed) {
 			t.Errorf("inbox on: %d violations, thresholds failed %v; want a clean run", c.Violations, failed)
 		}
-		if !inbox && (c.Violations == 0 || !failed) {
+		if inbox && c.DuplicatesApplied != 0 {
+			t.Errorf("inbox on: %d duplicates applied", c.DuplicatesApplied)
+		}
+		if !inbox && (c.Violations == 0 || c.DuplicatesApplied == 0 || !failed) {
 			t.Errorf("inbox off: %d violations, thresholds failed %v; want the damage reported", c.Violations, failed)
 		}
 	}

@@ -139,7 +139,7 @@ func (fs *faultSet) configureKafka(c *cqrskafka.Config) {
 			afterAck = append(afterAck, f.crashRelay)
 		case scenarios.FaultProjectorCrash:
 			hook := func(_ context.Context, b projector.Batch) error {
-				if b.Records == 0 || !f.takeArmed() {
+				if b.Applied+b.Duplicates == 0 || !f.takeArmed() {
 					return nil
 				}
 				f.fired <- crashed{time.Now(), fmt.Sprintf("batch of %d records (%d applied, %d duplicates)", b.Records, b.Applied, b.Duplicates)}
@@ -273,6 +273,9 @@ func (f *fault) run(ctx context.Context, loadDone <-chan struct{}) {
 		return
 	}
 	count := f.spec.Count
+	if f.spec.Kind == scenarios.FaultCatchUp || f.spec.Kind == scenarios.FaultRebuild {
+		count = 1 // these kinds take no count
+	}
 	for k := 0; count == 0 || k < count; k++ {
 		due := f.fs.measured.Add(f.spec.At.Std() + time.Duration(k)*f.spec.Every.Std())
 		if !sleepUntil(ctx, loadDone, due) {
@@ -301,6 +304,11 @@ func (f *fault) runWindow(ctx context.Context, loadDone <-chan struct{}) {
 // sleepUntil waits until t; false if the load ended or ctx was cancelled
 // first.
 func sleepUntil(ctx context.Context, loadDone <-chan struct{}, t time.Time) bool {
+	select {
+	case <-loadDone:
+		return false // even if t has passed: no injection after the load
+	default:
+	}
 	timer := time.NewTimer(time.Until(t))
 	defer timer.Stop()
 	select {
