@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -238,5 +239,66 @@ func TestCheckExits1WhenAReadModelDiffers(t *testing.T) {
 	code, stdout, stderr := cli(t, "check", "--pg-dsn", pg.DSN())
 	if code != exitFailed || !strings.Contains(stdout, "lost 1") || !strings.Contains(stdout, "DIFFERS") {
 		t.Fatalf("after losing a row: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// TestRunExits1OnTheNegativeControls runs the two negative controls of the
+// fault scenarios — duplicates without the inbox, and a visibility gap
+// under the naive-cursor relay — and checks that run reports the damage of
+// each and exits 1.
+func TestRunExits1OnTheNegativeControls(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs PostgreSQL and Kafka")
+	}
+	if _, err := pglocal.FindBinDir(""); err != nil {
+		infratest.Missing(t, "%v", err)
+	}
+	if _, err := kafkalocal.FindDistribution(""); err != nil {
+		infratest.Missing(t, "%v", err)
+	}
+	dir := t.TempDir()
+	const common = `
+dataset: {orders: 2000}
+architectures: [cqrs-kafka]
+mix: {create_order: 40, add_line: 20, confirm_order: 15, ship_order: 10, cancel_order: 5, list_orders: 10}
+load: {rate: 300, warmup: 1s, duration: 5s}
+`
+	files := map[string]string{
+		"no-inbox.yaml": "name: no-inbox" + common + `
+options: {cqrs-kafka: {inbox: false}}
+faults: [{kind: duplicates, fraction: 30%}]
+`,
+		"naive-gap.yaml": "name: naive-gap" + common + `
+options: {cqrs-kafka: {relay: naive-cursor, relays: 1}}
+faults: [{kind: visibility-gap, at: 1s, every: 2s, duration: 500ms}]
+`,
+	}
+	var args []string
+	for name, doc := range files {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, path)
+	}
+	args = append(args, "--infra", "local", "--quiet", "--out", filepath.Join(dir, "results"))
+	code, stdout, stderr := cli(t, append([]string{"run"}, args...)...)
+	t.Logf("stderr:\n%s", stderr)
+	if code != exitFailed {
+		t.Fatalf("exit %d, want 1\n%s", code, stdout)
+	}
+	for _, want := range []string{
+		"scenario no-inbox: cqrs-kafka: the checker found",
+		"scenario naive-gap: cqrs-kafka: the checker found",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q", want)
+		}
+	}
+	if !regexp.MustCompile(`no-inbox: .* [1-9][0-9]* applied twice`).MatchString(stderr) {
+		t.Errorf("no-inbox: duplicates applied twice not reported")
+	}
+	if !regexp.MustCompile(`naive-gap: .*; [1-9][0-9]* events lost`).MatchString(stderr) {
+		t.Errorf("naive-gap: lost events not reported")
 	}
 }
