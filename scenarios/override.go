@@ -3,9 +3,12 @@ package scenarios
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Overrides are command-line changes to a scenario (`cqrsbench run --orders
@@ -28,6 +31,12 @@ type Overrides struct {
 	// Arch replaces the architectures (--arch); an element may itself be a
 	// comma-separated list.
 	Arch []string
+	// Faults, when not nil, replace the scenario's faults (--fault, one per
+	// fault): each is the fields of one fault as comma-separated key=value
+	// pairs with the YAML names and values, e.g.
+	// "kind=broker-restart,at=15s,duration=10s". An element "none" removes
+	// every fault.
+	Faults []string
 }
 
 // WithOverrides returns a copy of s with o applied and validated again; s is
@@ -86,10 +95,14 @@ func (s *Scenario) WithOverrides(o Overrides) (*Scenario, error) {
 			}
 		}
 	}
-	if err := errs.err(); err != nil {
-		return nil, err
+	if o.Faults != nil {
+		errs = append(errs, c.replaceFaults(o.Faults)...)
 	}
-	if err := c.Validate(); err != nil {
+	// Flags that failed left their fields as they were, so the rest can be
+	// validated: every problem is reported at once.
+	v := &validator{s: c}
+	v.validate()
+	if err := append(errs, v.errs...).err(); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -187,4 +200,75 @@ func (s *Scenario) scaleRate(r float64) {
 	if len(s.Load.Phases) == 1 && s.Load.Phases[0].Ramp == nil {
 		s.Load.Phases[0].Rate = r
 	}
+}
+
+// replaceFaults replaces the faults with the --fault specs, decoded like the
+// file's (unknown keys and bad values are errors naming the flag) and
+// defaulted the same way.
+func (s *Scenario) replaceFaults(specs []string) ErrorList {
+	for k := range s.src.lines {
+		if k == "faults" || strings.HasPrefix(k, "faults[") {
+			delete(s.src.lines, k)
+		}
+	}
+	for k := range s.src.bad {
+		if strings.HasPrefix(k, "faults[") {
+			delete(s.src.bad, k)
+		}
+	}
+	s.Faults = nil
+	var errs ErrorList
+	d := &decoder{src: s.src}
+	for _, spec := range specs {
+		spec = strings.TrimSpace(spec)
+		if spec == "none" {
+			continue
+		}
+		i := len(s.Faults)
+		path := index("faults", i)
+		s.Faults = append(s.Faults, Fault{})
+		node, err := faultNode(spec)
+		if err != nil {
+			s.src.bad[path] = true // a placeholder: validation leaves it alone
+			errs = append(errs, &Error{Flag: "--fault", Path: path, Msg: err.Error()})
+			continue
+		}
+		before := len(d.errs)
+		d.value(node, reflect.ValueOf(&s.Faults[i]).Elem(), path)
+		for _, e := range d.errs[before:] {
+			e.File, e.Line, e.Flag = "", 0, "--fault"
+			errs = append(errs, e)
+		}
+		for k := range s.src.lines {
+			if k == path || strings.HasPrefix(k, path+".") {
+				s.src.flags[k] = "--fault"
+				delete(s.src.lines, k)
+			}
+		}
+		s.src.flags[path] = "--fault"
+	}
+	for i := range s.Faults {
+		s.defaultFault(i)
+	}
+	return errs
+}
+
+// faultNode turns "key=value,key=value" into a YAML mapping node.
+func faultNode(spec string) (*yaml.Node, error) {
+	node := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: 1}
+	for _, pair := range strings.Split(spec, ",") {
+		key, value, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
+		if !ok || key == "" || value == "" {
+			return nil, fmt.Errorf("%q is not key=value; write the fault as kind=KIND,at=5s,... with the YAML field names", pair)
+		}
+		var v yaml.Node
+		if err := yaml.Unmarshal([]byte(value), &v); err != nil || len(v.Content) != 1 {
+			return nil, fmt.Errorf("%s=%s: not a value", key, value)
+		}
+		node.Content = append(node.Content,
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key, Line: 1},
+			v.Content[0])
+	}
+	return node, nil
 }

@@ -47,7 +47,7 @@ func TestBuiltins(t *testing.T) {
 	t.Parallel()
 	names := scenarios.BuiltinNames()
 	want := []string{"smoke", "mixed", "read-heavy", "write-heavy", "burst", "crossover",
-		"duplicates", "broker-restart", "pg-restart", "poison", "visibility-gap", "catch-up", "rebuild"}
+		"duplicates", "crashes", "broker-restart", "pg-restart", "poison", "visibility-gap", "catch-up", "rebuild"}
 	if !slices.Equal(names, want) {
 		t.Errorf("BuiltinNames() = %v, want %v", names, want)
 	}
@@ -572,6 +572,38 @@ func TestOverrides(t *testing.T) {
 			wantErr: []string{"--arch: architectures: empty; name at least one of crud, cqrs-sync, cqrs-matview, cqrs-kafka"}},
 		{name: "rate in closed mode", base: "load: {mode: closed}\n", o: scenarios.Overrides{Rate: ptr(10.0)},
 			wantErr: []string{"--rate: load.rate: not used in closed mode, where workers loop as fast as they can"}},
+		{name: "fault flags replace the faults, taken as given and defaulted", base: "broker-restart",
+			o: scenarios.Overrides{Duration: ptr(30 * time.Second), Faults: []string{"kind=pg-restart,at=20s", "kind=relay-crash, at=5s, every=5s", "kind=duplicates,fraction=20%"}},
+			check: func(t *testing.T, s *scenarios.Scenario) {
+				if len(s.Faults) != 3 {
+					t.Fatalf("faults %+v", s.Faults)
+				}
+				pg, crash, dups := s.Faults[0], s.Faults[1], s.Faults[2]
+				if pg.Kind != scenarios.FaultPGRestart || pg.At.Std() != 20*time.Second || pg.Duration.Std() != 3*time.Second || pg.Count != 1 || pg.Arch != "" {
+					t.Errorf("pg-restart %+v: want at 20s (not scaled), the default 3s down, count 1, every architecture", pg)
+				}
+				if crash.Arch != scenarios.ArchCQRSKafka || crash.Every.Std() != 5*time.Second || crash.Count != 0 {
+					t.Errorf("relay-crash %+v: want cqrs-kafka, every 5s until the end", crash)
+				}
+				if dups.Fraction != 0.2 || dups.Method != scenarios.DuplicateRepublish {
+					t.Errorf("duplicates %+v", dups)
+				}
+			}},
+		{name: "fault none removes the faults", base: "broker-restart", o: scenarios.Overrides{Faults: []string{"none"}},
+			check: func(t *testing.T, s *scenarios.Scenario) {
+				if len(s.Faults) != 0 {
+					t.Errorf("faults %+v, want none", s.Faults)
+				}
+			}},
+		{name: "bad fault flags name the flag", base: "mixed",
+			o: scenarios.Overrides{Faults: []string{"kind=brokr-restart", "kind=poison,colour=red", "at", "kind=relay-crash,at=10m", "kind=poison,fraction=10%"}},
+			wantErr: []string{ // decoding problems first, then validation's
+				`--fault: unknown field "colour" in faults[1]; valid fields: kind, arch, at, after_load, every, count, fraction, duration, events, method, point`,
+				`--fault: faults[2]: "at" is not key=value; write the fault as kind=KIND,at=5s,... with the YAML field names`,
+				`--fault: faults[0].kind: unknown fault kind "brokr-restart" (did you mean "broker-restart"?); use one of duplicates, relay-crash, projector-crash, broker-restart, pg-restart, poison, visibility-gap, catch-up, rebuild`,
+				"--fault: faults[3].at: 10m0s is past the end of the measured run (load.duration 40s)",
+				"--fault: faults[4].fraction: not used by poison faults, which take at, every, count",
+			}},
 		{name: "arch leaves a fault without its target", base: "duplicates", o: scenarios.Overrides{Arch: []string{"crud"}},
 			wantErr: []string{"scenarios/duplicates.yaml:33: faults[0].arch: cqrs-kafka is not among the architectures run (crud); add it, or drop this fault"}},
 	}

@@ -28,13 +28,21 @@ open-model load (latency measured from each operation's intended start, late
 and dropped operations counted, warmup discarded), waits until the read side
 has caught up, and prints side-by-side tables. Without SCENARIO, runs "mixed".
 
+Faults (the scenario's faults, or --fault) are injected on their schedule,
+timed from the end of the warmup, and a fault table says how often each
+happened, what the checker found and how long recovery took.
+
 The results document (JSON, with the histograms) is written to --out; its
-path is printed. A threshold of the scenario that fails makes the exit code 1.
+path is printed. The exit code is 1 when a threshold of the scenario fails,
+when the checker finds a read model that differs from its write model
+(events lost or applied twice), or when a fault could not be injected.
 
 Examples:
   cqrsbench run                                  # the default suite on the best infrastructure
   cqrsbench run smoke --infra local
   cqrsbench run read-heavy --arch crud,cqrs-sync --orders 1000000 --duration 60s
+  cqrsbench run broker-restart --fault kind=broker-restart,at=20s,duration=5s
+  cqrsbench run mixed --fault kind=pg-restart,at=10s --fault kind=relay-crash,at=5s,every=5s
 `
 
 // optionalFlags records which override flags were given.
@@ -44,6 +52,7 @@ type optionalFlags struct {
 	rate     float64
 	seed     uint64
 	arch     string
+	faults   []string
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -56,6 +65,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Float64Var(&o.rate, "rate", 0, "override the offered rate in ops/s (the peak, with phases)")
 	fs.Uint64Var(&o.seed, "seed", 0, "override the dataset and workload seed")
 	fs.StringVar(&o.arch, "arch", "", "comma-separated architectures to run: "+strings.Join(archNames(), ","))
+	fs.Func("fault", "replace the scenario's faults with this one (repeat for several; `none` for no fault): the fault's YAML fields as key=value pairs, e.g. kind=broker-restart,at=15s,duration=10s; kinds and fields in scenarios/README.md", func(v string) error {
+		o.faults = append(o.faults, v)
+		return nil
+	})
 	out := fs.String("out", "results", "directory for the results JSON")
 	jsonOut := fs.Bool("json", false, "write the results JSON to stdout instead of the tables")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of cqrsbench itself to this file (to check the load generator is not the bottleneck)")
@@ -171,6 +184,8 @@ func (o *optionalFlags) overrides(fs *flag.FlagSet) scenarios.Overrides {
 			ov.Seed = &o.seed
 		case "arch":
 			ov.Arch = []string{o.arch}
+		case "fault":
+			ov.Faults = o.faults
 		}
 	})
 	return ov
