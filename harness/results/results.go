@@ -137,8 +137,8 @@ type OutageOps struct {
 	CommandsFailed   int64 `json:"commands_failed"`
 	CommandsRejected int64 `json:"commands_rejected"`
 	CommandsApplied  int64 `json:"commands_applied"`
-	ReadsFailed     int64 `json:"reads_failed"`
-	ReadsOK         int64 `json:"reads_ok"`
+	ReadsFailed      int64 `json:"reads_failed"`
+	ReadsOK          int64 `json:"reads_ok"`
 	// ErrorKinds counts the failed commands by kind.
 	ErrorKinds map[string]int64 `json:"error_kinds,omitempty"`
 }
