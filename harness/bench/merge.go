@@ -65,6 +65,8 @@ func mergeRounds(a, b results.Architecture) results.Architecture {
 		m.Staleness.Rate = float64(m.Staleness.Stale) / float64(m.Staleness.Reads)
 	}
 	m.Staleness.Age = mergeStats(a.Staleness.Age, b.Staleness.Age)
+	m.Consistency = mergeConsistency(a.Consistency, b.Consistency)
+	m.Faults = mergeFaults(a.Faults, b.Faults)
 	if a.Lag != nil && b.Lag != nil {
 		lag := *a.Lag
 		lag.Visible = mergeStats(a.Lag.Visible, b.Lag.Visible)
@@ -90,4 +92,79 @@ func mergeStats(a, b results.Stats) results.Stats {
 		return a
 	}
 	return s
+}
+
+// mergeConsistency adds up two rounds' checks: damage in either round
+// counts (the tables of the round with more violations are kept as the
+// samples).
+func mergeConsistency(a, b *results.Consistency) *results.Consistency {
+	if a == nil || b == nil {
+		if a == nil {
+			return b
+		}
+		return a
+	}
+	m := *a
+	if b.Violations > a.Violations {
+		m.Tables = b.Tables
+	}
+	m.Violations += b.Violations
+	m.Lost += b.Lost
+	m.Extra += b.Extra
+	m.Mismatched += b.Mismatched
+	m.EventsCommitted += b.EventsCommitted
+	m.EventsLost += b.EventsLost
+	m.DuplicatesApplied += b.DuplicatesApplied
+	m.EventsProduced += b.EventsProduced
+	m.EventsDelivered += b.EventsDelivered
+	m.EventsApplied += b.EventsApplied
+	m.DuplicatesDelivered += b.DuplicatesDelivered
+	m.DeadLettered += b.DeadLettered
+	return &m
+}
+
+// mergeFaults merges the same scenario fault of two rounds (same position):
+// injections add up, recovery is the longest.
+func mergeFaults(a, b []results.Fault) []results.Fault {
+	if len(a) != len(b) {
+		return append(append([]results.Fault(nil), a...), b...)
+	}
+	out := make([]results.Fault, len(a))
+	for i := range a {
+		f := a[i]
+		f.Injected += b[i].Injected
+		f.Injections = append(append([]results.Injection(nil), a[i].Injections...), b[i].Injections...)
+		f.RecoverySeconds = max(f.RecoverySeconds, b[i].RecoverySeconds)
+		f.Errors = append(append([]string(nil), a[i].Errors...), b[i].Errors...)
+		if o := b[i].DuringOutage; o != nil {
+			f.DuringOutage = mergeOutage(f.DuringOutage, o)
+		}
+		if b[i].CatchUp != nil {
+			f.CatchUp = b[i].CatchUp // the later round's
+		}
+		if b[i].Rebuild != nil {
+			f.Rebuild = b[i].Rebuild
+		}
+		out[i] = f
+	}
+	return out
+}
+
+func mergeOutage(a, b *results.OutageOps) *results.OutageOps {
+	if a == nil {
+		return b
+	}
+	m := *a
+	m.CommandsFailed += b.CommandsFailed
+	m.CommandsRejected += b.CommandsRejected
+	m.CommandsApplied += b.CommandsApplied
+	m.ReadsFailed += b.ReadsFailed
+	m.ReadsOK += b.ReadsOK
+	m.ErrorKinds = map[string]int64{}
+	for _, k := range []map[string]int64{a.ErrorKinds, b.ErrorKinds} {
+		for kind, n := range k {
+			m.ErrorKinds[kind] += n
+		}
+	}
+	return &m
 }
