@@ -1,66 +1,35 @@
 package bench_test
 
 import (
-	"fmt"
-	"strings"
 	"testing"
+	"time"
 
 	"github.com/cqrsbench/cqrsbench/harness/bench"
 	"github.com/cqrsbench/cqrsbench/harness/results"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
 
-// faultScenario is a small, short scenario (cqrs-kafka unless archs names
-// others) with a write-leaning mix and the given YAML faults and options.
-func faultScenario(t *testing.T, archs, faults, options string) *scenarios.Scenario {
+// builtin returns the built-in scenario name shrunk to run in seconds:
+// 3,000 orders, 1s of warmup and 6s measured (its fault times scale with
+// it); faults, when given, replace its faults as --fault would (for
+// down times and backlogs that do not scale).
+func builtin(t *testing.T, name string, faults ...string) *scenarios.Scenario {
 	t.Helper()
-	if archs == "" {
-		archs = "[cqrs-kafka]"
-	}
-	doc := fmt.Sprintf(`name: fault-test
-dataset:
-  orders: 3000
-architectures: %s
-mix:
-  create_order: 35
-  add_line: 20
-  confirm_order: 15
-  ship_order: 10
-  cancel_order: 5
-  list_orders: 15
-load:
-  rate: 300
-  warmup: 1s
-  duration: 6s
-options:
-  cqrs-kafka:
-%s
-faults:
-%s
-thresholds:
-  - consistency.violations == 0
-  - consistency.events_lost == 0
-  - consistency.duplicates_applied == 0
-`, archs, indent(options, "    "), indent(faults, "  "))
-	sc, err := scenarios.Parse("fault-test.yaml", []byte(doc))
+	base, err := scenarios.Builtin(name)
 	if err != nil {
-		t.Fatalf("scenario:\n%s\n%v", doc, err)
+		t.Fatal(err)
 	}
+	orders, duration := 3000, 6*time.Second
+	o := scenarios.Overrides{Orders: &orders, Duration: &duration}
+	if len(faults) > 0 {
+		o.Faults = faults
+	}
+	sc, err := base.WithOverrides(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Load.Warmup = scenarios.Duration(time.Second)
 	return sc
-}
-
-// indent prefixes every line of the YAML fragment s (its relative
-// indentation kept); an empty fragment is the default option.
-func indent(s, prefix string) string {
-	s = strings.Trim(s, "\n")
-	if strings.TrimSpace(s) == "" {
-		s = "inbox: true"
-	}
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = prefix + l
-	}
-	return strings.Join(lines, "\n")
 }
 
 // runScenario runs sc on the shared infrastructure.
@@ -75,19 +44,20 @@ func runScenario(t *testing.T, sc *scenarios.Scenario) *results.Run {
 	return run
 }
 
-// onlyFault returns the architecture's single fault, failing the test if
-// it was not injected as planned.
-func onlyFault(t *testing.T, a results.Architecture) results.Fault {
+// injected fails the test unless the architecture's faults were all
+// injected as planned, and returns them.
+func injected(t *testing.T, a results.Architecture, want int) []results.Fault {
 	t.Helper()
-	if len(a.Faults) != 1 {
-		t.Fatalf("%s: %d faults in the results, want 1: %+v", a.Name, len(a.Faults), a.Faults)
+	if len(a.Faults) != want {
+		t.Fatalf("%s: %d faults in the results, want %d: %+v", a.Name, len(a.Faults), want, a.Faults)
 	}
-	f := a.Faults[0]
-	t.Logf("%s %s: %+v", a.Name, f.Kind, f)
-	if f.Injected == 0 || len(f.Errors) > 0 {
-		t.Fatalf("%s %s: injected %d, errors %v: the fault did not happen as planned", a.Name, f.Kind, f.Injected, f.Errors)
+	for _, f := range a.Faults {
+		t.Logf("%s %s: %+v", a.Name, f.Kind, f)
+		if f.Injected == 0 || len(f.Errors) > 0 {
+			t.Fatalf("%s %s (%s): injected %d, errors %v: the fault did not happen as planned", a.Name, f.Kind, f.Spec, f.Injected, f.Errors)
+		}
 	}
-	return f
+	return a.Faults
 }
 
 // assertClean fails the test unless the checker found nothing lost and
@@ -110,62 +80,42 @@ func assertClean(t *testing.T, run *results.Run) {
 	}
 }
 
-// TestRelayCrashFault crashes the relay three times after the broker's
-// ack: each crashed batch is published again, and the inbox suppresses
-// the copies.
-func TestRelayCrashFault(t *testing.T) {
-	skipShort(t)
-	run := runScenario(t, faultScenario(t, "", `
-- kind: relay-crash
-  at: 1s
-  every: 1s
-  count: 3`, ""))
+// TestDuplicatesScenario: the relay publishes a fraction of the events
+// twice; the inbox suppresses every copy.
+func TestDuplicatesScenario(t *testing.T) {
+	run := runScenario(t, builtin(t, "duplicates"))
 	a := run.Architectures[0]
-	if f := onlyFault(t, a); f.Injected != 3 {
-		t.Errorf("injected %d relay crashes, want 3", f.Injected)
-	}
+	injected(t, a, 1)
 	if a.Consistency.DuplicatesDelivered == 0 {
-		t.Error("no duplicate delivered: the crashed batches were not published again")
+		t.Error("no duplicate delivered: the fault did not happen")
 	}
 	assertClean(t, run)
 }
 
-// TestProjectorCrashFaults crashes the projector after its DB commit (the
-// batch is redelivered: duplicates the inbox suppresses) and between the
-// inbox insert and the commit (rolled back: nothing suppressed needed).
-func TestProjectorCrashFaults(t *testing.T) {
-	skipShort(t)
-	for _, point := range []string{"after-commit", "after-inbox"} {
-		t.Run(point, func(t *testing.T) {
-			run := runScenario(t, faultScenario(t, "", `
-- kind: projector-crash
-  point: `+point+`
-  at: 1s
-  every: 2s
-  count: 2`, ""))
-			a := run.Architectures[0]
-			if f := onlyFault(t, a); f.Injected != 2 {
-				t.Errorf("injected %d projector crashes, want 2", f.Injected)
-			}
-			if point == "after-commit" && a.Consistency.DuplicatesDelivered == 0 {
-				t.Error("no duplicate delivered: the committed batch was not redelivered")
-			}
-			assertClean(t, run)
-		})
+// TestCrashesScenario crashes the relay after the broker's ack and the
+// projector after its DB commit and before it: each crashed batch comes
+// again, and the inbox suppresses what was applied already.
+func TestCrashesScenario(t *testing.T) {
+	run := runScenario(t, builtin(t, "crashes"))
+	a := run.Architectures[0]
+	for _, f := range injected(t, a, 3) {
+		if f.Injected < 2 {
+			t.Errorf("%s (%s): %d crashes, want at least 2", f.Kind, f.Spec, f.Injected)
+		}
 	}
+	if a.Consistency.DuplicatesDelivered == 0 {
+		t.Error("no duplicate delivered: the crashed batches were not delivered again")
+	}
+	assertClean(t, run)
 }
 
-// TestBrokerRestartFault stops the real broker for two seconds mid-run:
+// TestBrokerRestartScenario stops the real broker for two seconds mid-run:
 // commands keep committing, the relay and the projector recover on their
 // own, and nothing is lost or applied twice.
-func TestBrokerRestartFault(t *testing.T) {
-	skipShort(t)
-	run := runScenario(t, faultScenario(t, "", `
-- kind: broker-restart
-  at: 2s
-  duration: 2s`, ""))
+func TestBrokerRestartScenario(t *testing.T) {
+	run := runScenario(t, builtin(t, "broker-restart", "kind=broker-restart,at=2s,duration=2s"))
 	a := run.Architectures[0]
-	f := onlyFault(t, a)
+	f := injected(t, a, 1)[0]
 	o := f.DuringOutage
 	if o == nil || o.CommandsApplied == 0 {
 		t.Fatalf("during the outage: %+v; want commands applied (the write side does not need Kafka)", o)
@@ -176,62 +126,45 @@ func TestBrokerRestartFault(t *testing.T) {
 	assertClean(t, run)
 }
 
-// TestPGRestartFault restarts PostgreSQL under crud and cqrs-kafka: the
+// TestPGRestartScenario restarts PostgreSQL under crud and cqrs-kafka: the
 // commands issued while it is down fail and are reported as such, the
 // others are applied exactly once, and the run completes on its own.
-func TestPGRestartFault(t *testing.T) {
-	skipShort(t)
-	run := runScenario(t, faultScenario(t, "[crud, cqrs-kafka]", `
-- kind: pg-restart
-  at: 2s
-  duration: 1s`, ""))
+func TestPGRestartScenario(t *testing.T) {
+	sc := builtin(t, "pg-restart", "kind=pg-restart,at=2s,duration=1s")
+	sc.Architectures = []scenarios.Arch{scenarios.ArchCRUD, scenarios.ArchCQRSKafka}
+	run := runScenario(t, sc)
 	for _, a := range run.Architectures {
-		f := onlyFault(t, a)
-		o := f.DuringOutage
+		o := injected(t, a, 1)[0].DuringOutage
 		if o == nil || o.CommandsFailed == 0 || o.ErrorKinds["unavailable"] == 0 {
 			t.Errorf("%s during the outage: %+v; want failed commands of kind unavailable", a.Name, o)
 		}
-		if a.Load.Completed == 0 {
-			t.Errorf("%s: no operation completed", a.Name)
-		}
 	}
 	assertClean(t, run)
 }
 
-// TestPoisonFault puts three undecodable events on the topic: each is
+// TestPoisonScenario puts ten undecodable events on the topic: each is
 // dead-lettered and the projector keeps applying the rest.
-func TestPoisonFault(t *testing.T) {
-	skipShort(t)
-	run := runScenario(t, faultScenario(t, "", `
-- kind: poison
-  at: 1s
-  every: 1s
-  count: 3`, ""))
+func TestPoisonScenario(t *testing.T) {
+	run := runScenario(t, builtin(t, "poison"))
 	a := run.Architectures[0]
-	if f := onlyFault(t, a); f.Injected != 3 {
-		t.Errorf("injected %d poison events, want 3", f.Injected)
-	}
-	if a.Consistency.DeadLettered != 3 {
-		t.Errorf("dead-lettered %d, want 3", a.Consistency.DeadLettered)
+	if f := injected(t, a, 1)[0]; f.Injected != 10 || a.Consistency.DeadLettered != 10 {
+		t.Errorf("injected %d poison events, dead-lettered %d; want 10 and 10", f.Injected, a.Consistency.DeadLettered)
 	}
 	assertClean(t, run)
 }
 
-// TestVisibilityGapFault holds transactions open while later outbox ids
+// TestVisibilityGapScenario holds transactions open while later outbox ids
 // commit. The skip-locked relay publishes every event; the naive-cursor
 // relay (the negative control) loses the late ones, and the checker and
 // the thresholds say so.
-func TestVisibilityGapFault(t *testing.T) {
-	skipShort(t)
-	for _, mode := range []string{"skip-locked", "naive-cursor"} {
-		t.Run(mode, func(t *testing.T) {
-			run := runScenario(t, faultScenario(t, "", `
-- kind: visibility-gap
-  at: 1s
-  every: 2s
-  duration: 500ms`, "relay: "+mode+"\nrelays: 1"))
+func TestVisibilityGapScenario(t *testing.T) {
+	for _, mode := range []scenarios.RelayMode{"skip-locked", "naive-cursor"} {
+		t.Run(string(mode), func(t *testing.T) {
+			sc := builtin(t, "visibility-gap")
+			sc.Options.Kafka.Relay = mode
+			run := runScenario(t, sc)
 			a := run.Architectures[0]
-			if f := onlyFault(t, a); f.Injected < 3 {
+			if f := injected(t, a, 1)[0]; f.Injected < 3 {
 				t.Errorf("injected %d held transactions, want at least 3", f.Injected)
 			}
 			if mode == "skip-locked" {
@@ -248,31 +181,24 @@ func TestVisibilityGapFault(t *testing.T) {
 	}
 }
 
-// TestCatchUpFault pauses the projector until 500 records wait, then
+// TestCatchUpScenario pauses the projector until 1,000 records wait, then
 // measures the catch-up.
-func TestCatchUpFault(t *testing.T) {
-	skipShort(t)
-	run := runScenario(t, faultScenario(t, "", `
-- kind: catch-up
-  at: 1s
-  events: 500
-  duration: 5s`, ""))
+func TestCatchUpScenario(t *testing.T) {
+	run := runScenario(t, builtin(t, "catch-up", "kind=catch-up,at=1s,events=1000,duration=4s"))
 	a := run.Architectures[0]
-	cu := onlyFault(t, a).CatchUp
-	if cu == nil || cu.Backlog < 500 || cu.Applied < cu.Backlog || cu.EventsPerSecond <= 0 {
-		t.Fatalf("catch-up %+v; want a backlog of at least 500 applied at a measured rate", cu)
+	cu := injected(t, a, 1)[0].CatchUp
+	if cu == nil || cu.Backlog < 1000 || cu.Applied < cu.Backlog || cu.EventsPerSecond <= 0 {
+		t.Fatalf("catch-up %+v; want a backlog of at least 1000 applied at a measured rate", cu)
 	}
 	assertClean(t, run)
 }
 
-// TestRebuildFault rebuilds the read models from the topic after the load.
-func TestRebuildFault(t *testing.T) {
-	skipShort(t)
-	run := runScenario(t, faultScenario(t, "", `
-- kind: rebuild
-  after_load: true`, ""))
+// TestRebuildScenario rebuilds the read models from the topic after the
+// load.
+func TestRebuildScenario(t *testing.T) {
+	run := runScenario(t, builtin(t, "rebuild"))
 	a := run.Architectures[0]
-	rb := onlyFault(t, a).Rebuild
+	rb := injected(t, a, 1)[0].Rebuild
 	if rb == nil || rb.Events < 3000 || rb.EventsPerSecond <= 0 {
 		t.Fatalf("rebuild %+v; want at least the 3000 snapshot events replayed at a measured rate", rb)
 	}
