@@ -683,7 +683,11 @@ func describeFault(f scenarios.Fault) string {
 	var parts []string
 	switch f.Kind {
 	case scenarios.FaultDuplicates:
-		parts = append(parts, fmt.Sprintf("%s, %s of events", f.Method, pct(float64(f.Fraction))))
+		of := "events"
+		if f.Method == scenarios.DuplicateLostAck {
+			of = "batches acknowledged"
+		}
+		parts = append(parts, fmt.Sprintf("%s, %s of %s", f.Method, pct(float64(f.Fraction)), of))
 	case scenarios.FaultProjectorCrash:
 		parts = append(parts, string(f.Point))
 	}

@@ -81,15 +81,28 @@ func assertClean(t *testing.T, run *results.Run) {
 }
 
 // TestDuplicatesScenario: the relay publishes a fraction of the events
-// twice; the inbox suppresses every copy.
+// twice (republish), or a fraction of its batches again as if their ack
+// had been lost (lost-ack); the inbox suppresses every copy.
 func TestDuplicatesScenario(t *testing.T) {
-	run := runScenario(t, builtin(t, "duplicates"))
-	a := run.Architectures[0]
-	injected(t, a, 1)
-	if a.Consistency.DuplicatesDelivered == 0 {
-		t.Error("no duplicate delivered: the fault did not happen")
+	for _, fault := range []string{"", "kind=duplicates,method=lost-ack,fraction=20%"} {
+		name := "republish"
+		if fault != "" {
+			name = "lost-ack"
+		}
+		t.Run(name, func(t *testing.T) {
+			var faults []string
+			if fault != "" {
+				faults = append(faults, fault)
+			}
+			run := runScenario(t, builtin(t, "duplicates", faults...))
+			a := run.Architectures[0]
+			injected(t, a, 1)
+			if a.Consistency.DuplicatesDelivered == 0 {
+				t.Error("no duplicate delivered: the fault did not happen")
+			}
+			assertClean(t, run)
+		})
 	}
-	assertClean(t, run)
 }
 
 // TestCrashesScenario crashes the relay after the broker's ack and the
