@@ -607,6 +607,8 @@ wait:
 			break wait
 		case <-ctx.Done():
 			break wait
+		case <-f.fs.loadDone:
+			break wait // no more events will come
 		case <-tick.C:
 			n, err := k.Backlog(ctx)
 			if err != nil {
