@@ -132,15 +132,21 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 
 	var wg sync.WaitGroup
 	for _, w := range rn.workers {
-		if r.cfg.Mode == ModeClosed {
-			wg.Go(func() { w.loop(opCtx, rn) })
-		} else {
-			wg.Go(func() {
-				for j := range rn.jobs {
-					w.execute(opCtx, rn, j, rn.clk.Now())
-				}
-			})
-		}
+		wg.Go(func() {
+			// Each worker runs its operations under its own child of
+			// opCtx: the cancellation hooks a driver registers per
+			// operation (pgconn's context.AfterFunc) then lock this
+			// worker's context rather than one shared by every worker.
+			ctx, cancel := context.WithCancel(opCtx)
+			defer cancel()
+			if r.cfg.Mode == ModeClosed {
+				w.loop(ctx, rn)
+				return
+			}
+			for j := range rn.jobs {
+				w.execute(ctx, rn, j, rn.clk.Now())
+			}
+		})
 	}
 	stopTicker := make(chan struct{})
 	tickerDone := make(chan struct{})

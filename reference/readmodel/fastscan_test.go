@@ -57,3 +57,53 @@ func TestFastScanMatchesPgxScan(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryQueryMatchesPgxScan checks SummaryQuery's wire-level path
+// (ExecStatement, hand decoding, free text cut from one string) against
+// pgx's Query and Scan, for customers with no, one and many orders.
+func TestSummaryQueryMatchesPgxScan(t *testing.T) {
+	pool := shared.Pool(t)
+	ctx := t.Context()
+	schema := shared.FreshSchema(t, pool, "summaryq")
+	if _, err := datagen.Load(ctx, pool, schema, datagen.Config{Orders: 3000, Customers: 200, Seed: 5}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := Create(ctx, pool, schema); err != nil {
+		t.Fatal(err)
+	}
+	if err := Backfill(ctx, pool, schema); err != nil {
+		t.Fatal(err)
+	}
+	q := NewQueries(schema)
+	sql := Expand(listSQL, schema)
+	for _, customer := range []int64{0, 1, 2, 77, 200} {
+		got, err := q.ListOrders(ctx, pool, customer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := pool.Query(ctx, sql, customer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := scanSummaries(rows, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if customer != 0 && len(want) == 0 {
+			t.Fatalf("customer %d has no orders; the test needs some", customer)
+		}
+		if len(got) != len(want) || len(got) > 0 && !reflect.DeepEqual(got, want) {
+			t.Fatalf("customer %d: SummaryQuery %+v, pgx %+v", customer, got, want)
+		}
+	}
+}
+
+// TestSummaryQueryRejectsOtherColumns checks that a SummaryQuery whose SQL
+// does not return summary rows fails rather than decoding garbage.
+func TestSummaryQueryRejectsOtherColumns(t *testing.T) {
+	pool := shared.Pool(t)
+	q := NewSummaryQuery("cqrsbench_test_not_summaries", "SELECT $1::bigint AS id")
+	if _, err := q.Run(t.Context(), pool, 1); err == nil || !strings.Contains(err.Error(), "want the 9 of a summary row") {
+		t.Fatalf("err = %v, want a column count error", err)
+	}
+}
