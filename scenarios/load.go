@@ -110,7 +110,7 @@ func BuiltinNames() []string {
 // a built-in missing from it is listed last.
 func builtinOrder() []string {
 	return []string{
-		"smoke", "mixed", "read-heavy", "write-heavy", "burst", "crossover",
+		"smoke", "mixed", "read-heavy", "write-heavy", "burst", "crossover", "capacity",
 		"duplicates", "crashes", "broker-restart", "pg-restart", "poison", "visibility-gap", "catch-up", "rebuild",
 	}
 }

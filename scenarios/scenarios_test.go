@@ -46,7 +46,7 @@ func errorLines(t *testing.T, err error) []string {
 func TestBuiltins(t *testing.T) {
 	t.Parallel()
 	names := scenarios.BuiltinNames()
-	want := []string{"smoke", "mixed", "read-heavy", "write-heavy", "burst", "crossover",
+	want := []string{"smoke", "mixed", "read-heavy", "write-heavy", "burst", "crossover", "capacity",
 		"duplicates", "crashes", "broker-restart", "pg-restart", "poison", "visibility-gap", "catch-up", "rebuild"}
 	if !slices.Equal(names, want) {
 		t.Errorf("BuiltinNames() = %v, want %v", names, want)
