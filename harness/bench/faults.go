@@ -626,18 +626,34 @@ wait:
 		lastErr = err
 	}
 	before := k.Stats().Projector.Applied
+	progress := k.ProjectorProgress()
 	resumed := time.Now()
 	if err := k.ResumeProjector(); err != nil {
 		return time.Time{}, err
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recoveryTimeout)
 	defer cancel()
+	// The first batch applied ends the rejoin (group join, assignment,
+	// first fetch); the drain rate is measured from there.
+	var first time.Time
+	var atFirst int64
+	select {
+	case <-progress:
+		first, atFirst = time.Now(), k.Stats().Projector.Applied
+	case <-rctx.Done():
+	}
 	err := k.WaitCaughtUp(rctx)
-	took := time.Since(resumed)
+	caught := time.Now()
 	applied := k.Stats().Projector.Applied - before
-	cu := &results.CatchUp{Backlog: backlog, PausedSeconds: resumed.Sub(paused).Seconds(), Applied: applied, Seconds: took.Seconds()}
-	if took > 0 {
-		cu.EventsPerSecond = float64(applied) / took.Seconds()
+	cu := &results.CatchUp{Backlog: backlog, PausedSeconds: resumed.Sub(paused).Seconds(), Applied: applied, Seconds: caught.Sub(resumed).Seconds()}
+	if cu.Seconds > 0 {
+		cu.EventsPerSecond = float64(applied) / cu.Seconds
+	}
+	if !first.IsZero() {
+		cu.RejoinSeconds = first.Sub(resumed).Seconds()
+		if d := caught.Sub(first).Seconds(); d > 0 {
+			cu.DrainEventsPerSecond = float64(k.Stats().Projector.Applied-atFirst) / d
+		}
 	}
 	f.mu.Lock()
 	f.res.CatchUp = cu

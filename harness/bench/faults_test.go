@@ -200,7 +200,7 @@ func TestCatchUpScenario(t *testing.T) {
 	run := runScenario(t, builtin(t, "catch-up", "kind=catch-up,at=1s,events=1000,duration=4s"))
 	a := run.Architectures[0]
 	cu := injected(t, a, 1)[0].CatchUp
-	if cu == nil || cu.Backlog < 1000 || cu.Applied < cu.Backlog || cu.EventsPerSecond <= 0 {
+	if cu == nil || cu.Backlog < 1000 || cu.Applied < cu.Backlog || cu.EventsPerSecond <= 0 || cu.RejoinSeconds <= 0 || cu.DrainEventsPerSecond <= 0 {
 		t.Fatalf("catch-up %+v; want a backlog of at least 1000 applied at a measured rate", cu)
 	}
 	assertClean(t, run)

@@ -178,7 +178,7 @@ func fixture(t *testing.T) *results.Run {
 						DuringOutage: &results.OutageOps{CommandsApplied: 1620, ReadsOK: 530}},
 					{Kind: "catch-up", Spec: "at 30s, paused until 5000 events or 45s", Injected: 1, RecoverySeconds: 0.42,
 						Injections: []results.Injection{{AtSeconds: 30, DurationSeconds: 11.2, RecoverySeconds: 0.42, Detail: "backlog 5004 records"}},
-						CatchUp:    &results.CatchUp{Backlog: 5004, PausedSeconds: 11.2, Applied: 5150, Seconds: 0.42, EventsPerSecond: 12261.9}},
+						CatchUp:    &results.CatchUp{Backlog: 5004, PausedSeconds: 11.2, Applied: 5150, Seconds: 0.42, EventsPerSecond: 12261.9, RejoinSeconds: 0.3, DrainEventsPerSecond: 41000}},
 					{Kind: "projector-crash", Spec: "after-commit, at 40s", Injected: 0,
 						Errors: []string{"a crash was armed but no batch came before the load ended"}},
 				},

@@ -157,6 +157,11 @@ type CatchUp struct {
 	Seconds float64 `json:"seconds"`
 	// EventsPerSecond is Applied / Seconds.
 	EventsPerSecond float64 `json:"events_per_second"`
+	// RejoinSeconds is from the resume until the first batch was applied
+	// (joining the consumer group, the assignment, the first fetch);
+	// DrainEventsPerSecond the rate from then until caught up.
+	RejoinSeconds        float64 `json:"rejoin_seconds"`
+	DrainEventsPerSecond float64 `json:"drain_events_per_second"`
 }
 
 // Rebuild is a replay of the read models from the topic.
