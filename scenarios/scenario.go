@@ -230,8 +230,9 @@ type KafkaOptions struct {
 	// only 1. Default: 1.
 	Relays int `yaml:"relays" json:"relays"`
 	// BatchSize is the most outbox rows a relay claims and publishes at
-	// once, and the most records a projector applies in one transaction.
-	// Default: 500.
+	// once. (The projector applies what one poll returns, up to 10,000
+	// records, in one transaction: small batches under steady load, large
+	// ones when it catches up.) Default: 500.
 	BatchSize int `yaml:"batch_size" json:"batch_size"`
 	// Linger is how long the producer waits to fill a batch. Default: 5ms.
 	Linger Duration `yaml:"linger" json:"linger"`

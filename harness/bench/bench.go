@@ -145,7 +145,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	faults := faultsFor(sc, name, cfg.Infra, gen, cfg.Progress)
 
 	lag := newLagObserver()
-	sys, err := newSystem(name, pool, cfg.Infra, sc.Options, faults, lag)
+	sys, err := newSystem(name, pool, cfg.Infra, sc.Options, faults, faults.observer(lag))
 	if err != nil {
 		return res, err
 	}

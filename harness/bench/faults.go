@@ -19,6 +19,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/harness/results"
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/projector"
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/relay"
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
@@ -50,8 +51,26 @@ type faultSet struct {
 	measured time.Time         // start of the measured load
 	loadDone <-chan struct{}   // closed when the load stops
 
-	outage atomic.Pointer[outageCounters] // non-nil while a service is down
-	wg     sync.WaitGroup
+	outage     atomic.Pointer[outageCounters] // non-nil while a service is down
+	firstFetch atomic.Pointer[chan time.Time] // a catch-up awaiting the resumed projector's first records
+	wg         sync.WaitGroup
+}
+
+// observer returns the observer of cqrs-kafka's stage timestamps: next,
+// seen first by the faults (a catch-up learns when the resumed projector
+// fetched its first records).
+func (fs *faultSet) observer(next event.Observer) event.Observer {
+	if fs == nil {
+		return next
+	}
+	return event.ObserverFunc(func(stage event.Stage, at time.Time, refs []event.Ref) {
+		if stage == event.StageConsumed {
+			if ch := fs.firstFetch.Swap(nil); ch != nil {
+				*ch <- at
+			}
+		}
+		next.Observe(stage, at, refs)
+	})
 }
 
 // fault is one scenario fault and what it did.
@@ -626,22 +645,17 @@ wait:
 		lastErr = err
 	}
 	before := k.Stats().Projector.Applied
-	progress := k.ProjectorProgress()
+	// The resumed projector's first fetched records end its rejoin (group
+	// join, assignment, first fetch); the drain rate counts from there.
+	fetched := make(chan time.Time, 1)
+	f.fs.firstFetch.Store(&fetched)
+	defer f.fs.firstFetch.Store(nil)
 	resumed := time.Now()
 	if err := k.ResumeProjector(); err != nil {
 		return time.Time{}, err
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recoveryTimeout)
 	defer cancel()
-	// The first batch applied ends the rejoin (group join, assignment,
-	// first fetch); the drain rate is measured from there.
-	var first time.Time
-	var atFirst int64
-	select {
-	case <-progress:
-		first, atFirst = time.Now(), k.Stats().Projector.Applied
-	case <-rctx.Done():
-	}
 	err := k.WaitCaughtUp(rctx)
 	caught := time.Now()
 	applied := k.Stats().Projector.Applied - before
@@ -649,11 +663,13 @@ wait:
 	if cu.Seconds > 0 {
 		cu.EventsPerSecond = float64(applied) / cu.Seconds
 	}
-	if !first.IsZero() {
+	select {
+	case first := <-fetched:
 		cu.RejoinSeconds = first.Sub(resumed).Seconds()
 		if d := caught.Sub(first).Seconds(); d > 0 {
-			cu.DrainEventsPerSecond = float64(k.Stats().Projector.Applied-atFirst) / d
+			cu.DrainEventsPerSecond = float64(applied) / d
 		}
+	default: // nothing was fetched (no backlog)
 	}
 	f.mu.Lock()
 	f.res.CatchUp = cu

@@ -46,7 +46,9 @@ func newSystem(name string, pool *pgxpool.Pool, env infra.Infra, opts scenarios.
 			Relay: cqrskafka.RelayOptions{
 				Mode: mode, Relays: k.Relays, BatchSize: k.BatchSize, Linger: k.Linger.Std(), PollInterval: k.Poll.Std(),
 			},
-			Projector: cqrskafka.ProjectorOptions{DisableInbox: !k.Inbox, MaxPollRecords: k.BatchSize},
+			// The projector keeps its own poll cap: tying it to the relay's
+			// batch throttled catch-ups (1M orders: 6.8k vs 16k events/s).
+			Projector: cqrskafka.ProjectorOptions{DisableInbox: !k.Inbox},
 			Observer:  obs,
 		}
 		faults.configureKafka(&cfg)

@@ -503,7 +503,7 @@ func faultNotes(a results.Architecture, c *results.Consistency, f results.Fault)
 	}
 	if cu := f.CatchUp; cu != nil {
 		out = append(out, fmt.Sprintf("%spaused %s with a backlog of %d records; consistent again %s after the resume, applying %d events "+
-			"(%s events/s overall; first batch after %s, then %s events/s)",
+			"(%s events/s overall; first records fetched after %s, then %s events/s)",
 			prefix, dur(time.Duration(cu.PausedSeconds*float64(time.Second))), cu.Backlog,
 			dur(time.Duration(cu.Seconds*float64(time.Second))), cu.Applied, rate(cu.EventsPerSecond),
 			dur(time.Duration(cu.RejoinSeconds*float64(time.Second))), rate(cu.DrainEventsPerSecond)))

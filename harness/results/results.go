@@ -157,9 +157,10 @@ type CatchUp struct {
 	Seconds float64 `json:"seconds"`
 	// EventsPerSecond is Applied / Seconds.
 	EventsPerSecond float64 `json:"events_per_second"`
-	// RejoinSeconds is from the resume until the first batch was applied
-	// (joining the consumer group, the assignment, the first fetch);
-	// DrainEventsPerSecond the rate from then until caught up.
+	// RejoinSeconds is from the resume until the projector fetched its
+	// first records (joining the consumer group, the assignment, the first
+	// fetch); DrainEventsPerSecond is Applied over the time from then until
+	// caught up.
 	RejoinSeconds        float64 `json:"rejoin_seconds"`
 	DrainEventsPerSecond float64 `json:"drain_events_per_second"`
 }

@@ -298,11 +298,6 @@ func (s *System) waitApplied(ctx context.Context, target map[int32]int64) error 
 	}
 }
 
-// ProjectorProgress returns a channel closed the next time the projector
-// applies a batch (or its positions change), so a caller can await
-// progress without polling.
-func (s *System) ProjectorProgress() <-chan struct{} { return s.proj.Changed() }
-
 // Backlog returns how many records on the topic the projector has not
 // applied yet: per partition, the end offset minus the projector's applied
 // position (or the group's committed offset, whichever is further). Rows
