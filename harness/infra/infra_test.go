@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,10 +13,12 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/cqrsbench/cqrsbench/harness/bench"
 	"github.com/cqrsbench/cqrsbench/harness/infra"
 	"github.com/cqrsbench/cqrsbench/harness/infra/infratest"
 	"github.com/cqrsbench/cqrsbench/harness/infra/kafkalocal"
 	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
+	"github.com/cqrsbench/cqrsbench/scenarios"
 )
 
 func exitCodeOf(err error) int {
@@ -224,5 +227,62 @@ func TestLocalProviderServesRealServicesAndCloseLeavesNothing(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(tmp); len(left) > 0 {
 		t.Errorf("%d temp entries survived Close, first %s", len(left), left[0].Name())
+	}
+}
+
+// TestLocalOutages takes the local PostgreSQL down and back through
+// Outager (connections fail while it is down, succeed after), and checks
+// that a kfake stand-in, not being a process, refuses an outage.
+func TestLocalOutages(t *testing.T) {
+	if _, err := pglocal.FindBinDir(""); err != nil {
+		infratest.Missing(t, "%v", err)
+	}
+	ctx := t.Context()
+	env, err := infra.Open(ctx, infra.Config{Provider: "local", KafkaHome: filepath.Join(t.TempDir(), "no-kafka"),
+		PostgresSettings: map[string]string{"shared_buffers": "32MB"}})
+	if err != nil {
+		t.Fatalf("Open local: %v", err)
+	}
+	t.Cleanup(func() { _ = env.Close(context.Background()) })
+	if kind := env.Describe().Kafka.Kind; kind != infra.KindKfake {
+		t.Fatalf("kafka %s, want the kfake fallback for a missing distribution", kind)
+	}
+	if err := infra.CanStop(env, infra.ServiceKafka); !errors.Is(err, infra.ErrNoOutage) {
+		t.Errorf("CanStop(kfake) = %v, want ErrNoOutage", err)
+	}
+	if err := infra.CanStop(env, infra.ServicePostgres); err != nil {
+		t.Fatalf("CanStop(postgres) = %v", err)
+	}
+	o := env.(infra.Outager)
+	if err := o.Stop(ctx, infra.ServicePostgres); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if conn, err := pgx.Connect(cctx, env.PostgresDSN()); err == nil {
+		conn.Close(ctx)
+		t.Fatal("connected to a stopped PostgreSQL")
+	}
+	if err := o.Start(ctx, infra.ServicePostgres); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, env.PostgresDSN())
+	if err != nil {
+		t.Fatalf("after Start: %v", err)
+	}
+	conn.Close(ctx)
+	if err := o.Stop(ctx, infra.ServiceKafka); !errors.Is(err, infra.ErrNoOutage) {
+		t.Errorf("Stop(kfake) = %v, want ErrNoOutage", err)
+	}
+	// A run that needs a broker outage is refused before anything is
+	// loaded, as a usage error.
+	sc, err := scenarios.Builtin("broker-restart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = bench.Run(ctx, bench.Config{Scenario: sc, Infra: env})
+	var unsupported *bench.UnsupportedError
+	if !errors.As(err, &unsupported) || unsupported.ExitCode() != 2 || !strings.Contains(err.Error(), "kfake") {
+		t.Errorf("broker-restart on kfake: %v, want an UnsupportedError (exit 2) naming kfake", err)
 	}
 }
