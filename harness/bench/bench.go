@@ -175,9 +175,14 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	a.probe = newProber(sys, sc.Prober, seed)
 
 	r, err := runner.New(runnerConfig(sc, seed), a.ops(), runner.WithClassifier(classify), runner.WithProgress(func(p runner.Progress) {
-		if cfg.Progress != nil {
-			fmt.Fprintln(cfg.Progress, report.ProgressLine(name, p, 0, -1))
+		if cfg.Progress == nil {
+			return
 		}
+		lagP99, backlog := time.Duration(0), int64(-1)
+		if name == reference.CQRSKafka {
+			lagP99, backlog = lag.live()
+		}
+		fmt.Fprintln(cfg.Progress, report.ProgressLine(name, p, lagP99, backlog))
 	}))
 	if err != nil {
 		return res, err

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -19,6 +20,7 @@ type lagObserver struct {
 	mu      sync.Mutex
 	open    map[event.Ref]*[5]time.Time
 	samples [][5]time.Time // completed events: one time per stage
+	shown   int            // samples already covered by live
 }
 
 func newLagObserver() *lagObserver { return &lagObserver{open: map[event.Ref]*[5]time.Time{}} }
@@ -48,6 +50,25 @@ func (o *lagObserver) Observe(stage event.Stage, at time.Time, refs []event.Ref)
 			delete(o.open, ref)
 		}
 	}
+}
+
+// live returns, for the progress line, the end-to-end lag p99 of the
+// events applied since the previous call (0 if none) and the backlog: the
+// events committed but not applied yet.
+func (o *lagObserver) live() (p99 time.Duration, backlog int64) {
+	o.mu.Lock()
+	lags := make([]time.Duration, 0, len(o.samples)-o.shown)
+	for _, ts := range o.samples[o.shown:] {
+		lags = append(lags, ts[event.StageApplied].Sub(ts[event.StageCommitted]))
+	}
+	o.shown = len(o.samples)
+	backlog = int64(len(o.open))
+	o.mu.Unlock()
+	if len(lags) == 0 {
+		return 0, backlog
+	}
+	slices.Sort(lags)
+	return lags[(len(lags)*99+99)/100-1], backlog
 }
 
 // stages returns the lag of the events committed at or after from, per

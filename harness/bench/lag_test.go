@@ -37,3 +37,31 @@ func TestLagObserverStages(t *testing.T) {
 		}
 	}
 }
+
+// TestLagObserverLive: the progress line's lag p99 covers the events
+// applied since the previous report, and the backlog is the events
+// committed and not yet applied.
+func TestLagObserverLive(t *testing.T) {
+	t.Parallel()
+	o := newLagObserver()
+	t0 := time.Unix(100, 0)
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	for i := range 100 {
+		ref := []event.Ref{{OrderID: int64(i), Version: 1}}
+		o.Observe(event.StageCommitted, ms(0), ref)
+		if i < 90 {
+			o.Observe(event.StageApplied, ms(1+i), ref) // lags 1..90 ms
+		}
+	}
+	p99, backlog := o.live()
+	if p99 != 90*time.Millisecond || backlog != 10 {
+		t.Errorf("live() = %v, %d; want 90ms (p99 of 1..90 ms) and 10 unapplied", p99, backlog)
+	}
+	if p99, backlog := o.live(); p99 != 0 || backlog != 10 {
+		t.Errorf("second live() = %v, %d; want no new lag samples and the same backlog", p99, backlog)
+	}
+	o.Observe(event.StageApplied, ms(500), []event.Ref{{OrderID: 95, Version: 1}})
+	if p99, backlog := o.live(); p99 != 500*time.Millisecond || backlog != 9 {
+		t.Errorf("after one more applied: %v, %d; want 500ms and 9", p99, backlog)
+	}
+}
