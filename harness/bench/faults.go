@@ -64,7 +64,7 @@ func (fs *faultSet) observer(next event.Observer) event.Observer {
 		return next
 	}
 	return event.ObserverFunc(func(stage event.Stage, at time.Time, refs []event.Ref) {
-		if stage == event.StageConsumed {
+		if stage == event.StageConsumed && fs.firstFetch.Load() != nil {
 			if ch := fs.firstFetch.Swap(nil); ch != nil {
 				*ch <- at
 			}
