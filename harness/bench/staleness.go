@@ -18,7 +18,7 @@ type write struct {
 // tracker remembers the writes committed during a run, per customer, so a
 // later read of that customer's orders can be classified as fresh or stale.
 type tracker struct {
-	mu         sync.Mutex
+	mu         sync.RWMutex // reads (every list_orders) share it
 	byCustomer map[int64][]write
 }
 
@@ -34,8 +34,8 @@ func (t *tracker) committed(customer int64, w write) {
 // createdInRun reports whether the order was created during the run (so it
 // is among its customer's newest and list_orders must show it).
 func (t *tracker) createdInRun(customer, order int64) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	t.mu.RLock()
+	defer t.mu.RUnlock()
 	for _, w := range t.byCustomer[customer] {
 		if w.order == order && w.create {
 			return true
@@ -51,9 +51,9 @@ func (t *tracker) createdInRun(customer, order int64) bool {
 // is among the customer's ListOrdersLimit newest creations (it must be
 // there).
 func (t *tracker) classify(customer int64, started time.Time, rows []reference.OrderSummary) (stale bool, age time.Duration) {
-	t.mu.Lock()
+	t.mu.RLock()
 	writes := t.byCustomer[customer]
-	t.mu.Unlock()
+	t.mu.RUnlock()
 	if len(writes) == 0 {
 		return false, 0
 	}
