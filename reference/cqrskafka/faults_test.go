@@ -17,7 +17,6 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
 	"github.com/cqrsbench/cqrsbench/reference/readmodel"
-	"github.com/cqrsbench/cqrsbench/reference/writemodel"
 )
 
 // TestDuplicateDelivery has the relay produce half of the events twice.
@@ -81,10 +80,6 @@ func TestVisibilityGap(t *testing.T) {
 			f := newFixture(t, 500, func(c *cqrskafka.Config) { c.Relay.Mode = mode })
 			f.start(t)
 			ctx := t.Context()
-			store, err := writemodel.New(f.schema, cqrskafka.OutboxExtension())
-			if err != nil {
-				t.Fatal(err)
-			}
 			gen, err := datagen.New(f.data)
 			if err != nil {
 				t.Fatal(err)
@@ -94,11 +89,7 @@ func TestVisibilityGap(t *testing.T) {
 					Lines: []domain.Line{{ProductID: 1, Quantity: 2, UnitPriceCents: gen.ProductPriceCents(1)}}}
 			}
 
-			held, err := f.pool.Begin(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer held.Rollback(context.Background()) //nolint:errcheck // committed below
+			store, held := f.holdTx(t)
 			slow, err := store.Execute(ctx, held, create(1))
 			if err != nil {
 				t.Fatal(err)

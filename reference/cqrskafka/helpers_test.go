@@ -18,6 +18,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference/domain"
 	"github.com/cqrsbench/cqrsbench/reference/readmodel"
 	"github.com/cqrsbench/cqrsbench/reference/workload"
+	"github.com/cqrsbench/cqrsbench/reference/writemodel"
 )
 
 // fixture is a loaded schema with a cqrs-kafka System set up on it.
@@ -76,6 +77,23 @@ func (f *fixture) start(t testing.TB) {
 	if err := f.sys.Start(t.Context()); err != nil {
 		t.Fatalf("start: %v", err)
 	}
+}
+
+// holdTx begins a transaction the test commits (or leaves to be rolled
+// back at its end) and returns it with a Store that runs commands the way
+// the System does, so a command can be held open inside it.
+func (f *fixture) holdTx(t testing.TB) (*writemodel.Store, pgx.Tx) {
+	t.Helper()
+	store, err := writemodel.New(f.schema, cqrskafka.OutboxExtension())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := f.pool.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback(context.Background()) }) // a no-op once committed
+	return store, tx
 }
 
 // waitCaughtUp waits for the System, within a generous bound that only a

@@ -11,7 +11,6 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
-	"github.com/cqrsbench/cqrsbench/reference/writemodel"
 )
 
 // TestRoundTrip drives commands of every kind through the System and
@@ -92,15 +91,7 @@ func TestWakesWithoutFallbackPoll(t *testing.T) {
 	}
 	// A command transaction left open holds the wake lock shared, so the
 	// relays cannot arm; they poll actively meanwhile.
-	store, err := writemodel.New(f.schema, cqrskafka.OutboxExtension())
-	if err != nil {
-		t.Fatal(err)
-	}
-	held, err := f.pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer held.Rollback(context.Background()) //nolint:errcheck // committed below
+	store, held := f.holdTx(t)
 	if _, err := store.Execute(ctx, held, create(100)); err != nil {
 		t.Fatal(err)
 	}
@@ -156,15 +147,7 @@ func TestTransitionSeesLineItWaitedFor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := writemodel.New(f.schema, cqrskafka.OutboxExtension())
-	if err != nil {
-		t.Fatal(err)
-	}
-	held, err := f.pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer held.Rollback(context.Background()) //nolint:errcheck // committed below
+	store, held := f.holdTx(t)
 	var heldPID int32
 	if err := held.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&heldPID); err != nil {
 		t.Fatal(err)
