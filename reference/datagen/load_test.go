@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,8 +15,8 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
 )
 
-// load1MEnv enables TestLoad1M.
-const load1MEnv = "CQRSBENCH_LOAD_1M"
+// benchOrdersEnv sizes BenchmarkLoad.
+const benchOrdersEnv = "CQRSBENCH_BENCH_ORDERS"
 
 // tables are the generated tables, keyed for the per-table content check by
 // their primary key columns.
@@ -257,22 +258,34 @@ func tableDigest(t *testing.T, pool *pgxpool.Pool, schema, table, key string) st
 	return sum
 }
 
-// TestLoad1M measures the load of 1,000,000 orders (about 3M lines) with
-// indexes, foreign keys and ANALYZE; it runs only when CQRSBENCH_LOAD_1M=1:
+// BenchmarkLoad measures a whole load — COPY, indexes, keys, ANALYZE and
+// validation — of CQRSBENCH_BENCH_ORDERS orders (default 100,000; about
+// 3 lines each) into a fresh schema per iteration:
 //
-//	CQRSBENCH_LOAD_1M=1 go test -run TestLoad1M -v -timeout 10m ./reference/datagen
-func TestLoad1M(t *testing.T) {
-	if os.Getenv(load1MEnv) != "1" {
-		t.Skipf("set %s=1 to measure loading 1,000,000 orders", load1MEnv)
+//	CQRSBENCH_BENCH_ORDERS=1000000 go test -run '^$' -bench Load -benchtime 3x -v ./reference/datagen
+func BenchmarkLoad(b *testing.B) {
+	orders := 100_000
+	if v := os.Getenv(benchOrdersEnv); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			b.Fatalf("%s=%q: want a positive number", benchOrdersEnv, v)
+		}
+		orders = n
 	}
-	pool := testPool(t)
-	schema := freshSchema(t, pool, "datagen_1m")
-	cfg := datagen.Config{Orders: 1_000_000, Seed: 1}
-	start := time.Now()
-	stats, _ := load(t, pool, schema, cfg)
-	const target = 60 * time.Second
-	if took := time.Since(start); took > target {
-		t.Errorf("loading %d orders took %v, target %v", cfg.Orders, took.Round(time.Millisecond), target)
+	pool := shared.Pool(b)
+	cfg := datagen.Config{Orders: orders, Seed: 1}
+	var took time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		schema := shared.FreshSchema(b, pool, "datagen_bench")
+		b.StartTimer()
+		began := time.Now()
+		stats, err := datagen.Load(b.Context(), pool, schema, cfg, nil)
+		if err != nil {
+			b.Fatalf("Load: %v", err)
+		}
+		took += time.Since(began)
+		b.Logf("loaded %d orders into %s:\n%s", orders, schema, stats)
 	}
-	_ = stats
+	b.ReportMetric(float64(orders)*float64(b.N)/took.Seconds(), "orders/s")
 }
