@@ -29,7 +29,7 @@ const probeTimeout = 10 * time.Second
 func openExternal(ctx context.Context, cfg Config) (Infra, error) {
 	pgcfg, err := pgx.ParseConfig(cfg.PostgresDSN)
 	if err != nil {
-		return nil, &ConfigError{"--pg-dsn", fmt.Sprintf("cannot parse %q: %v (example: postgres://user:pass@127.0.0.1:5432/db?sslmode=disable)", redact(cfg.PostgresDSN), err)}
+		return nil, &ConfigError{"--pg-dsn", fmt.Sprintf("%v (example: postgres://user:pass@127.0.0.1:5432/db?sslmode=disable)", err)}
 	}
 	e := &externalInfra{dsn: cfg.PostgresDSN, brokers: cfg.KafkaBrokers}
 	e.desc.Provider = ProviderExternal
@@ -59,6 +59,9 @@ func (e *externalInfra) checkPostgres(ctx context.Context, pgcfg *pgx.ConnConfig
 	if err := conn.QueryRow(ctx, "SHOW server_version").Scan(&e.desc.Postgres.Version); err != nil {
 		return Unavailable("PostgreSQL at "+e.desc.Postgres.Address, "the server answered but could not run SHOW server_version", err)
 	}
+	if e.desc.Postgres.Settings, err = ServerSettings(ctx, conn); err != nil {
+		return Unavailable("PostgreSQL at "+e.desc.Postgres.Address, "the server answered but could not read pg_settings", err)
+	}
 	foreign, err := ForeignTables(ctx, conn)
 	if err != nil {
 		return Unavailable("PostgreSQL at "+e.desc.Postgres.Address, "could not list tables (does the user have access to pg_catalog?)", err)
@@ -74,6 +77,36 @@ func (e *externalInfra) checkPostgres(ctx context.Context, pgcfg *pgx.ConnConfig
 			len(foreign), strings.Join(shown, ", "))}
 	}
 	return nil
+}
+
+// ServerSettings returns the settings of the server behind conn that move
+// benchmark figures the most — memory, durability, WAL and planner costs,
+// the ones the local provider tunes, plus the parallel-query and
+// autovacuum switches — so that results from a database cqrsbench did not
+// configure say how it was configured. Values carry their unit (8kB pages
+// are shown as such, as SHOW does).
+func ServerSettings(ctx context.Context, conn *pgx.Conn) (map[string]string, error) {
+	rows, err := conn.Query(ctx, `
+		SELECT name, current_setting(name) FROM pg_settings
+		WHERE name IN ('shared_buffers', 'effective_cache_size', 'maintenance_work_mem', 'work_mem',
+		               'max_connections', 'max_wal_size', 'checkpoint_timeout', 'wal_level',
+		               'random_page_cost', 'jit', 'fsync', 'synchronous_commit', 'full_page_writes',
+		               'wal_compression', 'max_parallel_workers_per_gather', 'autovacuum', 'huge_pages')`)
+	if err != nil {
+		return nil, fmt.Errorf("read pg_settings: %w", err)
+	}
+	settings, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
+		var kv [2]string
+		return kv, r.Scan(&kv[0], &kv[1])
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read pg_settings: %w", err)
+	}
+	m := make(map[string]string, len(settings))
+	for _, kv := range settings {
+		m[kv[0]] = kv[1]
+	}
+	return m, nil
 }
 
 // ForeignTables lists the tables, views and sequences-owning relations in
@@ -136,20 +169,6 @@ func (e *externalInfra) PostgresDSN() string             { return e.dsn }
 func (e *externalInfra) KafkaBrokers() []string          { return e.brokers }
 func (e *externalInfra) Describe() Description           { return e.desc }
 func (e *externalInfra) Close(ctx context.Context) error { return nil }
-
-// redact hides a password in a DSN for messages.
-func redact(dsn string) string {
-	cfg, err := pgconn.ParseConfig(dsn)
-	if err != nil || cfg.Password == "" {
-		if i := strings.Index(dsn, "@"); i > 0 && strings.Contains(dsn[:i], ":") && strings.Contains(dsn, "://") {
-			scheme := dsn[:strings.Index(dsn, "://")+3]
-			user, _, _ := strings.Cut(dsn[len(scheme):i], ":")
-			return scheme + user + ":***" + dsn[i:]
-		}
-		return dsn
-	}
-	return strings.Replace(dsn, cfg.Password, "***", 1)
-}
 
 // hostOf returns host:port of a DSN, or "" when it does not parse.
 func hostOf(dsn string) string {

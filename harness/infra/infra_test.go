@@ -95,6 +95,10 @@ func TestExternalBadDSNIsUsageError(t *testing.T) {
 	if strings.Contains(err.Error(), "secret") {
 		t.Errorf("error leaks the password: %v", err)
 	}
+	_, err = infra.Open(t.Context(), infra.Config{Provider: "external", PostgresDSN: "host=127.0.0.1 password=secret sslmode=bogus", SkipKafka: true})
+	if exitCodeOf(err) != 2 || strings.Contains(err.Error(), "secret") {
+		t.Errorf("keyword/value DSN: err = %v (exit %d), want a usage error without the password", err, exitCodeOf(err))
+	}
 }
 
 func TestExternalUnreachablePostgresIsUnavailable(t *testing.T) {
@@ -139,6 +143,8 @@ func TestExternalRefusesForeignTablesUnlessReset(t *testing.T) {
 	}
 	if d := env.Describe(); d.Provider != "external" || d.Postgres.Version == "" {
 		t.Errorf("Describe() = %+v", d)
+	} else if got := d.Postgres.Settings["shared_buffers"]; got != "64MB" {
+		t.Errorf("recorded shared_buffers = %q, want the server's 64MB (settings %v)", got, d.Postgres.Settings)
 	}
 	_ = env.Close(ctx)
 
