@@ -35,6 +35,10 @@ type Options struct {
 	// Properties override or extend DefaultProperties (name → value).
 	// Listeners, quorum, node id and log directory are always Start's.
 	Properties map[string]string
+	// Secure, when set, adds a client listener that requires TLS and SASL,
+	// as managed Kafka services do (SecureBrokers); the plaintext listener
+	// stays for the broker itself and for Start's readiness checks.
+	Secure *SecureListener
 	// StartTimeout bounds each wait for the broker to answer (Start,
 	// Restart), within the context's deadline. Default 2 minutes.
 	StartTimeout time.Duration
@@ -53,6 +57,7 @@ type Broker struct {
 	props          map[string]string // tuning: DefaultProperties + opts.Properties
 	brokerPort     int
 	controllerPort int
+	securePort     int // 0 without Options.Secure
 
 	mu      sync.Mutex
 	proc    *exec.Cmd
@@ -123,10 +128,17 @@ func (b *Broker) start(ctx context.Context) error {
 	const attempts = 3
 	var err error
 	for i := range attempts {
-		if b.brokerPort, b.controllerPort, err = freePorts(); err != nil {
+		ports, err := freePorts(3)
+		if err != nil {
 			return err
 		}
-		if err = writeFile(b.propertiesPath(), serverProperties(b.props, b.brokerPort, b.controllerPort, b.dataDir())); err != nil {
+		b.brokerPort, b.controllerPort = ports[0], ports[1]
+		props := serverConfig(b.props, b.brokerPort, b.controllerPort, b.dataDir())
+		if b.opts.Secure != nil {
+			b.securePort = ports[2]
+			b.opts.Secure.configure(props, b.SecureBrokers()[0])
+		}
+		if err = writeFile(b.propertiesPath(), renderProperties(props)); err != nil {
 			return err
 		}
 		if i == 0 {
@@ -152,6 +164,9 @@ func (b *Broker) format(ctx context.Context) error {
 	// A short-lived tool: a small heap, and the quick JIT tier only.
 	args := append(b.commonJVMArgs(), "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", b.classPath(),
 		"kafka.tools.StorageTool", "format", "--cluster-id="+id, "-c", b.propertiesPath())
+	if b.opts.Secure != nil {
+		args = append(args, b.opts.Secure.scramArgs()...)
+	}
 	cmd := exec.CommandContext(ctx, b.java, args...)
 	cmd.Dir = b.dir
 	cmd.SysProcAttr = childproc.Attr(nil, syscall.SIGKILL)
@@ -374,6 +389,15 @@ func (b *Broker) Close(ctx context.Context) error {
 // Brokers returns the seed broker addresses: ["127.0.0.1:PORT"].
 func (b *Broker) Brokers() []string { return []string{b.addr()} }
 
+// SecureBrokers returns the TLS + SASL listener's address (Options.Secure);
+// nil without one.
+func (b *Broker) SecureBrokers() []string {
+	if b.securePort == 0 {
+		return nil
+	}
+	return []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(b.securePort))}
+}
+
 // Version returns the Kafka version, read from the name of the
 // distribution's libs/kafka_2.13-<version>.jar.
 func (b *Broker) Version() string { return b.version }
@@ -443,18 +467,18 @@ func (b *Broker) progress(format string, args ...any) {
 	}
 }
 
-// freePorts asks the kernel for two free loopback TCP ports.
-func freePorts() (brokerPort, controllerPort int, err error) {
-	var ports [2]int
+// freePorts asks the kernel for n distinct free loopback TCP ports.
+func freePorts(n int) ([]int, error) {
+	ports := make([]int, n)
 	for i := range ports {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return 0, 0, fmt.Errorf("find a free loopback port: %w", err)
+			return nil, fmt.Errorf("find a free loopback port: %w", err)
 		}
-		defer l.Close() // both held open until both are chosen: distinct
+		defer l.Close() // all held open until all are chosen: distinct
 		ports[i] = l.Addr().(*net.TCPAddr).Port
 	}
-	return ports[0], ports[1], nil
+	return ports, nil
 }
 
 // fileSize returns the size of the file at path, 0 when it does not exist.

@@ -55,12 +55,12 @@ func jvmOptions() []string {
 	}
 }
 
-// serverProperties returns server.properties for a combined broker and
-// controller listening on the given loopback ports. The quorum is static
+// serverConfig returns the properties of a combined broker and controller
+// listening on the given loopback ports. The quorum is static
 // (controller.quorum.voters), so the formatted log directory does not record
 // the controller's address and the ports may change between format and
 // start.
-func serverProperties(tuning map[string]string, brokerPort, controllerPort int, dataDir string) string {
+func serverConfig(tuning map[string]string, brokerPort, controllerPort int, dataDir string) map[string]string {
 	broker := "127.0.0.1:" + strconv.Itoa(brokerPort)
 	controller := "127.0.0.1:" + strconv.Itoa(controllerPort)
 	props := maps.Clone(tuning)
@@ -77,6 +77,11 @@ func serverProperties(tuning map[string]string, brokerPort, controllerPort int, 
 	})
 	// A dynamic quorum would contradict the static one above.
 	delete(props, "controller.quorum.bootstrap.servers")
+	return props
+}
+
+// renderProperties returns props as a server.properties file.
+func renderProperties(props map[string]string) string {
 	var b strings.Builder
 	b.WriteString("# Written by cqrsbench (harness/infra/kafkalocal).\n")
 	for _, k := range slices.Sorted(maps.Keys(props)) {
