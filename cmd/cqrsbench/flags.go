@@ -20,6 +20,7 @@ type infraFlags struct {
 	kafkaHome string
 	quiet     bool
 	skipKafka bool
+	kafkaSec  infra.KafkaSecurity
 }
 
 // register adds the infrastructure flags to fs, defaulting the addresses to
@@ -28,6 +29,12 @@ func (f *infraFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.provider, "infra", "auto", "infrastructure provider: auto (docker if healthy, else local), docker, local, external")
 	fs.StringVar(&f.pgDSN, "pg-dsn", os.Getenv("CQRSBENCH_PG_DSN"), "PostgreSQL DSN of an existing database (implies --infra external; default $CQRSBENCH_PG_DSN)")
 	fs.StringVar(&f.brokers, "kafka-brokers", os.Getenv("CQRSBENCH_KAFKA_BROKERS"), "comma-separated Kafka seed brokers host:port (implies --infra external; default $CQRSBENCH_KAFKA_BROKERS)")
+	fs.BoolVar(&f.kafkaSec.TLS, "kafka-tls", false, "external: connect to the brokers with TLS (verified against the system's CAs, or --kafka-ca)")
+	fs.StringVar(&f.kafkaSec.CAFile, "kafka-ca", "", "external: PEM file of the CA(s) that sign the brokers' certificates (implies --kafka-tls)")
+	fs.StringVar(&f.kafkaSec.CertFile, "kafka-cert", "", "external: PEM client certificate for brokers that require mutual TLS (with --kafka-key)")
+	fs.StringVar(&f.kafkaSec.KeyFile, "kafka-key", "", "external: PEM private key of --kafka-cert")
+	fs.StringVar(&f.kafkaSec.SASL, "kafka-sasl", "", "external: SASL mechanism: plain, scram-sha-256 or scram-sha-512; the password is read from $"+infra.KafkaPasswordEnv)
+	fs.StringVar(&f.kafkaSec.User, "kafka-user", "", "external: SASL user name (with --kafka-sasl)")
 	fs.BoolVar(&f.reset, "reset", false, "external: use a database that holds tables cqrsbench did not create (they are never touched)")
 	fs.StringVar(&f.pgBin, "pg-bin", "", "local: directory with initdb and postgres (default: PATH, then /usr/lib/postgresql/*/bin)")
 	fs.StringVar(&f.kafkaHome, "kafka-home", "", "local: Apache Kafka 4.x distribution directory (default: $KAFKA_HOME, then the cache 'make kafka' fills)")
@@ -39,10 +46,16 @@ func (f *infraFlags) config(progress io.Writer) infra.Config {
 	if f.quiet {
 		progress = nil
 	}
+	sec := f.kafkaSec
+	sec.Password = os.Getenv(infra.KafkaPasswordEnv)
+	if sec.SASL == "" && sec.User == "" {
+		sec.Password = "" // set in the environment for another use: ignored
+	}
 	return infra.Config{
 		Provider:       f.provider,
 		PostgresDSN:    f.pgDSN,
 		KafkaBrokers:   infra.ParseBrokers(f.brokers),
+		KafkaSecurity:  sec,
 		Reset:          f.reset,
 		PostgresBinDir: f.pgBin,
 		KafkaHome:      f.kafkaHome,

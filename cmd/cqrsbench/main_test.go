@@ -32,6 +32,22 @@ func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errOut.String()
 }
 
+// needLocalServices skips (or, in CI, fails) a test that needs the local
+// PostgreSQL binaries and a Kafka distribution when either is missing, or
+// when only short tests run.
+func needLocalServices(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs PostgreSQL and Kafka")
+	}
+	if _, err := pglocal.FindBinDir(""); err != nil {
+		infratest.Missing(t, "%v", err)
+	}
+	if _, err := kafkalocal.FindDistribution(""); err != nil {
+		infratest.Missing(t, "%v", err)
+	}
+}
+
 func closedAddr(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -119,12 +135,7 @@ func buildBinary(t *testing.T) string {
 }
 
 func TestInfraUpLocalPrintsAddressesAndCleansUpOnInterrupt(t *testing.T) {
-	if _, err := pglocal.FindBinDir(""); err != nil {
-		infratest.Missing(t, "%v", err)
-	}
-	if _, err := kafkalocal.FindDistribution(""); err != nil {
-		infratest.Missing(t, "%v", err)
-	}
+	needLocalServices(t)
 	bin := buildBinary(t)
 	tmp := infratest.TraversableTempDir(t)
 
@@ -247,15 +258,7 @@ func TestCheckExits1WhenAReadModelDiffers(t *testing.T) {
 // under the naive-cursor relay — and checks that run reports the damage of
 // each and exits 1.
 func TestRunExits1OnTheNegativeControls(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs PostgreSQL and Kafka")
-	}
-	if _, err := pglocal.FindBinDir(""); err != nil {
-		infratest.Missing(t, "%v", err)
-	}
-	if _, err := kafkalocal.FindDistribution(""); err != nil {
-		infratest.Missing(t, "%v", err)
-	}
+	needLocalServices(t)
 	dir := t.TempDir()
 	const common = `
 dataset: {orders: 2000}
@@ -300,5 +303,53 @@ faults: [{kind: visibility-gap, at: 1s, every: 2s, duration: 500ms}]
 	}
 	if !regexp.MustCompile(`naive-gap: .*; [1-9][0-9]* events lost`).MatchString(stderr) {
 		t.Errorf("naive-gap: lost events not reported")
+	}
+}
+
+// TestRunOverTLSAndSASL runs cqrs-kafka end to end against a broker whose
+// client listener requires TLS and SCRAM, as a managed Kafka service does:
+// every Kafka client of the run (relay, projector, admin) must use the
+// --kafka-* settings, and the result records them without the password.
+func TestRunOverTLSAndSASL(t *testing.T) {
+	needLocalServices(t)
+	ctx := t.Context()
+	pg, err := pglocal.Start(ctx, pglocal.Options{Settings: map[string]string{"shared_buffers": "128MB"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pg.Close(context.Background()) })
+	cert := infratest.SelfSignedCert(t)
+	broker, err := kafkalocal.Start(ctx, kafkalocal.Options{HeapMB: 512, Secure: &kafkalocal.SecureListener{
+		CertPEM: cert.CertPEM, KeyPEM: cert.KeyPEM, Users: map[string]string{"bench": "s3cret-pw"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = broker.Close(context.Background()) })
+	t.Setenv("CQRSBENCH_KAFKA_PASSWORD", "s3cret-pw")
+
+	out := filepath.Join(t.TempDir(), "results")
+	code, stdout, stderr := cli(t, "run", "smoke", "--arch", "cqrs-kafka", "--duration", "3s", "--quiet", "--out", out,
+		"--pg-dsn", pg.DSN(), "--kafka-brokers", strings.Join(broker.SecureBrokers(), ","),
+		"--kafka-ca", cert.CAFile, "--kafka-sasl", "scram-sha-512", "--kafka-user", "bench")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if !regexp.MustCompile(`\| end_to_end +\| +[1-9]`).MatchString(stdout) {
+		t.Errorf("no events went through the pipeline (no end_to_end lag samples):\n%s", stdout)
+	}
+	if !strings.Contains(stdout, "Kafka external v4.1 over SASL_SSL SCRAM-SHA-512 user bench") {
+		t.Errorf("the environment line does not say how Kafka was reached:\n%s", stdout)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("results files %v, want one", files)
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte(`"security": "SASL_SSL SCRAM-SHA-512 user bench"`)) || bytes.Contains(data, []byte("s3cret-pw")) {
+		t.Errorf("results file does not record the security settings, or records the password")
 	}
 }

@@ -537,7 +537,7 @@ func (f *fault) poison(ctx context.Context) (time.Time, error) {
 		return time.Time{}, errors.New("poison needs cqrs-kafka")
 	}
 	cfg := f.fs.kafka.Config()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.MetadataMinAge(cfg.MetadataMinAge))
+	cl, err := kgo.NewClient(cfg.ClientOptions()...)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("poison: kafka client: %w", err)
 	}

@@ -40,6 +40,7 @@ func newSystem(name string, pool *pgxpool.Pool, env infra.Infra, opts scenarios.
 		cfg := cqrskafka.Config{
 			Schema:          schema,
 			Brokers:         env.KafkaBrokers(),
+			KafkaOptions:    env.KafkaOptions(),
 			Topic:           k.Topic,
 			DeadLetterTopic: k.DeadLetterTopic,
 			Partitions:      int32(k.Partitions),

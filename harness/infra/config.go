@@ -29,6 +29,8 @@ type Config struct {
 	PostgresDSN string
 	// KafkaBrokers are the seed brokers (host:port) for the external provider.
 	KafkaBrokers []string
+	// KafkaSecurity is TLS and SASL for the external provider's brokers.
+	KafkaSecurity KafkaSecurity
 	// Reset allows the external provider to use a database that holds tables
 	// cqrsbench did not create. cqrsbench still never touches them.
 	Reset bool
@@ -84,6 +86,11 @@ func (c Config) Validate() error {
 		return &ConfigError{"--infra external", "needs --kafka-brokers (or CQRSBENCH_KAFKA_BROKERS)"}
 	case p != ProviderExternal && p != ProviderAuto && external:
 		return &ConfigError{"--pg-dsn/--kafka-brokers", fmt.Sprintf("only used with --infra external (got --infra %s)", p)}
+	case p != ProviderExternal && c.KafkaSecurity.Enabled():
+		return &ConfigError{"--kafka-tls/--kafka-sasl", fmt.Sprintf("only used with --infra external and --kafka-brokers (got --infra %s)", p)}
+	}
+	if err := c.KafkaSecurity.Validate(); err != nil {
+		return err
 	}
 	for _, b := range c.KafkaBrokers {
 		host, port, err := net.SplitHostPort(b)

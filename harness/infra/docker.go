@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/cqrsbench/cqrsbench/harness/infra/dockerenv"
 )
 
@@ -27,6 +29,9 @@ func openDocker(ctx context.Context, cfg Config) (Infra, error) {
 
 func (d *dockerInfra) PostgresDSN() string    { return d.env.PostgresDSN() }
 func (d *dockerInfra) KafkaBrokers() []string { return d.env.KafkaBrokers() }
+
+// KafkaOptions implements Infra: the container's listener is plaintext.
+func (d *dockerInfra) KafkaOptions() []kgo.Opt { return nil }
 
 func (d *dockerInfra) Describe() Description {
 	return Description{

@@ -2,6 +2,8 @@ package infra
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -11,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/cqrsbench/cqrsbench/reference/domain"
@@ -18,9 +21,11 @@ import (
 
 // externalInfra is a database and a cluster cqrsbench did not start.
 type externalInfra struct {
-	dsn     string
-	brokers []string
-	desc    Description
+	dsn      string
+	brokers  []string
+	security KafkaSecurity
+	kafkaOpt []kgo.Opt // from security
+	desc     Description
 }
 
 // probeTimeout bounds each reachability check of an external service.
@@ -31,7 +36,7 @@ func openExternal(ctx context.Context, cfg Config) (Infra, error) {
 	if err != nil {
 		return nil, &ConfigError{"--pg-dsn", fmt.Sprintf("%v (example: postgres://user:pass@127.0.0.1:5432/db?sslmode=disable)", err)}
 	}
-	e := &externalInfra{dsn: cfg.PostgresDSN, brokers: cfg.KafkaBrokers}
+	e := &externalInfra{dsn: cfg.PostgresDSN, brokers: cfg.KafkaBrokers, security: cfg.KafkaSecurity}
 	e.desc.Provider = ProviderExternal
 	e.desc.Postgres.Address = net.JoinHostPort(pgcfg.Host, strconv.Itoa(int(pgcfg.Port)))
 	if err := e.checkPostgres(ctx, pgcfg, cfg.Reset); err != nil {
@@ -142,20 +147,31 @@ func ForeignTables(ctx context.Context, conn *pgx.Conn) ([]string, error) {
 func (e *externalInfra) checkKafka(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.DialTimeout(5*time.Second))
+	opts, err := e.security.ClientOptions()
+	if err != nil {
+		return err
+	}
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(e.brokers...), kgo.DialTimeout(5 * time.Second)}, opts...)...)
 	if err != nil {
 		return &ConfigError{"--kafka-brokers", err.Error()}
 	}
 	defer cl.Close()
-	fix := "check that the brokers run and that --kafka-brokers lists reachable host:port pairs"
+	service := "Kafka at " + strings.Join(e.brokers, ",")
+	if e.security.Enabled() {
+		service += " (" + e.security.String() + ")"
+	}
 	if err := cl.Ping(ctx); err != nil {
-		return Unavailable("Kafka at "+strings.Join(e.brokers, ","), fix, err)
+		return Unavailable(service, kafkaFix(e.security, err), err)
 	}
 	versions, err := kadm.NewClient(cl).ApiVersions(ctx)
 	if err != nil {
-		return Unavailable("Kafka at "+strings.Join(e.brokers, ","), fix, err)
+		return Unavailable(service, kafkaFix(e.security, err), err)
 	}
+	e.kafkaOpt = opts
 	e.desc.Kafka = KafkaInfo{Kind: KindExternal, Brokers: e.brokers}
+	if e.security.Enabled() {
+		e.desc.Kafka.Security = e.security.String()
+	}
 	for _, v := range versions.Sorted() {
 		if v.Err == nil {
 			e.desc.Kafka.Version = v.VersionGuess()
@@ -167,8 +183,25 @@ func (e *externalInfra) checkKafka(ctx context.Context) error {
 
 func (e *externalInfra) PostgresDSN() string             { return e.dsn }
 func (e *externalInfra) KafkaBrokers() []string          { return e.brokers }
+func (e *externalInfra) KafkaOptions() []kgo.Opt         { return e.kafkaOpt }
 func (e *externalInfra) Describe() Description           { return e.desc }
 func (e *externalInfra) Close(ctx context.Context) error { return nil }
+
+// kafkaFix says what to check when an external cluster does not answer.
+func kafkaFix(sec KafkaSecurity, err error) string {
+	var certErr *tls.CertificateVerificationError
+	switch {
+	case errors.Is(err, kerr.SaslAuthenticationFailed):
+		return "the brokers refused the credentials: check --kafka-user, $" + KafkaPasswordEnv + " and that --kafka-sasl names a mechanism the listener enables"
+	case errors.Is(err, kerr.UnsupportedSaslMechanism) || errors.Is(err, kerr.IllegalSaslState):
+		return "the listener does not accept --kafka-sasl " + sec.SASL + ": ask which mechanism it enables"
+	case errors.As(err, &certErr):
+		return "the brokers' certificate is not trusted: pass the CA that signed it with --kafka-ca FILE"
+	case sec.Enabled():
+		return "check that the brokers run, that --kafka-brokers lists reachable host:port pairs, and that --kafka-tls/--kafka-sasl match the listener's security protocol"
+	}
+	return "check that the brokers run and that --kafka-brokers lists reachable host:port pairs (a listener that needs TLS or SASL: --kafka-tls, --kafka-sasl)"
+}
 
 // hostOf returns host:port of a DSN, or "" when it does not parse.
 func hostOf(dsn string) string {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Infra is running infrastructure: a PostgreSQL database and a Kafka cluster
@@ -13,6 +15,9 @@ type Infra interface {
 	PostgresDSN() string
 	// KafkaBrokers returns the seed brokers as host:port.
 	KafkaBrokers() []string
+	// KafkaOptions returns the options every Kafka client needs besides
+	// the seed brokers (TLS, SASL); nil when none are.
+	KafkaOptions() []kgo.Opt
 	// Describe says what the services are, for results and tables.
 	Describe() Description
 	// Close stops everything the provider started and removes its temporary
@@ -62,6 +67,9 @@ type KafkaInfo struct {
 	Version string `json:"version,omitempty"`
 	// Brokers are the seed brokers.
 	Brokers []string `json:"brokers"`
+	// Security is how clients connect when it is not plaintext, e.g.
+	// "SASL_SSL SCRAM-SHA-512 user bench" (KafkaSecurity.String).
+	Security string `json:"security,omitempty"`
 	// Note explains anything a reader must know, such as why kfake was used.
 	Note string `json:"note,omitempty"`
 }

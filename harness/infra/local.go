@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/cqrsbench/cqrsbench/harness/infra/kafkafake"
 	"github.com/cqrsbench/cqrsbench/harness/infra/kafkalocal"
 	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
@@ -60,6 +62,9 @@ func openLocal(ctx context.Context, cfg Config) (Infra, error) {
 }
 
 func (l *localInfra) PostgresDSN() string { return l.pg.DSN() }
+
+// KafkaOptions implements Infra: local brokers listen in plaintext.
+func (l *localInfra) KafkaOptions() []kgo.Opt { return nil }
 
 func (l *localInfra) KafkaBrokers() []string {
 	switch {

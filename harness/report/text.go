@@ -111,6 +111,9 @@ func environmentLine(env results.Environment) string {
 		if in.Kafka.Version != "" {
 			k += " " + in.Kafka.Version
 		}
+		if in.Kafka.Security != "" {
+			k += " over " + in.Kafka.Security
+		}
 		parts = append(parts, k)
 	}
 	h := env.Host

@@ -191,8 +191,10 @@ func (c Config) projectorConfig() projector.Config {
 	}
 }
 
-// kafkaOptions are the options of every Kafka client.
-func (c Config) kafkaOptions() []kgo.Opt {
+// ClientOptions are the options of every Kafka client the System makes:
+// seed brokers, metadata age and KafkaOptions. Call it on a configuration
+// with defaults applied (System.Config).
+func (c Config) ClientOptions() []kgo.Opt {
 	opts := []kgo.Opt{kgo.SeedBrokers(c.Brokers...), kgo.MetadataMinAge(c.MetadataMinAge)}
 	return append(opts, c.KafkaOptions...)
 }

@@ -77,7 +77,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*System, error) {
 	s.sql.seed = "SELECT snapshot_events FROM " + q + ".topic_seed WHERE topic = $1"
 	s.sql.truncateInbox = "TRUNCATE " + q + ".inbox"
 
-	base := cfg.kafkaOptions()
+	base := cfg.ClientOptions()
 	if s.producer, err = kgo.NewClient(append(base, kgo.RecordDeliveryTimeout(max(cfg.relayConfig().WithDefaults().DeliveryTimeout, time.Second)))...); err != nil {
 		return nil, fmt.Errorf("cqrs-kafka: kafka producer: %w", err)
 	}
