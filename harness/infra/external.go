@@ -197,6 +197,9 @@ func kafkaFix(sec KafkaSecurity, err error) string {
 		return "the listener does not accept --kafka-sasl " + sec.SASL + ": ask which mechanism it enables"
 	case errors.As(err, &certErr):
 		return "the brokers' certificate is not trusted: pass the CA that signed it with --kafka-ca FILE"
+	case strings.Contains(err.Error(), "remote error: tls: bad certificate") || strings.Contains(err.Error(), "remote error: tls: certificate required"):
+		// crypto/tls exposes the broker's alert only as text on TCP.
+		return "the brokers require a client certificate they trust: pass --kafka-cert FILE and --kafka-key FILE"
 	case sec.Enabled():
 		return "check that the brokers run, that --kafka-brokers lists reachable host:port pairs, and that --kafka-tls/--kafka-sasl match the listener's security protocol"
 	}

@@ -127,6 +127,45 @@ func TestExternalKafkaOverTLSAndSASL(t *testing.T) {
 	}
 }
 
+// TestExternalKafkaWithClientCertificate runs the external provider
+// against a listener that requires a client certificate (mutual TLS) as
+// well as SASL: with --kafka-cert/--kafka-key it connects; without, the
+// broker turns it away.
+func TestExternalKafkaWithClientCertificate(t *testing.T) {
+	t.Parallel()
+	if _, err := kafkalocal.FindDistribution(""); err != nil {
+		infratest.Missing(t, "%v", err)
+	}
+	pg := startPostgres(t)
+	server, client := infratest.SelfSignedCert(t), infratest.SelfSignedCert(t)
+	ctx := t.Context()
+	broker, err := kafkalocal.Start(ctx, kafkalocal.Options{HeapMB: 512, Secure: &kafkalocal.SecureListener{
+		CertPEM: server.CertPEM, KeyPEM: server.KeyPEM, ClientCAPEM: client.CertPEM, Users: map[string]string{"bench": "pw"},
+	}})
+	if err != nil {
+		t.Fatalf("start broker with a mutual-TLS listener: %v", err)
+	}
+	t.Cleanup(func() { _ = broker.Close(context.Background()) })
+	sec := infra.KafkaSecurity{CAFile: server.CAFile, SASL: infra.SASLPlain, User: "bench", Password: "pw"}
+	cfg := infra.Config{Provider: "external", PostgresDSN: pg.DSN(), KafkaBrokers: broker.SecureBrokers()}
+
+	cfg.KafkaSecurity = sec
+	if _, err := infra.Open(ctx, cfg); exitCodeOf(err) != 3 || !strings.Contains(err.Error(), "--kafka-cert") {
+		t.Errorf("without a client certificate: %v (exit %d), want unavailable, suggesting --kafka-cert", err, exitCodeOf(err))
+	}
+	sec.CertFile, sec.KeyFile = client.CAFile, client.KeyFile
+	cfg.KafkaSecurity = sec
+	env, err := infra.Open(ctx, cfg)
+	if err != nil {
+		t.Fatalf("with a client certificate: %v", err)
+	}
+	defer env.Close(ctx)
+	if got := env.Describe().Kafka.Security; got != "SASL_SSL PLAIN user bench client certificate" {
+		t.Errorf("Describe().Kafka.Security = %q", got)
+	}
+	roundTrip(t, env, "mutual-tls")
+}
+
 // roundTrip produces a record through env's brokers with its client options
 // and consumes it back.
 func roundTrip(t *testing.T, env infra.Infra, topic string) {

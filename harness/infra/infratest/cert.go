@@ -14,16 +14,20 @@ import (
 	"time"
 )
 
-// Certificate is a self-signed TLS server certificate for 127.0.0.1, valid
-// for a day, with its key; the certificate is its own CA.
+// Certificate is a self-signed TLS certificate for 127.0.0.1, valid for a
+// day, usable by a server and by a client, with its key; the certificate is
+// its own CA.
 type Certificate struct {
 	// CertPEM is the certificate, PEM-encoded.
 	CertPEM string
 	// KeyPEM is the RSA private key, unencrypted PKCS#8 PEM, the form Java
 	// PEM key stores read.
 	KeyPEM string
-	// CAFile is a file holding CertPEM, for clients to trust.
+	// CAFile is a file holding CertPEM, for clients to trust; it doubles
+	// as the certificate file of a client presenting it.
 	CAFile string
+	// KeyFile is a file holding KeyPEM.
+	KeyFile string
 }
 
 // SelfSignedCert makes a Certificate in a temporary directory of t.
@@ -42,7 +46,7 @@ func SelfSignedCert(t testing.TB) Certificate {
 		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
 		DNSNames:              []string{"localhost"},
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 	}
@@ -54,13 +58,17 @@ func SelfSignedCert(t testing.TB) Certificate {
 	if err != nil {
 		t.Fatalf("marshal key: %v", err)
 	}
+	dir := t.TempDir()
 	c := Certificate{
 		CertPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
 		KeyPEM:  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8})),
-		CAFile:  filepath.Join(t.TempDir(), "ca.pem"),
+		CAFile:  filepath.Join(dir, "cert.pem"),
+		KeyFile: filepath.Join(dir, "key.pem"),
 	}
-	if err := os.WriteFile(c.CAFile, []byte(c.CertPEM), 0o600); err != nil {
-		t.Fatalf("write CA file: %v", err)
+	for path, content := range map[string]string{c.CAFile: c.CertPEM, c.KeyFile: c.KeyPEM} {
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatalf("write %s: %v", path, err)
+		}
 	}
 	return c
 }

@@ -18,6 +18,10 @@ type SecureListener struct {
 	// KeyPEM is the certificate's private key, unencrypted PKCS#8 PEM
 	// ("BEGIN PRIVATE KEY").
 	KeyPEM string
+	// ClientCAPEM, when set, makes the listener require a client
+	// certificate signed by one of these PEM authorities (mutual TLS), on
+	// top of SASL.
+	ClientCAPEM string
 	// Users are the SASL accounts (name → password), accepted with
 	// PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512. Names and passwords must not
 	// hold '"', ',', '=', '[' or ']'.
@@ -50,6 +54,11 @@ func (s *SecureListener) configure(props map[string]string, addr string) {
 	props[prefix+"ssl.keystore.type"] = "PEM"
 	props[prefix+"ssl.keystore.certificate.chain"] = s.CertPEM
 	props[prefix+"ssl.keystore.key"] = s.KeyPEM
+	if s.ClientCAPEM != "" {
+		props[prefix+"ssl.client.auth"] = "required"
+		props[prefix+"ssl.truststore.type"] = "PEM"
+		props[prefix+"ssl.truststore.certificates"] = s.ClientCAPEM
+	}
 }
 
 // scramArgs returns the StorageTool format arguments that create every user's
