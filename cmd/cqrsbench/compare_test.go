@@ -1,0 +1,66 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/scenarios"
+)
+
+// writeRun saves a run of scenario name whose crud list_orders p99 is
+// p99ms, and returns its path.
+func writeRun(t *testing.T, dir, name string, p99ms float64) string {
+	t.Helper()
+	run := &results.Run{
+		StartedAt: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC),
+		Scenario:  &scenarios.Scenario{Name: name, Dataset: scenarios.Dataset{Orders: 1000}},
+		Architectures: []results.Architecture{{
+			Name: "crud", Load: results.LoadSummary{AchievedRate: 100},
+			Ops: []results.Op{{Name: "list_orders", Latency: results.Stats{Count: 1000, P50: 300, P99: p99ms * 1000}}},
+		}},
+	}
+	path, err := results.Write(dir, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCompareExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	base := writeRun(t, dir, "mixed", 2)
+	same := writeRun(t, dir, "mixed", 2.2)
+	worse := writeRun(t, dir, "mixed", 4)
+	other := writeRun(t, dir, "burst", 2)
+
+	code, stdout, stderr := cli(t, "compare", base, same)
+	if code != exitOK || !strings.Contains(stdout, "OK: no regression") {
+		t.Errorf("2 -> 2.2 ms: exit %d, want 0\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = cli(t, "compare", base, worse)
+	if code != exitFailed || !strings.Contains(stdout, "FAILED") || !strings.Contains(stderr, "crud list_orders p99") {
+		t.Errorf("2 -> 4 ms: exit %d, want 1 naming crud list_orders p99\n%s%s", code, stdout, stderr)
+	}
+	code, _, stderr = cli(t, "compare", "--tail-tolerance", "150%", base, worse)
+	if code != exitOK {
+		t.Errorf("2 -> 4 ms with --tail-tolerance 150%%: exit %d, want 0\n%s", code, stderr)
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"other scenario", []string{base, other}, "not comparable"},
+		{"one file", []string{base}, "needs two results files"},
+		{"missing file", []string{base, filepath.Join(dir, "nope.json")}, "nope.json"},
+		{"bad tolerance", []string{"--tolerance", "lots", base, same}, "--tolerance"},
+	} {
+		code, _, stderr := cli(t, append([]string{"compare"}, c.args...)...)
+		if code != exitUsage || !strings.Contains(stderr, c.want) {
+			t.Errorf("%s: exit %d, want 2 with %q\n%s", c.name, code, c.want, stderr)
+		}
+	}
+}
