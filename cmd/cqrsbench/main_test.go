@@ -61,6 +61,7 @@ func closedAddr(t *testing.T) string {
 func TestUsageErrorsExit2WithAMessage(t *testing.T) {
 	t.Setenv("CQRSBENCH_PG_DSN", "")
 	t.Setenv("CQRSBENCH_KAFKA_BROKERS", "")
+	t.Setenv("CQRSBENCH_KAFKA_PASSWORD", "")
 	tests := []struct {
 		name string
 		args []string
@@ -77,6 +78,9 @@ func TestUsageErrorsExit2WithAMessage(t *testing.T) {
 		{"bad dsn", []string{"load", "--pg-dsn", "postgres://u@127.0.0.1:notaport/db"}, "--pg-dsn"},
 		{"outage on external services", []string{"run", "broker-restart", "--pg-dsn", "postgres://u@127.0.0.1:1/db", "--kafka-brokers", "127.0.0.1:1"}, "only services it started"},
 		{"unknown scenario", []string{"run", "nosuch"}, "nosuch"},
+		{"two outputs", []string{"run", "smoke", "--json", "--bench"}, "pass one"},
+		{"kafka security without external", []string{"run", "smoke", "--infra", "local", "--kafka-tls"}, "only used with --infra external"},
+		{"sasl without password", []string{"run", "smoke", "--pg-dsn", "postgres://u@127.0.0.1:1/db", "--kafka-brokers", "127.0.0.1:1", "--kafka-sasl", "plain", "--kafka-user", "u"}, "CQRSBENCH_KAFKA_PASSWORD"},
 		{"bad broker", []string{"infra", "up", "--infra", "external", "--pg-dsn", "postgres://u@h/db", "--kafka-brokers", "nohostport"}, "not host:port"},
 	}
 	for _, tt := range tests {

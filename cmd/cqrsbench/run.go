@@ -71,10 +71,14 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	})
 	out := fs.String("out", "results", "directory for the results JSON")
 	jsonOut := fs.Bool("json", false, "write the results JSON to stdout instead of the tables")
+	benchOut := fs.Bool("bench", false, "write go-bench lines to stdout instead of the tables, for benchstat (repeat runs and compare with 'benchstat old.txt new.txt')")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of cqrsbench itself to this file (to check the load generator is not the bottleneck)")
 	names, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
+	}
+	if *jsonOut && *benchOut {
+		return usagef("run: --json and --bench both choose what goes to stdout; pass one")
 	}
 	if len(names) == 0 {
 		names = []string{scenarios.DefaultName}
@@ -126,8 +130,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return fmt.Errorf("write results: %w", err)
 		}
 		var format report.Format = report.Text{}
-		if *jsonOut {
+		switch {
+		case *jsonOut:
 			format = report.JSON{}
+		case *benchOut:
+			format = report.Bench{}
 		}
 		if err := format.Write(stdout, run); err != nil {
 			return err
