@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,5 +63,29 @@ func TestCompareExitCodes(t *testing.T) {
 		if code != exitUsage || !strings.Contains(stderr, c.want) {
 			t.Errorf("%s: exit %d, want 2 with %q\n%s", c.name, code, c.want, stderr)
 		}
+	}
+}
+
+func TestReportWritesHTMLAndKeepsExistingFiles(t *testing.T) {
+	dir := t.TempDir()
+	a, b := writeRun(t, dir, "mixed", 2), writeRun(t, dir, "burst", 3)
+	out := filepath.Join(dir, "report.html")
+	code, _, stderr := cli(t, "report", a, b, "-o", out)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(data), "mixed — 2026-11-24 12:00 UTC") || !strings.Contains(string(data), "burst — ") {
+		t.Fatalf("report lacks the two runs (err %v)", err)
+	}
+	code, _, stderr = cli(t, "report", a, "-o", out)
+	if code != exitUsage || !strings.Contains(stderr, "--force") {
+		t.Errorf("existing output: exit %d, want 2 suggesting --force\n%s", code, stderr)
+	}
+	if code, _, stderr = cli(t, "report", a, "-o", out, "--force"); code != exitOK {
+		t.Errorf("--force: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr = cli(t, "report", "-o", out); code != exitUsage || !strings.Contains(stderr, "at least one results file") {
+		t.Errorf("no files: exit %d, want 2\n%s", code, stderr)
 	}
 }

@@ -47,6 +47,7 @@ func commands() []command {
 		{"run", "run scenarios on the architectures and print comparison tables", runRun},
 		{"scenarios", "list the built-in scenarios", runScenarios},
 		{"compare", "set a run beside a baseline run; exit 1 if it regressed", runCompare},
+		{"report", "write an HTML report with latency and lag charts of results files", runReport},
 		{"check", "reconcile the read models with the write model", runCheck},
 		{"infra", "start the infrastructure (infra up) and print its addresses", runInfra},
 		{"load", "create the write-model schema and load a generated dataset", runLoad},

@@ -1,0 +1,198 @@
+package report
+
+import (
+	"fmt"
+	"html"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/cqrsbench/cqrsbench/harness/results"
+)
+
+// A latency-by-percentile chart, as HdrHistogram's plotter and wrk2 draw
+// them: the x axis is the percentile on a log scale of 1/(1-p), so the
+// tail (99%, 99.9%, 99.99%) gets as much room as the body; the y axis is
+// the latency in ms, also on a log scale.
+
+// Chart geometry, in SVG user units.
+const (
+	chartWidth   = 640
+	chartHeight  = 300
+	chartLeft    = 56 // room for the y labels
+	chartRight   = 150
+	chartTop     = 28
+	chartBottom  = 40
+	maxNines     = 4 // the x axis ends at 99.99%
+	legendRowGap = 16
+)
+
+// curvePercentiles are the percentiles a curve is drawn through when a
+// histogram is stored: dense in the body, then every step of the tail.
+func curvePercentiles() []float64 {
+	ps := []float64{0, 10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 92.5, 95, 96, 97, 97.5, 98, 98.5, 99, 99.25, 99.5, 99.6, 99.7, 99.75, 99.8, 99.85, 99.9}
+	return append(ps, 99.925, 99.95, 99.96, 99.97, 99.975, 99.98, 99.985, 99.99)
+}
+
+// curve is one line of a chart.
+type curve struct {
+	name   string
+	color  string
+	dashed bool
+	points []point // x: percentile (0–100), y: µs; x ascending
+}
+
+// point is a percentile and its value.
+type point struct{ pct, us float64 }
+
+// curveOf returns the percentile curve of s: from its histogram when one
+// is stored, else through the summary (min, p50, p90, p99, p99.9). Points
+// beyond what the samples can show (a p99.9 of 500 samples) are left out.
+func curveOf(s results.Stats) []point {
+	if s.Count == 0 {
+		return nil
+	}
+	// The highest percentile n samples resolve: 1 - 1/n.
+	top := 100 * (1 - 1/float64(s.Count))
+	var pts []point
+	if snap, err := s.Snapshot(); err == nil && s.Histogram != "" {
+		for _, p := range curvePercentiles() {
+			if p > top && p > 0 {
+				break
+			}
+			pts = append(pts, point{p, float64(snap.Percentile(p).Microseconds())})
+		}
+		return pts
+	}
+	for _, p := range []point{{0, s.Min}, {50, s.P50}, {90, s.P90}, {99, s.P99}, {99.9, s.P999}} {
+		if p.pct <= top || p.pct == 0 {
+			pts = append(pts, p)
+		}
+	}
+	return pts
+}
+
+// xOf maps a percentile to its position on the log axis, 0 to maxNines.
+func xOf(pct float64) float64 {
+	if pct >= 100 {
+		return maxNines
+	}
+	return math.Min(maxNines, math.Log10(100/(100-pct)))
+}
+
+// percentileChart draws curves as an inline SVG with a title, axes and a
+// legend. Both axes are logarithmic: the x axis to give the tail room, the
+// y axis because architectures differ by orders of magnitude (a flat read
+// in 0.2 ms, a join in 3 ms, a refresh-bound view in 10 s) and a linear
+// axis would flatten all but the slowest. Curves without points are listed
+// in the legend as "no data".
+func percentileChart(title string, curves []curve) string {
+	lo, hi := math.Inf(1), 0.0
+	for _, c := range curves {
+		for _, p := range c.points {
+			if ms := p.us / 1000; ms > 0 {
+				lo, hi = math.Min(lo, ms), math.Max(hi, ms)
+			}
+		}
+	}
+	if hi == 0 {
+		lo, hi = 0.1, 1
+	}
+	// Whole decades around the data.
+	dLo, dHi := math.Floor(math.Log10(lo)), math.Ceil(math.Log10(hi))
+	if dHi == dLo {
+		dHi++
+	}
+	plotW := float64(chartWidth - chartLeft - chartRight)
+	plotH := float64(chartHeight - chartTop - chartBottom)
+	sx := func(pct float64) float64 { return chartLeft + xOf(pct)/maxNines*plotW }
+	sy := func(ms float64) float64 {
+		d := dLo
+		if ms > 0 {
+			d = math.Max(dLo, math.Log10(ms))
+		}
+		return chartTop + plotH - (d-dLo)/(dHi-dLo)*plotH
+	}
+
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="%s">`,
+		chartWidth, chartHeight, chartWidth, chartHeight, html.EscapeString(title))
+	fmt.Fprintf(&b, `<text x="%d" y="16" class="title">%s</text>`, chartLeft, html.EscapeString(title))
+	mantissas := []float64{1, 2, 5}
+	if dHi-dLo > 3 { // decades only, or the labels collide
+		mantissas = mantissas[:1]
+	}
+	for d := dLo; d <= dHi; d++ {
+		for _, m := range mantissas {
+			v := m * math.Pow(10, d)
+			if d == dHi && m > 1 {
+				break
+			}
+			fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%.1f" y2="%.1f" class="grid"/>`, chartLeft, sy(v), chartLeft+plotW, sy(v))
+			fmt.Fprintf(&b, `<text x="%d" y="%.1f" class="ylabel">%s</text>`, chartLeft-6, sy(v)+4, tickLabel(v))
+		}
+	}
+	for nines := 0; nines <= maxNines; nines++ {
+		pct := 100 - 100/math.Pow(10, float64(nines))
+		x := sx(pct)
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%.1f" class="grid"/>`, x, chartTop, x, chartTop+plotH)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="xlabel">%s%%</text>`, x, chartTop+plotH+16, strconv.FormatFloat(pct, 'f', -1, 64))
+	}
+	fmt.Fprintf(&b, `<text x="%.1f" y="%d" class="xlabel">percentile</text>`, chartLeft+plotW/2, chartHeight-4)
+	fmt.Fprintf(&b, `<text x="12" y="%.1f" class="ylabel" transform="rotate(-90 12 %.1f)">ms (log)</text>`, chartTop+plotH/2, chartTop+plotH/2)
+	for i, c := range curves {
+		if len(c.points) > 0 {
+			var path strings.Builder
+			for j, p := range c.points {
+				cmd := "L"
+				if j == 0 {
+					cmd = "M"
+				}
+				fmt.Fprintf(&path, "%s%.1f %.1f ", cmd, sx(p.pct), sy(p.us/1000))
+			}
+			fmt.Fprintf(&b, `<path d="%s" stroke="%s"%s fill="none" class="curve"><title>%s</title></path>`,
+				strings.TrimSpace(path.String()), c.color, dash(c), html.EscapeString(c.name))
+		}
+		ly := chartTop + 8 + i*legendRowGap
+		lx := chartWidth - chartRight + 14
+		label := c.name
+		if len(c.points) == 0 {
+			label += " (no data)"
+		}
+		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s"%s class="curve"/>`, lx, ly, lx+18, ly, c.color, dash(c))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" class="legend">%s</text>`, lx+24, ly+4, html.EscapeString(label))
+	}
+	b.WriteString(`</svg>`)
+	return b.String()
+}
+
+// dash returns the stroke-dasharray attribute of a dashed curve.
+func dash(c curve) string {
+	if c.dashed {
+		return ` stroke-dasharray="6 3"`
+	}
+	return ""
+}
+
+// tickLabel formats a tick value in ms: 0.01, 0.2, 5, 100, 20000.
+func tickLabel(ms float64) string {
+	decimals := max(0, int(-math.Floor(math.Log10(ms)+1e-9)))
+	return strconv.FormatFloat(ms, 'f', decimals, 64)
+}
+
+// archColor returns a fixed color per architecture, so one architecture
+// looks the same in every chart.
+func archColor(name string, i int) string {
+	switch name {
+	case "crud":
+		return "#4e79a7"
+	case "cqrs-sync":
+		return "#f28e2b"
+	case "cqrs-matview":
+		return "#59a14f"
+	case "cqrs-kafka":
+		return "#e15759"
+	}
+	palette := []string{"#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"}
+	return palette[i%len(palette)]
+}

@@ -1,0 +1,157 @@
+package report
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+//go:embed report.html.tmpl
+var htmlTemplate string
+
+// htmlRun is one results file as the template shows it.
+type htmlRun struct {
+	ID, Title, Path, Environment, Load string
+	Warning                            string
+	Verdicts                           []string
+	Latency                            []template.HTML // one chart per operation
+	Lag                                template.HTML   // empty without lag
+	Tables                             string          // the text report
+}
+
+// HTML writes one self-contained page (inline CSS and SVG, no scripts, no
+// network) for the runs: per run its verdicts, a latency-by-percentile
+// chart per operation with a line per architecture, a chart of the
+// projection lag, and every table of the text report.
+func HTML(w io.Writer, runs []Side) error {
+	if len(runs) == 0 {
+		return errors.New("html report: no run")
+	}
+	tmpl, err := template.New("report").Parse(htmlTemplate)
+	if err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	page := struct{ Runs []htmlRun }{}
+	for i, side := range runs {
+		r, err := htmlRunOf(i, side)
+		if err != nil {
+			return err
+		}
+		page.Runs = append(page.Runs, r)
+	}
+	var b bytes.Buffer
+	if err := tmpl.Execute(&b, page); err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	return nil
+}
+
+func htmlRunOf(i int, side Side) (htmlRun, error) {
+	run := side.Run
+	name, load := "run", ""
+	if run.Scenario != nil {
+		name, load = run.Scenario.Name, describeLoad(run.Scenario)
+	}
+	r := htmlRun{
+		ID:          fmt.Sprintf("run-%d", i+1),
+		Title:       name + " — " + run.StartedAt.UTC().Format("2006-01-02 15:04 UTC"),
+		Path:        side.Path,
+		Environment: environmentLine(run.Environment),
+		Load:        load,
+		Verdicts:    run.Verdicts,
+	}
+	if len(r.Verdicts) == 0 {
+		r.Verdicts = Verdicts(run)
+	}
+	if run.Environment.Infra.Kafka.IsFake() {
+		r.Warning = "cqrs-kafka ran on kfake, franz-go's in-process fake, NOT real Kafka: its figures say nothing about Kafka."
+	}
+	for _, op := range opOrder(run) {
+		var curves []curve
+		for j, a := range run.Architectures {
+			o, ok := a.Op(op)
+			if !ok {
+				continue
+			}
+			curves = append(curves, curve{name: a.Name, color: archColor(a.Name, j), points: curveOf(o.Latency)})
+		}
+		// The SVG escapes every text it holds (percentileChart).
+		r.Latency = append(r.Latency, template.HTML(percentileChart(op+": latency from the intended start", curves)))
+	}
+	var lag []curve
+	for j, a := range run.Architectures {
+		if a.Lag == nil {
+			continue
+		}
+		for _, st := range a.Lag.Stages {
+			if st.Name == "end_to_end" {
+				lag = append(lag, curve{name: a.Name + " pipeline", color: archColor(a.Name, j), points: curveOf(st.Stats)})
+			}
+		}
+		lag = append(lag, curve{name: a.Name + " prober", color: archColor(a.Name, j), dashed: true, points: curveOf(a.Lag.Visible)})
+	}
+	if len(lag) > 0 {
+		r.Lag = template.HTML(percentileChart("projection lag: commit until visible", lag))
+	}
+	var text bytes.Buffer
+	if err := (Text{}).Write(&text, run); err != nil {
+		return htmlRun{}, err
+	}
+	r.Tables = text.String()
+	return r, nil
+}
+
+// SaveHTML writes the HTML report of runs to path atomically: to a
+// temporary file in the same directory, synced, then moved into place. An
+// existing file is replaced only when replace is set; otherwise SaveHTML
+// fails with an error wrapping fs.ErrExist.
+func SaveHTML(path string, runs []Side, replace bool) error {
+	var b bytes.Buffer
+	if err := HTML(&b, runs); err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".report-*.html.tmp")
+	if err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	name := tmp.Name()
+	defer os.Remove(name) // after Rename there is nothing to remove: harmless
+	err = errors.Join(writeSynced(tmp, b.Bytes()), tmp.Close())
+	if err != nil {
+		return fmt.Errorf("html report: write %s: %w", name, err)
+	}
+	if replace {
+		if err := os.Rename(name, path); err != nil {
+			return fmt.Errorf("html report: %w", err)
+		}
+		return nil
+	}
+	if err := os.Link(name, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("html report: %s exists: %w", path, fs.ErrExist)
+		}
+		return fmt.Errorf("html report: %w", err)
+	}
+	return nil
+}
+
+// writeSynced writes data to f, makes it readable by all, and syncs it.
+func writeSynced(f *os.File, data []byte) error {
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
+	return f.Sync()
+}
