@@ -8,7 +8,7 @@ SCENARIO  ?= mixed
 RUN_FLAGS ?=
 TEST_FLAGS ?= -count=1 -timeout 18m
 
-.PHONY: help build test test-short bench smoke validity lint kafka clean
+.PHONY: help build test test-short bench report smoke validity lint kafka clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -25,6 +25,11 @@ test-short: ## Run only the tests that need no services
 bench: build ## Run the default suite (SCENARIO=mixed) on the best infrastructure available; fills the Kafka cache first (best effort)
 	@$(BIN) infra fetch-kafka --if-missing || echo "make bench: could not assemble Kafka (needs java and mvn); continuing, the run will say what it used"
 	$(BIN) run $(SCENARIO) $(RUN_FLAGS)
+
+report: build ## HTML report (charts and tables) of the newest results file: results/report.html
+	@latest=$$(ls -t results/*.json 2>/dev/null | head -1); \
+	if [ -z "$$latest" ]; then echo "make report: no results/*.json yet; run make bench first"; exit 2; fi; \
+	$(BIN) report "$$latest" -o results/report.html --force
 
 smoke: build ## A 30-second end-to-end run of every architecture (SCENARIO=smoke)
 	$(BIN) run smoke $(RUN_FLAGS)
