@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
@@ -253,6 +254,42 @@ func TestRebuildRequiresSnapshot(t *testing.T) {
 	if errors.Is(err, context.Canceled) {
 		t.Fatal(err)
 	}
+}
+
+// TestFailedRebuildResumesTheProjector makes a rebuild fail after it paused
+// the projector (its TRUNCATE waits for a lock the test holds until the
+// rebuild's deadline): the projector must run again and the read models
+// must be whole, not truncated.
+func TestFailedRebuildResumesTheProjector(t *testing.T) {
+	f := newFixture(t, 300, nil)
+	f.start(t)
+	f.runCommands(t, 50, 3, f.execSystem)
+	f.waitCaughtUp(t)
+	ctx := t.Context()
+	tx, err := f.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+	if _, err := tx.Exec(ctx, "LOCK TABLE "+pgx.Identifier{f.schema, "order_read_model"}.Sanitize()+" IN ACCESS SHARE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	_, err = f.sys.Rebuild(rctx)
+	cancel()
+	if err == nil {
+		t.Fatal("Rebuild succeeded although TRUNCATE could not take its lock")
+	}
+	t.Logf("rebuild failed as arranged: %v", err)
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.sys.ResumeProjector(); err == nil || !strings.Contains(err.Error(), "projector is running") {
+		t.Fatalf("after the failed rebuild ResumeProjector = %v, want \"projector is running\"", err)
+	}
+	f.runCommands(t, 50, 4, f.execSystem)
+	f.waitCaughtUp(t)
+	f.checkReadModels(t)
 }
 
 // TestSurvivesBrokerRestart stops the (local) broker while commands keep

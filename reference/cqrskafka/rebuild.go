@@ -39,7 +39,11 @@ func (r RebuildStats) EventsPerSecond() float64 {
 // after the replay. The topic must have been seeded with a snapshot of the
 // loaded orders (Setup without SkipSnapshot): a replay of command events
 // alone would lose every order loaded before Setup.
-func (s *System) Rebuild(ctx context.Context) (RebuildStats, error) {
+//
+// A Rebuild that fails after pausing the projector resumes it, so events
+// keep being applied; whatever it had truncated by then stays truncated,
+// which the checker reports.
+func (s *System) Rebuild(ctx context.Context) (_ RebuildStats, err error) {
 	began := time.Now()
 	var snapshot *int64
 	if err := s.pool.QueryRow(ctx, s.sql.seed, s.cfg.Topic).Scan(&snapshot); err != nil {
@@ -54,20 +58,31 @@ func (s *System) Rebuild(ctx context.Context) (RebuildStats, error) {
 	if !started {
 		return RebuildStats{}, errors.New("cqrs-kafka rebuild: Start the System first")
 	}
+	paused := false
 	if running {
 		if err := s.PauseProjector(ctx); err != nil {
 			return RebuildStats{}, fmt.Errorf("cqrs-kafka rebuild: %w", err)
 		}
+		paused = true
 	}
-	if err := s.truncate(ctx); err != nil {
-		return RebuildStats{}, fmt.Errorf("cqrs-kafka rebuild: %w", err)
-	}
+	defer func() {
+		if paused && err != nil {
+			if rerr := s.ResumeProjector(); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("cqrs-kafka rebuild: resume the projector: %w", rerr))
+			}
+		}
+	}()
+	// The offsets first: a broker that does not answer then leaves the
+	// read models as they were.
 	starts, err := s.listOffsets(ctx, s.adm.ListStartOffsets)
 	if err != nil {
 		return RebuildStats{}, fmt.Errorf("cqrs-kafka rebuild: %w", err)
 	}
 	ends, err := s.endOffsets(ctx)
 	if err != nil {
+		return RebuildStats{}, fmt.Errorf("cqrs-kafka rebuild: %w", err)
+	}
+	if err := s.truncate(ctx); err != nil {
 		return RebuildStats{}, fmt.Errorf("cqrs-kafka rebuild: %w", err)
 	}
 	if err := s.commitGroup(ctx, starts); err != nil {
@@ -80,6 +95,7 @@ func (s *System) Rebuild(ctx context.Context) (RebuildStats, error) {
 	s.proj.ResetPositions()
 	applied := s.proj.Counters().Applied
 	replay := time.Now()
+	paused = false
 	if err := s.ResumeProjector(); err != nil {
 		return stats, fmt.Errorf("cqrs-kafka rebuild: %w", err)
 	}
