@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cqrsbench/cqrsbench/reference/domain"
@@ -88,8 +89,31 @@ func Decode(value []byte, e *OrderEvent) error {
 	return nil
 }
 
-// Validate checks what a projector relies on.
+// MaxAmount bounds the cents and item counts an event may carry: well
+// above any real order, and low enough that a day's sums cannot overflow
+// daily_sales' bigint columns.
+const MaxAmount = 1 << 40
+
+// Validate checks what a projector relies on, including everything
+// PostgreSQL would refuse when the event is applied (a NUL byte in text,
+// an amount whose sums overflow): an event that decodes must apply, or it
+// would stop the projector instead of going to the dead-letter topic.
 func (e *OrderEvent) Validate() error {
+	for _, f := range []struct{ name, value string }{
+		{"number", e.Number}, {"status_label", e.StatusLabel}, {"first_image_url", e.FirstImageURL},
+	} {
+		if strings.ContainsRune(f.value, 0) {
+			return fmt.Errorf("order %d: %s holds a NUL byte, which PostgreSQL text cannot store", e.OrderID, f.name)
+		}
+	}
+	for _, f := range []struct {
+		name  string
+		value int64
+	}{{"total_cents", e.TotalCents}, {"prev_total_cents", e.PrevTotalCents}, {"item_count", e.ItemCount}} {
+		if f.value < 0 || f.value > MaxAmount {
+			return fmt.Errorf("order %d: %s must be in [0, %d], got %d", e.OrderID, f.name, int64(MaxAmount), f.value)
+		}
+	}
 	switch {
 	case !e.Type.Valid():
 		return fmt.Errorf("unknown type %q", e.Type)

@@ -80,6 +80,9 @@ func TestDecodeRejects(t *testing.T) {
 		{"no version", strings.Replace(valid, `"version":3`, `"version":0`, 1), "version must be"},
 		{"no number", strings.Replace(valid, `"ORD-0000001234"`, `""`, 1), "number missing"},
 		{"wrong field type", strings.Replace(valid, `"total_cents":45678`, `"total_cents":"lots"`, 1), "cannot unmarshal"},
+		{"NUL in text", strings.Replace(valid, `"ORD-0000001234"`, `"ORD-\u0000"`, 1), "NUL byte"},
+		{"negative total", strings.Replace(valid, `"total_cents":45678`, `"total_cents":-1`, 1), "total_cents must be in"},
+		{"total that overflows sums", strings.Replace(valid, `"total_cents":45678`, `"total_cents":9223372036854775807`, 1), "total_cents must be in"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
