@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
@@ -290,6 +291,79 @@ func TestFailedRebuildResumesTheProjector(t *testing.T) {
 	f.runCommands(t, 50, 4, f.execSystem)
 	f.waitCaughtUp(t)
 	f.checkReadModels(t)
+}
+
+// TestLostGroupOffsetsStopTheProjector deletes the projector group's
+// committed offsets, as retention does to a group left empty too long. A
+// replay from the start would apply the snapshot events again — the inbox
+// never saw them — and double count daily_sales; the projector must refuse
+// the partitions instead, loudly.
+func TestLostGroupOffsetsStopTheProjector(t *testing.T) {
+	reports := make(chan error, 1)
+	f := newFixture(t, 300, func(c *cqrskafka.Config) {
+		c.OnError = func(err error) {
+			if !errors.Is(err, context.Canceled) {
+				select {
+				case reports <- err:
+				default:
+				}
+			}
+		}
+	})
+	f.start(t)
+	f.runCommands(t, 50, 5, f.execSystem)
+	f.waitCaughtUp(t)
+	ctx := t.Context()
+	if err := f.sys.PauseProjector(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(testBrokers(t)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	cfg := f.sys.Config()
+	every := kadm.TopicsSet{}
+	for p := range cfg.Partitions {
+		every.Add(cfg.Topic, p)
+	}
+	resp, err := kadm.NewClient(cl).DeleteOffsets(ctx, cfg.Group, every)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		t.Fatalf("delete the group's offsets: %v", err)
+	}
+	before := f.sys.Stats().Projector
+	salesBefore := salesDigest(t, f)
+	if err := f.sys.ResumeProjector(); err != nil {
+		t.Fatal(err)
+	}
+	f.runCommands(t, 20, 6, f.execSystem)
+	select {
+	case err := <-reports:
+		t.Logf("reported: %v", err)
+	case <-time.After(time.Minute):
+		t.Errorf("the projector reported nothing about partitions without committed offsets; stats %+v", f.sys.Stats().Projector)
+	}
+	after := f.sys.Stats().Projector
+	if after.Delivered != before.Delivered {
+		t.Errorf("the projector consumed %d records from partitions without committed offsets", after.Delivered-before.Delivered)
+	}
+	if salesDigest(t, f) != salesBefore {
+		t.Error("daily_sales changed: records were replayed")
+	}
+}
+
+// salesDigest returns an md5 of the fixture's daily_sales rows.
+func salesDigest(t *testing.T, f *fixture) string {
+	t.Helper()
+	var sum string
+	q := "SELECT coalesce(md5(string_agg(s::text, ',' ORDER BY day, status)), '') FROM " + pgx.Identifier{f.schema, "daily_sales"}.Sanitize() + " s"
+	if err := f.pool.QueryRow(t.Context(), q).Scan(&sum); err != nil {
+		t.Fatal(err)
+	}
+	return sum
 }
 
 // TestSurvivesBrokerRestart stops the (local) broker while commands keep

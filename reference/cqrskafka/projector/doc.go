@@ -24,6 +24,12 @@
 // dead-letter topic, acknowledged, and counted before the batch commits;
 // they never stop the projector. The projector never reads the write model.
 //
+// The projector consumes only from the group's committed offsets, which
+// the System's Setup and Rebuild commit: a partition without one (offsets
+// expired or deleted) is refused with an error rather than replayed from
+// the start, where the snapshot events — never in the inbox — would be
+// counted into daily_sales a second time.
+//
 // Hooks inject crashes before and after the database commit; Run then
 // leaves the group without committing offsets and returns an error matching
 // ErrCrash, and a new Run (a restarted process) receives the batch again.

@@ -171,7 +171,9 @@ func (p *Projector) Run(ctx context.Context) error {
 		kgo.ConsumeTopics(p.cfg.Topic),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		// Only from committed offsets (Setup and Rebuild commit them): a
+		// partition without one is refused, not replayed from the start.
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtCommitted()),
 		kgo.OnPartitionsRevoked(r.revoked),
 		kgo.OnPartitionsLost(func(context.Context, *kgo.Client, map[string][]int32) {}), // commits would fail
 	)
@@ -188,6 +190,11 @@ func (p *Projector) Run(ctx context.Context) error {
 		}
 		fetches.EachError(func(topic string, partition int32, err error) {
 			p.c.fetchErrors.Add(1)
+			// franz-go does not export this error; its text is stable.
+			if strings.Contains(err.Error(), "no prior committed offset") {
+				err = fmt.Errorf("%w: the group lost its offsets (expired or deleted); the partition is not replayed from the start, "+
+					"which would apply the snapshot events again, outside the inbox: rebuild the read models", err)
+			}
 			p.report(fmt.Errorf("projector: fetch %s[%d]: %w", topic, partition, err))
 		})
 		if recs := fetches.Records(); len(recs) > 0 {
