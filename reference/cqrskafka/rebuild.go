@@ -58,6 +58,8 @@ func (s *System) Rebuild(ctx context.Context) (_ RebuildStats, err error) {
 	if !started {
 		return RebuildStats{}, errors.New("cqrs-kafka rebuild: Start the System first")
 	}
+	s.rebuildEpoch.Add(1) // odd: waits hold on until it is even again
+	defer s.rebuildEpoch.Add(1)
 	paused := false
 	if running {
 		if err := s.PauseProjector(ctx); err != nil {
@@ -99,7 +101,7 @@ func (s *System) Rebuild(ctx context.Context) (_ RebuildStats, err error) {
 	if err := s.ResumeProjector(); err != nil {
 		return stats, fmt.Errorf("cqrs-kafka rebuild: %w", err)
 	}
-	if err := s.waitApplied(ctx, ends); err != nil {
+	if err := s.waitApplied(ctx, ends, true); err != nil {
 		return stats, fmt.Errorf("cqrs-kafka rebuild: replay %d events: %w", stats.Events, err)
 	}
 	stats.Replay = time.Since(replay)

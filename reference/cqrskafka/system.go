@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,6 +42,11 @@ type System struct {
 	store   *writemodel.Store
 	queries readmodel.Queries
 	sql     struct{ maxID, seed, truncateInbox string }
+
+	// rebuildEpoch counts Rebuild's starts and ends: odd while one runs.
+	// The group's committed offsets and the projector's positions are
+	// rewound meanwhile, so a wait must not trust what it read before.
+	rebuildEpoch atomic.Int64
 
 	producer *kgo.Client // relays and the snapshot
 	admin    *kgo.Client
@@ -256,16 +262,22 @@ func (s *System) WaitCaughtUp(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("cqrs-kafka: wait caught up: %w", err)
 	}
-	return s.waitApplied(ctx, ends)
+	return s.waitApplied(ctx, ends, false)
 }
 
-// waitApplied waits until every partition is applied up to target.
-func (s *System) waitApplied(ctx context.Context, target map[int32]int64) error {
+// waitApplied waits until every partition is applied up to target. Unless
+// inRebuild (Rebuild's own wait for its replay), it does not return while a
+// Rebuild runs, and it forgets offsets read before one.
+func (s *System) waitApplied(ctx context.Context, target map[int32]int64, inRebuild bool) error {
 	tick := time.NewTicker(recheckInterval)
 	defer tick.Stop()
 	var committed map[int32]int64
+	epoch := s.rebuildEpoch.Load()
 	for {
 		changed := s.proj.Changed()
+		if e := s.rebuildEpoch.Load(); e != epoch && !inRebuild {
+			epoch, committed = e, nil // rewound: what was read before no longer holds
+		}
 		pos := s.proj.Positions()
 		behind := 0
 		for p, end := range target {
@@ -273,7 +285,7 @@ func (s *System) waitApplied(ctx context.Context, target map[int32]int64) error 
 				behind++
 			}
 		}
-		if behind == 0 {
+		if behind == 0 && (inRebuild || epoch%2 == 0 && s.rebuildEpoch.Load() == epoch) {
 			return nil
 		}
 		if committed == nil {
