@@ -97,7 +97,7 @@ func syntheticEvents(n int, firstID int64) []*event.OrderEvent {
 }
 
 // produceEvents writes events to topic and waits for every ack.
-func produceEvents(b *testing.B, brokers []string, topic string, events []*event.OrderEvent) {
+func produceEvents(b testing.TB, brokers []string, topic string, events []*event.OrderEvent) {
 	b.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	if err != nil {

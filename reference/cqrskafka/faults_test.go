@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,7 +14,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/projector"
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/relay"
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
@@ -401,6 +404,68 @@ func TestWaitCaughtUpHoldsDuringRebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.checkReadModels(t)
+}
+
+// TestOutOfOrderEventsConverge delivers each order's events newest first —
+// what two relays can do — within one batch (order A) and one batch per
+// event (order B): the version guard keeps the newest row and the deltas,
+// which commute, leave daily_sales as the events in order would.
+func TestOutOfOrderEventsConverge(t *testing.T) {
+	f := newFixture(t, 100, nil)
+	f.start(t)
+	f.waitCaughtUp(t)
+	topic := f.sys.Config().Topic
+	sales := func() map[string][2]int64 {
+		rows, err := f.pool.Query(t.Context(), "SELECT status, orders, revenue_cents FROM "+
+			pgx.Identifier{f.schema, "daily_sales"}.Sanitize()+" WHERE day = (now() AT TIME ZONE 'UTC')::date")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][2]int64{}
+		for rows.Next() {
+			var st string
+			var n, cents int64
+			if err := rows.Scan(&st, &n, &cents); err != nil {
+				t.Fatal(err)
+			}
+			out[st] = [2]int64{n, cents}
+		}
+		return out
+	}
+	before := sales()
+	a, b := syntheticEvents(4, 9_000_001), syntheticEvents(4, 9_000_101)
+	slices.Reverse(a)
+	slices.Reverse(b)
+	produceEvents(t, f.cfg.Brokers, topic, a)
+	for _, e := range b {
+		produceEvents(t, f.cfg.Brokers, topic, []*event.OrderEvent{e})
+		f.waitCaughtUp(t)
+	}
+	f.waitCaughtUp(t)
+	after := sales()
+	var wantShipped [2]int64
+	for _, last := range []*event.OrderEvent{a[0], b[0]} {
+		got, err := f.sys.ListOrders(t.Context(), last.CustomerID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(got, func(o reference.OrderSummary) bool { return o.OrderID == last.OrderID })
+		if i < 0 || got[i].Version != last.Version || got[i].Status != domain.StatusShipped || got[i].TotalCents != last.TotalCents {
+			t.Errorf("order %d after out-of-order delivery: %+v, want version %d shipped with total %d", last.OrderID, got, last.Version, last.TotalCents)
+		}
+		wantShipped[0]++
+		wantShipped[1] += last.TotalCents
+	}
+	for _, st := range []string{"cart", "confirmed", "shipped"} {
+		delta := [2]int64{after[st][0] - before[st][0], after[st][1] - before[st][1]}
+		want := [2]int64{}
+		if st == "shipped" {
+			want = wantShipped
+		}
+		if delta != want {
+			t.Errorf("daily_sales %s moved by %v (orders, cents), want %v", st, delta, want)
+		}
+	}
 }
 
 // TestSurvivesBrokerRestart stops the (local) broker while commands keep
