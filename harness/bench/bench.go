@@ -238,10 +238,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	}
 	if mv, ok := sys.(*cqrsmatview.System); ok {
 		st := mv.RefreshStats()
-		res.Refresh = &results.Refresh{Count: st.Count, Errors: st.Errors}
-		if st.Count > 0 {
-			res.Refresh.Stats = results.Stats{Count: st.Count, Mean: float64(st.Total.Microseconds()) / float64(st.Count), Max: float64(st.Max.Microseconds())}
-		}
+		res.Refresh = &results.Refresh{Count: st.Count, Errors: st.Errors, Stats: refreshStats(st.Durations)}
 	}
 	return res, nil
 }
@@ -488,4 +485,27 @@ func Supported(sc *scenarios.Scenario, provider string) error {
 		}
 	}
 	return nil
+}
+
+// refreshStats summarises materialized-view refresh durations, histogram
+// included, like any latency.
+func refreshStats(durations []time.Duration) results.Stats {
+	h := hist.New()
+	var clamped int64
+	for _, d := range durations {
+		us, over := hist.Micros(d)
+		if over {
+			clamped++
+		}
+		_ = h.RecordValue(us) // within the geometry: Micros clamps
+	}
+	snap, err := hist.NewSnapshot(h, clamped)
+	if err != nil {
+		return results.Stats{}
+	}
+	st, err := results.StatsFrom(snap)
+	if err != nil {
+		return results.Stats{Count: snap.Count, Max: float64(snap.Max.Microseconds())}
+	}
+	return st
 }

@@ -62,6 +62,11 @@ func TestSmokeEndToEnd(t *testing.T) {
 		if a.Name != "crud" && a.Name != "cqrs-sync" && (a.Lag == nil || a.Lag.Visible.Count == 0) {
 			t.Errorf("%s: no visibility-lag samples: %+v", a.Name, a.Lag)
 		}
+		if a.Name == "cqrs-matview" {
+			if r := a.Refresh; r == nil || r.Count == 0 || r.Stats.Count != r.Count || r.Stats.P50 == 0 || r.Stats.Histogram == "" {
+				t.Errorf("cqrs-matview refreshes: %+v, want each refresh's duration in a histogram", a.Refresh)
+			}
+		}
 		if a.Name == "cqrs-kafka" {
 			if a.Lag == nil {
 				t.Fatalf("cqrs-kafka: no lag")

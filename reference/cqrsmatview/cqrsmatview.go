@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"slices"
 	"sync"
 	"time"
 
@@ -60,6 +61,8 @@ type RefreshStats struct {
 	Last, Total time.Duration
 	// Max is the longest refresh.
 	Max time.Duration
+	// Durations are the completed refreshes' durations, in order.
+	Durations []time.Duration
 	// Errors counts failed refreshes.
 	Errors int64
 }
@@ -176,6 +179,7 @@ func (s *System) refreshOnce(ctx context.Context) {
 		s.stats.Last = took
 		s.stats.Total += took
 		s.stats.Max = max(s.stats.Max, took)
+		s.stats.Durations = append(s.stats.Durations, took)
 		s.lastErr = nil
 	}
 	close(s.doneCh)
@@ -186,7 +190,9 @@ func (s *System) refreshOnce(ctx context.Context) {
 func (s *System) RefreshStats() RefreshStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stats
+	st := s.stats
+	st.Durations = slices.Clone(st.Durations)
+	return st
 }
 
 // Execute implements reference.System.
