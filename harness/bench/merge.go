@@ -67,13 +67,47 @@ func mergeRounds(a, b results.Architecture) results.Architecture {
 	m.Staleness.Age = mergeStats(a.Staleness.Age, b.Staleness.Age)
 	m.Consistency = mergeConsistency(a.Consistency, b.Consistency)
 	m.Faults = mergeFaults(a.Faults, b.Faults)
-	if a.Lag != nil && b.Lag != nil {
-		lag := *a.Lag
-		lag.Visible = mergeStats(a.Lag.Visible, b.Lag.Visible)
-		lag.ProbeTimeouts += b.Lag.ProbeTimeouts
-		m.Lag = &lag
-	}
+	m.Lag = mergeLag(a.Lag, b.Lag)
+	m.Refresh = mergeRefresh(a.Refresh, b.Refresh)
 	return m
+}
+
+// mergeLag merges two rounds' lag: every stage by name (in the first
+// round's order, stages only the second has after them) and the prober's.
+func mergeLag(a, b *results.Lag) *results.Lag {
+	if a == nil || b == nil {
+		if a == nil {
+			return b
+		}
+		return a
+	}
+	m := *a
+	m.Stages = nil
+	for _, st := range a.Stages {
+		if sb, ok := b.Stage(st.Name); ok {
+			st.Stats = mergeStats(st.Stats, sb.Stats)
+		}
+		m.Stages = append(m.Stages, st)
+	}
+	for _, sb := range b.Stages {
+		if _, ok := a.Stage(sb.Name); !ok {
+			m.Stages = append(m.Stages, sb)
+		}
+	}
+	m.Visible = mergeStats(a.Visible, b.Visible)
+	m.ProbeTimeouts += b.ProbeTimeouts
+	return &m
+}
+
+// mergeRefresh adds up two rounds' materialized-view refreshes.
+func mergeRefresh(a, b *results.Refresh) *results.Refresh {
+	if a == nil || b == nil {
+		if a == nil {
+			return b
+		}
+		return a
+	}
+	return &results.Refresh{Count: a.Count + b.Count, Errors: a.Errors + b.Errors, Stats: mergeStats(a.Stats, b.Stats)}
 }
 
 // mergeStats merges two summaries through their encoded histograms; when

@@ -3,6 +3,7 @@ package bench
 import (
 	"testing"
 
+	"github.com/cqrsbench/cqrsbench/harness/hist"
 	"github.com/cqrsbench/cqrsbench/harness/results"
 )
 
@@ -38,5 +39,43 @@ func TestMergeRoundsKeepsDamageAndFaults(t *testing.T) {
 	}
 	if a.Consistency.Violations != 0 || a.Faults[0].Injected != 1 {
 		t.Error("merging changed the first round's result")
+	}
+}
+
+// TestMergeRoundsMergesLagAndRefreshes: every lag stage and the
+// materialized-view refreshes of both rounds count, not the first round's
+// alone.
+func TestMergeRoundsMergesLagAndRefreshes(t *testing.T) {
+	stats := func(us ...int64) results.Stats {
+		h := hist.New()
+		for _, v := range us {
+			_ = h.RecordValue(v)
+		}
+		st, err := results.StatsFrom(hist.Merge(hist.Snapshot{Hist: h}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	a := results.Architecture{Name: "cqrs-kafka",
+		Lag:     &results.Lag{Stages: []results.Stage{{Name: results.StageEndToEnd, Stats: stats(1000, 2000)}}, Visible: stats(1500), ProbeTimeouts: 1},
+		Refresh: &results.Refresh{Count: 2, Stats: stats(40_000, 50_000)}}
+	b := results.Architecture{Name: "cqrs-kafka",
+		Lag:     &results.Lag{Stages: []results.Stage{{Name: results.StageEndToEnd, Stats: stats(3000, 90_000)}}, Visible: stats(2500, 2600)},
+		Refresh: &results.Refresh{Count: 1, Errors: 1, Stats: stats(60_000)}}
+	m := mergeArchitecture([]results.Architecture{a}, b)[0]
+	e2e, ok := m.Lag.Stage(results.StageEndToEnd)
+	if !ok || e2e.Stats.Count != 4 || e2e.Stats.Max < 89_000 {
+		t.Errorf("end_to_end after two rounds: %+v, want all 4 samples, max from round 2", e2e.Stats)
+	}
+	if m.Lag.Visible.Count != 3 || m.Lag.ProbeTimeouts != 1 {
+		t.Errorf("visible %+v, timeouts %d", m.Lag.Visible, m.Lag.ProbeTimeouts)
+	}
+	if r := m.Refresh; r.Count != 3 || r.Errors != 1 || r.Stats.Count != 3 {
+		t.Errorf("refreshes %+v, want both rounds'", *r)
+	}
+	// A round without lag does not drop the other's.
+	if got := mergeArchitecture([]results.Architecture{{Name: "x"}}, results.Architecture{Name: "x", Lag: b.Lag})[0].Lag; got == nil {
+		t.Error("the second round's lag was dropped because the first had none")
 	}
 }

@@ -266,7 +266,8 @@ func summary(s results.Stats, q float64) float64 {
 }
 
 // overlap reports whether the 95% confidence intervals of percentile q of
-// a and b overlap; true when either has no histogram to tell.
+// a and b overlap; false when either has no histogram (the tolerance and
+// floor alone then decide).
 func overlap(a, b results.Stats, q float64) bool {
 	aLo, aHi, okA := interval(a, q)
 	bLo, bHi, okB := interval(b, q)
@@ -279,9 +280,13 @@ func overlap(a, b results.Stats, q float64) bool {
 // interval returns a distribution-free 95% confidence interval of
 // percentile q (0 to 1) of the distribution s was sampled from: the
 // values at ranks nq ± 1.96·√(nq(1−q)) of the n samples (order
-// statistics, normal approximation of the binomial), read off the stored
-// histogram. For 833 samples the interval of the p99 runs from the 98.3th
-// to the 99.7th percentile. ok is false without a histogram.
+// statistics, normal approximation of the binomial; the upper rank one
+// further, to the next order statistic), read off the stored histogram.
+// For 833 samples the interval of the p99 runs from the 98.3th to the
+// 99.8th percentile. The samples are taken as independent; latencies under
+// load are not (one stall delays many consecutive operations), so the
+// interval is narrower than the truth — which is why the tolerance and the
+// floor must also be exceeded. ok is false without a histogram.
 func interval(s results.Stats, q float64) (lo, hi float64, ok bool) {
 	if s.Count == 0 || s.Histogram == "" {
 		return 0, 0, false
