@@ -17,8 +17,9 @@ const compareDescription = `
 Sets a run beside a baseline run of the same scenario (same dataset, mix,
 load, options and faults), metric by metric — each operation's p50 and p99
 from its intended start, cqrs-kafka's lag p99 (pipeline and prober), the
-achieved rate, and the consistency checker's findings — and exits 1 when
-any regressed: a CI regression gate.
+achieved rate, the shares of failed, late and dropped operations, and the
+consistency checker's findings — and exits 1 when any regressed: a CI
+regression gate.
 
 Single runs differ by noise, so a metric regresses only when it is worse
 by more than --tolerance (p99s: --tail-tolerance) and, for latencies, by
@@ -40,6 +41,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	tolerance := fs.String("tolerance", strconv.Itoa(int(compare.DefaultTolerance*100))+"%", "relative worsening allowed of p50s and the achieved rate, e.g. 25% or 0.25")
 	tailTolerance := fs.String("tail-tolerance", strconv.Itoa(int(compare.DefaultTailTolerance*100))+"%", "relative worsening allowed of p99s (operations and lag), which swing more between runs")
 	minDelta := fs.Duration("min-delta", compare.DefaultMinDelta, "latency worsening below which a change is noise, whatever its ratio")
+	minShare := fs.String("min-share-delta", "0.5%", "worsening of the share of failed, late or dropped ops below which a change is noise")
 	minSamples := fs.Int64("min-samples", compare.DefaultMinSamples, "operations a p99 must rest on to gate (a p50 needs a tenth)")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -56,7 +58,11 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return usagef("--tail-tolerance: %v", err)
 	}
-	opts := compare.Options{Tolerance: tol, TailTolerance: tailTol, MinDelta: *minDelta, MinSamples: *minSamples}
+	shareDelta, err := parseTolerance(*minShare)
+	if err != nil {
+		return usagef("--min-share-delta: %v", err)
+	}
+	opts := compare.Options{Tolerance: tol, TailTolerance: tailTol, MinDelta: *minDelta, MinShareDelta: shareDelta, MinSamples: *minSamples}
 	if err := opts.Validate(); err != nil {
 		return usagef("compare: %v", err)
 	}

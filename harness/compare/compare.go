@@ -31,6 +31,7 @@ const (
 	DefaultTolerance     = 0.25
 	DefaultTailTolerance = 0.50
 	DefaultMinDelta      = 250 * time.Microsecond
+	DefaultMinShareDelta = 0.005
 	DefaultMinSamples    = 100
 )
 
@@ -47,15 +48,20 @@ type Options struct {
 	// MinDelta is the absolute worsening of a latency below which a change
 	// is noise, whatever its ratio.
 	MinDelta time.Duration
+	// MinShareDelta is the same floor for the shares of operations that
+	// failed, started late or were dropped: 0.005 is half a percentage
+	// point.
+	MinShareDelta float64
 	// MinSamples is the number of operations a p99 must rest on to gate
 	// (a p50 needs a tenth of it).
 	MinSamples int64
 }
 
 // DefaultOptions returns the options `cqrsbench compare` uses unless told
-// otherwise: 25% (p99s: 50%), 250 µs, 100 samples.
+// otherwise: 25% (p99s: 50%), 250 µs (shares: half a point), 100 samples.
 func DefaultOptions() Options {
-	return Options{Tolerance: DefaultTolerance, TailTolerance: DefaultTailTolerance, MinDelta: DefaultMinDelta, MinSamples: DefaultMinSamples}
+	return Options{Tolerance: DefaultTolerance, TailTolerance: DefaultTailTolerance, MinDelta: DefaultMinDelta,
+		MinShareDelta: DefaultMinShareDelta, MinSamples: DefaultMinSamples}
 }
 
 // Validate checks the options.
@@ -67,6 +73,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("tail tolerance must be ≥ 0, got %v", o.TailTolerance)
 	case o.MinDelta < 0:
 		return fmt.Errorf("minimum delta must be ≥ 0, got %v", o.MinDelta)
+	case o.MinShareDelta < 0 || math.IsNaN(o.MinShareDelta):
+		return fmt.Errorf("minimum share delta must be ≥ 0, got %v", o.MinShareDelta)
 	case o.MinSamples < 0:
 		return fmt.Errorf("minimum samples must be ≥ 0, got %d", o.MinSamples)
 	}
@@ -107,6 +115,8 @@ const (
 	PerSecond Unit = "/s"
 	// Count is a number of events; lower is better.
 	Count Unit = "count"
+	// Share is a fraction of operations (0.01 is 1%); lower is better.
+	Share Unit = "share"
 )
 
 // Row is one metric of one architecture on both sides.
@@ -224,6 +234,11 @@ func (rep *Report) archRows(b, r *results.Architecture) []Row {
 		rows = append(rows, rep.latency(b.Name, "lag visible p99", b.Lag.Visible, r.Lag.Visible, 0.99, rep.Options.MinSamples))
 	}
 	rows = append(rows, rep.rate(b.Name, "achieved rate", b.Load.AchievedRate, r.Load.AchievedRate))
+	bl, rl := b.Load, r.Load
+	rows = append(rows,
+		rep.share(b.Name, "failed ops", fraction(bl.Errors, bl.Completed), fraction(rl.Errors, rl.Completed)),
+		rep.share(b.Name, "late ops", fraction(bl.Late, bl.Scheduled), fraction(rl.Late, rl.Scheduled)),
+		rep.share(b.Name, "dropped ops", fraction(bl.Dropped, bl.Scheduled), fraction(rl.Dropped, rl.Scheduled)))
 	rows = append(rows, violations(b, r))
 	return rows
 }
@@ -314,6 +329,31 @@ func (rep *Report) rate(arch, metric string, bv, rv float64) Row {
 		row.Verdict = Same
 	}
 	return row
+}
+
+// share compares a share of operations (failed, late, dropped); lower is
+// better. Operations that fail fast would otherwise pass for an
+// improvement: their latency is not in the percentiles.
+func (rep *Report) share(arch, metric string, bv, rv float64) Row {
+	row := Row{Arch: arch, Metric: metric, Unit: Share, Baseline: bv, Result: rv}
+	tol, floor := rep.Options.Tolerance, rep.Options.MinShareDelta
+	switch {
+	case rv > bv*(1+tol) && rv-bv > floor:
+		row.Verdict = Worse
+	case bv > rv*(1+tol) && bv-rv > floor:
+		row.Verdict = Better
+	default:
+		row.Verdict = Same
+	}
+	return row
+}
+
+// fraction is n/of, 0 when of is 0.
+func fraction(n, of int64) float64 {
+	if of == 0 {
+		return 0
+	}
+	return float64(n) / float64(of)
 }
 
 // violations compares the checker's findings — read-model rows lost,

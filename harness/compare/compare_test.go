@@ -76,9 +76,10 @@ func TestIdenticalRunsDoNotRegress(t *testing.T) {
 	}
 	want := []string{
 		"crud list_orders p50", "crud list_orders p99", "crud create_order p50", "crud create_order p99",
-		"crud achieved rate", "crud consistency violations",
+		"crud achieved rate", "crud failed ops", "crud late ops", "crud dropped ops", "crud consistency violations",
 		"cqrs-kafka list_orders p50", "cqrs-kafka list_orders p99", "cqrs-kafka lag end_to_end p99",
-		"cqrs-kafka lag visible p99", "cqrs-kafka achieved rate", "cqrs-kafka consistency violations",
+		"cqrs-kafka lag visible p99", "cqrs-kafka achieved rate", "cqrs-kafka failed ops", "cqrs-kafka late ops",
+		"cqrs-kafka dropped ops", "cqrs-kafka consistency violations",
 	}
 	if len(rep.Rows) != len(want) {
 		t.Fatalf("%d rows, want %d: %+v", len(rep.Rows), len(want), rep.Rows)
@@ -207,6 +208,28 @@ func TestLagAndRateRegress(t *testing.T) {
 	}
 }
 
+// TestFastFailuresRegress: operations that start failing fast leave the
+// percentiles of the successful ones alone and the achieved rate too
+// (failed operations complete); their share must gate.
+func TestFastFailuresRegress(t *testing.T) {
+	base, res := newRun(), newRun()
+	base.Architectures[0].Load = results.LoadSummary{AchievedRate: 400, Scheduled: 24_000, Completed: 24_000, Errors: 240}
+	res.Architectures[0].Load = results.LoadSummary{AchievedRate: 400, Scheduled: 24_000, Completed: 24_000, Errors: 12_000, Late: 3_000, Dropped: 100}
+	rep := mustCompare(t, base, res, compare.DefaultOptions())
+	for metric, want := range map[string]compare.Verdict{
+		"failed ops": compare.Worse, "late ops": compare.Worse, "dropped ops": compare.Same, // 0.4%: under the half-point floor
+		"achieved rate": compare.Same,
+	} {
+		if r := row(t, rep, "crud", metric); r.Verdict != want {
+			t.Errorf("%s %v -> %v: verdict %q, want %q", metric, r.Baseline, r.Result, r.Verdict, want)
+		}
+	}
+	// 1% of operations failing, as domain rejections do, on both sides: same.
+	if r := row(t, mustCompare(t, base, base, compare.DefaultOptions()), "crud", "failed ops"); r.Verdict != compare.Same {
+		t.Errorf("unchanged failures: %q", r.Verdict)
+	}
+}
+
 func TestAnyConsistencyViolationRegresses(t *testing.T) {
 	res := newRun()
 	res.Architectures[1].Consistency = &results.Consistency{DuplicatesApplied: 3}
@@ -250,7 +273,7 @@ func TestMissingArchitecturesAndOtherEnvironments(t *testing.T) {
 }
 
 func TestOptionsValidate(t *testing.T) {
-	for _, bad := range []compare.Options{{Tolerance: -0.1}, {TailTolerance: -1}, {MinDelta: -time.Millisecond}, {MinSamples: -1}} {
+	for _, bad := range []compare.Options{{Tolerance: -0.1}, {TailTolerance: -1}, {MinDelta: -time.Millisecond}, {MinShareDelta: -0.1}, {MinSamples: -1}} {
 		if err := bad.Validate(); err == nil {
 			t.Errorf("%+v: Validate() = nil, want an error", bad)
 		}

@@ -30,10 +30,10 @@ func CompareText(w io.Writer, baseline, result Side, rep *compare.Report) error 
 	fmt.Fprintf(&b, "cqrsbench compare: scenario %s\n", name)
 	fmt.Fprintf(&b, "baseline: %s (%s)\nresult:   %s (%s)\n", baseline.Path, runStamp(baseline.Run), result.Path, runStamp(result.Run))
 	o := rep.Options
-	fmt.Fprintf(&b, "a metric regresses when worse by more than %s (p99s: %s) and, for latencies, by more than %s and beyond\n"+
-		"sampling error (95%% confidence intervals apart); percentiles on fewer than %d samples (p50: %d) do not gate;\n"+
-		"any consistency violation fails\n",
-		pct(o.Tolerance), pct(o.TailTolerance), dur(o.MinDelta), o.MinSamples, o.MinSamples/10)
+	fmt.Fprintf(&b, "a metric regresses when worse by more than %s (p99s: %s) and by more than %s (shares of failed, late,\n"+
+		"dropped ops: %s points), latencies also beyond sampling error (95%% confidence intervals apart); percentiles\n"+
+		"on fewer than %d samples (p50: %d) do not gate; any consistency violation fails\n",
+		pct(o.Tolerance), pct(o.TailTolerance), dur(o.MinDelta), strings.TrimSuffix(pct(o.MinShareDelta), "%"), o.MinSamples, o.MinSamples/10)
 	for _, warning := range rep.Warnings {
 		fmt.Fprintf(&b, "WARNING %s\n", warning)
 	}
@@ -94,6 +94,8 @@ func value(row compare.Row, v float64) string {
 		return ms(v)
 	case compare.PerSecond:
 		return rate(v) + "/s"
+	case compare.Share:
+		return pct(v)
 	}
 	return strconv.FormatFloat(v, 'f', 0, 64)
 }
