@@ -23,7 +23,7 @@ func BenchmarkExecute(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		now := rn.clk.Now()
-		w.execute(ctx, rn, job{intended: now}, now)
+		w.execute([2]context.Context{ctx, ctx}, rn, job{intended: now}, now)
 	}
 }
 

@@ -25,6 +25,18 @@ type Op struct {
 	Do func(ctx context.Context) error
 }
 
+// warmupKey marks the context of an operation run during the warmup.
+type warmupKey struct{}
+
+// InWarmup reports whether ctx is that of an operation the runner runs
+// during the warmup, whose figures it discards: an Op that keeps its own
+// statistics (reads classified stale, writes sampled for visibility) uses
+// it to discard the same ones.
+func InWarmup(ctx context.Context) bool {
+	warm, _ := ctx.Value(warmupKey{}).(bool)
+	return warm
+}
+
 // Opt configures a Runner beyond its Config: what is behaviour rather than
 // data.
 type Opt interface{ apply(*options) }
@@ -139,12 +151,14 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 			// worker's context rather than one shared by every worker.
 			ctx, cancel := context.WithCancel(opCtx)
 			defer cancel()
+			// Per class: warmup operations see InWarmup(ctx).
+			ctxs := [2]context.Context{measured: ctx, warmup: context.WithValue(ctx, warmupKey{}, true)}
 			if r.cfg.Mode == ModeClosed {
-				w.loop(ctx, rn)
+				w.loop(ctxs, rn)
 				return
 			}
 			for j := range rn.jobs {
-				w.execute(ctx, rn, j, rn.clk.Now())
+				w.execute(ctxs, rn, j, rn.clk.Now())
 			}
 		})
 	}
@@ -343,8 +357,8 @@ type kindKey struct {
 }
 
 // loop runs operations back to back until the end of a closed run.
-func (w *worker) loop(ctx context.Context, rn *run) {
-	for ctx.Err() == nil {
+func (w *worker) loop(ctxs [2]context.Context, rn *run) {
+	for ctxs[measured].Err() == nil {
 		st := rn.clk.Now()
 		if !st.Before(rn.end) {
 			return
@@ -354,12 +368,14 @@ func (w *worker) loop(ctx context.Context, rn *run) {
 			j.class = warmup
 		}
 		w.cnt[j.class][j.op].scheduled.Add(1)
-		w.execute(ctx, rn, j, st)
+		w.execute(ctxs, rn, j, st)
 	}
 }
 
-// execute runs j, which started at st, and records it.
-func (w *worker) execute(ctx context.Context, rn *run, j job, st time.Time) {
+// execute runs j, which started at st, and records it. ctxs holds the
+// worker's context per class.
+func (w *worker) execute(ctxs [2]context.Context, rn *run, j job, st time.Time) {
+	ctx := ctxs[j.class]
 	c := &w.cnt[j.class][j.op]
 	c.issued.Add(1)
 	if rn.cfg.Mode == ModeOpen && st.Sub(j.intended) > rn.cfg.LateAfter {

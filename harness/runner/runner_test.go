@@ -324,7 +324,13 @@ func TestWarmupExcluded(t *testing.T) {
 				clk := runnertest.NewClock(epoch)
 				warmEnd := epoch.Add(time.Second)
 				// Cold: 50 ms during the warmup, 1 ms after.
+				var toldWarm, toldMeasured atomic.Int64 // what InWarmup said
 				op := runner.Op{Name: "op", Weight: 1, Do: func(ctx context.Context) error {
+					if runner.InWarmup(ctx) {
+						toldWarm.Add(1)
+					} else {
+						toldMeasured.Add(1)
+					}
 					if clk.Now().Before(warmEnd) {
 						return clk.Sleep(ctx, 50*time.Millisecond)
 					}
@@ -351,6 +357,10 @@ func TestWarmupExcluded(t *testing.T) {
 				}
 				if !res.Start.Equal(warmEnd) || res.Duration != time.Second {
 					t.Errorf("measured from %v for %v, want %v for 1s", res.Start, res.Duration, warmEnd)
+				}
+				if toldWarm.Load() != warm.Issued || toldMeasured.Load() != want.Issued {
+					t.Errorf("InWarmup was true for %d and false for %d operations, want %d and %d",
+						toldWarm.Load(), toldMeasured.Load(), warm.Issued, want.Issued)
 				}
 			})
 		})
