@@ -224,10 +224,10 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	if res.Staleness.Age, err = results.StatsFrom(ageSnap); err != nil {
 		return res, err
 	}
-	visible, timeouts := a.probe.result()
-	if name != reference.CRUD && name != reference.CQRSSync || visible.Count > 0 {
-		res.Lag = &results.Lag{ProbeTimeouts: timeouts}
-		if res.Lag.Visible, err = results.StatsFrom(visible); err != nil {
+	pr := a.probe.result()
+	if name != reference.CRUD && name != reference.CQRSSync || pr.visible.Count > 0 {
+		res.Lag = &results.Lag{ProbeTimeouts: pr.timeouts, ProbeQueries: pr.queries, ProbesSkipped: pr.skipped}
+		if res.Lag.Visible, err = results.StatsFrom(pr.visible); err != nil {
 			return res, err
 		}
 		if name == reference.CQRSKafka {

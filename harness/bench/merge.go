@@ -96,6 +96,8 @@ func mergeLag(a, b *results.Lag) *results.Lag {
 	}
 	m.Visible = mergeStats(a.Visible, b.Visible)
 	m.ProbeTimeouts += b.ProbeTimeouts
+	m.ProbeQueries += b.ProbeQueries
+	m.ProbesSkipped += b.ProbesSkipped
 	return &m
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cqrsbench/cqrsbench/harness/hist"
@@ -14,20 +15,40 @@ import (
 // prober is the black-box read-your-writes prober: for a sample of writes it
 // polls list_orders of the write's customer until the order shows the
 // written version, and records commit→visible, visible being the start of
-// the first query that showed it (so the figure exceeds the true lag by up
-// to one poll period, half of it on average).
+// the first query that showed it.
+//
+// Its queries are load the workload does not schedule, and an architecture
+// that shows writes late would draw more of them, so it is bounded: a probe
+// polls every Poll while young, then every tenth of its age (a figure
+// exceeds the true lag by at most one poll period: Poll, or 10%); and at
+// most maxProbesInFlight probes run at once — a write sampled while that
+// many wait is skipped (counted). A refresh-bound view seconds behind thus
+// costs a few dozen queries per second instead of one per millisecond per
+// outstanding write, which had starved its own workload of connections.
 type prober struct {
 	sys     reference.System
 	sample  float64
 	poll    time.Duration
 	timeout time.Duration
+	slots   chan struct{} // a token per probe in flight
 
 	mu       sync.Mutex
 	rng      *rand.Rand
 	reg      *hist.Registry
 	rec      *hist.Recorder
 	timeouts int64
+	skipped  int64
+	queries  atomic.Int64
 	wg       sync.WaitGroup
+}
+
+// maxProbesInFlight bounds the probes polling at once.
+const maxProbesInFlight = 8
+
+// pollEvery returns the wait before a probe's next poll, age after the
+// write committed: poll while young, a tenth of age later on.
+func pollEvery(poll, age time.Duration) time.Duration {
+	return max(poll, age/10)
 }
 
 func newProber(sys reference.System, cfg scenarios.Prober, seed uint64) *prober {
@@ -35,6 +56,7 @@ func newProber(sys reference.System, cfg scenarios.Prober, seed uint64) *prober 
 	return &prober{
 		sys: sys, sample: float64(cfg.Sample), poll: cfg.Poll.Std(), timeout: cfg.Timeout.Std(),
 		rng: rand.New(rand.NewPCG(seed, 23)), reg: reg, rec: reg.NewRecorder(),
+		slots: make(chan struct{}, maxProbesInFlight),
 	}
 }
 
@@ -49,18 +71,31 @@ func (p *prober) maybe(out reference.Outcome) {
 	if !pick {
 		return
 	}
-	p.wg.Go(func() { p.probe(out) })
+	select {
+	case p.slots <- struct{}{}:
+	default:
+		p.mu.Lock()
+		p.skipped++
+		p.mu.Unlock()
+		return
+	}
+	p.wg.Go(func() {
+		defer func() { <-p.slots }()
+		p.probe(out)
+	})
 }
 
 func (p *prober) probe(out reference.Outcome) {
 	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
 	defer cancel()
-	tick := time.NewTicker(p.poll)
-	defer tick.Stop()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	<-timer.C
 	for {
 		// The query's snapshot is taken when it starts: a write it shows
 		// was visible then, so that is the time recorded.
 		seen := time.Now()
+		p.queries.Add(1)
 		rows, err := p.sys.ListOrders(ctx, out.CustomerID)
 		if err == nil {
 			for _, r := range rows {
@@ -72,13 +107,18 @@ func (p *prober) probe(out reference.Outcome) {
 				}
 			}
 		}
+		// The next poll is due a period after this one began (as a ticker
+		// would), not after it returned.
+		timer.Reset(max(0, time.Until(seen.Add(pollEvery(p.poll, seen.Sub(out.Committed))))))
 		select {
 		case <-ctx.Done():
+		case <-timer.C:
+		}
+		if ctx.Err() != nil {
 			p.mu.Lock()
 			p.timeouts++
 			p.mu.Unlock()
 			return
-		case <-tick.C:
 		}
 	}
 }
@@ -86,9 +126,17 @@ func (p *prober) probe(out reference.Outcome) {
 // wait waits for running probes.
 func (p *prober) wait() { p.wg.Wait() }
 
-// result returns the visibility lag histogram and the timeouts.
-func (p *prober) result() (hist.Snapshot, int64) {
+// proberResult is what the prober measured and what it cost.
+type proberResult struct {
+	visible  hist.Snapshot
+	timeouts int64
+	skipped  int64 // sampled writes not probed: maxProbesInFlight were
+	queries  int64 // list_orders queries the probes ran
+}
+
+// result returns the visibility lag histogram and the counts.
+func (p *prober) result() proberResult {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.reg.Tick()["visible"], p.timeouts
+	return proberResult{visible: p.reg.Tick()["visible"], timeouts: p.timeouts, skipped: p.skipped, queries: p.queries.Load()}
 }

@@ -365,7 +365,11 @@ func lagTable(b *bytes.Buffer, run *results.Run) error {
 			for _, st := range a.Lag.Stages {
 				rows = append(rows, stat(a.Name, st.Name, st.Stats, ""))
 			}
-			rows = append(rows, stat(a.Name, "visible (prober)", a.Lag.Visible, count(a.Lag.ProbeTimeouts)))
+			label := "visible (prober)"
+			if q := a.Lag.ProbeQueries; q > 0 && a.Load.DurationSeconds > 0 {
+				label = fmt.Sprintf("visible (prober, %s q/s)", rate(float64(q)/a.Load.DurationSeconds))
+			}
+			rows = append(rows, stat(a.Name, label, a.Lag.Visible, count(a.Lag.ProbeTimeouts)))
 		}
 		if r := a.Refresh; r != nil {
 			label := "refresh duration"

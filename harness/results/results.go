@@ -277,6 +277,12 @@ type Lag struct {
 	Visible Stats `json:"visible"`
 	// ProbeTimeouts counts sampled writes never seen within the timeout.
 	ProbeTimeouts int64 `json:"probe_timeouts"`
+	// ProbeQueries is the list_orders queries the prober ran: load the
+	// workload did not schedule, reported so it can be weighed.
+	ProbeQueries int64 `json:"probe_queries,omitempty"`
+	// ProbesSkipped counts sampled writes not probed because the most
+	// probes allowed at once were polling.
+	ProbesSkipped int64 `json:"probes_skipped,omitempty"`
 }
 
 // Stage is one stage of the pipeline.
