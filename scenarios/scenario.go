@@ -264,8 +264,10 @@ type Prober struct {
 	// Sample is the fraction of writes probed, as a number in [0, 1] or a
 	// percentage ("5%"); 0 turns the prober off. Default: 0.05.
 	Sample Fraction `yaml:"sample" json:"sample"`
-	// Poll is the period between polls of one probe; a write becomes
-	// visible on average Poll/2 before the poll that sees it. Default: 1ms.
+	// Poll is the period between polls of a young probe; once the write is
+	// older than 10×Poll, a probe polls every tenth of its age, so the
+	// figure exceeds the true lag by at most Poll or 10%. At most 8 probes
+	// poll at once. Default: 1ms.
 	Poll Duration `yaml:"poll" json:"poll"`
 	// Timeout is how long a probe polls before counting the write as not
 	// visible. Default: 30s.
