@@ -27,6 +27,13 @@ func newLagObserver() *lagObserver { return &lagObserver{open: map[event.Ref]*[5
 
 // Observe implements event.Observer. Only an event's first pass through a
 // stage counts (a redelivered event is already visible).
+//
+// The commit is stamped when the command's COMMIT returns to the client, so
+// a relay woken by the commit's NOTIFY can claim (even produce) the event
+// first: those stages open an event too, rather than being dropped — which
+// would leave out the fastest claims. Their lag from the commit stamp is
+// then negative and counts as 0. Consumed and applied open nothing: a
+// replay (rebuild) passes events of earlier runs through them.
 func (o *lagObserver) Observe(stage event.Stage, at time.Time, refs []event.Ref) {
 	if int(stage) >= 5 {
 		return
@@ -36,7 +43,7 @@ func (o *lagObserver) Observe(stage event.Stage, at time.Time, refs []event.Ref)
 	for _, ref := range refs {
 		ts, ok := o.open[ref]
 		if !ok {
-			if stage != event.StageCommitted {
+			if stage != event.StageCommitted && stage != event.StageClaimed && stage != event.StageAcked {
 				continue // not a command of this run (or already complete)
 			}
 			ts = new([5]time.Time)
@@ -46,7 +53,9 @@ func (o *lagObserver) Observe(stage event.Stage, at time.Time, refs []event.Ref)
 			ts[stage] = at
 		}
 		if stage == event.StageApplied {
-			o.samples = append(o.samples, *ts)
+			if !ts[event.StageCommitted].IsZero() { // else not a command of this run's
+				o.samples = append(o.samples, *ts)
+			}
 			delete(o.open, ref)
 		}
 	}

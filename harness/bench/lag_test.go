@@ -65,3 +65,35 @@ func TestLagObserverLive(t *testing.T) {
 		t.Errorf("after one more applied: %v, %d; want 500ms and 9", p99, backlog)
 	}
 }
+
+// TestLagObserverClaimBeforeCommitStamp: a relay woken by the commit's
+// NOTIFY can claim the event before the command's COMMIT returns to the
+// client; that event still counts in every stage (its commit→claimed as 0),
+// so the fastest claims are not left out.
+func TestLagObserverClaimBeforeCommitStamp(t *testing.T) {
+	t.Parallel()
+	o := newLagObserver()
+	t0 := time.Unix(100, 0)
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	fast := event.Ref{OrderID: 3, Version: 1}
+	o.Observe(event.StageClaimed, ms(1), []event.Ref{fast})
+	o.Observe(event.StageCommitted, ms(2), []event.Ref{fast})
+	o.Observe(event.StageAcked, ms(4), []event.Ref{fast})
+	o.Observe(event.StageConsumed, ms(6), []event.Ref{fast})
+	o.Observe(event.StageApplied, ms(9), []event.Ref{fast})
+	stages, err := o.stages(t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range stages {
+		if s.Stats.Count != 1 {
+			t.Errorf("%s: %d samples, want the event counted", s.Name, s.Stats.Count)
+		}
+		if s.Name == "commit→claimed" && s.Stats.Max != 0 {
+			t.Errorf("commit→claimed %.0fµs, want 0 (claimed before the commit stamp)", s.Stats.Max)
+		}
+	}
+	if _, backlog := o.live(); backlog != 0 {
+		t.Errorf("backlog %d after the event was applied", backlog)
+	}
+}
