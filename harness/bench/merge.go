@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"cmp"
+
 	"github.com/cqrsbench/cqrsbench/harness/hist"
 	"github.com/cqrsbench/cqrsbench/harness/results"
 )
@@ -76,10 +78,7 @@ func mergeRounds(a, b results.Architecture) results.Architecture {
 // round's order, stages only the second has after them) and the prober's.
 func mergeLag(a, b *results.Lag) *results.Lag {
 	if a == nil || b == nil {
-		if a == nil {
-			return b
-		}
-		return a
+		return cmp.Or(a, b)
 	}
 	m := *a
 	m.Stages = nil
@@ -104,10 +103,7 @@ func mergeLag(a, b *results.Lag) *results.Lag {
 // mergeRefresh adds up two rounds' materialized-view refreshes.
 func mergeRefresh(a, b *results.Refresh) *results.Refresh {
 	if a == nil || b == nil {
-		if a == nil {
-			return b
-		}
-		return a
+		return cmp.Or(a, b)
 	}
 	return &results.Refresh{Count: a.Count + b.Count, Errors: a.Errors + b.Errors, Stats: mergeStats(a.Stats, b.Stats)}
 }
@@ -135,10 +131,7 @@ func mergeStats(a, b results.Stats) results.Stats {
 // samples).
 func mergeConsistency(a, b *results.Consistency) *results.Consistency {
 	if a == nil || b == nil {
-		if a == nil {
-			return b
-		}
-		return a
+		return cmp.Or(a, b)
 	}
 	m := *a
 	if b.Violations > a.Violations {
