@@ -2,8 +2,10 @@ package scenarios
 
 import (
 	"bytes"
+	"encoding"
 	"errors"
 	"fmt"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"io"
 	"math"
 	"reflect"
@@ -224,15 +226,11 @@ func describe(n *yaml.Node) string {
 }
 
 // scalarDecoder is implemented by field types that parse themselves from one
-// scalar (Duration, Fraction, Threshold); the error is the message.
+// scalar (Fraction, Threshold); the error is the message. Types of other
+// packages (settings.Duration, in architectures' options) do the same as
+// encoding.TextUnmarshaler.
 type scalarDecoder interface {
 	decodeScalar(value string) error
-}
-
-func (d *Duration) decodeScalar(v string) error {
-	x, err := parseDuration(v)
-	*d = x
-	return err
 }
 
 func (f *Fraction) decodeScalar(v string) error {
@@ -267,8 +265,22 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		}
 		return
 	}
+	if tu, ok := v.Addr().Interface().(encoding.TextUnmarshaler); ok {
+		if n.Kind != yaml.ScalarNode {
+			d.fail(n, path, "must be a single value, got %s", describe(n))
+			return
+		}
+		if err := tu.UnmarshalText([]byte(n.Value)); err != nil {
+			d.failErr(n, path, err)
+		}
+		return
+	}
 	if m, ok := v.Addr().Interface().(*Mix); ok {
 		d.mix(n, m, path)
+		return
+	}
+	if o, ok := v.Addr().Interface().(*Options); ok {
+		d.options(n, o, path)
 		return
 	}
 	switch v.Kind() {
@@ -454,4 +466,41 @@ func (d *decoder) mix(n *yaml.Node, m *Mix, path string) {
 		out[Op(k.Value)] = w
 	}
 	*m = out
+}
+
+// options decodes the architecture → options mapping: each architecture's
+// options start from its defaults (reference/catalog) and take the fields
+// given.
+func (d *decoder) options(n *yaml.Node, o *Options, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, path, "must be a mapping of architecture to its options, like {cqrs-matview: {refresh: 1s}}, got %s", describe(n))
+		return
+	}
+	archs := strs(Architectures())
+	out := Options{}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := resolveAlias(n.Content[i]), n.Content[i+1]
+		desc, known := catalog.Lookup(k.Value)
+		if k.Kind != yaml.ScalarNode || !known {
+			d.errs = append(d.errs, &Error{File: d.src.file, Line: k.Line, Path: path,
+				Msg: fmt.Sprintf("unknown architecture %s%s; use one of %s", describe(k), didYouMean(k.Value, archs), oneOf(Architectures()))})
+			continue
+		}
+		p := join(path, k.Value)
+		if first, dup := seen[k.Value]; dup {
+			d.errorf(k, p, "given twice (first on line %d); keep one", first)
+			continue
+		}
+		seen[k.Value] = k.Line
+		d.src.lines[p] = k.Line
+		if desc.Options == nil {
+			d.fail(k, p, "%s takes no options; remove it", k.Value)
+			continue
+		}
+		opts := desc.Options()
+		d.value(val, reflect.ValueOf(opts).Elem(), p)
+		out[Arch(k.Value)] = opts
+	}
+	*o = out
 }

@@ -50,10 +50,7 @@ func (s *Scenario) SetDefaults() {
 		}
 	}
 
-	if unset("options.cqrs-matview.refresh", s.Options.Matview.Refresh == 0) {
-		s.Options.Matview.Refresh = Duration(defaultRefresh)
-	}
-	s.defaultKafka()
+	s.defaultOptions()
 
 	p := &s.Prober
 	if unset("prober.sample", p.Sample == 0) {
@@ -125,39 +122,19 @@ func (s *Scenario) defaultLoad() {
 	}
 }
 
-// defaultKafka fills the cqrs-kafka options.
-func (s *Scenario) defaultKafka() {
-	unset := func(name string, zero bool) bool { return zero && !s.src.present("options.cqrs-kafka."+name) }
-	k := &s.Options.Kafka
-	if unset("relay", k.Relay == "") {
-		k.Relay = RelaySkipLocked
-	}
-	if unset("relays", k.Relays == 0) {
-		k.Relays = defaultRelays
-	}
-	if unset("batch_size", k.BatchSize == 0) {
-		k.BatchSize = defaultBatchSize
-	}
-	if unset("linger", k.Linger == 0) {
-		k.Linger = Duration(defaultLinger)
-	}
-	if unset("poll", k.Poll == 0) {
-		k.Poll = Duration(defaultPoll)
-	}
-	if unset("inbox", !k.Inbox) {
-		k.Inbox = true
-	}
-	if unset("topic", k.Topic == "") {
-		k.Topic = defaultTopic
-	}
-	if unset("dead_letter_topic", k.DeadLetterTopic == "") {
-		k.DeadLetterTopic = k.Topic + defaultDeadLetterSuffix
-	}
-	if unset("partitions", k.Partitions == 0) {
-		k.Partitions = defaultPartitions
-	}
-	if unset("projectors", k.Projectors == 0) {
-		k.Projectors = defaultProjectors
+// defaultOptions gives every architecture run that takes options its
+// defaults, so results record the options each one ran with.
+func (s *Scenario) defaultOptions() {
+	for _, arch := range s.Architectures {
+		if _, given := s.Options[arch]; given {
+			continue
+		}
+		if opts := s.Options.For(arch); opts != nil {
+			if s.Options == nil {
+				s.Options = Options{}
+			}
+			s.Options[arch] = opts
+		}
 	}
 }
 
@@ -170,9 +147,6 @@ func (s *Scenario) defaultFault(i int) {
 	takes := faultFields(f.Kind)
 	if takes == nil {
 		return // unknown kind: Validate says so
-	}
-	if f.Kind != FaultPGRestart && unset("arch", f.Arch == "") {
-		f.Arch = ArchCQRSKafka
 	}
 	if takes.has("count") && unset("count", f.Count == 0) && f.Every == 0 {
 		f.Count = 1

@@ -1,6 +1,12 @@
 package scenarios
 
 import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
+	"github.com/cqrsbench/cqrsbench/reference/settings"
 	"slices"
 	"time"
 )
@@ -21,15 +27,6 @@ const (
 	defaultClosedWorkers     = 4
 	defaultConnections       = 8
 	defaultRounds            = 2 // interleaved mode
-	defaultRefresh           = time.Second
-	defaultRelays            = 1
-	defaultBatchSize         = 500
-	defaultLinger            = 5 * time.Millisecond
-	defaultPoll              = 250 * time.Millisecond
-	defaultTopic             = "cqrsbench.order-events"
-	defaultDeadLetterSuffix  = ".dead-letter"
-	defaultPartitions        = 6
-	defaultProjectors        = 1
 	defaultProbeSample       = 0.05
 	defaultProbePoll         = time.Millisecond
 	defaultProbeTimeout      = 30 * time.Second
@@ -58,8 +55,9 @@ type Scenario struct {
 	Description string `yaml:"description" json:"description,omitempty"`
 	// Dataset is the generated data every architecture is loaded with.
 	Dataset Dataset `yaml:"dataset" json:"dataset"`
-	// Architectures to measure, in order. Default: all four (crud,
-	// cqrs-sync, cqrs-matview, cqrs-kafka). An empty list is an error.
+	// Architectures to measure, in order. Default: every architecture of
+	// the table (reference/catalog), in its order. An empty list is an
+	// error.
 	Architectures []Arch `yaml:"architectures" json:"architectures"`
 	// Mix is the relative weight of each operation. Default: the "mixed"
 	// mix, 60% reads: list_orders 55, sales_dashboard 5, create_order 15,
@@ -202,60 +200,59 @@ type Interleaving struct {
 	Rounds int `yaml:"rounds" json:"rounds"`
 }
 
-// Options are per-architecture settings; an architecture that is not run
-// ignores its options.
-type Options struct {
-	// Matview configures cqrs-matview.
-	Matview MatviewOptions `yaml:"cqrs-matview" json:"cqrs-matview"`
-	// Kafka configures cqrs-kafka.
-	Kafka KafkaOptions `yaml:"cqrs-kafka" json:"cqrs-kafka"`
+// Options are per-architecture settings, keyed by architecture name: each
+// value is that architecture's own options type (reference/catalog's
+// Descriptor.Options), filled with its defaults and then with what the
+// scenario gives. An architecture that is not run ignores its options.
+type Options map[Arch]settings.Options
+
+// For returns arch's options: those the scenario gave, or the defaults
+// (nil when the architecture takes none).
+func (o Options) For(arch Arch) settings.Options {
+	if opts, ok := o[arch]; ok {
+		return opts
+	}
+	if d, ok := catalog.Lookup(string(arch)); ok && d.Options != nil {
+		return d.Options()
+	}
+	return nil
 }
 
-// MatviewOptions configure cqrs-matview.
-type MatviewOptions struct {
-	// Refresh is the period of REFRESH MATERIALIZED VIEW CONCURRENTLY: the
-	// read side is at most this (plus the refresh time) behind. Default: 1s.
-	Refresh Duration `yaml:"refresh" json:"refresh"`
+// UnmarshalJSON reads options back from a results file, each into its
+// architecture's type; an architecture this build does not know keeps its
+// raw JSON.
+func (o *Options) UnmarshalJSON(b []byte) error {
+	var raw map[Arch]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil || raw == nil {
+		*o = nil
+		return err
+	}
+	out := make(Options, len(raw))
+	for arch, msg := range raw {
+		d, ok := catalog.Lookup(string(arch))
+		if !ok || d.Options == nil {
+			out[arch] = rawOptions(msg)
+			continue
+		}
+		opts := d.Options()
+		if err := json.Unmarshal(msg, opts); err != nil {
+			return fmt.Errorf("options.%s: %w", arch, err)
+		}
+		out[arch] = opts
+	}
+	*o = out
+	return nil
 }
 
-// KafkaOptions configure the cqrs-kafka pipeline: outbox relay, topic and
-// projector.
-type KafkaOptions struct {
-	// Relay is the outbox relay: "skip-locked" (claims rows with FOR UPDATE
-	// SKIP LOCKED; correct) or "naive-cursor" (reads id > last id; skips
-	// events when transactions commit out of id order — a negative control).
-	// Default: skip-locked.
-	Relay RelayMode `yaml:"relay" json:"relay"`
-	// Relays is the number of concurrent relay workers; naive-cursor allows
-	// only 1. Default: 1.
-	Relays int `yaml:"relays" json:"relays"`
-	// BatchSize is the most outbox rows a relay claims and publishes at
-	// once. (The projector applies what one poll returns, up to 10,000
-	// records, in one transaction: small batches under steady load, large
-	// ones when it catches up.) Default: 500.
-	BatchSize int `yaml:"batch_size" json:"batch_size"`
-	// Linger is how long the producer waits to fill a batch. Default: 5ms.
-	Linger Duration `yaml:"linger" json:"linger"`
-	// Poll is the relay's fallback poll period when no LISTEN/NOTIFY wakes
-	// it. Default: 250ms.
-	Poll Duration `yaml:"poll" json:"poll"`
-	// Inbox makes the projector record each event id in an inbox table in
-	// the same transaction as the read-model update, so a redelivered event
-	// is applied once. false is a negative control. Default: true.
-	Inbox bool `yaml:"inbox" json:"inbox"`
-	// Topic is the Kafka topic events are published to. Default:
-	// "cqrsbench.order-events".
-	Topic string `yaml:"topic" json:"topic"`
-	// DeadLetterTopic receives events the projector cannot decode. Default:
-	// the topic followed by ".dead-letter".
-	DeadLetterTopic string `yaml:"dead_letter_topic" json:"dead_letter_topic"`
-	// Partitions is the partition count the topic is created with (events
-	// are keyed by order id). Default: 6.
-	Partitions int `yaml:"partitions" json:"partitions"`
-	// Projectors is the number of projector consumers in the group, at most
-	// Partitions. Default: 1.
-	Projectors int `yaml:"projectors" json:"projectors"`
-}
+// rawOptions are the options of an architecture this build does not know,
+// kept as they were written.
+type rawOptions json.RawMessage
+
+// Validate implements settings.Options: raw options are not checked.
+func (rawOptions) Validate() []settings.FieldError { return nil }
+
+// MarshalJSON writes them back unchanged.
+func (r rawOptions) MarshalJSON() ([]byte, error) { return json.RawMessage(r).MarshalJSON() }
 
 // Prober is the black-box read-your-writes prober: for a sample of writes it
 // polls the query side until the write is visible, measuring visibility lag
@@ -288,16 +285,19 @@ type Prober struct {
 //	catch-up          at (0), events: backlog size (10000), duration: longest pause (60s)
 //	rebuild           at, or after_load (true unless at is given)
 //
-// Every kind takes arch; only pg-restart applies to architectures other than
-// cqrs-kafka.
+// Every kind takes arch. A kind applies to the architectures that offer what
+// it needs (FaultKind.Needs): pg-restart to all, catch-up to those whose
+// projector can pause, rebuild to those that can rebuild, the others to
+// those with an event pipeline.
 type Fault struct {
 	// Kind is the fault: duplicates, relay-crash, projector-crash,
 	// broker-restart, pg-restart, poison, visibility-gap, catch-up or
 	// rebuild. Required.
 	Kind FaultKind `yaml:"kind" json:"kind"`
 	// Arch is the architecture the fault is injected into; it must be one
-	// of the scenario's architectures. Default: cqrs-kafka; for pg-restart,
-	// empty, meaning during every architecture's run.
+	// of the scenario's architectures and offer what the kind needs.
+	// Default: empty, meaning every architecture of the scenario that
+	// offers it (at least one must).
 	Arch Arch `yaml:"arch" json:"arch,omitempty"`
 	// At is when the fault is first injected, measured from the start of
 	// the measured time of the architecture's run (after warmup); it must
@@ -333,25 +333,29 @@ type Fault struct {
 	Point CrashPoint `yaml:"point" json:"point,omitempty"`
 }
 
-// Arch names a reference architecture.
+// Arch names an architecture of the table in reference/catalog.
 type Arch string
-
-// The reference architectures (DESIGN.md §2).
-const (
-	ArchCRUD        Arch = "crud"         // normalized tables, joins on read
-	ArchCQRSSync    Arch = "cqrs-sync"    // read model written in the command's transaction
-	ArchCQRSMatview Arch = "cqrs-matview" // materialized views refreshed periodically
-	ArchCQRSKafka   Arch = "cqrs-kafka"   // outbox → relay → Kafka → projector
-)
 
 // Architectures returns every architecture, in the order runs use by
 // default.
 func Architectures() []Arch {
-	return []Arch{ArchCRUD, ArchCQRSSync, ArchCQRSMatview, ArchCQRSKafka}
+	names := catalog.Names()
+	out := make([]Arch, len(names))
+	for i, n := range names {
+		out[i] = Arch(n)
+	}
+	return out
 }
 
+// Descriptor returns the architecture's entry in the table; ok is false for
+// a name the table lacks.
+func (a Arch) Descriptor() (catalog.Descriptor, bool) { return catalog.Lookup(string(a)) }
+
 // Eventual reports whether the architecture's read side lags its writes.
-func (a Arch) Eventual() bool { return a == ArchCQRSMatview || a == ArchCQRSKafka }
+func (a Arch) Eventual() bool {
+	d, ok := a.Descriptor()
+	return ok && d.Consistency.Lags()
+}
 
 // Op names an operation of the domain.
 type Op string
@@ -443,15 +447,6 @@ const (
 	Interleaved InterleaveMode = "interleaved" // A B C D A B C D …
 )
 
-// RelayMode selects the cqrs-kafka outbox relay.
-type RelayMode string
-
-// The relay implementations.
-const (
-	RelaySkipLocked  RelayMode = "skip-locked"  // FOR UPDATE SKIP LOCKED claims; correct
-	RelayNaiveCursor RelayMode = "naive-cursor" // id > last id; a negative control
-)
-
 // FaultKind names a fault.
 type FaultKind string
 
@@ -522,6 +517,27 @@ func (s *Scenario) Clone() *Scenario {
 	}
 	c.Faults = slices.Clone(s.Faults)
 	c.Thresholds = slices.Clone(s.Thresholds)
+	c.Options = s.Options.clone()
 	c.src = s.src.clone()
 	return &c
+}
+
+// clone copies o: each architecture's options struct is copied, not
+// shared.
+func (o Options) clone() Options {
+	if o == nil {
+		return nil
+	}
+	c := make(Options, len(o))
+	for arch, opts := range o {
+		v := reflect.ValueOf(opts)
+		if v.Kind() != reflect.Pointer || v.IsNil() {
+			c[arch] = opts
+			continue
+		}
+		dup := reflect.New(v.Elem().Type())
+		dup.Elem().Set(v.Elem())
+		c[arch] = dup.Interface().(settings.Options)
+	}
+	return c
 }

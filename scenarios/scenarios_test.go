@@ -1,8 +1,11 @@
 package scenarios_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
+	"github.com/cqrsbench/cqrsbench/reference/cqrsmatview"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -149,12 +152,9 @@ func TestDefaults(t *testing.T) {
 		{"warmup", s.Load.Warmup.Std(), 5 * time.Second},
 		{"phases", s.Load.Phases, []scenarios.Phase{{Name: "steady", Duration: s.Load.Duration, Rate: 400}}},
 		{"interleaving", s.Interleaving, scenarios.Interleaving{Mode: scenarios.Sequential, Rounds: 1}},
-		{"matview refresh", s.Options.Matview.Refresh.Std(), time.Second},
-		{"kafka", s.Options.Kafka, scenarios.KafkaOptions{
-			Relay: scenarios.RelaySkipLocked, Relays: 1, BatchSize: 500,
-			Linger: scenarios.Duration(5 * time.Millisecond), Poll: scenarios.Duration(250 * time.Millisecond),
-			Inbox: true, Topic: "cqrsbench.order-events", DeadLetterTopic: "cqrsbench.order-events.dead-letter", Partitions: 6, Projectors: 1,
-		}},
+		{"matview options", s.Options["cqrs-matview"], cqrsmatview.DefaultOptions()},
+		{"kafka options", s.Options["cqrs-kafka"], cqrskafka.DefaultOptions()},
+		{"crud takes none", s.Options["crud"], nil},
 		{"prober", s.Prober, scenarios.Prober{Sample: 0.05,
 			Poll: scenarios.Duration(time.Millisecond), Timeout: scenarios.Duration(30 * time.Second)}},
 		{"faults", len(s.Faults), 0},
@@ -194,9 +194,13 @@ func TestDerivedDefaults(t *testing.T) {
 	}{
 		{"explicit zeros are kept", "load: {warmup: 0s}\ndataset: {seed: 0}\noptions: {cqrs-kafka: {linger: 0s, inbox: false}}\nprober: {sample: 0}\n",
 			func(t *testing.T, s *scenarios.Scenario) {
-				if s.Load.Warmup != 0 || s.Dataset.Seed != 0 || s.Options.Kafka.Linger != 0 || s.Options.Kafka.Inbox || s.Prober.Sample != 0 {
+				k := s.Options["cqrs-kafka"].(*cqrskafka.Options)
+				if s.Load.Warmup != 0 || s.Dataset.Seed != 0 || k.Linger != 0 || k.Inbox || s.Prober.Sample != 0 {
 					t.Errorf("explicit zeros replaced: warmup %s seed %d linger %s inbox %v sample %v",
-						s.Load.Warmup, s.Dataset.Seed, s.Options.Kafka.Linger, s.Options.Kafka.Inbox, s.Prober.Sample)
+						s.Load.Warmup, s.Dataset.Seed, k.Linger, k.Inbox, s.Prober.Sample)
+				}
+				if k.Topic != cqrskafka.DefaultTopic || k.BatchSize != cqrskafka.DefaultOptions().BatchSize {
+					t.Errorf("fields not given lost their defaults: %+v", k)
 				}
 			}},
 		{"name field wins", "name: custom\n", func(t *testing.T, s *scenarios.Scenario) {
@@ -229,8 +233,8 @@ func TestDerivedDefaults(t *testing.T) {
 			}
 		}},
 		{"dead-letter topic follows topic", "options: {cqrs-kafka: {topic: shop.events}}\n", func(t *testing.T, s *scenarios.Scenario) {
-			if s.Options.Kafka.DeadLetterTopic != "shop.events.dead-letter" {
-				t.Errorf("DeadLetterTopic = %q", s.Options.Kafka.DeadLetterTopic)
+			if k := s.Options["cqrs-kafka"].(*cqrskafka.Options); k.Topic != "shop.events" || k.DeadLetterTopic != "" {
+				t.Errorf("Topic = %q, DeadLetterTopic = %q (want empty: the topic's, derived by cqrs-kafka)", k.Topic, k.DeadLetterTopic)
 			}
 		}},
 		{"phases", "load:\n  rate: 150\n  phases:\n    - {duration: 10s}\n    - {duration: 5s, ramp: {from: 0, to: 300}}\n    - {name: top, duration: 5s, rate: 300}\n",
@@ -259,7 +263,7 @@ faults:
   - {kind: rebuild, at: 10s}
 `, func(t *testing.T, s *scenarios.Scenario) {
 			f := s.Faults
-			kafka := scenarios.ArchCQRSKafka
+			kafka := scenarios.Arch("") // every architecture that offers a pipeline
 			checks := []struct {
 				name      string
 				got, want any
@@ -334,7 +338,7 @@ func TestErrors(t *testing.T) {
 		{"bad enum", "architectures: [crud, cqrs]\nload: {mode: opne}\noptions: {cqrs-kafka: {relay: naive}}\n",
 			[]string{`x.yaml:1: architectures[1]: unknown architecture "cqrs"; use one of crud, cqrs-sync, cqrs-matview, cqrs-kafka`,
 				`x.yaml:2: load.mode: unknown load mode "opne" (did you mean "open"?); use one of open, closed`,
-				`x.yaml:3: options.cqrs-kafka.relay: unknown relay "naive" (did you mean "naive-cursor"?); use one of skip-locked, naive-cursor`}},
+				`x.yaml:3: options.cqrs-kafka.relay: unknown relay mode "naive" (want skip-locked or naive-cursor)`}},
 		{"bad threshold syntax", "thresholds:\n  - crud.list_orders.p99 5ms\n  - lag.p99 < 200\n  - crud.create_order.error_rate << 1%\n",
 			[]string{`x.yaml:2: thresholds[0]: "crud.list_orders.p99 5ms": no comparison operator (< <= > >= == !=); want [ARCH.]METRIC.AGGREGATE OP VALUE, like "cqrs-kafka.list_orders.p99 < 5ms"`,
 				`x.yaml:3: thresholds[1]: "lag.p99 < 200": lag.p99 is a time: write a unit, like 200ms (ns, us, ms, s, m, h), got "200"`,
@@ -390,7 +394,7 @@ faults:
   - at: 1s
 `, []string{`x.yaml:5: faults[0].fraction: not used by relay-crash faults, which take at, every, count`,
 			`x.yaml:7: faults[1].at: 45s is past the end of the measured run (load.duration 30s)`,
-			`x.yaml:9: faults[2].arch: duplicates faults apply only to cqrs-kafka, got crud`,
+			`x.yaml:9: faults[2].arch: duplicates faults need an event pipeline, which crud does not offer`,
 			`x.yaml:10: faults[2].fraction: must be in (0, 1] (or a percentage up to 100%), got 1.5`,
 			`x.yaml:11: faults[3].every: missing; 3 injections need a period between them, like every: 5s`,
 			`x.yaml:14: faults[4].arch: cqrs-matview is not among the architectures run (crud, cqrs-kafka); add it, or drop this fault`,
@@ -537,7 +541,7 @@ func TestOverrides(t *testing.T) {
 			}},
 		{name: "seed and arch", base: "mixed", o: scenarios.Overrides{Seed: ptr(uint64(0)), Arch: []string{"crud, cqrs-kafka"}},
 			check: func(t *testing.T, s *scenarios.Scenario) {
-				if s.Dataset.Seed != 0 || !slices.Equal(s.Architectures, []scenarios.Arch{scenarios.ArchCRUD, scenarios.ArchCQRSKafka}) {
+				if s.Dataset.Seed != 0 || !slices.Equal(s.Architectures, []scenarios.Arch{"crud", "cqrs-kafka"}) {
 					t.Errorf("seed %d archs %v", s.Dataset.Seed, s.Architectures)
 				}
 			}},
@@ -582,8 +586,8 @@ func TestOverrides(t *testing.T) {
 				if pg.Kind != scenarios.FaultPGRestart || pg.At.Std() != 20*time.Second || pg.Duration.Std() != 3*time.Second || pg.Count != 1 || pg.Arch != "" {
 					t.Errorf("pg-restart %+v: want at 20s (not scaled), the default 3s down, count 1, every architecture", pg)
 				}
-				if crash.Arch != scenarios.ArchCQRSKafka || crash.Every.Std() != 5*time.Second || crash.Count != 0 {
-					t.Errorf("relay-crash %+v: want cqrs-kafka, every 5s until the end", crash)
+				if crash.Arch != "" || !crash.AppliesTo("cqrs-kafka") || crash.AppliesTo("crud") || crash.Every.Std() != 5*time.Second || crash.Count != 0 {
+					t.Errorf("relay-crash %+v: want every pipeline architecture, every 5s until the end", crash)
 				}
 				if dups.Fraction != 0.2 || dups.Method != scenarios.DuplicateRepublish {
 					t.Errorf("duplicates %+v", dups)
@@ -605,7 +609,7 @@ func TestOverrides(t *testing.T) {
 				"--fault: faults[4].fraction: not used by poison faults, which take at, every, count",
 			}},
 		{name: "arch leaves a fault without its target", base: "duplicates", o: scenarios.Overrides{Arch: []string{"crud"}},
-			wantErr: []string{"scenarios/duplicates.yaml:33: faults[0].arch: cqrs-kafka is not among the architectures run (crud); add it, or drop this fault"}},
+			wantErr: []string{"scenarios/duplicates.yaml:33: faults[0].kind: duplicates faults need an event pipeline, which none of the architectures run (crud) offers; run one of cqrs-kafka"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -642,7 +646,7 @@ func TestOverrides(t *testing.T) {
 // take defaults, and Validate reports problems without file positions.
 func TestGoConstructed(t *testing.T) {
 	t.Parallel()
-	s := &scenarios.Scenario{Name: "go", Architectures: []scenarios.Arch{scenarios.ArchCRUD}}
+	s := &scenarios.Scenario{Name: "go", Architectures: []scenarios.Arch{"crud"}}
 	s.SetDefaults()
 	if err := s.Validate(); err != nil {
 		t.Fatalf("Validate: %v", err)
@@ -690,5 +694,30 @@ func TestReadme(t *testing.T) {
 		if !strings.Contains(text, "| `"+name+"` |") {
 			t.Errorf("README.md does not list the built-in %s", name)
 		}
+	}
+}
+
+// TestOptionsRoundTripThroughJSON: a results file records each
+// architecture's options, and reading it back gives each its own type.
+func TestOptionsRoundTripThroughJSON(t *testing.T) {
+	t.Parallel()
+	s, err := scenarios.Parse("x.yaml", []byte("options: {cqrs-kafka: {batch_size: 7}, cqrs-matview: {refresh: 3s}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back scenarios.Scenario
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	k, ok := back.Options["cqrs-kafka"].(*cqrskafka.Options)
+	if !ok || k.BatchSize != 7 || k.Topic != cqrskafka.DefaultTopic {
+		t.Errorf("cqrs-kafka options read back as %#v", back.Options["cqrs-kafka"])
+	}
+	if m, ok := back.Options["cqrs-matview"].(*cqrsmatview.Options); !ok || m.Refresh.Std() != 3*time.Second {
+		t.Errorf("cqrs-matview options read back as %#v", back.Options["cqrs-matview"])
 	}
 }

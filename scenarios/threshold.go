@@ -3,6 +3,8 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"github.com/cqrsbench/cqrsbench/reference"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"math"
 	"slices"
 	"strconv"
@@ -287,8 +289,8 @@ func (t *Threshold) parsePath(lhs string) string {
 		return fmt.Sprintf("%s has no aggregate %q%s; use one of %s", metric, agg, didYouMean(agg, names), strings.Join(names, ", "))
 	}
 	t.Aggregate = agg
-	if metric == MetricLag && t.Arch != "" && t.Arch != ArchCQRSKafka {
-		return fmt.Sprintf("lag is measured only for cqrs-kafka, not %s; use %s.visibility.%s for the prober's view", t.Arch, t.Arch, agg)
+	if d, ok := t.Arch.Descriptor(); metric == MetricLag && ok && !catalog.Offers[reference.Pipeline](d) {
+		return fmt.Sprintf("lag stages are measured only for architectures with an event pipeline, not %s; use %s.visibility.%s for the prober's view", t.Arch, t.Arch, agg)
 	}
 	return ""
 }

@@ -107,7 +107,7 @@ func TestParseThresholdErrors(t *testing.T) {
 		{"crud.list_orders.median < 5ms", `list_orders has no aggregate "median"`},
 		{"consistency.violation == 0", `consistency has no aggregate "violation" (did you mean "violations"?)`},
 		{"consistency.p99 < 5ms", `consistency has no aggregate "p99"`},
-		{"crud.lag.p99 < 5ms", "lag is measured only for cqrs-kafka, not crud"},
+		{"crud.lag.p99 < 5ms", "lag stages are measured only for architectures with an event pipeline, not crud"},
 		{"lag.p99 < abc", `bad value "abc"`},
 		{"lag.p99 < -5ms", "value must be >= 0, got -5ms"},
 		{"lag.p99 < 5 parsecs", `unknown unit "parsecs"`},

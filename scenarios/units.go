@@ -2,47 +2,16 @@ package scenarios
 
 import (
 	"fmt"
+	"github.com/cqrsbench/cqrsbench/reference/settings"
 	"math"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Duration is a time.Duration written as a Go duration string ("30s",
-// "1m30s", "250ms") in YAML and JSON.
-type Duration time.Duration
-
-// Std returns d as a time.Duration.
-func (d Duration) Std() time.Duration { return time.Duration(d) }
-
-// String formats d like time.Duration does.
-func (d Duration) String() string { return time.Duration(d).String() }
-
-// MarshalText formats d as a Go duration string.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
-
-// UnmarshalText parses a Go duration string.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := parseDuration(string(b))
-	if err != nil {
-		return err
-	}
-	*d = v
-	return nil
-}
-
-// parseDuration parses a Go duration, with a hint when the unit is missing.
-func parseDuration(s string) (Duration, error) {
-	s = strings.TrimSpace(s)
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		if _, ferr := strconv.ParseFloat(s, 64); ferr == nil {
-			return 0, fmt.Errorf("must be a duration with a unit, like %q, got %s", s+"s", s)
-		}
-		return 0, fmt.Errorf("must be a duration like \"30s\", \"2m\" or \"250ms\", got %q", s)
-	}
-	return Duration(v), nil
-}
+// "1m30s", "250ms") in YAML and JSON; architectures' options use the same
+// type (reference/settings).
+type Duration = settings.Duration
 
 // Fraction is a share in [0, 1], written in YAML as a number (0.05) or a
 // percentage ("5%").

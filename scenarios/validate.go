@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"maps"
 	"slices"
 	"strings"
@@ -75,10 +76,11 @@ func (v *validator) validate() {
 		v.enum("interleaving.mode", "interleaving mode", string(in.Mode), strs([]InterleaveMode{Sequential, Interleaved}))
 	}
 
-	if s.Options.Matview.Refresh <= 0 {
-		v.errorf("options.cqrs-matview.refresh", "must be > 0, got %s", s.Options.Matview.Refresh)
+	for _, arch := range slices.Sorted(maps.Keys(s.Options)) {
+		for _, fe := range s.Options[arch].Validate() {
+			v.errorf("options."+string(arch)+"."+fe.Field, "%s", fe.Msg)
+		}
 	}
-	v.kafka()
 
 	p := s.Prober
 	if p.Sample < 0 || p.Sample > 1 {
@@ -241,65 +243,38 @@ func (v *validator) load() {
 	}
 }
 
-func (v *validator) kafka() {
-	const base = "options.cqrs-kafka."
-	k := v.s.Options.Kafka
-	switch k.Relay {
-	case RelaySkipLocked:
-	case RelayNaiveCursor:
-		if k.Relays != 1 {
-			v.errorf(base+"relays", "the naive-cursor relay runs alone; must be 1, got %d", k.Relays)
+// faultArch checks the architecture a fault targets: one of the run's that
+// offers what the kind needs, or none, meaning every such architecture of
+// the run (at least one).
+func (v *validator) faultArch(f Fault, path string) {
+	s := v.s
+	if f.Arch == "" {
+		var capable []Arch
+		for _, a := range Architectures() {
+			if f.AppliesTo(a) {
+				capable = append(capable, a)
+			}
 		}
-	default:
-		v.enum(base+"relay", "relay", string(k.Relay), strs([]RelayMode{RelaySkipLocked, RelayNaiveCursor}))
-	}
-	if k.Relays <= 0 {
-		v.errorf(base+"relays", "must be > 0, got %d", k.Relays)
-	}
-	if k.BatchSize <= 0 {
-		v.errorf(base+"batch_size", "must be > 0, got %d", k.BatchSize)
-	}
-	if k.Linger < 0 {
-		v.errorf(base+"linger", "must be >= 0, got %s", k.Linger)
-	}
-	if k.Poll <= 0 {
-		v.errorf(base+"poll", "must be > 0, got %s", k.Poll)
-	}
-	if msg := topicProblem(k.Topic); msg != "" {
-		v.errorf(base+"topic", "%s", msg)
-	}
-	if msg := topicProblem(k.DeadLetterTopic); msg != "" {
-		v.errorf(base+"dead_letter_topic", "%s", msg)
-	} else if k.DeadLetterTopic == k.Topic {
-		v.errorf(base+"dead_letter_topic", "must differ from the topic %q", k.Topic)
-	}
-	if k.Partitions <= 0 {
-		v.errorf(base+"partitions", "must be > 0, got %d", k.Partitions)
-	}
-	if k.Projectors <= 0 {
-		v.errorf(base+"projectors", "must be > 0, got %d", k.Projectors)
-	} else if k.Partitions > 0 && k.Projectors > k.Partitions {
-		v.errorf(base+"projectors", "%d projectors but %d partitions: the extra projectors would idle; raise partitions", k.Projectors, k.Partitions)
-	}
-}
-
-// topicProblem says what is wrong with a Kafka topic name, or "".
-func topicProblem(t string) string {
-	if t == "" {
-		return "must not be empty"
-	}
-	if len(t) > 249 {
-		return fmt.Sprintf("at most 249 characters, got %d", len(t))
-	}
-	if t == "." || t == ".." {
-		return fmt.Sprintf("%q is not a valid Kafka topic name", t)
-	}
-	for _, r := range t {
-		if !isNameRune(r) {
-			return fmt.Sprintf("%q has %q; Kafka topics use letters, digits, '.', '_' and '-'", t, r)
+		if !slices.ContainsFunc(s.Architectures, f.AppliesTo) {
+			d, _ := catalog.Lookup(string(s.Architectures[0]))
+			what, _ := f.Kind.Needs(d)
+			v.errorf(path+".kind", "%s faults need %s, which none of the architectures run (%s) offers; run one of %s",
+				f.Kind, what, oneOf(s.Architectures), oneOf(capable))
 		}
+		return
 	}
-	return ""
+	d, known := f.Arch.Descriptor()
+	if !known {
+		v.enum(path+".arch", "architecture", string(f.Arch), strs(Architectures()))
+		return
+	}
+	if what, ok := f.Kind.Needs(d); !ok {
+		v.errorf(path+".arch", "%s faults need %s, which %s does not offer", f.Kind, what, f.Arch)
+		return
+	}
+	if !s.Has(f.Arch) {
+		v.errorf(path+".arch", "%s is not among the architectures run (%s); add it, or drop this fault", f.Arch, oneOf(s.Architectures))
+	}
 }
 
 func (v *validator) fault(i int) {
@@ -325,15 +300,7 @@ func (v *validator) fault(i int) {
 		}
 	}
 
-	switch {
-	case f.Arch == "" && f.Kind == FaultPGRestart:
-	case !slices.Contains(Architectures(), f.Arch):
-		v.enum(path+".arch", "architecture", string(f.Arch), strs(Architectures()))
-	case f.Kind != FaultPGRestart && f.Arch != ArchCQRSKafka:
-		v.errorf(path+".arch", "%s faults apply only to cqrs-kafka, got %s", f.Kind, f.Arch)
-	case !s.Has(f.Arch):
-		v.errorf(path+".arch", "%s is not among the architectures run (%s); add it, or drop this fault", f.Arch, oneOf(s.Architectures))
-	}
+	v.faultArch(f, path)
 
 	end := s.Load.Duration
 	switch {

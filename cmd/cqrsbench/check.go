@@ -9,7 +9,7 @@ import (
 
 	"github.com/cqrsbench/cqrsbench/harness/check"
 	"github.com/cqrsbench/cqrsbench/harness/infra"
-	"github.com/cqrsbench/cqrsbench/reference"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 )
 
 const checkDescription = `
@@ -46,16 +46,17 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer pool.Close()
 	var violations int64
 	checked := 0
-	for _, arch := range reference.Names() {
+	for _, desc := range catalog.Table() {
+		arch := desc.Name
 		var exists bool
-		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, reference.SchemaOf(arch)).Scan(&exists); err != nil {
+		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, desc.Schema).Scan(&exists); err != nil {
 			return fmt.Errorf("check: %w", err)
 		}
 		if !exists {
 			continue
 		}
 		checked++
-		rep, err := check.Check(ctx, pool, arch)
+		rep, err := check.Check(ctx, pool, desc)
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"io"
 	"os"
 	"runtime/debug"
@@ -106,7 +107,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		defer stop()
 	}
-	f.skipKafka = !slices.ContainsFunc(scs, func(sc *scenarios.Scenario) bool { return sc.Has(scenarios.ArchCQRSKafka) })
+	f.skipKafka = !slices.ContainsFunc(scs, func(sc *scenarios.Scenario) bool { return needs(sc, catalog.Kafka) })
 	progress := stderr
 	if f.quiet {
 		progress = nil
@@ -284,4 +285,9 @@ func startCPUProfile(path string) (stop func(), err error) {
 		return nil, err
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// needs reports whether one of sc's architectures needs service s.
+func needs(sc *scenarios.Scenario, s catalog.Service) bool {
+	return slices.ContainsFunc(sc.Architectures, func(a scenarios.Arch) bool { return catalog.NeedsService(string(a), s) })
 }

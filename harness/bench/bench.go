@@ -26,8 +26,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/harness/results"
 	"github.com/cqrsbench/cqrsbench/harness/runner"
 	"github.com/cqrsbench/cqrsbench/reference"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
-	"github.com/cqrsbench/cqrsbench/reference/cqrsmatview"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
 	"github.com/cqrsbench/cqrsbench/reference/workload"
@@ -123,12 +122,17 @@ func say(w io.Writer, format string, args ...any) {
 	}
 }
 
-func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name string, round int) (results.Architecture, error) {
+func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name string, round int) (_ results.Architecture, err error) {
 	sc := cfg.Scenario
 	res := results.Architecture{Name: name}
+	desc, ok := catalog.Lookup(name)
+	if !ok {
+		return res, catalog.UnknownError(name)
+	}
+	pipeline := catalog.Offers[reference.Pipeline](desc)
 	today := cfg.Now().UTC()
 	data := datagen.Config{Orders: sc.Dataset.Orders, Customers: sc.Dataset.Customers, Seed: sc.Dataset.Seed, Today: today, Skew: sc.Dataset.Skew}
-	schema := reference.SchemaOf(name)
+	schema := desc.Schema
 
 	say(cfg.Progress, "%s: loading %d orders into schema %s", name, data.Orders, schema)
 	start := time.Now()
@@ -147,7 +151,8 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	faults := faultsFor(sc, name, cfg.Infra, gen, cfg.Progress)
 
 	lag := newLagObserver()
-	sys, err := newSystem(name, pool, cfg.Infra, sc.Options, faults, faults.observer(lag))
+	errs := &errorLog{}
+	sys, err := newSystem(ctx, desc, pool, cfg.Infra, sc.Options, faults, faults.observer(lag), errs)
 	if err != nil {
 		return res, err
 	}
@@ -162,7 +167,9 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	defer func() {
 		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
-		_ = sys.Close(closeCtx)
+		if cerr := sys.Close(closeCtx); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close: %w", cerr))
+		}
 	}()
 
 	seed := sc.Dataset.Seed + uint64(round)*1_000_003
@@ -181,7 +188,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 			return
 		}
 		lagP99, backlog := time.Duration(0), int64(-1)
-		if name == reference.CQRSKafka {
+		if pipeline {
 			lagP99, backlog = lag.live()
 		}
 		fmt.Fprintln(cfg.Progress, report.ProgressLine(name, p, lagP99, backlog))
@@ -207,7 +214,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	res.CatchUpSeconds = time.Since(start).Seconds()
 	faults.afterLoad(ctx)
 	a.probe.wait()
-	if res.Consistency, err = consistency(ctx, pool, sys, baseline); err != nil {
+	if res.Consistency, err = consistency(ctx, pool, desc, sys, baseline); err != nil {
 		return res, err
 	}
 	res.Faults = faults.results()
@@ -225,21 +232,22 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 		return res, err
 	}
 	pr := a.probe.result()
-	if name != reference.CRUD && name != reference.CQRSSync || pr.visible.Count > 0 {
+	if desc.Consistency.Lags() || pr.visible.Count > 0 {
 		res.Lag = &results.Lag{ProbeTimeouts: pr.timeouts, ProbeQueries: pr.queries, ProbesSkipped: pr.skipped}
 		if res.Lag.Visible, err = results.StatsFrom(pr.visible); err != nil {
 			return res, err
 		}
-		if name == reference.CQRSKafka {
+		if pipeline {
 			if res.Lag.Stages, err = lag.stages(out.Start); err != nil {
 				return res, err
 			}
 		}
 	}
-	if mv, ok := sys.(*cqrsmatview.System); ok {
-		st := mv.RefreshStats()
+	if r, ok := sys.(reference.Refresher); ok {
+		st := r.RefreshStats()
 		res.Refresh = &results.Refresh{Count: st.Count, Errors: st.Errors, Stats: refreshStats(st.Durations)}
 	}
+	res.WorkerErrors = errs.result(sys)
 	return res, nil
 }
 
@@ -426,8 +434,8 @@ func versionSum(ctx context.Context, pool *pgxpool.Pool, schema string) (int64, 
 // consistency reconciles sys's read models with its write model (after it
 // caught up) and adds the pipeline's event counts; baseline is the
 // versionSum before the run.
-func consistency(ctx context.Context, pool *pgxpool.Pool, sys reference.System, baseline int64) (*results.Consistency, error) {
-	rep, err := check.Check(ctx, pool, sys.Name())
+func consistency(ctx context.Context, pool *pgxpool.Pool, desc catalog.Descriptor, sys reference.System, baseline int64) (*results.Consistency, error) {
+	rep, err := check.Check(ctx, pool, desc)
 	if err != nil {
 		return nil, err
 	}
@@ -438,25 +446,21 @@ func consistency(ctx context.Context, pool *pgxpool.Pool, sys reference.System, 
 		c.Mismatched += d.Mismatched
 		c.Tables = append(c.Tables, results.TableDiff{Table: d.Table, Expected: d.Expected, Missing: d.Missing, Extra: d.Extra, Mismatched: d.Mismatched, Samples: d.Samples})
 	}
-	if k, ok := sys.(*cqrskafka.System); ok {
-		st := k.Stats()
-		now, err := versionSum(ctx, pool, k.Config().Schema)
+	if p, ok := sys.(reference.Pipeline); ok {
+		st := p.PipelineStats()
+		now, err := versionSum(ctx, pool, desc.Schema)
 		if err != nil {
 			return nil, err
 		}
-		var replayed int64
-		for _, rb := range st.Rebuilds {
-			replayed += rb.Applied
-		}
 		c.EventsCommitted = now - baseline
-		c.EventsLost = max(c.EventsCommitted-st.Relay.Relayed, 0)
-		c.DuplicatesApplied = max(st.Projector.Applied-replayed-st.Relay.Relayed, 0)
+		c.EventsLost = max(c.EventsCommitted-st.Relayed, 0)
+		c.DuplicatesApplied = max(st.Applied-st.Replayed-st.Relayed, 0)
 		c.Violations += c.EventsLost + c.DuplicatesApplied
-		c.EventsProduced = st.Relay.Produced
-		c.EventsDelivered = st.Projector.Delivered
-		c.EventsApplied = st.Projector.Applied
-		c.DuplicatesDelivered = st.Projector.Duplicates
-		c.DeadLettered = st.Projector.DeadLettered
+		c.EventsProduced = st.Published
+		c.EventsDelivered = st.Delivered
+		c.EventsApplied = st.Applied
+		c.DuplicatesDelivered = st.Duplicates
+		c.DeadLettered = st.DeadLettered
 	}
 	return c, nil
 }

@@ -2,6 +2,7 @@ package bench_test
 
 import (
 	"encoding/json"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
 	"testing"
 
 	"github.com/cqrsbench/cqrsbench/harness/bench"
@@ -91,7 +92,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 // thresholds report it.
 func TestDuplicatesNegativeControl(t *testing.T) {
 	sc := builtin(t, "duplicates")
-	sc.Options.Kafka.Inbox = false
+	sc.Options["cqrs-kafka"].(*cqrskafka.Options).Inbox = false
 	run := runScenario(t, sc)
 	c := run.Architectures[0].Consistency
 	t.Logf("inbox off: %+v", *c)

@@ -13,15 +13,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/cqrsbench/cqrsbench/harness/infra"
 	"github.com/cqrsbench/cqrsbench/harness/results"
 	"github.com/cqrsbench/cqrsbench/reference"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/projector"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/relay"
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
 	"github.com/cqrsbench/cqrsbench/reference/writemodel"
@@ -47,16 +44,15 @@ type faultSet struct {
 	faults   []*fault
 
 	sys      reference.System
-	kafka    *cqrskafka.System // nil unless cqrs-kafka
-	measured time.Time         // start of the measured load
-	loadDone <-chan struct{}   // closed when the load stops
+	measured time.Time       // start of the measured load
+	loadDone <-chan struct{} // closed when the load stops
 
 	outage     atomic.Pointer[outageCounters] // non-nil while a service is down
 	firstFetch atomic.Pointer[chan time.Time] // a catch-up awaiting the resumed projector's first records
 	wg         sync.WaitGroup
 }
 
-// observer returns the observer of cqrs-kafka's stage timestamps: next,
+// observer returns the observer of a pipeline's stage timestamps: next,
 // seen first by the faults (a catch-up learns when the resumed projector
 // fetched its first records).
 func (fs *faultSet) observer(next event.Observer) event.Observer {
@@ -102,7 +98,7 @@ type crashed struct {
 func faultsFor(sc *scenarios.Scenario, arch string, env infra.Infra, gen *datagen.Generator, progress io.Writer) *faultSet {
 	fs := &faultSet{arch: arch, env: env, gen: gen, progress: progress}
 	for i, f := range sc.Faults {
-		if string(f.Arch) != arch && (f.Arch != "" || f.Kind != scenarios.FaultPGRestart) {
+		if !f.AppliesTo(scenarios.Arch(arch)) {
 			continue
 		}
 		fs.faults = append(fs.faults, &fault{
@@ -122,66 +118,87 @@ func faultsFor(sc *scenarios.Scenario, arch string, env infra.Infra, gen *datage
 // cannot inject.
 func checkFaults(sc *scenarios.Scenario, env infra.Infra) error {
 	for _, f := range sc.Faults {
-		var svc infra.Service
-		switch f.Kind {
-		case scenarios.FaultBrokerRestart:
-			svc = infra.ServiceKafka
-		case scenarios.FaultPGRestart:
-			svc = infra.ServicePostgres
-		default:
-			continue
-		}
-		if err := infra.CanStop(env, svc); err != nil {
-			return &UnsupportedError{fmt.Sprintf("scenario %s injects %s, which needs infrastructure cqrsbench started itself "+
-				"(--infra local or --infra docker): %v", sc.Name, f.Kind, err)}
+		for _, arch := range sc.Architectures {
+			if !f.AppliesTo(arch) {
+				continue
+			}
+			for _, svc := range outageServices(f.Kind, catalog.MustLookup(string(arch))) {
+				if err := infra.CanStop(env, svc); err != nil {
+					return &UnsupportedError{fmt.Sprintf("scenario %s injects %s, which needs infrastructure cqrsbench started itself "+
+						"(--infra local or --infra docker): %v", sc.Name, f.Kind, err)}
+				}
+			}
 		}
 	}
 	return nil
 }
 
-// configureKafka wires the faults' hooks into cqrs-kafka's configuration.
-func (fs *faultSet) configureKafka(c *cqrskafka.Config) {
-	if fs == nil {
-		return
+// outageServices returns the services a fault of kind k stops in d's run:
+// PostgreSQL for pg-restart, the architecture's transports for
+// broker-restart.
+func outageServices(k scenarios.FaultKind, d catalog.Descriptor) []infra.Service {
+	switch k {
+	case scenarios.FaultPGRestart:
+		return []infra.Service{infra.ServicePostgres}
+	case scenarios.FaultBrokerRestart:
+		var out []infra.Service
+		for _, s := range d.Needs {
+			out = append(out, infra.Service(s))
+		}
+		return out
 	}
-	var afterAck []func(context.Context, []int64) error
+	return nil
+}
+
+// hooks returns the fault-injection hooks of the faults, for the
+// architecture to wire into its pipeline (reference.Hooks).
+func (fs *faultSet) hooks() reference.Hooks {
+	var h reference.Hooks
+	if fs == nil {
+		return h
+	}
+	var afterConfirm []func(context.Context, []int64) error
 	for _, f := range fs.faults {
 		switch f.spec.Kind {
 		case scenarios.FaultDuplicates:
 			if f.spec.Method == scenarios.DuplicateLostAck {
-				afterAck = append(afterAck, f.loseAck)
+				afterConfirm = append(afterConfirm, f.loseAck)
 				continue
 			}
-			c.Relay.DuplicateFraction = float64(f.spec.Fraction)
-			c.Relay.Hooks.DuplicatesOn = f.on.Load
+			h.DuplicateFraction = float64(f.spec.Fraction)
+			h.DuplicatesOn = f.on.Load
 		case scenarios.FaultRelayCrash:
-			afterAck = append(afterAck, f.crashRelay)
+			afterConfirm = append(afterConfirm, f.crashRelay)
 		case scenarios.FaultProjectorCrash:
-			hook := func(_ context.Context, b projector.Batch) error {
+			hook := func(_ context.Context, b reference.Batch) error {
 				if b.Applied+b.Duplicates == 0 || !f.takeArmed() {
 					return nil
 				}
 				f.fired <- crashed{time.Now(), fmt.Sprintf("batch of %d records (%d applied, %d duplicates)", b.Records, b.Applied, b.Duplicates)}
-				return fmt.Errorf("%w (fault injection: %s)", projector.ErrCrash, f.spec.Point)
+				return fmt.Errorf("%w (fault injection: %s)", errInjectedCrash, f.spec.Point)
 			}
 			if f.spec.Point == scenarios.CrashAfterInbox {
-				c.Projector.Hooks.BeforeDBCommit = hook
+				h.BeforeDBCommit = hook
 			} else {
-				c.Projector.Hooks.AfterDBCommit = hook
+				h.AfterDBCommit = hook
 			}
 		}
 	}
-	if len(afterAck) > 0 {
-		c.Relay.Hooks.AfterAck = func(ctx context.Context, ids []int64) error {
-			for _, h := range afterAck {
-				if err := h(ctx, ids); err != nil {
+	if len(afterConfirm) > 0 {
+		h.AfterConfirm = func(ctx context.Context, ids []int64) error {
+			for _, hook := range afterConfirm {
+				if err := hook(ctx, ids); err != nil {
 					return err
 				}
 			}
 			return nil
 		}
 	}
+	return h
 }
+
+// errInjectedCrash is what hooks return to simulate a crash.
+var errInjectedCrash = errors.New("simulated crash")
 
 // takeArmed consumes one armed crash, if any.
 func (f *fault) takeArmed() bool {
@@ -202,7 +219,7 @@ func (f *fault) crashRelay(_ context.Context, ids []int64) error {
 		return nil
 	}
 	f.fired <- crashed{time.Now(), fmt.Sprintf("batch of %d rows acknowledged, not deleted", len(ids))}
-	return fmt.Errorf("%w (fault injection after the ack of %d rows)", relay.ErrCrash, len(ids))
+	return fmt.Errorf("%w (fault injection after the confirmation of %d rows)", errInjectedCrash, len(ids))
 }
 
 // loseAck is the relay's AfterAck hook of a lost-ack duplicates fault: the
@@ -220,7 +237,7 @@ func (f *fault) loseAck(_ context.Context, ids []int64) error {
 		return nil
 	}
 	f.acksLost.Add(1)
-	return fmt.Errorf("%w (fault injection: acknowledgement of %d records lost)", relay.ErrCrash, len(ids))
+	return fmt.Errorf("%w (fault injection: acknowledgement of %d records lost)", errInjectedCrash, len(ids))
 }
 
 // start begins the injections: measured is when the measured load starts,
@@ -231,7 +248,6 @@ func (fs *faultSet) start(ctx context.Context, sys reference.System, measured ti
 		return
 	}
 	fs.sys, fs.measured, fs.loadDone = sys, measured, loadDone
-	fs.kafka, _ = sys.(*cqrskafka.System)
 	for _, f := range fs.faults {
 		if f.spec.Kind == scenarios.FaultRebuild && f.spec.AfterLoad {
 			continue // after the load: afterLoad
@@ -373,10 +389,8 @@ func (f *fault) inject(ctx context.Context, due time.Time) {
 	switch f.spec.Kind {
 	case scenarios.FaultRelayCrash, scenarios.FaultProjectorCrash:
 		end, err = f.crash(ctx)
-	case scenarios.FaultBrokerRestart:
-		end, err = f.outageOf(ctx, infra.ServiceKafka)
-	case scenarios.FaultPGRestart:
-		end, err = f.outageOf(ctx, infra.ServicePostgres)
+	case scenarios.FaultBrokerRestart, scenarios.FaultPGRestart:
+		end, err = f.outage(ctx)
 	case scenarios.FaultPoison:
 		end, err = f.poison(ctx)
 	case scenarios.FaultVisibilityGap:
@@ -488,6 +502,16 @@ func (fs *faultSet) duringOutage() *outageCounters {
 	return fs.outage.Load()
 }
 
+// outage stops the services the fault takes down in this architecture's
+// run (outageServices).
+func (f *fault) outage(ctx context.Context) (time.Time, error) {
+	svcs := outageServices(f.spec.Kind, catalog.MustLookup(f.fs.arch))
+	if len(svcs) != 1 {
+		return time.Time{}, fmt.Errorf("%s: %s needs %d services; this build restarts exactly one", f.spec.Kind, f.fs.arch, len(svcs))
+	}
+	return f.outageOf(ctx, svcs[0])
+}
+
 // outageOf stops svc, keeps it down for the fault's duration and starts it
 // again; operations started meanwhile are counted. The service is started
 // again even when ctx ends.
@@ -528,39 +552,27 @@ func (f *fault) outageOf(ctx context.Context, svc infra.Service) (time.Time, err
 	return back, nil
 }
 
-// poisonValue is an undecodable event: its order id is not a number.
-const poisonValue = `{"type":"order_created","order_id":"not-a-number","version":1}`
-
-// poison produces one undecodable record to the event topic.
+// poison publishes one undecodable message on the pipeline's transport.
 func (f *fault) poison(ctx context.Context) (time.Time, error) {
-	if f.fs.kafka == nil {
-		return time.Time{}, errors.New("poison needs cqrs-kafka")
+	p, ok := f.fs.sys.(reference.Poisonable)
+	if !ok {
+		return time.Time{}, fmt.Errorf("poison: %s takes no poison messages", f.fs.arch)
 	}
-	cfg := f.fs.kafka.Config()
-	cl, err := kgo.NewClient(cfg.ClientOptions()...)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("poison: kafka client: %w", err)
-	}
-	defer cl.Close()
 	at := time.Now()
 	f.record(results.Injection{AtSeconds: f.since(at)})
-	key := strconv.AppendInt(nil, -int64(len(f.res.Injections)), 10)
-	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: cfg.Topic, Key: key, Value: []byte(poisonValue)}).FirstErr(); err != nil {
-		return time.Time{}, fmt.Errorf("poison: produce to %s: %w", cfg.Topic, err)
-	}
-	return at, nil
+	f.mu.Lock()
+	n := len(f.res.Injections)
+	f.mu.Unlock()
+	return at, p.InjectPoison(ctx, n)
 }
 
 // visibilityGap runs a create_order in a transaction held open for the
 // fault's duration while the load commits later outbox ids, then commits
 // it: its outbox id commits out of order.
 func (f *fault) visibilityGap(ctx context.Context) (time.Time, error) {
-	if f.fs.kafka == nil {
-		return time.Time{}, errors.New("visibility-gap needs cqrs-kafka")
-	}
-	store, err := writemodel.New(f.fs.kafka.Config().Schema, cqrskafka.OutboxExtension())
-	if err != nil {
-		return time.Time{}, err
+	exec, ok := f.fs.sys.(reference.TxExecutor)
+	if !ok {
+		return time.Time{}, fmt.Errorf("visibility gap: %s cannot run a command in a held transaction", f.fs.arch)
 	}
 	conn, err := pgx.Connect(ctx, f.fs.env.PostgresDSN())
 	if err != nil {
@@ -580,7 +592,7 @@ func (f *fault) visibilityGap(ctx context.Context) (time.Time, error) {
 		Lines: []domain.Line{{ProductID: 1, Quantity: 1, UnitPriceCents: gen.ProductPriceCents(1)}}}
 	opened := time.Now()
 	f.record(results.Injection{AtSeconds: f.since(opened)})
-	out, err := store.Execute(ctx, tx, cmd)
+	out, err := exec.ExecuteInTx(ctx, tx, cmd)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("visibility gap: create_order in the held transaction: %w", err)
 	}
@@ -604,9 +616,9 @@ func (f *fault) visibilityGap(ctx context.Context) (time.Time, error) {
 // catchUp pauses the projector until the backlog reaches the fault's
 // events (or its duration passes), resumes it, and measures the catch-up.
 func (f *fault) catchUp(ctx context.Context) (time.Time, error) {
-	k := f.fs.kafka
-	if k == nil {
-		return time.Time{}, errors.New("catch-up needs cqrs-kafka")
+	k, ok := f.fs.sys.(reference.Pausable)
+	if !ok {
+		return time.Time{}, fmt.Errorf("catch-up: %s has no projector to pause", f.fs.arch)
 	}
 	paused := time.Now()
 	f.record(results.Injection{AtSeconds: f.since(paused)})
@@ -644,7 +656,7 @@ wait:
 	} else if lastErr == nil {
 		lastErr = err
 	}
-	before := k.Stats().Projector.Applied
+	before := appliedBy(f.fs.sys)
 	// The resumed projector's first fetched records end its rejoin (group
 	// join, assignment, first fetch); the drain rate counts from there.
 	fetched := make(chan time.Time, 1)
@@ -656,9 +668,9 @@ wait:
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recoveryTimeout)
 	defer cancel()
-	err := k.WaitCaughtUp(rctx)
+	err := f.fs.sys.WaitCaughtUp(rctx)
 	caught := time.Now()
-	applied := k.Stats().Projector.Applied - before
+	applied := appliedBy(f.fs.sys) - before
 	cu := &results.CatchUp{Backlog: backlog, PausedSeconds: resumed.Sub(paused).Seconds(), Applied: applied, Seconds: caught.Sub(resumed).Seconds()}
 	if cu.Seconds > 0 {
 		cu.EventsPerSecond = float64(applied) / cu.Seconds
@@ -689,9 +701,9 @@ wait:
 
 // rebuild truncates the read models and replays the topic.
 func (f *fault) rebuild(ctx context.Context) error {
-	k := f.fs.kafka
-	if k == nil {
-		return errors.New("rebuild needs cqrs-kafka")
+	k, ok := f.fs.sys.(reference.Rebuildable)
+	if !ok {
+		return fmt.Errorf("rebuild: %s cannot rebuild its read models", f.fs.arch)
 	}
 	at := time.Now()
 	f.record(results.Injection{AtSeconds: f.since(at)})
@@ -707,9 +719,18 @@ func (f *fault) rebuild(ctx context.Context) error {
 	f.setLast(func(in *results.Injection) {
 		in.DurationSeconds = st.Total.Seconds()
 		in.RecoverySeconds = st.Total.Seconds()
-		in.Detail = fmt.Sprintf("%d records replayed", st.Events)
+		in.Detail = fmt.Sprintf("%d events replayed from %s", st.Events, st.Source)
 	})
 	return nil
+}
+
+// appliedBy is the events sys's projector applied so far (0 without a
+// pipeline).
+func appliedBy(sys reference.System) int64 {
+	if p, ok := sys.(reference.Pipeline); ok {
+		return p.PipelineStats().Applied
+	}
+	return 0
 }
 
 // describeFault renders a fault's settings in words.

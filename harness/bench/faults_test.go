@@ -1,6 +1,7 @@
 package bench_test
 
 import (
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
 	"testing"
 	"time"
 
@@ -144,7 +145,7 @@ func TestBrokerRestartScenario(t *testing.T) {
 // others are applied exactly once, and the run completes on its own.
 func TestPGRestartScenario(t *testing.T) {
 	sc := builtin(t, "pg-restart", "kind=pg-restart,at=2s,duration=1s")
-	sc.Architectures = []scenarios.Arch{scenarios.ArchCRUD, scenarios.ArchCQRSKafka}
+	sc.Architectures = []scenarios.Arch{"crud", "cqrs-kafka"}
 	run := runScenario(t, sc)
 	for _, a := range run.Architectures {
 		o := injected(t, a, 1)[0].DuringOutage
@@ -171,10 +172,10 @@ func TestPoisonScenario(t *testing.T) {
 // relay (the negative control) loses the late ones, and the checker and
 // the thresholds say so.
 func TestVisibilityGapScenario(t *testing.T) {
-	for _, mode := range []scenarios.RelayMode{"skip-locked", "naive-cursor"} {
+	for _, mode := range []string{"skip-locked", "naive-cursor"} {
 		t.Run(string(mode), func(t *testing.T) {
 			sc := builtin(t, "visibility-gap")
-			sc.Options.Kafka.Relay = mode
+			sc.Options["cqrs-kafka"].(*cqrskafka.Options).Relay = mode
 			run := runScenario(t, sc)
 			a := run.Architectures[0]
 			if f := injected(t, a, 1)[0]; f.Injected < 3 {

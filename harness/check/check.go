@@ -16,7 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/cqrsbench/cqrsbench/reference"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"github.com/cqrsbench/cqrsbench/reference/readmodel"
 )
 
@@ -67,21 +67,6 @@ func (r Report) Violations() int64 {
 	return n
 }
 
-// target names an architecture's read models and their columns.
-type target struct {
-	orders, sales string
-}
-
-func targetOf(arch string) (target, bool) {
-	switch arch {
-	case reference.CQRSSync, reference.CQRSKafka:
-		return target{orders: "order_read_model", sales: "daily_sales"}, true
-	case reference.CQRSMatview:
-		return target{orders: "order_list_mv", sales: "daily_sales_mv"}, true
-	}
-	return target{}, false
-}
-
 const orderColumns = "order_id, customer_id, number, created_at, status, status_label, total_cents, item_count, first_image_url, version"
 
 // ordersSQL diffs the order read model ({{rm}}) with the summaries the write
@@ -123,21 +108,20 @@ SELECT (SELECT count(*) FROM e), count(*) FILTER (WHERE missing), count(*) FILTE
            SELECT key AS k, key || ': expected ' || expected || ' actual ' || actual AS s FROM d ORDER BY key LIMIT ` + maxSamplesSQL + `) x), '{}')
 FROM d`
 
-// Check reconciles arch's read models in its schema. Call it after the
-// architecture has caught up (System.WaitCaughtUp) and with no commands in
-// flight.
-func Check(ctx context.Context, db DB, arch string) (Report, error) {
+// Check reconciles the read models of architecture d (d.ReadModels) in
+// d.Schema. Call it after the architecture has caught up
+// (System.WaitCaughtUp) and with no commands in flight.
+func Check(ctx context.Context, db DB, d catalog.Descriptor) (Report, error) {
+	arch, schema, t := d.Name, d.Schema, d.ReadModels
 	rep := Report{Arch: arch}
-	t, ok := targetOf(arch)
-	if !ok {
+	if t.Orders == "" {
 		return rep, nil
 	}
-	schema := reference.SchemaOf(arch)
 	summary := strings.ReplaceAll(readmodel.SummarySQL, "{{orders}}", "{{schema}}.orders")
 	daily := strings.ReplaceAll(readmodel.DailySalesSQL, "{{summaries}}", "s")
 	for _, q := range []struct{ table, sql string }{
-		{t.orders, strings.NewReplacer("{{summary}}", summary, "{{rm}}", t.orders).Replace(ordersSQL)},
-		{t.sales, strings.NewReplacer("{{summary}}", summary, "{{daily}}", daily, "{{sales}}", t.sales).Replace(salesSQL)},
+		{t.Orders, strings.NewReplacer("{{summary}}", summary, "{{rm}}", t.Orders).Replace(ordersSQL)},
+		{t.Sales, strings.NewReplacer("{{summary}}", summary, "{{daily}}", daily, "{{sales}}", t.Sales).Replace(salesSQL)},
 	} {
 		d := Diff{Table: q.table}
 		if err := db.QueryRow(ctx, readmodel.Expand(q.sql, schema)).Scan(&d.Expected, &d.Missing, &d.Extra, &d.Mismatched, &d.Samples); err != nil {

@@ -2,6 +2,7 @@ package check_test
 
 import (
 	"context"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"os"
 	"strings"
 	"testing"
@@ -61,7 +62,7 @@ func mustExec(t *testing.T, pool *pgxpool.Pool, sql string) {
 func TestCheckCountsEachKindOfDamage(t *testing.T) {
 	pool := setUp(t, reference.CQRSSync)
 	ctx := t.Context()
-	rep, err := check.Check(ctx, pool, reference.CQRSSync)
+	rep, err := check.Check(ctx, pool, catalog.MustLookup("cqrs-sync"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func TestCheckCountsEachKindOfDamage(t *testing.T) {
 		VALUES (999999, 1, 'ORD-X', now(), 'cart', 'In your cart', 0, 0, 1)`) // extra
 	mustExec(t, pool, `UPDATE cqrs_sync.daily_sales SET orders = orders + 1 WHERE (day, status) IN (SELECT day, status FROM cqrs_sync.daily_sales LIMIT 1)`) // double count
 
-	rep, err = check.Check(ctx, pool, reference.CQRSSync)
+	rep, err = check.Check(ctx, pool, catalog.MustLookup("cqrs-sync"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,19 +100,19 @@ func TestCheckCountsEachKindOfDamage(t *testing.T) {
 func TestCheckMatviewAndCRUD(t *testing.T) {
 	pool := setUp(t, reference.CQRSMatview)
 	ctx := t.Context()
-	rep, err := check.Check(ctx, pool, reference.CQRSMatview)
+	rep, err := check.Check(ctx, pool, catalog.MustLookup("cqrs-matview"))
 	if err != nil || rep.Violations() != 0 {
 		t.Fatalf("fresh views: %+v %v", rep, err)
 	}
 	mustExec(t, pool, `UPDATE cqrs_matview.orders SET status = 'cancelled', version = version + 1 WHERE id = (SELECT min(id) FROM cqrs_matview.orders WHERE status <> 'cancelled')`)
-	rep, err = check.Check(ctx, pool, reference.CQRSMatview)
+	rep, err = check.Check(ctx, pool, catalog.MustLookup("cqrs-matview"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.Diffs[0].Mismatched != 1 || rep.Diffs[1].Violations() == 0 {
 		t.Errorf("unrefreshed views after a write: %+v, want the order and its day's sales to differ", rep)
 	}
-	crud, err := check.Check(ctx, pool, reference.CRUD)
+	crud, err := check.Check(ctx, pool, catalog.MustLookup("crud"))
 	if err != nil || len(crud.Diffs) != 0 {
 		t.Errorf("crud: %+v %v", crud, err)
 	}

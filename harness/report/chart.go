@@ -1,7 +1,10 @@
 package report
 
 import (
+	"slices"
+
 	"fmt"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"html"
 	"math"
 	"strconv"
@@ -180,19 +183,13 @@ func tickLabel(ms float64) string {
 	return strconv.FormatFloat(ms, 'f', decimals, 64)
 }
 
-// archColor returns a fixed color per architecture, so one architecture
-// looks the same in every chart.
+// archColor returns a fixed color per architecture (by its place in the
+// architecture table), so one architecture looks the same in every chart;
+// a name the table lacks takes a color by its place i in the run.
 func archColor(name string, i int) string {
-	switch name {
-	case "crud":
-		return "#4e79a7"
-	case "cqrs-sync":
-		return "#f28e2b"
-	case "cqrs-matview":
-		return "#59a14f"
-	case "cqrs-kafka":
-		return "#e15759"
+	palette := []string{"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"}
+	if at := slices.Index(catalog.Names(), name); at >= 0 {
+		return palette[at%len(palette)]
 	}
-	palette := []string{"#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"}
-	return palette[i%len(palette)]
+	return palette[(len(catalog.Names())+i)%len(palette)]
 }

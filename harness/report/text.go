@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"io"
 	"sort"
 	"strconv"
@@ -253,10 +254,10 @@ func latencyTables(b *bytes.Buffer, run *results.Run) error {
 		b.WriteString("\nno architecture ran\n")
 		return nil
 	}
-	crud, hasCRUD := run.Arch(string(scenarios.ArchCRUD))
+	crud, hasCRUD := run.Arch(catalog.Baseline())
 	ratioNote := ""
 	if hasCRUD && len(run.Architectures) > 1 {
-		ratioNote = "\nafter each CQRS figure: its ratio to crud's (below 1x: faster than crud)"
+		ratioNote = "\nafter each CQRS figure: its ratio to " + crud.Name + "'s (below 1x: faster than " + crud.Name + ")"
 	}
 	for _, p := range []struct {
 		name string

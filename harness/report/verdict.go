@@ -3,6 +3,8 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"github.com/cqrsbench/cqrsbench/reference"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"maps"
 	"slices"
 	"strings"
@@ -61,12 +63,12 @@ func Verdicts(run *results.Run) []string {
 	if run == nil || len(run.Architectures) == 0 {
 		return []string{"no architecture ran: nothing to compare"}
 	}
-	crud, hasCRUD := run.Arch(string(scenarios.ArchCRUD))
+	crud, hasCRUD := run.Arch(catalog.Baseline())
 	var out []string
 	compared := 0
 	for i := range run.Architectures {
 		a := &run.Architectures[i]
-		if a.Name == string(scenarios.ArchCRUD) {
+		if a.Name == catalog.Baseline() {
 			continue
 		}
 		compared++
@@ -158,7 +160,7 @@ func lagVerdict(a *results.Architecture) string {
 		return "projection lag p99 " + human(st.Stats.P99)
 	case hasVisible && scenarios.Arch(a.Name).Eventual():
 		return "visible lag p99 " + human(a.Lag.Visible.P99) + " (prober)"
-	case a.Name == string(scenarios.ArchCQRSKafka):
+	case hasPipeline(a.Name):
 		return "projection lag n/a (no samples)"
 	case scenarios.Arch(a.Name).Eventual():
 		return "visible lag n/a (no prober samples)"
@@ -202,8 +204,8 @@ func crudOnly(crud *results.Architecture) string {
 // warnings flags what makes run's numbers untrustworthy.
 func warnings(run *results.Run) []string {
 	var out []string
-	if _, ok := run.Arch(string(scenarios.ArchCQRSKafka)); ok && run.Environment.Infra.Kafka.IsFake() {
-		out = append(out, warnPrefix+"cqrs-kafka ran on kfake, franz-go's in-process fake, not Apache Kafka: "+
+	if fake := onFakeKafka(run); len(fake) > 0 {
+		out = append(out, warnPrefix+strings.Join(fake, ", ")+" ran on kfake, franz-go's in-process fake, not Apache Kafka: "+
 			"its latencies and lag do not represent a real broker")
 	}
 	var few []string
@@ -297,4 +299,26 @@ func errorWarning(a *results.Architecture) string {
 		s += " (" + strings.Join(top, ", ") + ")"
 	}
 	return s + "; failed operations are not in the latencies"
+}
+
+// hasPipeline reports whether the named architecture feeds its read models
+// through an event pipeline.
+func hasPipeline(name string) bool {
+	d, ok := catalog.Lookup(name)
+	return ok && catalog.Offers[reference.Pipeline](d)
+}
+
+// onFakeKafka lists the architectures of run that needed Kafka when Kafka
+// was kfake.
+func onFakeKafka(run *results.Run) []string {
+	if !run.Environment.Infra.Kafka.IsFake() {
+		return nil
+	}
+	var out []string
+	for _, a := range run.Architectures {
+		if catalog.NeedsService(a.Name, catalog.Kafka) {
+			out = append(out, a.Name)
+		}
+	}
+	return out
 }

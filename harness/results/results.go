@@ -80,6 +80,33 @@ type Architecture struct {
 	// Faults are the faults injected into this architecture's run and what
 	// each did; empty when none was.
 	Faults []Fault `json:"faults,omitempty"`
+	// WorkerErrors are the errors the architecture's background workers
+	// (relay, transport, projector, refresher) recovered from; nil when
+	// there were none. A pipeline that retries all the time shows here,
+	// not only as lag.
+	WorkerErrors *WorkerErrors `json:"worker_errors,omitempty"`
+}
+
+// WorkerErrors counts the errors background workers recovered from.
+type WorkerErrors struct {
+	// Total is every error reported.
+	Total int64 `json:"total"`
+	// ByPart counts them by the part of the pipeline that failed.
+	ByPart []PartErrors `json:"by_part,omitempty"`
+	// Samples are the first distinct messages, with how often each came.
+	Samples []ErrorSample `json:"samples,omitempty"`
+}
+
+// PartErrors is how often one part of a pipeline failed.
+type PartErrors struct {
+	Part  string `json:"part"`
+	Count int64  `json:"count"`
+}
+
+// ErrorSample is one distinct error message and how often it came.
+type ErrorSample struct {
+	Message string `json:"message"`
+	Count   int64  `json:"count"`
 }
 
 // Fault is what one fault of the scenario did to one architecture's run.

@@ -2,6 +2,8 @@ package results
 
 import (
 	"fmt"
+	"github.com/cqrsbench/cqrsbench/reference"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"math"
 	"slices"
 	"strconv"
@@ -71,14 +73,6 @@ func evaluate(run *Run, t scenarios.Threshold) []ThresholdResult {
 			return skip(t, "architecture not run")
 		}
 		archs = append(archs, a)
-	case t.Metric == scenarios.MetricLag:
-		// lag exists only for cqrs-kafka.
-		t.Arch = scenarios.ArchCQRSKafka
-		a, ok := run.Arch(string(t.Arch))
-		if !ok {
-			return skip(t, "architecture not run")
-		}
-		archs = append(archs, a)
 	default:
 		for i := range run.Architectures {
 			if a := &run.Architectures[i]; reports(a, t.Metric) {
@@ -112,6 +106,9 @@ func evaluate(run *Run, t scenarios.Threshold) []ThresholdResult {
 // reports reports whether a has data for metric, for unscoped thresholds.
 func reports(a *Architecture, metric string) bool {
 	switch metric {
+	case scenarios.MetricLag: // the pipeline's stages
+		d, ok := catalog.Lookup(a.Name)
+		return ok && catalog.Offers[reference.Pipeline](d)
 	case scenarios.MetricVisibility:
 		return a.Lag != nil
 	case scenarios.MetricStaleness:

@@ -168,7 +168,7 @@ func TestEvaluateLagWithoutKafka(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := results.Evaluate(run, []scenarios.Threshold{th})
-	want := []results.ThresholdResult{{Threshold: "cqrs-kafka.lag.p99 < 200ms", Unit: "ms", Skipped: "architecture not run"}}
+	want := []results.ThresholdResult{{Threshold: "lag.p99 < 200ms", Unit: "ms", Skipped: "no architecture reported lag"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
 	}

@@ -82,6 +82,9 @@ type Config struct {
 	// OnError is told about errors the background workers recover from;
 	// nil: they are only counted (Stats).
 	OnError func(error)
+	// Hooks are the harness's fault-injection points, added to
+	// Relay.Hooks and Projector.Hooks; zero: none.
+	Hooks reference.Hooks
 }
 
 // RelayOptions tune the relays (see relay.Config for each field's meaning
@@ -172,6 +175,7 @@ func (c Config) Validate() error {
 // relayConfig is the relays' configuration of a defaulted Config.
 func (c Config) relayConfig() relay.Config {
 	r := c.Relay
+	r.Hooks, r.DuplicateFraction, _ = withFaultHooks(c.Hooks, r.Hooks, r.DuplicateFraction, projector.Hooks{})
 	return relay.Config{
 		Schema: c.Schema, Topic: c.Topic, Mode: r.Mode, Relays: r.Relays, BatchSize: r.BatchSize,
 		Linger: r.Linger, PollInterval: r.PollInterval, ActivePollInterval: r.ActivePollInterval,
@@ -184,6 +188,7 @@ func (c Config) relayConfig() relay.Config {
 // projectorConfig is the projector's configuration of a defaulted Config.
 func (c Config) projectorConfig() projector.Config {
 	p := c.Projector
+	_, _, p.Hooks = withFaultHooks(c.Hooks, relay.Hooks{}, 0, p.Hooks)
 	return projector.Config{
 		Schema: c.Schema, Topic: c.Topic, DeadLetterTopic: c.DeadLetterTopic, Group: c.Group, Consumer: c.Consumer,
 		DisableInbox: p.DisableInbox, MaxPollRecords: p.MaxPollRecords, Hooks: p.Hooks,

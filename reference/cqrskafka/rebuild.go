@@ -6,30 +6,20 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/readmodel"
 )
 
-// RebuildStats is what one Rebuild did.
-type RebuildStats struct {
-	// Events is the records replayed: the topic from its start to its end
-	// when the rebuild began (snapshots, command events, dead letters).
-	Events int64
-	// Applied is the events the projector applied meanwhile.
-	Applied int64
-	// Replay is the time from the projector's restart at the start of the
-	// topic until it had applied every replayed record.
-	Replay time.Duration
-	// Total is the whole rebuild: pause, truncation, replay, ANALYZE.
-	Total time.Duration
-}
+// RebuildStats is what one Rebuild did: Events is the records replayed (the
+// topic from its start to its end when the rebuild began: snapshots,
+// command events, dead letters), Applied the events the projector applied
+// meanwhile, Replay the time from the projector's restart at the start of
+// the topic until it had applied every replayed record, Total the whole
+// rebuild (pause, truncation, replay, ANALYZE).
+type RebuildStats = reference.RebuildStats
 
-// EventsPerSecond is the replay rate.
-func (r RebuildStats) EventsPerSecond() float64 {
-	if r.Replay <= 0 {
-		return 0
-	}
-	return float64(r.Events) / r.Replay.Seconds()
-}
+// rebuildSource is what a rebuild replays, in words.
+const rebuildSource = "the Kafka topic from its earliest offset (a snapshot of the loaded orders, then every event)"
 
 // Rebuild empties the read models and the inbox and replays the topic from
 // its earliest offset: it stops the projector, truncates, rewinds the
@@ -90,7 +80,7 @@ func (s *System) Rebuild(ctx context.Context) (_ RebuildStats, err error) {
 	if err := s.commitGroup(ctx, starts); err != nil {
 		return RebuildStats{}, fmt.Errorf("cqrs-kafka rebuild: rewind: %w", err)
 	}
-	var stats RebuildStats
+	stats := RebuildStats{Source: rebuildSource}
 	for p, end := range ends {
 		stats.Events += end - starts[p]
 	}

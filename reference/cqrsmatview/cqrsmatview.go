@@ -27,7 +27,7 @@ var _ reference.System = (*System)(nil)
 
 // DefaultRefreshPeriod is the time between the end of one refresh and the
 // start of the next.
-const DefaultRefreshPeriod = 5 * time.Second
+const DefaultRefreshPeriod = time.Second
 
 const setupSQL = `
 CREATE MATERIALIZED VIEW {{schema}}.order_list_mv AS {{summary}};
@@ -53,19 +53,6 @@ LIMIT 50`
 const dashboardSQL = `
 SELECT status, label, orders, revenue_cents FROM {{schema}}.daily_sales_mv WHERE day = $1`
 
-// RefreshStats describes the refreshes done so far.
-type RefreshStats struct {
-	// Count is the number of completed refreshes.
-	Count int64
-	// Last and Total are the durations of the last and all refreshes.
-	Last, Total time.Duration
-	// Max is the longest refresh.
-	Max time.Duration
-	// Durations are the completed refreshes' durations, in order.
-	Durations []time.Duration
-	// Errors counts failed refreshes.
-	Errors int64
-}
 
 // System is the materialized-view CQRS architecture on one schema.
 type System struct {
@@ -78,7 +65,7 @@ type System struct {
 	list                      readmodel.SummaryQuery
 
 	mu      sync.Mutex
-	stats   RefreshStats
+	stats   reference.RefreshStats
 	started uint64        // refreshes started
 	done    uint64        // refreshes finished
 	doneCh  chan struct{} // closed and replaced when a refresh finishes
@@ -176,9 +163,6 @@ func (s *System) refreshOnce(ctx context.Context) {
 		s.lastErr = fmt.Errorf("refresh materialized views: %w", err)
 	} else if err == nil {
 		s.stats.Count++
-		s.stats.Last = took
-		s.stats.Total += took
-		s.stats.Max = max(s.stats.Max, took)
 		s.stats.Durations = append(s.stats.Durations, took)
 		s.lastErr = nil
 	}
@@ -186,8 +170,8 @@ func (s *System) refreshOnce(ctx context.Context) {
 	s.doneCh = make(chan struct{})
 }
 
-// RefreshStats returns the refresh durations so far.
-func (s *System) RefreshStats() RefreshStats {
+// RefreshStats implements reference.Refresher: the refreshes so far.
+func (s *System) RefreshStats() reference.RefreshStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.stats

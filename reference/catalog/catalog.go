@@ -1,0 +1,201 @@
+// Package catalog is the one table of architectures: every name, schema,
+// consistency kind, constructor, read model to reconcile and options type
+// of an architecture is declared here, in Table, and nowhere else. The
+// harness, the scenario loader, the checker and the reports read names and
+// facts from it, and ask what a system can do through the optional
+// capability interfaces of package reference (Pipeline, Refresher,
+// Pausable, Rebuildable, Poisonable, TxExecutor), never by name.
+//
+// Adding an architecture is one package (a reference.System, its Options
+// type) plus one Descriptor in Table; docs/ARCHITECTURE.md walks through it.
+package catalog
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/cqrsbench/cqrsbench/reference"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
+	"github.com/cqrsbench/cqrsbench/reference/settings"
+)
+
+// Consistency is how an architecture's reads relate to its writes.
+type Consistency string
+
+// The consistency kinds.
+const (
+	// Immediate: a read sees every command that returned before it.
+	Immediate Consistency = "immediate"
+	// Periodic: the read side is refreshed every period.
+	Periodic Consistency = "periodic"
+	// Eventual: the read side follows an asynchronous pipeline.
+	Eventual Consistency = "eventual"
+)
+
+// Lags reports whether reads may miss writes that returned before them.
+func (c Consistency) Lags() bool { return c != Immediate }
+
+// Service names a service an architecture needs besides PostgreSQL; the
+// infrastructure providers start it (harness/infra).
+type Service string
+
+// The services architectures may need.
+const (
+	Kafka    Service = "kafka"
+	RabbitMQ Service = "rabbitmq"
+)
+
+// ReadModels names the tables the checker reconciles with the write model:
+// Orders holds one row per order (list_orders), Sales the daily sales per
+// status (sales_dashboard). Empty for an architecture that reads the write
+// model itself.
+type ReadModels struct {
+	Orders, Sales string
+}
+
+// Descriptor is everything the tool knows of an architecture before it
+// runs.
+type Descriptor struct {
+	// Name is the architecture's name on the command line, in scenarios
+	// and in results.
+	Name string
+	// Schema is the PostgreSQL schema it lives in.
+	Schema string
+	// Summary describes it in one line (help, docs, reports).
+	Summary string
+	// Baseline marks the architecture the others are compared with (their
+	// latency ratios, their verdicts): exactly one has it.
+	Baseline bool
+	// Consistency is how its reads relate to its writes.
+	Consistency Consistency
+	// ReadModels are the tables the checker reconciles.
+	ReadModels ReadModels
+	// Needs lists the services besides PostgreSQL it needs.
+	Needs []Service
+	// Prototype is a typed nil of its System type: capabilities are asked
+	// of it (`_, ok := d.Prototype.(reference.Pipeline)`) before a system
+	// exists, so a scenario can be validated before anything starts.
+	Prototype reference.System
+	// Options returns its options filled with their defaults; nil: it
+	// takes none.
+	Options func() settings.Options
+	// New builds a system from deps (on deps.Schema, whose write model is
+	// loaded); deps.Options come from Options, decoded and validated.
+	New func(ctx context.Context, deps Deps) (reference.System, error)
+}
+
+// Offers reports whether the architecture's systems implement capability
+// C, one of package reference's capability interfaces.
+func Offers[C any](d Descriptor) bool {
+	_, ok := d.Prototype.(C)
+	return ok
+}
+
+// Deps is what a constructor gets.
+type Deps struct {
+	// Pool is the database; the system does not close it.
+	Pool *pgxpool.Pool
+	// Schema is the schema to build on (Descriptor.Schema unless a test
+	// says otherwise).
+	Schema string
+	// Options are the architecture's options (the type Descriptor.Options
+	// returns), validated; nil means the defaults.
+	Options settings.Options
+	// Kafka and AMQP reach the transports of pipeline architectures.
+	Kafka KafkaEndpoint
+	AMQP  AMQPEndpoint
+	// Observer receives pipeline stage timestamps; nil: none.
+	Observer event.Observer
+	// Hooks are fault-injection points; zero: none.
+	Hooks reference.Hooks
+	// OnError is told about errors background workers recovered from;
+	// nil: they are only counted.
+	OnError func(error)
+}
+
+// KafkaEndpoint reaches a Kafka cluster.
+type KafkaEndpoint struct {
+	// Brokers are the seed brokers (host:port).
+	Brokers []string
+	// ClientOptions are added to every client (TLS, SASL).
+	ClientOptions []kgo.Opt
+}
+
+// AMQPEndpoint reaches a RabbitMQ broker.
+type AMQPEndpoint struct {
+	// URL is amqp:// or amqps://.
+	URL string
+	// TLS configures amqps connections; nil: the system's roots.
+	TLS *tls.Config
+}
+
+// options returns deps.Options as T, or def() when none were given.
+func options[T settings.Options](deps Deps, def func() T) (T, error) {
+	if deps.Options == nil {
+		return def(), nil
+	}
+	o, ok := deps.Options.(T)
+	if !ok {
+		var want T
+		return want, fmt.Errorf("options of type %T given, want %T", deps.Options, want)
+	}
+	return o, nil
+}
+
+// Lookup returns the descriptor named name.
+func Lookup(name string) (Descriptor, bool) {
+	i := slices.IndexFunc(Table(), func(d Descriptor) bool { return d.Name == name })
+	if i < 0 {
+		return Descriptor{}, false
+	}
+	return Table()[i], true
+}
+
+// MustLookup is Lookup for names already validated (a scenario's).
+func MustLookup(name string) Descriptor {
+	d, ok := Lookup(name)
+	if !ok {
+		panic(fmt.Sprintf("catalog: architecture %q is not in the table", name))
+	}
+	return d
+}
+
+// Names returns every architecture's name, in the table's order (the order
+// runs and tables use).
+func Names() []string {
+	t := Table()
+	out := make([]string, len(t))
+	for i, d := range t {
+		out[i] = d.Name
+	}
+	return out
+}
+
+// Baseline returns the name of the architecture the others are compared
+// with.
+func Baseline() string {
+	for _, d := range Table() {
+		if d.Baseline {
+			return d.Name
+		}
+	}
+	panic("catalog: no Baseline architecture in the table")
+}
+
+// NeedsService reports whether the named architecture needs service s (false for
+// a name the table lacks).
+func NeedsService(name string, s Service) bool {
+	d, ok := Lookup(name)
+	return ok && slices.Contains(d.Needs, s)
+}
+
+// UnknownError says that name is not an architecture, and which are.
+func UnknownError(name string) error {
+	return fmt.Errorf("unknown architecture %q; use one of %s", name, strings.Join(Names(), ", "))
+}

@@ -1,0 +1,70 @@
+package catalog
+
+import (
+	"context"
+
+	"github.com/cqrsbench/cqrsbench/reference"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
+	"github.com/cqrsbench/cqrsbench/reference/cqrsmatview"
+	"github.com/cqrsbench/cqrsbench/reference/cqrssync"
+	"github.com/cqrsbench/cqrsbench/reference/crud"
+	"github.com/cqrsbench/cqrsbench/reference/settings"
+)
+
+// Table returns every architecture, in the order runs and tables use. It is
+// the only list of architectures in the tool.
+func Table() []Descriptor {
+	return []Descriptor{
+		{
+			Name: "crud", Schema: "crud", Consistency: Immediate, Baseline: true,
+			Summary:   "normalized tables; screens join and aggregate",
+			Prototype: (*crud.System)(nil),
+			New: func(_ context.Context, d Deps) (reference.System, error) {
+				return crud.New(d.Pool, d.Schema)
+			},
+		},
+		{
+			Name: "cqrs-sync", Schema: "cqrs_sync", Consistency: Immediate,
+			Summary:    "flat read models written in the command's transaction",
+			ReadModels: ReadModels{Orders: "order_read_model", Sales: "daily_sales"},
+			Prototype:  (*cqrssync.System)(nil),
+			New: func(_ context.Context, d Deps) (reference.System, error) {
+				return cqrssync.New(d.Pool, d.Schema)
+			},
+		},
+		{
+			Name: "cqrs-matview", Schema: "cqrs_matview", Consistency: Periodic,
+			Summary:    "materialized views refreshed concurrently every period",
+			ReadModels: ReadModels{Orders: "order_list_mv", Sales: "daily_sales_mv"},
+			Prototype:  (*cqrsmatview.System)(nil),
+			Options:    func() settings.Options { return cqrsmatview.DefaultOptions() },
+			New: func(_ context.Context, d Deps) (reference.System, error) {
+				o, err := options(d, cqrsmatview.DefaultOptions)
+				if err != nil {
+					return nil, err
+				}
+				return cqrsmatview.New(d.Pool, d.Schema, o.Refresh.Std())
+			},
+		},
+		{
+			Name: "cqrs-kafka", Schema: "cqrs_kafka", Consistency: Eventual,
+			Summary:    "outbox → relay → Kafka → idempotent projector → flat read models",
+			ReadModels: ReadModels{Orders: "order_read_model", Sales: "daily_sales"},
+			Needs:      []Service{Kafka},
+			Prototype:  (*cqrskafka.System)(nil),
+			Options:    func() settings.Options { return cqrskafka.DefaultOptions() },
+			New: func(_ context.Context, d Deps) (reference.System, error) {
+				o, err := options(d, cqrskafka.DefaultOptions)
+				if err != nil {
+					return nil, err
+				}
+				cfg := cqrskafka.Config{
+					Schema: d.Schema, Brokers: d.Kafka.Brokers, KafkaOptions: d.Kafka.ClientOptions,
+					Observer: d.Observer, OnError: d.OnError, Hooks: d.Hooks,
+				}
+				o.Configure(&cfg)
+				return cqrskafka.New(d.Pool, cfg)
+			},
+		},
+	}
+}
