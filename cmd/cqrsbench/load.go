@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"io"
 	"os"
 	"time"
@@ -36,7 +37,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	f.register(fs)
 	orders := fs.Int("orders", 100_000, "number of orders to generate (lines, customers and products scale with it)")
 	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same dataset")
-	schema := fs.String("schema", "crud", "PostgreSQL schema to create and fill (must not exist, or have been created by cqrsbench)")
+	schema := fs.String("schema", catalog.MustLookup(catalog.Baseline()).Schema, "PostgreSQL schema to create and fill (must not exist, or have been created by cqrsbench)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -440,7 +440,7 @@ func environmentWarnings(baseline, result *results.Run) []string {
 	}
 	for _, side := range []struct{ name, kind string }{{"baseline", be.Infra.Kafka.Kind}, {"result", re.Infra.Kafka.Kind}} {
 		if side.kind == "kfake" {
-			w = append(w, "the "+side.name+" ran on kfake, NOT real Kafka: its cqrs-kafka figures say nothing about Kafka")
+			w = append(w, "the "+side.name+" ran on kfake, NOT real Kafka: its figures of architectures that need Kafka say nothing about Kafka")
 		}
 	}
 	for _, a := range result.Architectures {

@@ -172,6 +172,8 @@ func fixture(t *testing.T) *results.Run {
 				Consistency: &results.Consistency{Violations: 1, Mismatched: 1, DuplicatesDelivered: 12, EventsCommitted: 4800, EventsProduced: 4812, EventsDelivered: 4824, EventsApplied: 4812,
 					Tables: []results.TableDiff{{Table: "order_read_model", Expected: 200950}, {Table: "daily_sales", Expected: 364, Mismatched: 1,
 						Samples: []string{"2026-03-14/cart: expected (2026-03-14,cart,\"In your cart\",88,912345) actual (2026-03-14,cart,\"In your cart\",89,915012)"}}}},
+				WorkerErrors: &results.WorkerErrors{Total: 14, ByPart: []results.PartErrors{{Part: "publish", Count: 9}, {Part: "offset commit", Count: 5}},
+					Samples: []results.ErrorSample{{Message: "relay: produce batch of 12 records: broker closed the connection", Count: 9}}},
 				Faults: []results.Fault{
 					{Kind: "broker-restart", Spec: "at 15s, down 10s", Injected: 1, RecoverySeconds: 2.41,
 						Injections:   []results.Injection{{AtSeconds: 15.002, DurationSeconds: 10.8, RecoverySeconds: 2.41}},

@@ -73,7 +73,7 @@ func htmlRunOf(i int, side Side) (htmlRun, error) {
 		r.Verdicts = Verdicts(run)
 	}
 	if run.Environment.Infra.Kafka.IsFake() {
-		r.Warning = "cqrs-kafka ran on kfake, franz-go's in-process fake, NOT real Kafka: its figures say nothing about Kafka."
+		r.Warning = archList(onFakeKafka(run), "the Kafka architectures") + " ran on kfake, franz-go's in-process fake, NOT real Kafka: their figures say nothing about Kafka."
 	}
 	for _, op := range opOrder(run) {
 		var curves []curve

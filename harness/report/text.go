@@ -45,7 +45,7 @@ func (Text) Write(w io.Writer, run *results.Run) error {
 	var b bytes.Buffer
 	writeHeader(&b, run)
 	sections := []func(*bytes.Buffer, *results.Run) error{
-		latencyTables, countTable, loadTable, lagTable, stalenessTable, consistencyTable, faultTable,
+		latencyTables, countTable, loadTable, lagTable, stalenessTable, consistencyTable, faultTable, workerErrorTable,
 	}
 	for _, section := range sections {
 		if err := section(&b, run); err != nil {
@@ -92,7 +92,7 @@ func writeHeader(b *bytes.Buffer, run *results.Run) {
 	}
 	b.WriteString(environmentLine(run.Environment) + "\n")
 	if k := run.Environment.Infra.Kafka; k.IsFake() {
-		b.WriteString("!!! WARNING: Kafka is franz-go's in-process kfake, NOT a real broker: cqrs-kafka latency and\n")
+		fmt.Fprintf(b, "!!! WARNING: Kafka is franz-go's in-process kfake, NOT a real broker: %s latency and\n", archList(onFakeKafka(run), "the Kafka architectures'"))
 		b.WriteString("!!! lag do not represent Kafka. Install Java/Maven or Docker, or pass --kafka-brokers.\n")
 		if k.Note != "" {
 			fmt.Fprintf(b, "!!! (%s)\n", k.Note)
@@ -384,7 +384,7 @@ func lagTable(b *bytes.Buffer, run *results.Run) error {
 		}
 	}
 	if len(rows) == 0 {
-		b.WriteString("\nLag: no architecture recorded any (crud and cqrs-sync read their own writes)\n")
+		b.WriteString("\nLag: no architecture recorded any (those run read their own writes)\n")
 		return nil
 	}
 	return render(b, table{"Lag, ms: pipeline stages from in-process timestamps (end_to_end: commit to read-model commit);\n" +
@@ -489,6 +489,36 @@ func faultTable(b *bytes.Buffer, run *results.Run) error {
 		"delivered; dups x2: events applied twice; mismatch: rows with a wrong field; recovery: from the\n" +
 		"end of the fault until every write committed before it was visible, longest of its injections)",
 		header, rows, "llrrrrrr", nil})
+	for _, n := range notes {
+		writeWrapped(b, n, "  ", "      ", 98)
+	}
+	return err
+}
+
+// workerErrorTable shows the errors background workers recovered from: a
+// pipeline that retries all the time is slow for a reason, and says which.
+func workerErrorTable(b *bytes.Buffer, run *results.Run) error {
+	var rows [][]string
+	var notes []string
+	for _, a := range run.Architectures {
+		e := a.WorkerErrors
+		if e == nil {
+			continue
+		}
+		var parts []string
+		for _, p := range e.ByPart {
+			parts = append(parts, fmt.Sprintf("%s %d", p.Part, p.Count))
+		}
+		rows = append(rows, []string{a.Name, count(e.Total), archList(parts, "-")})
+		for _, s := range e.Samples {
+			notes = append(notes, fmt.Sprintf("%s (%d×): %s", a.Name, s.Count, s.Message))
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	err := render(b, table{"Worker errors (relay, transport, projector and refresher errors recovered from by retrying)",
+		[]string{"architecture", "errors", "by part"}, rows, "lrl", nil})
 	for _, n := range notes {
 		writeWrapped(b, n, "  ", "      ", 98)
 	}
@@ -635,4 +665,12 @@ func clip(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
+}
+
+// archList joins names, or says none when there are none.
+func archList(names []string, none string) string {
+	if len(names) == 0 {
+		return none
+	}
+	return strings.Join(names, ", ")
 }

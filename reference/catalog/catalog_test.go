@@ -1,0 +1,98 @@
+package catalog_test
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
+	"github.com/cqrsbench/cqrsbench/reference/domain"
+)
+
+func TestTableIsConsistent(t *testing.T) {
+	t.Parallel()
+	var names, schemas []string
+	baselines := 0
+	for _, d := range catalog.Table() {
+		if slices.Contains(names, d.Name) || slices.Contains(schemas, d.Schema) {
+			t.Errorf("%s: name or schema %q used twice", d.Name, d.Schema)
+		}
+		names, schemas = append(names, d.Name), append(schemas, d.Schema)
+		if err := domain.ValidateSchemaName(d.Schema); err != nil {
+			t.Errorf("%s: %v", d.Name, err)
+		}
+		if d.Prototype == nil || d.New == nil || d.Summary == "" || d.Consistency == "" {
+			t.Errorf("%s: Prototype, New, Summary and Consistency are required", d.Name)
+		}
+		if (d.ReadModels.Orders == "") != (d.ReadModels.Sales == "") {
+			t.Errorf("%s: read models %+v: both or neither", d.Name, d.ReadModels)
+		}
+		if d.Baseline {
+			baselines++
+		}
+		if d.Options != nil {
+			if errs := d.Options().Validate(); len(errs) > 0 {
+				t.Errorf("%s: its default options are invalid: %v", d.Name, errs)
+			}
+		}
+		if got, ok := catalog.Lookup(d.Name); !ok || got.Name != d.Name {
+			t.Errorf("Lookup(%q) = %v, %v", d.Name, got.Name, ok)
+		}
+	}
+	if baselines != 1 {
+		t.Errorf("%d baseline architectures, want exactly 1", baselines)
+	}
+	if _, ok := catalog.Lookup("nope"); ok {
+		t.Error("Lookup of an unknown name succeeded")
+	}
+}
+
+// TestOnlyTheTableNamesArchitectures is the extension test: outside the
+// table, the harness, the scenario loader and the command line name no
+// architecture in code (string literals) and import no architecture
+// package, so adding one touches its own package and the table.
+func TestOnlyTheTableNamesArchitectures(t *testing.T) {
+	t.Parallel()
+	var archPkgs []string
+	for _, d := range catalog.Table() {
+		archPkgs = append(archPkgs, strings.ReplaceAll(d.Name, "-", ""))
+	}
+	for _, dir := range []string{"../../harness", "../../scenarios", "../../cmd"} {
+		err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+			if err != nil {
+				return err
+			}
+			for _, imp := range f.Imports {
+				p, _ := strconv.Unquote(imp.Path.Value)
+				if strings.HasPrefix(p, "github.com/cqrsbench/cqrsbench/reference/") && slices.Contains(archPkgs, filepath.Base(p)) {
+					t.Errorf("%s imports architecture package %s: ask the table or a capability instead", path, p)
+				}
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				lit, ok := n.(*ast.BasicLit)
+				if !ok || lit.Kind != token.STRING {
+					return true
+				}
+				s, _ := strconv.Unquote(lit.Value)
+				if _, named := catalog.Lookup(s); named {
+					t.Errorf("%s names architecture %q in code: read it from the table", path, s)
+				}
+				return true
+			})
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
