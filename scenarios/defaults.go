@@ -144,10 +144,11 @@ func (s *Scenario) defaultFault(i int) {
 	f := &s.Faults[i]
 	path := index("faults", i)
 	unset := func(name string, zero bool) bool { return zero && !s.src.present(path+"."+name) }
-	takes := faultFields(f.Kind)
-	if takes == nil {
+	spec, known := specOf(f.Kind)
+	if !known {
 		return // unknown kind: Validate says so
 	}
+	takes := spec.fields
 	if takes.has("count") && unset("count", f.Count == 0) && f.Every == 0 {
 		f.Count = 1
 	}
@@ -166,17 +167,8 @@ func (s *Scenario) defaultFault(i int) {
 	if takes.has("after_load") && unset("after_load", !f.AfterLoad) && unset("at", f.At == 0) {
 		f.AfterLoad = true
 	}
-	if unset("duration", f.Duration == 0) {
-		switch f.Kind {
-		case FaultBrokerRestart:
-			f.Duration = Duration(defaultBrokerDown)
-		case FaultPGRestart:
-			f.Duration = Duration(defaultPostgresDown)
-		case FaultVisibilityGap:
-			f.Duration = Duration(defaultGapHold)
-		case FaultCatchUp:
-			f.Duration = Duration(defaultBacklogMaxPause)
-		}
+	if takes.has("duration") && unset("duration", f.Duration == 0) {
+		f.Duration = Duration(spec.duration)
 	}
 }
 
@@ -190,24 +182,4 @@ func (fs fieldSet) has(name string) bool {
 		}
 	}
 	return false
-}
-
-// faultFields returns the fields a fault kind takes besides kind and arch,
-// or nil for an unknown kind.
-func faultFields(k FaultKind) fieldSet {
-	switch k {
-	case FaultDuplicates:
-		return fieldSet{"at", "duration", "fraction", "method"}
-	case FaultRelayCrash, FaultPoison:
-		return fieldSet{"at", "every", "count"}
-	case FaultProjectorCrash:
-		return fieldSet{"at", "every", "count", "point"}
-	case FaultBrokerRestart, FaultPGRestart, FaultVisibilityGap:
-		return fieldSet{"at", "every", "count", "duration"}
-	case FaultCatchUp:
-		return fieldSet{"at", "events", "duration"}
-	case FaultRebuild:
-		return fieldSet{"at", "after_load"}
-	}
-	return nil
 }

@@ -31,11 +31,7 @@ const (
 	defaultProbePoll         = time.Millisecond
 	defaultProbeTimeout      = 30 * time.Second
 	defaultDupFraction       = 0.05
-	defaultBrokerDown        = 10 * time.Second
-	defaultPostgresDown      = 3 * time.Second
-	defaultGapHold           = 2 * time.Second
 	defaultBacklogEvents     = 10_000
-	defaultBacklogMaxPause   = 60 * time.Second
 	steadyPhase              = "steady"
 )
 
@@ -462,12 +458,6 @@ const (
 	FaultCatchUp        FaultKind = "catch-up"
 	FaultRebuild        FaultKind = "rebuild"
 )
-
-// FaultKinds returns every fault kind.
-func FaultKinds() []FaultKind {
-	return []FaultKind{FaultDuplicates, FaultRelayCrash, FaultProjectorCrash, FaultBrokerRestart,
-		FaultPGRestart, FaultPoison, FaultVisibilityGap, FaultCatchUp, FaultRebuild}
-}
 
 // DuplicateMethod is how a duplicates fault makes duplicates.
 type DuplicateMethod string

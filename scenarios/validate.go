@@ -281,11 +281,12 @@ func (v *validator) fault(i int) {
 	s := v.s
 	f := s.Faults[i]
 	path := index("faults", i)
-	takes := faultFields(f.Kind)
-	if takes == nil {
+	spec, known := specOf(f.Kind)
+	if !known {
 		v.enum(path+".kind", "fault kind", string(f.Kind), strs(FaultKinds()))
 		return
 	}
+	takes := spec.fields
 	// Fields that do not apply to this kind.
 	for _, c := range []struct {
 		name string
@@ -331,7 +332,7 @@ func (v *validator) fault(i int) {
 		switch {
 		case f.Duration < 0:
 			v.errorf(path+".duration", "must be >= 0, got %s", f.Duration)
-		case f.Duration == 0 && (f.Kind == FaultVisibilityGap || f.Kind == FaultCatchUp):
+		case f.Duration == 0 && spec.durationRequired:
 			v.errorf(path+".duration", "must be > 0 for %s faults", f.Kind)
 		}
 	}
