@@ -1,17 +1,14 @@
 package kafkalocal_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -326,38 +323,10 @@ func TestBrokerDiesWithKilledOwnerAndIsSwept(t *testing.T) {
 	needsBroker(t)
 	tmp := infratest.TraversableTempDir(t)
 	t.Setenv("TMPDIR", tmp) // for the child and for SweepStale below
-	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		t.Fatalf("read child output: %v", err)
-	}
 	var pid int
 	var dir string
-	if _, err := fmt.Sscan(line, &pid, &dir); err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		t.Fatalf("child said %q: %v", line, err)
-	}
-	_ = cmd.Process.Signal(syscall.SIGKILL)
-	_ = cmd.Wait()
-	deadline := time.Now().Add(30 * time.Second)
-	for !infratest.Gone(pid) {
-		if time.Now().After(deadline) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("broker %d outlived its killed owner by 30 s", pid)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	infratest.KillOwner(t, childEnv, &pid, &dir)
+	infratest.AwaitGone(t, pid, 30*time.Second)
 	kafkalocal.SweepStale()
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("stale dir %s survived SweepStale", dir)
