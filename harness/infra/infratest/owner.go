@@ -5,14 +5,32 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 )
 
+// ServeAsOwner is the owner's side of KillOwner, for TestMain: when the
+// environment variable env is 1, it starts a server with start, prints the
+// values start returns on one line (or the error, and exits) and blocks
+// until the process is killed; otherwise it returns at once.
+func ServeAsOwner(env string, start func() ([]any, error)) {
+	if os.Getenv(env) != "1" {
+		return
+	}
+	about, err := start()
+	if err != nil {
+		fmt.Println("ERR", strings.ReplaceAll(err.Error(), "\n", " | "))
+		os.Exit(1)
+	}
+	fmt.Println(about...)
+	select {}
+}
+
 // KillOwner runs the test binary again as the owner of a server: with env
 // set to 1, the package's TestMain starts a server, prints one line about
-// it (pids, directory) and blocks. KillOwner reads that line into dst with
+// it (pids, directory) and blocks (ServeAsOwner). KillOwner reads that line into dst with
 // fmt.Sscan, then kills the owner with SIGKILL and reaps it, so the test
 // can check that the server died with its owner and what it left.
 func KillOwner(t testing.TB, env string, dst ...any) {

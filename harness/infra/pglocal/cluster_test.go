@@ -3,7 +3,6 @@ package pglocal_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -122,15 +121,13 @@ func TestBadBinDirSaysWhatToInstall(t *testing.T) {
 const childEnv = "PGLOCAL_TEST_CHILD"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "1" {
+	infratest.ServeAsOwner(childEnv, func() ([]any, error) {
 		c, err := pglocal.Start(context.Background(), pglocal.Options{Settings: map[string]string{"shared_buffers": "32MB"}})
 		if err != nil {
-			fmt.Println("ERR", err)
-			os.Exit(1)
+			return nil, err
 		}
-		fmt.Println(c.PID(), c.Dir())
-		select {}
-	}
+		return []any{c.PID(), c.Dir()}, nil
+	})
 	os.Exit(m.Run())
 }
 

@@ -56,18 +56,19 @@ func (c *child) exitErr() error {
 // grace or when ctx ends, and waits until it and its helpers are gone. It
 // returns ctx's error if ctx ended first.
 func (c *child) stop(ctx context.Context, grace time.Duration) error {
+	if !c.running() {
+		return nil // reaped: its pid may name another process now
+	}
 	helpers := childproc.Descendants(c.pid())
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	timer := time.NewTimer(grace)
+	defer timer.Stop()
 	var err error
-	if c.running() {
-		_ = c.cmd.Process.Signal(syscall.SIGTERM)
-		timer := time.NewTimer(grace)
-		select {
-		case <-c.exited:
-		case <-timer.C:
-		case <-ctx.Done():
-			err = fmt.Errorf("stop %s: %w (killed it)", c.what, ctx.Err())
-		}
-		timer.Stop()
+	select {
+	case <-c.exited:
+	case <-timer.C:
+	case <-ctx.Done():
+		err = fmt.Errorf("stop %s: %w (killed it)", c.what, ctx.Err())
 	}
 	c.killWith(helpers)
 	return err
@@ -75,7 +76,11 @@ func (c *child) stop(ctx context.Context, grace time.Duration) error {
 
 // kill sends SIGKILL to the process and waits until it and its helpers are
 // gone.
-func (c *child) kill() { c.killWith(childproc.Descendants(c.pid())) }
+func (c *child) kill() {
+	if c.running() {
+		c.killWith(childproc.Descendants(c.pid()))
+	}
+}
 
 // killWith sends SIGKILL to the process, waits until it is reaped, then
 // waits until helpers — its descendants before it died, which start

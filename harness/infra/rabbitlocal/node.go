@@ -120,8 +120,8 @@ func (n *Node) start(ctx context.Context) error {
 	const attempts = 3
 	var err error
 	for range attempts {
-		ports, err := childproc.FreePorts(3)
-		if err != nil {
+		var ports []int
+		if ports, err = childproc.FreePorts(3); err != nil {
 			return err
 		}
 		n.amqpPort, n.distPort, n.epmdPort = ports[0], ports[1], ports[2]
@@ -144,25 +144,20 @@ func (n *Node) start(ctx context.Context) error {
 
 // launchEpmd starts the node's epmd and waits until it answers.
 func (n *Node) launchEpmd(ctx context.Context) error {
-	logFile, err := os.OpenFile(n.path("epmd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logFile, logStart, err := openLog(n.path("epmd.log"))
 	if err != nil {
-		return fmt.Errorf("open epmd log: %w", err)
+		return err
 	}
 	defer logFile.Close()
-	logStart := childproc.FileSize(n.path("epmd.log"))
 	// Not -daemon: epmd stays our child, with the parent-death signal.
 	cmd := exec.Command(n.bin.Epmd, "-port", strconv.Itoa(n.epmdPort), "-address", "127.0.0.1")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.Dir = n.dir
-	cmd.SysProcAttr = childproc.Attr(nil, syscall.SIGKILL)
-	c, err := startChild("epmd", cmd)
+	c, err := n.spawn("epmd", cmd, logFile, epmdPIDFile)
 	if err != nil {
 		return err
 	}
 	n.mu.Lock()
 	n.epmd = c
 	n.mu.Unlock()
-	_ = os.WriteFile(n.path(epmdPIDFile), []byte(strconv.Itoa(c.pid())), 0o644)
 	if err := n.awaitEpmd(ctx, c); err != nil {
 		c.kill()
 		log := childproc.ReadFrom(n.path("epmd.log"), logStart)
@@ -172,6 +167,36 @@ func (n *Node) launchEpmd(ctx context.Context) error {
 		return fmt.Errorf("epmd did not start: %w\n%s", err, childproc.Labelled("epmd output", childproc.Tail(log, logTailLines)))
 	}
 	return nil
+}
+
+// spawn starts cmd in the node's directory with its output to out, in a
+// process group of its own and killed if we die (the pid is recorded in
+// pidFile for SweepStale).
+func (n *Node) spawn(what string, cmd *exec.Cmd, out *os.File, pidFile string) (*child, error) {
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Dir = n.dir
+	cmd.SysProcAttr = childproc.Attr(nil, syscall.SIGKILL)
+	c, err := startChild(what, cmd)
+	if err != nil {
+		return nil, err
+	}
+	_ = os.WriteFile(n.path(pidFile), []byte(strconv.Itoa(c.pid())), 0o644)
+	return c, nil
+}
+
+// openLog opens a process's output file for appending and returns its size:
+// where this run's output starts.
+func openLog(path string) (*os.File, int64, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, 0, fmt.Errorf("open process output file: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("open process output file: %w", err)
+	}
+	return f, st.Size(), nil
 }
 
 // awaitEpmd asks epmd for its registered names (NAMES_REQ) until it
@@ -201,28 +226,24 @@ func (n *Node) awaitEpmd(ctx context.Context, c *child) error {
 // launch starts the node (beam.smp) and waits until an AMQP handshake
 // succeeds.
 func (n *Node) launch(ctx context.Context) error {
-	console, err := os.OpenFile(n.consolePath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	console, consoleStart, err := openLog(n.consolePath())
 	if err != nil {
-		return fmt.Errorf("open node console log: %w", err)
+		return err
 	}
 	defer console.Close()
-	logStart, consoleStart := childproc.FileSize(n.LogPath()), childproc.FileSize(n.consolePath())
+	logStart := childproc.FileSize(n.LogPath())
 	// Not CommandContext: the node lives as long as the Node, not ctx.
 	cmd := exec.Command(n.bin.Server)
 	cmd.Env = n.env()
-	cmd.Stdout, cmd.Stderr = console, console
-	cmd.Dir = n.dir
-	cmd.SysProcAttr = childproc.Attr(nil, syscall.SIGKILL)
 	n.progress("starting RabbitMQ node %s on %s (%s)", n.name, n.Addr(), n.bin.Server)
 	began := time.Now()
-	c, err := startChild("RabbitMQ node", cmd)
+	c, err := n.spawn("RabbitMQ node", cmd, console, beamPIDFile)
 	if err != nil {
 		return err
 	}
 	n.mu.Lock()
 	n.beam = c
 	n.mu.Unlock()
-	_ = os.WriteFile(n.path(beamPIDFile), []byte(strconv.Itoa(c.pid())), 0o644)
 	var version, erlang string
 	err = poll(ctx, n.opts.StartTimeout, c, func(ctx context.Context) (err error) {
 		version, erlang, err = n.handshake(ctx)
@@ -421,7 +442,8 @@ func (n *Node) Erlang() string {
 }
 
 // Settings returns the node's rabbitmq.conf entries, for the results
-// record; the default user's password is left out.
+// record, without the default user's password, and under "erlang" the
+// runtime (Erlang).
 func (n *Node) Settings() map[string]string {
 	s := maps.Clone(n.conf())
 	delete(s, "default_pass")

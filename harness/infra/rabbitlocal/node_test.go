@@ -3,7 +3,6 @@ package rabbitlocal_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/netip"
 	"net/url"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,11 +22,7 @@ import (
 
 // shared is the node the tests that need no node of their own share,
 // started on first use and closed by TestMain.
-var shared struct {
-	once sync.Once
-	n    *rabbitlocal.Node
-	err  error
-}
+var shared infratest.Shared[*rabbitlocal.Node]
 
 // childEnv makes the test binary act as a process that starts a node,
 // prints the pids of its beam.smp and epmd, its directory and the pids of
@@ -36,27 +30,18 @@ var shared struct {
 const childEnv = "RABBITLOCAL_TEST_CHILD"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "1" {
+	infratest.ServeAsOwner(childEnv, func() ([]any, error) {
 		n, err := rabbitlocal.Start(context.Background(), rabbitlocal.Options{})
 		if err != nil {
-			fmt.Println("ERR", strings.ReplaceAll(err.Error(), "\n", " | "))
-			os.Exit(1)
+			return nil, err
 		}
 		var helpers []string
 		for _, pid := range childproc.Descendants(n.PID()) {
 			helpers = append(helpers, strconv.Itoa(pid))
 		}
-		fmt.Println(n.PID(), n.EpmdPID(), n.Dir(), strings.Join(helpers, ","))
-		select {}
-	}
-	code := m.Run()
-	if shared.n != nil {
-		if err := shared.n.Close(context.Background()); err != nil {
-			fmt.Fprintln(os.Stderr, "close shared node:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+		return []any{n.PID(), n.EpmdPID(), n.Dir(), strings.Join(helpers, ",")}, nil
+	})
+	os.Exit(shared.Run(m))
 }
 
 // needsRabbit skips the test in -short mode and when RabbitMQ is not
@@ -75,13 +60,13 @@ func needsRabbit(t *testing.T) {
 func sharedNode(t *testing.T) *rabbitlocal.Node {
 	t.Helper()
 	needsRabbit(t)
-	shared.once.Do(func() {
-		shared.n, shared.err = rabbitlocal.Start(context.Background(), rabbitlocal.Options{})
+	n, err := shared.Get(func() (*rabbitlocal.Node, error) {
+		return rabbitlocal.Start(context.Background(), rabbitlocal.Options{})
 	})
-	if shared.err != nil {
-		t.Fatalf("start shared node: %v", shared.err)
+	if err != nil {
+		t.Fatalf("start shared node: %v", err)
 	}
-	return shared.n
+	return n
 }
 
 // startNode starts a node of the test's own, closed at cleanup.
