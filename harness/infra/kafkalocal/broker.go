@@ -128,8 +128,8 @@ func (b *Broker) start(ctx context.Context) error {
 	const attempts = 3
 	var err error
 	for i := range attempts {
-		ports, err := childproc.FreePorts(3)
-		if err != nil {
+		var ports []int
+		if ports, err = childproc.FreePorts(3); err != nil {
 			return err
 		}
 		b.brokerPort, b.controllerPort = ports[0], ports[1]

@@ -346,13 +346,22 @@ func (n *Node) Stop(ctx context.Context) error {
 
 // Kill ends the node at once with SIGKILL, like a crash, and keeps its
 // data, ports and epmd: Restart brings it back (with recovery). Used for
-// fault injection.
-func (n *Node) Kill() {
+// fault injection. It waits until the node and its helpers are gone, or
+// until ctx ends.
+func (n *Node) Kill(ctx context.Context) error {
 	n.mu.Lock()
 	beam := n.beam
 	n.mu.Unlock()
-	if beam != nil {
-		beam.kill()
+	if beam == nil {
+		return nil
+	}
+	done := make(chan struct{})
+	go func() { beam.kill(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("kill RabbitMQ node (pid %d): %w, and it has not exited yet", beam.pid(), ctx.Err())
 	}
 }
 

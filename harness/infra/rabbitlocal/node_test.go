@@ -300,15 +300,20 @@ func TestStopAndRestartKeepQuorumQueueAndMessages(t *testing.T) {
 	unacked := consume(t, conn, queue, 3, false)
 
 	before := n.PID()
+	began := time.Now()
 	if err := n.Stop(t.Context()); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
+	stopped := time.Since(began)
 	if !infratest.Gone(before) {
 		t.Fatalf("beam.smp %d still runs after Stop", before)
 	}
+	began = time.Now()
 	if err := n.Restart(t.Context()); err != nil {
 		t.Fatalf("Restart after Stop: %v", err)
 	}
+	t.Logf("Stop %v, Restart (to AMQP handshake, queue recovered) %v",
+		stopped.Round(10*time.Millisecond), time.Since(began).Round(10*time.Millisecond))
 	if n.Addr() != addr || n.PID() == before {
 		t.Errorf("after Restart Addr() = %s (want %s), PID() = %d (was %d)", n.Addr(), addr, n.PID(), before)
 	}
@@ -321,7 +326,9 @@ func TestStopAndRestartKeepQuorumQueueAndMessages(t *testing.T) {
 
 	// A crash: SIGKILL, then recovery from the quorum queue's log.
 	before = n.PID()
-	n.Kill()
+	if err := n.Kill(t.Context()); err != nil {
+		t.Fatalf("Kill: %v", err)
+	}
 	if !infratest.Gone(before) {
 		t.Fatalf("beam.smp %d still runs after Kill", before)
 	}
