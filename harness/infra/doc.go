@@ -14,6 +14,9 @@
 //     reachability and for tables cqrsbench did not create.
 //   - auto: docker when a Docker engine answers, else local.
 //
+// ParseAMQPURL and PingAMQP check the URL of a RabbitMQ broker and reach
+// it, with the same error types (package rabbitlocal runs a local node).
+//
 // Open starts (or checks) the services; Infra.Close stops everything that was
 // started. Errors a user can hit carry an exit code (see ExitCoder): 2 for bad
 // configuration, 3 for unavailable services.

@@ -1,7 +1,8 @@
-// Package childproc holds what the local providers (pglocal, kafkalocal)
-// share about the servers they run as child processes: process attributes
-// that keep a server from outliving cqrsbench, owner files in their
-// temporary directories, and the sweep of directories whose owner died.
+// Package childproc holds what the local providers (pglocal, kafkalocal,
+// rabbitlocal) share about the servers they run as child processes:
+// process attributes that keep a server from outliving cqrsbench, owner
+// files in their temporary directories, the sweep of directories whose
+// owner died, free ports and the tails of their logs.
 package childproc
 
 import (
@@ -24,21 +25,31 @@ func WriteOwner(dir string) error {
 
 // Sweep removes the directories os.TempDir()/prefix* left by owners that
 // died without cleaning up (SIGKILL, power loss). A directory is removed
-// only when its owner is gone and so is the server whose pid the file
-// serverPIDFile (relative to the directory) names. Best effort: errors are
+// only when its owner is gone and so are the servers whose pids the files
+// serverPIDFiles (relative to the directory) name. Best effort: errors are
 // ignored.
-func Sweep(prefix, serverPIDFile string) {
+func Sweep(prefix string, serverPIDFiles ...string) {
 	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), prefix+"*"))
 	for _, dir := range dirs {
 		owner, ok := ReadPID(filepath.Join(dir, OwnerFile))
 		if !ok || Alive(owner) {
 			continue
 		}
-		if server, ok := ReadPID(filepath.Join(dir, serverPIDFile)); ok && Alive(server) {
-			continue
+		if !anyAlive(dir, serverPIDFiles) {
+			_ = os.RemoveAll(dir)
 		}
-		_ = os.RemoveAll(dir)
 	}
+}
+
+// anyAlive reports whether a process named by one of the pid files in dir
+// exists.
+func anyAlive(dir string, pidFiles []string) bool {
+	for _, f := range pidFiles {
+		if pid, ok := ReadPID(filepath.Join(dir, f)); ok && Alive(pid) {
+			return true
+		}
+	}
+	return false
 }
 
 // ReadPID reads the pid on the first line of a pid file.

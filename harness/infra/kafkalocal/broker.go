@@ -128,8 +128,8 @@ func (b *Broker) start(ctx context.Context) error {
 	const attempts = 3
 	var err error
 	for i := range attempts {
-		ports, err := freePorts(3)
-		if err != nil {
+		var ports []int
+		if ports, err = childproc.FreePorts(3); err != nil {
 			return err
 		}
 		b.brokerPort, b.controllerPort = ports[0], ports[1]
@@ -173,7 +173,7 @@ func (b *Broker) format(ctx context.Context) error {
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("format Kafka storage (kafka.tools.StorageTool): %w\n%s%s", err,
-			labelled("output", childproc.Tail(string(out), logTailLines)), b.logTail(0))
+			childproc.Labelled("output", childproc.Tail(string(out), logTailLines)), b.logTail(0))
 	}
 	return nil
 }
@@ -183,13 +183,13 @@ var errPortTaken = errors.New("a port was taken before the broker bound it")
 
 // launch starts the broker JVM and waits until it answers.
 func (b *Broker) launch(ctx context.Context) error {
-	logStart := fileSize(b.LogPath())
+	logStart := childproc.FileSize(b.LogPath())
 	console, err := os.OpenFile(b.consolePath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("open broker console log: %w", err)
 	}
 	defer console.Close()
-	consoleStart := fileSize(b.consolePath())
+	consoleStart := childproc.FileSize(b.consolePath())
 	heap := strconv.Itoa(b.opts.HeapMB) + "m"
 	args := append(b.commonJVMArgs(), "-Xms"+heap, "-Xmx"+heap)
 	args = append(args, jvmOptions()...)
@@ -218,12 +218,12 @@ func (b *Broker) launch(ctx context.Context) error {
 	_ = writeFile(filepath.Join(b.dir, brokerPIDFile), strconv.Itoa(cmd.Process.Pid))
 	if err := b.awaitReady(ctx, exited); err != nil {
 		b.kill()
-		logs := b.logTail(logStart) + readFrom(b.consolePath(), consoleStart)
+		logs := b.logTail(logStart) + childproc.ReadFrom(b.consolePath(), consoleStart)
 		if strings.Contains(logs, "Address already in use") || strings.Contains(logs, "BindException") {
 			return fmt.Errorf("%w (%s or controller port %d)", errPortTaken, b.addr(), b.controllerPort)
 		}
 		return fmt.Errorf("broker did not become ready: %w\n%s%s", err,
-			b.logTail(logStart), labelled("console output", childproc.Tail(readFrom(b.consolePath(), consoleStart), logTailLines)))
+			b.logTail(logStart), childproc.Labelled("console output", childproc.Tail(childproc.ReadFrom(b.consolePath(), consoleStart), logTailLines)))
 	}
 	b.progress("broker ready on %s after %v", b.addr(), time.Since(began).Round(100*time.Millisecond))
 	return nil
@@ -458,58 +458,13 @@ func (b *Broker) commonJVMArgs() []string {
 // logTail returns the last lines of server.log written after offset, with a
 // heading, or "" when there are none.
 func (b *Broker) logTail(offset int64) string {
-	return labelled("broker log (last lines of server.log)", childproc.Tail(readFrom(b.LogPath(), offset), logTailLines))
+	return childproc.Labelled("broker log (last lines of server.log)", childproc.Tail(childproc.ReadFrom(b.LogPath(), offset), logTailLines))
 }
 
 func (b *Broker) progress(format string, args ...any) {
 	if b.opts.Progress != nil {
 		fmt.Fprintf(b.opts.Progress, "kafkalocal: "+format+"\n", args...)
 	}
-}
-
-// freePorts asks the kernel for n distinct free loopback TCP ports.
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, n)
-	for i := range ports {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("find a free loopback port: %w", err)
-		}
-		defer l.Close() // all held open until all are chosen: distinct
-		ports[i] = l.Addr().(*net.TCPAddr).Port
-	}
-	return ports, nil
-}
-
-// fileSize returns the size of the file at path, 0 when it does not exist.
-func fileSize(path string) int64 {
-	st, err := os.Stat(path)
-	if err != nil {
-		return 0
-	}
-	return st.Size()
-}
-
-// readFrom returns the contents of the file at path from offset on.
-func readFrom(path string, offset int64) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		return ""
-	}
-	b, _ := io.ReadAll(f)
-	return string(b)
-}
-
-// labelled returns text under a heading, or "" when text is empty.
-func labelled(heading, text string) string {
-	if strings.TrimSpace(text) == "" {
-		return ""
-	}
-	return heading + ":\n" + text + "\n"
 }
 
 // SweepStale removes broker directories left in os.TempDir() by processes

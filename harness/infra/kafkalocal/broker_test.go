@@ -1,17 +1,12 @@
 package kafkalocal_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,34 +22,21 @@ const testHeapMB = 384
 
 // shared is the broker the read-only tests of this package share, started on
 // first use and closed by TestMain.
-var shared struct {
-	once sync.Once
-	b    *kafkalocal.Broker
-	err  error
-}
+var shared infratest.Shared[*kafkalocal.Broker]
 
 // childEnv makes the test binary act as a process that starts a broker,
 // prints its pid and directory, and waits to be killed.
 const childEnv = "KAFKALOCAL_TEST_CHILD"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "1" {
+	infratest.ServeAsOwner(childEnv, func() ([]any, error) {
 		b, err := kafkalocal.Start(context.Background(), kafkalocal.Options{HeapMB: 256})
 		if err != nil {
-			fmt.Println("ERR", err)
-			os.Exit(1)
+			return nil, err
 		}
-		fmt.Println(b.PID(), b.Dir())
-		select {}
-	}
-	code := m.Run()
-	if shared.b != nil {
-		if err := shared.b.Close(context.Background()); err != nil {
-			fmt.Fprintln(os.Stderr, "close shared broker:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+		return []any{b.PID(), b.Dir()}, nil
+	})
+	os.Exit(shared.Run(m))
 }
 
 // needsBroker skips the test in -short mode and when no distribution or
@@ -73,16 +55,16 @@ func needsBroker(t *testing.T) {
 func sharedBroker(t *testing.T) *kafkalocal.Broker {
 	t.Helper()
 	needsBroker(t)
-	shared.once.Do(func() {
-		shared.b, shared.err = kafkalocal.Start(context.Background(), kafkalocal.Options{HeapMB: testHeapMB})
+	b, err := shared.Get(func() (*kafkalocal.Broker, error) {
+		return kafkalocal.Start(context.Background(), kafkalocal.Options{HeapMB: testHeapMB})
 	})
-	if errors.Is(shared.err, kafkalocal.ErrNoJava) {
-		infratest.Missing(t, "%v (needed to run the broker `make kafka` assembles)", shared.err)
+	if errors.Is(err, kafkalocal.ErrNoJava) {
+		infratest.Missing(t, "%v (needed to run the broker `make kafka` assembles)", err)
 	}
-	if shared.err != nil {
-		t.Fatalf("start shared broker: %v", shared.err)
+	if err != nil {
+		t.Fatalf("start shared broker: %v", err)
 	}
-	return shared.b
+	return b
 }
 
 // startBroker starts a broker of the test's own, with properties added to
@@ -326,38 +308,10 @@ func TestBrokerDiesWithKilledOwnerAndIsSwept(t *testing.T) {
 	needsBroker(t)
 	tmp := infratest.TraversableTempDir(t)
 	t.Setenv("TMPDIR", tmp) // for the child and for SweepStale below
-	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		t.Fatalf("read child output: %v", err)
-	}
 	var pid int
 	var dir string
-	if _, err := fmt.Sscan(line, &pid, &dir); err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		t.Fatalf("child said %q: %v", line, err)
-	}
-	_ = cmd.Process.Signal(syscall.SIGKILL)
-	_ = cmd.Wait()
-	deadline := time.Now().Add(30 * time.Second)
-	for !infratest.Gone(pid) {
-		if time.Now().After(deadline) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("broker %d outlived its killed owner by 30 s", pid)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	infratest.KillOwner(t, childEnv, &pid, &dir)
+	infratest.AwaitGone(t, pid, 30*time.Second)
 	kafkalocal.SweepStale()
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("stale dir %s survived SweepStale", dir)

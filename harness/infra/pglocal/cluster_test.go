@@ -1,12 +1,9 @@
 package pglocal_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -34,24 +31,6 @@ func startCluster(t *testing.T) *pglocal.Cluster {
 	return c
 }
 
-func processGone(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return errors.Is(err, syscall.ESRCH)
-}
-
-// awaitGone waits until pid no longer exists; reaping by a parent other than
-// the test may take a moment after the signal.
-func awaitGone(t *testing.T, pid int, within time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !processGone(pid) {
-		if time.Now().After(deadline) {
-			t.Fatalf("process %d still exists after %v", pid, within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func TestClusterServesQueriesAndCloseRemovesEverything(t *testing.T) {
 	c := startCluster(t)
 	ctx := t.Context()
@@ -74,7 +53,7 @@ func TestClusterServesQueriesAndCloseRemovesEverything(t *testing.T) {
 	if err := c.Close(ctx); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if !processGone(pid) {
+	if !infratest.Gone(pid) {
 		t.Errorf("postgres pid %d still running after Close", pid)
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
@@ -100,7 +79,7 @@ func TestRestartKeepsDataAndAddress(t *testing.T) {
 	if err := c.Restart(ctx); err != nil {
 		t.Fatalf("Restart: %v", err)
 	}
-	if c.PID() == before || !processGone(before) {
+	if c.PID() == before || !infratest.Gone(before) {
 		t.Errorf("restart kept the old postmaster %d", before)
 	}
 	conn, err = pgx.Connect(ctx, c.DSN())
@@ -142,15 +121,13 @@ func TestBadBinDirSaysWhatToInstall(t *testing.T) {
 const childEnv = "PGLOCAL_TEST_CHILD"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "1" {
+	infratest.ServeAsOwner(childEnv, func() ([]any, error) {
 		c, err := pglocal.Start(context.Background(), pglocal.Options{Settings: map[string]string{"shared_buffers": "32MB"}})
 		if err != nil {
-			fmt.Println("ERR", err)
-			os.Exit(1)
+			return nil, err
 		}
-		fmt.Println(c.PID(), c.Dir())
-		select {}
-	}
+		return []any{c.PID(), c.Dir()}, nil
+	})
 	os.Exit(m.Run())
 }
 
@@ -158,28 +135,11 @@ func TestServerDiesWithKilledOwnerAndIsSwept(t *testing.T) {
 	if _, err := pglocal.FindBinDir(""); err != nil {
 		infratest.Missing(t, "%v", err)
 	}
-	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("read child output: %v", err)
-	}
 	var pid int
 	var dir string
-	if _, err := fmt.Sscan(line, &pid, &dir); err != nil {
-		t.Fatalf("child said %q: %v", line, err)
-	}
+	infratest.KillOwner(t, childEnv, &pid, &dir)
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	_ = cmd.Process.Signal(syscall.SIGKILL)
-	_ = cmd.Wait()
-	awaitGone(t, pid, 30*time.Second)
+	infratest.AwaitGone(t, pid, 30*time.Second)
 	pglocal.SweepStale()
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("stale dir %s survived SweepStale", dir)
