@@ -46,7 +46,7 @@ pgbench=$$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/nul
 [ -n "$$pgbench" ] || { echo "validity: pgbench not found (apt-get install postgresql-contrib or postgresql)"; exit 3; }
 tmp=$$(mktemp -d); up=
 trap '[ -n "$$up" ] && kill -INT $$up 2>/dev/null && wait $$up; rm -rf "$$tmp"' EXIT
-$(BIN) infra up --infra local --quiet > "$$tmp/up" 2> "$$tmp/up.err" & up=$$!
+$(BIN) infra up --infra local --rabbitmq=false --quiet > "$$tmp/up" 2> "$$tmp/up.err" & up=$$!
 until grep -q '^CQRSBENCH_KAFKA_BROKERS=' "$$tmp/up"; do kill -0 $$up 2>/dev/null || { cat "$$tmp/up.err"; exit 3; }; sleep 0.2; done
 dsn=$$(sed -n 's/^CQRSBENCH_PG_DSN=//p' "$$tmp/up")
 client=()

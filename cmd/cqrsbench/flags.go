@@ -20,6 +20,8 @@ type infraFlags struct {
 	kafkaHome string
 	quiet     bool
 	skipKafka bool
+	rabbitMQ  bool // a RabbitMQ broker is needed
+	amqpURL   string
 	kafkaSec  infra.KafkaSecurity
 }
 
@@ -35,6 +37,7 @@ func (f *infraFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.kafkaSec.KeyFile, "kafka-key", "", "external: PEM private key of --kafka-cert")
 	fs.StringVar(&f.kafkaSec.SASL, "kafka-sasl", "", "external: SASL mechanism: plain, scram-sha-256 or scram-sha-512; the password is read from $"+infra.KafkaPasswordEnv)
 	fs.StringVar(&f.kafkaSec.User, "kafka-user", "", "external: SASL user name (with --kafka-sasl)")
+	fs.StringVar(&f.amqpURL, "amqp-url", os.Getenv("CQRSBENCH_AMQP_URL"), "RabbitMQ broker amqp://user:pass@host:5672/vhost, or amqps:// for TLS (implies --infra external; default $CQRSBENCH_AMQP_URL)")
 	fs.BoolVar(&f.reset, "reset", false, "external: use a database that holds tables cqrsbench did not create (they are never touched)")
 	fs.StringVar(&f.pgBin, "pg-bin", "", "local: directory with initdb and postgres (default: PATH, then /usr/lib/postgresql/*/bin)")
 	fs.StringVar(&f.kafkaHome, "kafka-home", "", "local: Apache Kafka 4.x distribution directory (default: $KAFKA_HOME, then the cache 'make kafka' fills)")
@@ -60,6 +63,8 @@ func (f *infraFlags) config(progress io.Writer) infra.Config {
 		PostgresBinDir: f.pgBin,
 		KafkaHome:      f.kafkaHome,
 		SkipKafka:      f.skipKafka,
+		RabbitMQ:       f.rabbitMQ,
+		AMQPURL:        f.amqpURL,
 		Progress:       progress,
 	}
 }
@@ -81,7 +86,7 @@ func flagSet(name, synopsis, description string, stdout io.Writer) *flag.FlagSet
 // before anything is started: an address implies external; auto stays
 // auto.
 func (f *infraFlags) knownProvider() string {
-	if f.provider == "auto" && (f.pgDSN != "" || f.brokers != "") {
+	if f.provider == "auto" && (f.pgDSN != "" || f.brokers != "" || f.amqpURL != "") {
 		return infra.ProviderExternal
 	}
 	return f.provider

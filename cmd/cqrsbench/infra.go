@@ -12,16 +12,17 @@ import (
 )
 
 const infraDescription = `
-Starts the chosen infrastructure and prints, as the first two lines on stdout,
+Starts the chosen infrastructure and prints, as the first lines on stdout,
 
   CQRSBENCH_PG_DSN=<dsn>
   CQRSBENCH_KAFKA_BROKERS=<host:port,...>
+  CQRSBENCH_AMQP_URL=<amqp://...>        (unless --rabbitmq=false)
 
 then a description of the services, and keeps them running until interrupted
 (Ctrl-C or SIGTERM), when everything started is stopped and removed. Other
 cqrsbench commands read these variables, so in another shell:
 
-  eval "$(cqrsbench infra up --infra local | head -2 | sed 's/^/export /')"   # or copy the lines
+  eval "$(cqrsbench infra up --infra local | grep ^CQRSBENCH_ | sed 's/^/export /')"   # or copy the lines
   psql "$CQRSBENCH_PG_DSN"
 `
 
@@ -90,6 +91,7 @@ func runInfraUp(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var f infraFlags
 	fs := flagSet("infra up", "infra up [flags]", infraDescription, stdout)
 	f.register(fs)
+	fs.BoolVar(&f.rabbitMQ, "rabbitmq", true, "also start (or, external, check --amqp-url) a RabbitMQ broker and print CQRSBENCH_AMQP_URL")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -100,6 +102,9 @@ func runInfraUp(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer closeInfra(env, stderr)
 	fmt.Fprintf(stdout, "CQRSBENCH_PG_DSN=%s\nCQRSBENCH_KAFKA_BROKERS=%s\n", env.PostgresDSN(), strings.Join(env.KafkaBrokers(), ","))
+	if url := env.AMQPURL(); url != "" {
+		fmt.Fprintf(stdout, "CQRSBENCH_AMQP_URL=%s\n", url)
+	}
 	d := env.Describe()
 	fmt.Fprintf(stdout, "# %s\n", d)
 	if d.Kafka.Note != "" {

@@ -108,6 +108,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		defer stop()
 	}
 	f.skipKafka = !slices.ContainsFunc(scs, func(sc *scenarios.Scenario) bool { return needs(sc, catalog.Kafka) })
+	f.rabbitMQ = slices.ContainsFunc(scs, func(sc *scenarios.Scenario) bool { return needs(sc, catalog.RabbitMQ) })
 	progress := stderr
 	if f.quiet {
 		progress = nil

@@ -45,6 +45,11 @@ type Config struct {
 	// SkipKafka starts no broker (local provider) for work that needs only
 	// the database, such as loading a dataset.
 	SkipKafka bool
+	// RabbitMQ starts a RabbitMQ node (local, docker) or checks the one
+	// AMQPURL names (external): a run of an architecture that needs it.
+	RabbitMQ bool
+	// AMQPURL is an external RabbitMQ broker (amqp:// or amqps://).
+	AMQPURL string
 	// Progress receives start-up messages; nil is silent.
 	Progress io.Writer
 }
@@ -78,19 +83,26 @@ func (c Config) Validate() error {
 	if !slices.Contains(providers, p) {
 		return &ConfigError{"--infra", fmt.Sprintf("unknown provider %q; use one of %s", c.Provider, strings.Join(providers, ", "))}
 	}
-	external := c.PostgresDSN != "" || len(c.KafkaBrokers) > 0
+	external := c.PostgresDSN != "" || len(c.KafkaBrokers) > 0 || c.AMQPURL != ""
 	switch {
 	case p == ProviderExternal && c.PostgresDSN == "":
 		return &ConfigError{"--infra external", "needs --pg-dsn (or CQRSBENCH_PG_DSN)"}
 	case p == ProviderExternal && len(c.KafkaBrokers) == 0 && !c.SkipKafka:
 		return &ConfigError{"--infra external", "needs --kafka-brokers (or CQRSBENCH_KAFKA_BROKERS)"}
+	case p == ProviderExternal && c.AMQPURL == "" && c.RabbitMQ:
+		return &ConfigError{"--infra external", "needs --amqp-url (or CQRSBENCH_AMQP_URL) for the architectures that use RabbitMQ"}
 	case p != ProviderExternal && p != ProviderAuto && external:
-		return &ConfigError{"--pg-dsn/--kafka-brokers", fmt.Sprintf("only used with --infra external (got --infra %s)", p)}
+		return &ConfigError{"--pg-dsn/--kafka-brokers/--amqp-url", fmt.Sprintf("only used with --infra external (got --infra %s)", p)}
 	case p != ProviderExternal && c.KafkaSecurity.Enabled():
 		return &ConfigError{"--kafka-tls/--kafka-sasl", fmt.Sprintf("only used with --infra external and --kafka-brokers (got --infra %s)", p)}
 	}
 	if err := c.KafkaSecurity.Validate(); err != nil {
 		return err
+	}
+	if c.AMQPURL != "" {
+		if _, err := ParseAMQPURL(c.AMQPURL); err != nil {
+			return err
+		}
 	}
 	for _, b := range c.KafkaBrokers {
 		host, port, err := net.SplitHostPort(b)
@@ -111,7 +123,7 @@ func (c Config) provider() string {
 	if p == "" {
 		p = ProviderAuto
 	}
-	if p == ProviderAuto && (c.PostgresDSN != "" || len(c.KafkaBrokers) > 0) {
+	if p == ProviderAuto && (c.PostgresDSN != "" || len(c.KafkaBrokers) > 0 || c.AMQPURL != "") {
 		return ProviderExternal
 	}
 	return p

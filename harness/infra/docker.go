@@ -33,6 +33,9 @@ func (d *dockerInfra) KafkaBrokers() []string { return d.env.KafkaBrokers() }
 // KafkaOptions implements Infra: the container's listener is plaintext.
 func (d *dockerInfra) KafkaOptions() []kgo.Opt { return nil }
 
+// AMQPURL implements Infra: the docker provider starts no RabbitMQ yet.
+func (d *dockerInfra) AMQPURL() string { return "" }
+
 func (d *dockerInfra) Describe() Description {
 	return Description{
 		Provider: ProviderDocker,

@@ -25,6 +25,7 @@ type externalInfra struct {
 	brokers  []string
 	security KafkaSecurity
 	kafkaOpt []kgo.Opt // from security
+	amqpURL  string
 	desc     Description
 }
 
@@ -36,11 +37,20 @@ func openExternal(ctx context.Context, cfg Config) (Infra, error) {
 	if err != nil {
 		return nil, &ConfigError{"--pg-dsn", fmt.Sprintf("%v (example: postgres://user:pass@127.0.0.1:5432/db?sslmode=disable)", err)}
 	}
-	e := &externalInfra{dsn: cfg.PostgresDSN, brokers: cfg.KafkaBrokers, security: cfg.KafkaSecurity}
+	e := &externalInfra{dsn: cfg.PostgresDSN, brokers: cfg.KafkaBrokers, security: cfg.KafkaSecurity, amqpURL: cfg.AMQPURL}
 	e.desc.Provider = ProviderExternal
 	e.desc.Postgres.Address = net.JoinHostPort(pgcfg.Host, strconv.Itoa(int(pgcfg.Port)))
 	if err := e.checkPostgres(ctx, pgcfg, cfg.Reset); err != nil {
 		return nil, err
+	}
+	if cfg.RabbitMQ || cfg.AMQPURL != "" {
+		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+		version, err := PingAMQP(pctx, cfg.AMQPURL, nil)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		e.desc.RabbitMQ = &RabbitMQInfo{Kind: KindExternal, Version: version, URL: RedactAMQPURL(cfg.AMQPURL)}
 	}
 	if cfg.SkipKafka {
 		e.desc.Kafka = KafkaInfo{Kind: KindNone, Note: "not checked: this command needs no Kafka"}
@@ -51,6 +61,9 @@ func openExternal(ctx context.Context, cfg Config) (Infra, error) {
 	}
 	return e, nil
 }
+
+// AMQPURL implements Infra.
+func (e *externalInfra) AMQPURL() string { return e.amqpURL }
 
 func (e *externalInfra) checkPostgres(ctx context.Context, pgcfg *pgx.ConnConfig, reset bool) error {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)

@@ -18,6 +18,9 @@ type Infra interface {
 	// KafkaOptions returns the options every Kafka client needs besides
 	// the seed brokers (TLS, SASL); nil when none are.
 	KafkaOptions() []kgo.Opt
+	// AMQPURL returns the RabbitMQ broker's amqp:// or amqps:// URL; empty
+	// when none was started or given (Config.RabbitMQ).
+	AMQPURL() string
 	// Describe says what the services are, for results and tables.
 	Describe() Description
 	// Close stops everything the provider started and removes its temporary
@@ -46,7 +49,24 @@ type Description struct {
 	Postgres PostgresInfo `json:"postgres"`
 	// Kafka describes the broker(s).
 	Kafka KafkaInfo `json:"kafka"`
+	// RabbitMQ describes the RabbitMQ broker; nil when none was used.
+	RabbitMQ *RabbitMQInfo `json:"rabbitmq,omitempty"`
 }
+
+// RabbitMQInfo describes a RabbitMQ broker.
+type RabbitMQInfo struct {
+	// Kind is KindRabbitMQ (started by cqrsbench) or KindExternal.
+	Kind string `json:"kind"`
+	// Version is the broker's version, as it announces it.
+	Version string `json:"version,omitempty"`
+	// URL is how it was reached, without the password.
+	URL string `json:"url"`
+	// Image is the container image (docker provider).
+	Image string `json:"image,omitempty"`
+}
+
+// KindRabbitMQ is a RabbitMQ node cqrsbench started.
+const KindRabbitMQ = "rabbitmq"
 
 // PostgresInfo describes a PostgreSQL server.
 type PostgresInfo struct {

@@ -11,6 +11,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/harness/infra/kafkafake"
 	"github.com/cqrsbench/cqrsbench/harness/infra/kafkalocal"
 	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
+	"github.com/cqrsbench/cqrsbench/harness/infra/rabbitlocal"
 )
 
 // kfakeNote is shown wherever a run used kfake instead of Kafka.
@@ -22,6 +23,7 @@ type localInfra struct {
 	pg     *pglocal.Cluster
 	broker *kafkalocal.Broker // nil when fake is used
 	fake   *kafkafake.Fake
+	rabbit *rabbitlocal.Node // nil unless Config.RabbitMQ
 
 	once sync.Once
 	err  error
@@ -29,8 +31,11 @@ type localInfra struct {
 
 func openLocal(ctx context.Context, cfg Config) (Infra, error) {
 	l := &localInfra{}
-	var pgErr, kafkaErr error
+	var pgErr, kafkaErr, rabbitErr error
 	var wg sync.WaitGroup
+	if cfg.RabbitMQ {
+		wg.Go(func() { l.rabbit, rabbitErr = rabbitlocal.Start(ctx, rabbitlocal.Options{Progress: cfg.Progress}) })
+	}
 	wg.Go(func() {
 		l.pg, pgErr = pglocal.Start(ctx, pglocal.Options{BinDir: cfg.PostgresBinDir, Settings: cfg.PostgresSettings, Progress: cfg.Progress})
 	})
@@ -45,7 +50,7 @@ func openLocal(ctx context.Context, cfg Config) (Infra, error) {
 		}
 	})
 	wg.Wait()
-	if pgErr != nil || kafkaErr != nil {
+	if pgErr != nil || kafkaErr != nil || rabbitErr != nil {
 		_ = l.Close(context.WithoutCancel(ctx))
 	}
 	if pgErr != nil {
@@ -57,6 +62,13 @@ func openLocal(ctx context.Context, cfg Config) (Infra, error) {
 	}
 	if kafkaErr != nil {
 		return nil, Unavailable("Kafka (local provider)", "see the broker log above; `make kafka` re-assembles the distribution", kafkaErr)
+	}
+	if rabbitErr != nil {
+		fix := "see the node's log above"
+		if errors.Is(rabbitErr, rabbitlocal.ErrNotInstalled) {
+			fix = "install RabbitMQ (apt-get install rabbitmq-server), or use --infra docker or --infra external --amqp-url URL"
+		}
+		return nil, Unavailable("RabbitMQ (local provider)", fix, rabbitErr)
 	}
 	return l, nil
 }
@@ -76,6 +88,14 @@ func (l *localInfra) KafkaBrokers() []string {
 	return nil
 }
 
+// AMQPURL implements Infra.
+func (l *localInfra) AMQPURL() string {
+	if l.rabbit == nil {
+		return ""
+	}
+	return l.rabbit.URL()
+}
+
 func (l *localInfra) Describe() Description {
 	d := Description{
 		Provider: ProviderLocal,
@@ -89,6 +109,9 @@ func (l *localInfra) Describe() Description {
 	default:
 		d.Kafka = KafkaInfo{Kind: KindNone, Note: "not started: this command needs no Kafka"}
 	}
+	if l.rabbit != nil {
+		d.RabbitMQ = &RabbitMQInfo{Kind: KindRabbitMQ, Version: l.rabbit.Version(), URL: RedactAMQPURL(l.rabbit.URL())}
+	}
 	return d
 }
 
@@ -99,6 +122,9 @@ func (l *localInfra) Postgres() *pglocal.Cluster { return l.pg }
 func (l *localInfra) Close(ctx context.Context) error {
 	l.once.Do(func() {
 		var errs []error
+		if l.rabbit != nil {
+			errs = append(errs, wrapIf("stop RabbitMQ", l.rabbit.Close(ctx)))
+		}
 		if l.broker != nil {
 			errs = append(errs, wrapIf("stop Kafka", l.broker.Close(ctx)))
 		}

@@ -13,6 +13,7 @@ type Service string
 const (
 	ServicePostgres Service = "postgres"
 	ServiceKafka    Service = "kafka"
+	ServiceRabbitMQ Service = "rabbitmq"
 )
 
 // ErrNoOutage means the provider cannot stop and restart the service: it did
@@ -43,10 +44,13 @@ func CanStop(env Infra, s Service) error {
 	return nil
 }
 
-// canStop: the local provider cannot stop kfake.
+// canStop: the local provider cannot stop kfake, nor what it did not start.
 func (l *localInfra) canStop(s Service) error {
-	if s == ServiceKafka && l.broker == nil {
+	switch {
+	case s == ServiceKafka && l.broker == nil:
 		return fmt.Errorf("kafka is franz-go's in-process kfake, not a process: %w; run `make kafka` for a real broker", ErrNoOutage)
+	case s == ServiceRabbitMQ && l.rabbit == nil:
+		return fmt.Errorf("no RabbitMQ node was started: %w", ErrNoOutage)
 	}
 	return nil
 }
@@ -61,6 +65,8 @@ func (l *localInfra) Stop(ctx context.Context, s Service) error {
 		return l.pg.Stop(ctx)
 	case ServiceKafka:
 		return l.broker.Stop(ctx)
+	case ServiceRabbitMQ:
+		return l.rabbit.Stop(ctx)
 	}
 	return fmt.Errorf("stop %q: unknown service", s)
 }
@@ -75,6 +81,8 @@ func (l *localInfra) Start(ctx context.Context, s Service) error {
 		return l.pg.Restart(ctx)
 	case ServiceKafka:
 		return l.broker.Restart(ctx)
+	case ServiceRabbitMQ:
+		return l.rabbit.Restart(ctx)
 	}
 	return fmt.Errorf("start %q: unknown service", s)
 }
