@@ -91,9 +91,12 @@ func runInfraUp(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var f infraFlags
 	fs := flagSet("infra up", "infra up [flags]", infraDescription, stdout)
 	f.register(fs)
-	fs.BoolVar(&f.rabbitMQ, "rabbitmq", true, "also start (or, external, check --amqp-url) a RabbitMQ broker and print CQRSBENCH_AMQP_URL")
+	fs.BoolVar(&f.rabbitMQ, "rabbitmq", true, "also start a RabbitMQ broker (external: check --amqp-url, when given) and print CQRSBENCH_AMQP_URL")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if f.knownProvider() == infra.ProviderExternal && f.amqpURL == "" {
+		f.rabbitMQ = false // nothing to check
 	}
 	started := time.Now()
 	env, err := infra.Open(ctx, f.config(stderr))
