@@ -5,10 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 )
 
 // Readiness polling.
@@ -114,4 +117,27 @@ func logTail(ctx context.Context, c testcontainers.Container) string {
 		return "  (empty)"
 	}
 	return strings.Join(lines, "\n")
+}
+
+// Containers returns the IDs, sorted, of every container on the engine,
+// running or not, that carries LabelRole: those this package started and
+// has not removed (yet), in this process or any other.
+func Containers(ctx context.Context) ([]string, error) {
+	p, err := testcontainers.NewDockerProvider(testcontainers.WithLogger(tclog.NewNoopLogger()))
+	if err != nil {
+		return nil, fmt.Errorf("connect to Docker: %w", err)
+	}
+	defer p.Close()
+	res, err := p.Client().ContainerList(ctx, client.ContainerListOptions{
+		All: true, Filters: client.Filters{}.Add("label", LabelRole),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list containers labelled %s: %w", LabelRole, err)
+	}
+	ids := make([]string, 0, len(res.Items))
+	for _, c := range res.Items {
+		ids = append(ids, c.ID)
+	}
+	slices.Sort(ids)
+	return ids, nil
 }
