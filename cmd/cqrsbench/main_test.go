@@ -83,6 +83,7 @@ func TestUsageErrorsExit2WithAMessage(t *testing.T) {
 		{"bad dsn", []string{"load", "--pg-dsn", "postgres://u@127.0.0.1:notaport/db"}, "--pg-dsn"},
 		{"outage on external services", []string{"run", "broker-restart", "--pg-dsn", "postgres://u@127.0.0.1:1/db", "--kafka-brokers", "127.0.0.1:1"}, "only services it started"},
 		{"unknown scenario", []string{"run", "nosuch"}, "nosuch"},
+		{"bad image", []string{"run", "smoke", "--infra", "docker", "--kafka-image", "apache/kafka 4"}, "--kafka-image"},
 		{"two outputs", []string{"run", "smoke", "--json", "--bench"}, "pass one"},
 		{"kafka security without external", []string{"run", "smoke", "--infra", "local", "--kafka-tls"}, "only used with --infra external"},
 		{"sasl without password", []string{"run", "smoke", "--pg-dsn", "postgres://u@127.0.0.1:1/db", "--kafka-brokers", "127.0.0.1:1", "--kafka-sasl", "plain", "--kafka-user", "u"}, "CQRSBENCH_KAFKA_PASSWORD"},

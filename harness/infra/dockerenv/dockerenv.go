@@ -39,8 +39,8 @@ const (
 	PostgresDatabase = "cqrsbench"
 )
 
-// LabelRole is the container label whose value is "postgres" or "kafka" on
-// every container this package starts.
+// LabelRole is the container label whose value is "postgres", "kafka" or
+// "rabbitmq" on every container this package starts.
 const LabelRole = "org.cqrsbench.role"
 
 // Timeouts.
