@@ -415,6 +415,6 @@ func TestRunSmokeOnDocker(t *testing.T) {
 		}
 	}
 	if after, err := dockerenv.Containers(t.Context()); err != nil || !slices.Equal(after, before) {
-		t.Errorf("labelled containers %v before the run, %v after (%v)", before, after, err)
+		t.Errorf("this process's containers: %v before the run, %v after (%v)", before, after, err)
 	}
 }

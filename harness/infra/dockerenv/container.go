@@ -119,9 +119,10 @@ func logTail(ctx context.Context, c testcontainers.Container) string {
 	return strings.Join(lines, "\n")
 }
 
-// Containers returns the IDs, sorted, of every container on the engine,
-// running or not, that carries LabelRole: those this package started and
-// has not removed (yet), in this process or any other.
+// Containers returns the IDs, sorted, of the containers on the engine,
+// running or not, that this package started in this process and has not
+// removed (yet). Others' are left out: other processes may start and remove
+// theirs meanwhile.
 func Containers(ctx context.Context) ([]string, error) {
 	p, err := testcontainers.NewDockerProvider(testcontainers.WithLogger(tclog.NewNoopLogger()))
 	if err != nil {
@@ -129,10 +130,10 @@ func Containers(ctx context.Context) ([]string, error) {
 	}
 	defer p.Close()
 	res, err := p.Client().ContainerList(ctx, client.ContainerListOptions{
-		All: true, Filters: client.Filters{}.Add("label", LabelRole),
+		All: true, Filters: client.Filters{}.Add("label", LabelRole).Add("label", LabelOwner+"="+owner()),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list containers labelled %s: %w", LabelRole, err)
+		return nil, fmt.Errorf("list containers labelled %s=%s: %w", LabelOwner, owner(), err)
 	}
 	ids := make([]string, 0, len(res.Items))
 	for _, c := range res.Items {

@@ -53,8 +53,10 @@
 // process that dies without calling Close. If Ryuk cannot start on a machine,
 // set TESTCONTAINERS_RYUK_DISABLED=true.
 //
-// The containers carry the label LabelRole, so leftovers can be found with
-// docker ps --filter label=org.cqrsbench.role (or Containers).
+// The containers carry the labels LabelRole and LabelOwner (host:pid of the
+// process that started them), so leftovers can be found with
+// docker ps --filter label=org.cqrsbench.role, and a process's own with
+// Containers.
 //
 // # Images
 //

@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -39,9 +40,25 @@ const (
 	PostgresDatabase = "cqrsbench"
 )
 
-// LabelRole is the container label whose value is "postgres", "kafka" or
-// "rabbitmq" on every container this package starts.
-const LabelRole = "org.cqrsbench.role"
+// Labels on every container this package starts.
+const (
+	// LabelRole's value is "postgres", "kafka" or "rabbitmq".
+	LabelRole = "org.cqrsbench.role"
+	// LabelOwner's value is host:pid of the process that started the
+	// container, which says whose a leftover was.
+	LabelOwner = "org.cqrsbench.owner"
+)
+
+// labels returns the labels of a container in role started by this process.
+func labels(role string) map[string]string {
+	return map[string]string{LabelRole: role, LabelOwner: owner()}
+}
+
+// owner is the LabelOwner value of this process's containers.
+func owner() string {
+	host, _ := os.Hostname()
+	return host + ":" + strconv.Itoa(os.Getpid())
+}
 
 // Timeouts.
 const (

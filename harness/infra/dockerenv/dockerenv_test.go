@@ -100,7 +100,7 @@ func TestStartUseRestartClose(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 	defer cancel()
 
-	before := labelled(ctx, t)
+	before := ours(ctx, t)
 	began := time.Now()
 	env, err := dockerenv.Start(ctx, testOptions(t))
 	t.Logf("Start took %s", time.Since(began).Round(100*time.Millisecond))
@@ -125,8 +125,8 @@ func TestStartUseRestartClose(t *testing.T) {
 	if env.PostgresVersion() == "" {
 		t.Error("PostgresVersion is empty")
 	}
-	if got := labelled(ctx, t); len(got) != len(before)+2 || !containsAll(got, ids) {
-		t.Errorf("containers labelled %s: %v before Start, %v after, want those plus %v", dockerenv.LabelRole, before, got, ids)
+	if got := ours(ctx, t); len(got) != len(before)+2 || !containsAll(got, ids) {
+		t.Errorf("this process's containers: %v before Start, %v after, want those plus %v", before, got, ids)
 	}
 	if got, want := env.KafkaVersion(), imageTag(os.Getenv(kafkaImageEnv), dockerenv.DefaultKafkaImage); got != want {
 		t.Errorf("KafkaVersion = %q, want %q", got, want)
@@ -192,13 +192,13 @@ func TestStartUseRestartClose(t *testing.T) {
 		t.Errorf("RestartKafka after Close = %v, want ErrClosed", err)
 	}
 	assertGone(ctx, t, ids)
-	if got := labelled(ctx, t); !slices.Equal(got, before) {
-		t.Errorf("containers labelled %s after Close: %v, want %v as before Start", dockerenv.LabelRole, got, before)
+	if got := ours(ctx, t); !slices.Equal(got, before) {
+		t.Errorf("this process's containers after Close: %v, want %v as before Start", got, before)
 	}
 }
 
-// labelled lists the containers that carry LabelRole.
-func labelled(ctx context.Context, t *testing.T) []string {
+// ours lists the containers this process started (dockerenv.Containers).
+func ours(ctx context.Context, t *testing.T) []string {
 	t.Helper()
 	ids, err := dockerenv.Containers(ctx)
 	if err != nil {

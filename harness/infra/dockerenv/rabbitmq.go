@@ -93,7 +93,7 @@ func StartRabbitMQ(ctx context.Context, opts RabbitMQOptions) (*RabbitMQ, error)
 			testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
 				r.addr.publish(rabbitMQPort, hostPort)(hc)
 			}),
-			testcontainers.WithLabels(map[string]string{LabelRole: roleRabbitMQ}),
+			testcontainers.WithLabels(labels(roleRabbitMQ)),
 			// No wait strategy: awaitRabbitMQ below does an AMQP handshake.
 		)
 		if c == nil {

@@ -23,7 +23,7 @@ func TestRabbitMQStartUseRestartClose(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 
-	before := labelled(ctx, t)
+	before := ours(ctx, t)
 	began := time.Now()
 	mq, err := dockerenv.StartRabbitMQ(ctx, dockerenv.RabbitMQOptions{
 		Image: os.Getenv(rabbitMQImageEnv), Progress: testWriter{t},
@@ -45,8 +45,8 @@ func TestRabbitMQStartUseRestartClose(t *testing.T) {
 	if !strings.HasPrefix(mq.Version(), "3.") {
 		t.Errorf("Version = %q, want the 3.x the server announces", mq.Version())
 	}
-	if got := labelled(ctx, t); !slices.Contains(got, id) || len(got) != len(before)+1 {
-		t.Errorf("containers labelled %s: %v before, %v after start; want one more, %s", dockerenv.LabelRole, before, got, id)
+	if got := ours(ctx, t); !slices.Contains(got, id) || len(got) != len(before)+1 {
+		t.Errorf("this process's containers: %v before, %v after start; want one more, %s", before, got, id)
 	}
 
 	const queue = "dockerenv-quorum"
@@ -90,8 +90,8 @@ func TestRabbitMQStartUseRestartClose(t *testing.T) {
 		t.Errorf("Restart after Close = %v, want ErrClosed", err)
 	}
 	assertGone(ctx, t, []string{id})
-	if got := labelled(ctx, t); !slices.Equal(got, before) {
-		t.Errorf("containers labelled %s after Close: %v, want %v", dockerenv.LabelRole, got, before)
+	if got := ours(ctx, t); !slices.Equal(got, before) {
+		t.Errorf("this process's containers after Close: %v, want %v", got, before)
 	}
 }
 
