@@ -8,7 +8,7 @@ SCENARIO  ?= mixed
 RUN_FLAGS ?=
 TEST_FLAGS ?= -count=1 -timeout 18m
 
-.PHONY: help build test test-short bench report smoke validity lint kafka clean
+.PHONY: help build test test-short bench report smoke validity lint kafka docker-images clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -75,6 +75,9 @@ lint: ## gofmt and go vet
 
 kafka: build ## Assemble the Apache Kafka distribution from Maven Central into the user cache (needs java and mvn)
 	$(BIN) infra fetch-kafka --if-missing
+
+docker-images: kafka ## Build local images for --infra docker without a registry (starts dockerd if none answers; needs root, debootstrap)
+	.ci/docker-images "$$($(BIN) infra kafka-dir)"
 
 clean: ## Remove build output (not the Kafka cache: `rm -rf "$$(bin/cqrsbench infra kafka-dir)"`)
 	rm -rf bin

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cqrsbench/cqrsbench/harness/infra"
+	"github.com/cqrsbench/cqrsbench/harness/infra/dockerenv"
 )
 
 // infraFlags are the flags every command that needs services shares.
@@ -18,12 +19,16 @@ type infraFlags struct {
 	reset     bool
 	pgBin     string
 	kafkaHome string
+	images    dockerImages
 	quiet     bool
 	skipKafka bool
 	rabbitMQ  bool // a RabbitMQ broker is needed
 	amqpURL   string
 	kafkaSec  infra.KafkaSecurity
 }
+
+// dockerImages are the docker provider's images; empty means its default.
+type dockerImages struct{ postgres, kafka, rabbitmq string }
 
 // register adds the infrastructure flags to fs, defaulting the addresses to
 // the variables `cqrsbench infra up` prints.
@@ -41,6 +46,9 @@ func (f *infraFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.reset, "reset", false, "external: use a database that holds tables cqrsbench did not create (they are never touched)")
 	fs.StringVar(&f.pgBin, "pg-bin", "", "local: directory with initdb and postgres (default: PATH, then /usr/lib/postgresql/*/bin)")
 	fs.StringVar(&f.kafkaHome, "kafka-home", "", "local: Apache Kafka 4.x distribution directory (default: $KAFKA_HOME, then the cache 'make kafka' fills)")
+	fs.StringVar(&f.images.postgres, "pg-image", os.Getenv("CQRSBENCH_PG_IMAGE"), "docker: PostgreSQL image, one with the official postgres image's entrypoint (default $CQRSBENCH_PG_IMAGE, then "+dockerenv.DefaultPostgresImage+"; make docker-images builds cqrsbench/postgres:15)")
+	fs.StringVar(&f.images.kafka, "kafka-image", os.Getenv("CQRSBENCH_KAFKA_IMAGE"), "docker: Apache Kafka image configured like apache/kafka (default $CQRSBENCH_KAFKA_IMAGE, then "+dockerenv.DefaultKafkaImage+"; make docker-images builds cqrsbench/kafka:4.1.1)")
+	fs.StringVar(&f.images.rabbitmq, "rabbitmq-image", os.Getenv("CQRSBENCH_RABBITMQ_IMAGE"), "docker: RabbitMQ image (default $CQRSBENCH_RABBITMQ_IMAGE, then "+dockerenv.DefaultRabbitMQImage+"; make docker-images builds cqrsbench/rabbitmq:3.10)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print no progress")
 }
 
@@ -62,6 +70,9 @@ func (f *infraFlags) config(progress io.Writer) infra.Config {
 		Reset:          f.reset,
 		PostgresBinDir: f.pgBin,
 		KafkaHome:      f.kafkaHome,
+		PostgresImage:  f.images.postgres,
+		KafkaImage:     f.images.kafka,
+		RabbitMQImage:  f.images.rabbitmq,
 		SkipKafka:      f.skipKafka,
 		RabbitMQ:       f.rabbitMQ,
 		AMQPURL:        f.amqpURL,

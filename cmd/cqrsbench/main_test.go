@@ -3,12 +3,14 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,9 +19,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/cqrsbench/cqrsbench/harness/infra"
+	"github.com/cqrsbench/cqrsbench/harness/infra/dockerenv"
 	"github.com/cqrsbench/cqrsbench/harness/infra/infratest"
 	"github.com/cqrsbench/cqrsbench/harness/infra/kafkalocal"
 	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
+	"github.com/cqrsbench/cqrsbench/harness/results"
 	"github.com/cqrsbench/cqrsbench/reference/cqrssync"
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
 )
@@ -78,6 +83,7 @@ func TestUsageErrorsExit2WithAMessage(t *testing.T) {
 		{"bad dsn", []string{"load", "--pg-dsn", "postgres://u@127.0.0.1:notaport/db"}, "--pg-dsn"},
 		{"outage on external services", []string{"run", "broker-restart", "--pg-dsn", "postgres://u@127.0.0.1:1/db", "--kafka-brokers", "127.0.0.1:1"}, "only services it started"},
 		{"unknown scenario", []string{"run", "nosuch"}, "nosuch"},
+		{"bad image", []string{"run", "smoke", "--infra", "docker", "--kafka-image", "apache/kafka 4"}, "--kafka-image"},
 		{"two outputs", []string{"run", "smoke", "--json", "--bench"}, "pass one"},
 		{"kafka security without external", []string{"run", "smoke", "--infra", "local", "--kafka-tls"}, "only used with --infra external"},
 		{"sasl without password", []string{"run", "smoke", "--pg-dsn", "postgres://u@127.0.0.1:1/db", "--kafka-brokers", "127.0.0.1:1", "--kafka-sasl", "plain", "--kafka-user", "u"}, "CQRSBENCH_KAFKA_PASSWORD"},
@@ -355,5 +361,60 @@ func TestRunOverTLSAndSASL(t *testing.T) {
 	}
 	if !bytes.Contains(data, []byte(`"security": "SASL_SSL SCRAM-SHA-512 user bench"`)) || bytes.Contains(data, []byte("s3cret-pw")) {
 		t.Errorf("results file does not record the security settings, or records the password")
+	}
+}
+
+// TestRunSmokeOnDocker runs the smoke scenario, every architecture, on the
+// docker provider: PostgreSQL and Kafka containers of the images
+// --pg-image and --kafka-image default to ($CQRSBENCH_PG_IMAGE and
+// $CQRSBENCH_KAFKA_IMAGE, which CI points at the images `make
+// docker-images` builds). Exit 0 means every threshold held and the
+// checker found every read model equal to its write model; the results
+// file records the provider and the images, and no container is left.
+func TestRunSmokeOnDocker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts containers")
+	}
+	if err := dockerenv.Healthy(t.Context()); err != nil {
+		infratest.Missing(t, "Docker engine not available (`make docker-images` starts one and builds local images): %v", err)
+	}
+	before, err := dockerenv.Containers(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "results")
+	began := time.Now()
+	code, stdout, stderr := cli(t, "run", "smoke", "--infra", "docker", "--quiet", "--out", out)
+	t.Logf("run smoke --infra docker: exit %d in %s\n%s", code, time.Since(began).Round(time.Second), stdout)
+	if code != 0 {
+		t.Fatalf("exit %d, want 0\nstderr:\n%s", code, stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("results files %v, want one", files)
+	}
+	res, err := results.Read(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := res.Environment.Infra
+	if d.Provider != infra.ProviderDocker || d.Kafka.Kind != infra.KindApacheKafka {
+		t.Errorf("results say provider %q, Kafka %q; want docker, apache-kafka", d.Provider, d.Kafka.Kind)
+	}
+	wantPG := cmp.Or(os.Getenv("CQRSBENCH_PG_IMAGE"), dockerenv.DefaultPostgresImage)
+	wantKafka := cmp.Or(os.Getenv("CQRSBENCH_KAFKA_IMAGE"), dockerenv.DefaultKafkaImage)
+	if d.Postgres.Image != wantPG || d.Kafka.Image != wantKafka {
+		t.Errorf("results record images %q and %q, want %q and %q", d.Postgres.Image, d.Kafka.Image, wantPG, wantKafka)
+	}
+	if len(res.Architectures) != 4 {
+		t.Errorf("results hold %d architectures, want the smoke scenario's 4", len(res.Architectures))
+	}
+	for _, th := range res.Thresholds {
+		if !th.Passed {
+			t.Errorf("threshold %+v failed", th)
+		}
+	}
+	if after, err := dockerenv.Containers(t.Context()); err != nil || !slices.Equal(after, before) {
+		t.Errorf("this process's containers: %v before the run, %v after (%v)", before, after, err)
 	}
 }

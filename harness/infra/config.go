@@ -40,6 +40,18 @@ type Config struct {
 	// KafkaHome is a Kafka distribution for the local provider. Default:
 	// $KAFKA_HOME, then the cache filled by `make kafka`.
 	KafkaHome string
+	// PostgresImage is the docker provider's PostgreSQL image (one with
+	// the official postgres image's entrypoint). Default
+	// dockerenv.DefaultPostgresImage.
+	PostgresImage string
+	// KafkaImage is the docker provider's Kafka image (one configured like
+	// apache/kafka, by KAFKA_* variables). Default
+	// dockerenv.DefaultKafkaImage.
+	KafkaImage string
+	// RabbitMQImage is the image of the RabbitMQ container the docker
+	// provider starts for brokers that need one. Default
+	// dockerenv.DefaultRabbitMQImage.
+	RabbitMQImage string
 	// PostgresSettings override the local provider's server settings.
 	PostgresSettings map[string]string
 	// SkipKafka starts no broker (local provider) for work that needs only
@@ -102,6 +114,13 @@ func (c Config) Validate() error {
 	if c.AMQPURL != "" {
 		if _, err := ParseAMQPURL(c.AMQPURL); err != nil {
 			return err
+		}
+	}
+	for _, img := range []struct{ flag, image string }{
+		{"--pg-image", c.PostgresImage}, {"--kafka-image", c.KafkaImage}, {"--rabbitmq-image", c.RabbitMQImage},
+	} {
+		if strings.ContainsAny(img.image, " \t\n") {
+			return &ConfigError{img.flag, fmt.Sprintf("%q is not an image reference (example: postgres:15)", img.image)}
 		}
 	}
 	for _, b := range c.KafkaBrokers {

@@ -20,9 +20,14 @@ func openDocker(ctx context.Context, cfg Config) (Infra, error) {
 	if err := dockerenv.Healthy(ctx); err != nil {
 		return nil, Unavailable("Docker", "start the Docker engine, or use --infra local (PostgreSQL binaries + `make kafka`)", err)
 	}
-	env, err := dockerenv.Start(ctx, dockerenv.Options{Progress: cfg.Progress})
+	env, err := dockerenv.Start(ctx, dockerenv.Options{
+		PostgresImage: cfg.PostgresImage,
+		KafkaImage:    cfg.KafkaImage,
+		Progress:      cfg.Progress,
+	})
 	if err != nil {
-		return nil, Unavailable("Docker containers", "check `docker info` and that the images can be pulled, or use --infra local", err)
+		return nil, Unavailable("Docker containers", "check `docker info` and that the images can be pulled "+
+			"(or build local ones with `make docker-images` and pass --pg-image and --kafka-image), or use --infra local", err)
 	}
 	return &dockerInfra{env: env}, nil
 }
@@ -39,8 +44,10 @@ func (d *dockerInfra) AMQPURL() string { return "" }
 func (d *dockerInfra) Describe() Description {
 	return Description{
 		Provider: ProviderDocker,
-		Postgres: PostgresInfo{Version: d.env.PostgresVersion(), Address: hostOf(d.env.PostgresDSN()), Settings: d.env.PostgresSettings()},
-		Kafka:    KafkaInfo{Kind: KindApacheKafka, Version: d.env.KafkaVersion(), Brokers: d.env.KafkaBrokers()},
+		Postgres: PostgresInfo{Version: d.env.PostgresVersion(), Address: hostOf(d.env.PostgresDSN()),
+			Image: d.env.PostgresImage(), Settings: d.env.PostgresSettings()},
+		Kafka: KafkaInfo{Kind: KindApacheKafka, Version: d.env.KafkaVersion(), Brokers: d.env.KafkaBrokers(),
+			Image: d.env.KafkaImage()},
 	}
 }
 

@@ -74,6 +74,8 @@ type PostgresInfo struct {
 	Version string `json:"version"`
 	// Address is host:port of the server.
 	Address string `json:"address"`
+	// Image is the container image the docker provider ran.
+	Image string `json:"image,omitempty"`
 	// Settings holds the non-default settings a provider applied
 	// (shared_buffers, ...), so results say how the server was tuned.
 	Settings map[string]string `json:"settings,omitempty"`
@@ -87,6 +89,8 @@ type KafkaInfo struct {
 	Version string `json:"version,omitempty"`
 	// Brokers are the seed brokers.
 	Brokers []string `json:"brokers"`
+	// Image is the container image the docker provider ran.
+	Image string `json:"image,omitempty"`
 	// Security is how clients connect when it is not plaintext, e.g.
 	// "SASL_SSL SCRAM-SHA-512 user bench" (KafkaSecurity.String).
 	Security string `json:"security,omitempty"`

@@ -5,10 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 )
 
 // Readiness polling.
@@ -114,4 +117,28 @@ func logTail(ctx context.Context, c testcontainers.Container) string {
 		return "  (empty)"
 	}
 	return strings.Join(lines, "\n")
+}
+
+// Containers returns the IDs, sorted, of the containers on the engine,
+// running or not, that this package started in this process and has not
+// removed (yet). Others' are left out: other processes may start and remove
+// theirs meanwhile.
+func Containers(ctx context.Context) ([]string, error) {
+	p, err := testcontainers.NewDockerProvider(testcontainers.WithLogger(tclog.NewNoopLogger()))
+	if err != nil {
+		return nil, fmt.Errorf("connect to Docker: %w", err)
+	}
+	defer p.Close()
+	res, err := p.Client().ContainerList(ctx, client.ContainerListOptions{
+		All: true, Filters: client.Filters{}.Add("label", LabelRole).Add("label", LabelOwner+"="+owner()),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list containers labelled %s=%s: %w", LabelOwner, owner(), err)
+	}
+	ids := make([]string, 0, len(res.Items))
+	for _, c := range res.Items {
+		ids = append(ids, c.ID)
+	}
+	slices.Sort(ids)
+	return ids, nil
 }

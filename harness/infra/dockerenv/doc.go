@@ -2,7 +2,7 @@
 // PostgreSQL container (testcontainers-go postgres module) and a single-node
 // Apache Kafka 4.x broker in KRaft mode (a generic container of the official
 // apache/kafka image), waits until real clients get answers from both, and
-// removes them again.
+// removes them again. StartRabbitMQ does the same for a RabbitMQ broker.
 //
 //	if err := dockerenv.Healthy(ctx); err != nil {
 //		// no usable Docker engine: err says why and what to do
@@ -53,6 +53,16 @@
 // process that dies without calling Close. If Ryuk cannot start on a machine,
 // set TESTCONTAINERS_RYUK_DISABLED=true.
 //
-// The containers carry the label LabelRole, so leftovers can be found with
-// docker ps --filter label=org.cqrsbench.role.
+// The containers carry the labels LabelRole and LabelOwner (host:pid of the
+// process that started them), so leftovers can be found with
+// docker ps --filter label=org.cqrsbench.role, and a process's own with
+// Containers.
+//
+// # Images
+//
+// Options and RabbitMQOptions name the images; the defaults are the official
+// ones, pulled on first use. Any image that behaves like them will do: on a
+// machine without a registry, `make docker-images` builds look-alikes from
+// Debian packages (cqrsbench/postgres:15, cqrsbench/kafka:4.1.1,
+// cqrsbench/rabbitmq:3.10).
 package dockerenv

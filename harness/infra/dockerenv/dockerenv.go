@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/containerd/errdefs"
+	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	tclog "github.com/testcontainers/testcontainers-go/log"
 
@@ -37,9 +40,25 @@ const (
 	PostgresDatabase = "cqrsbench"
 )
 
-// LabelRole is the container label whose value is "postgres" or "kafka" on
-// every container this package starts.
-const LabelRole = "org.cqrsbench.role"
+// Labels on every container this package starts.
+const (
+	// LabelRole's value is "postgres", "kafka" or "rabbitmq".
+	LabelRole = "org.cqrsbench.role"
+	// LabelOwner's value is host:pid of the process that started the
+	// container, which says whose a leftover was.
+	LabelOwner = "org.cqrsbench.owner"
+)
+
+// labels returns the labels of a container in role started by this process.
+func labels(role string) map[string]string {
+	return map[string]string{LabelRole: role, LabelOwner: owner()}
+}
+
+// owner is the LabelOwner value of this process's containers.
+func owner() string {
+	host, _ := os.Hostname()
+	return host + ":" + strconv.Itoa(os.Getpid())
+}
 
 // Timeouts.
 const (
@@ -84,9 +103,7 @@ type Options struct {
 func (o Options) Validate() error {
 	var errs []error
 	for _, img := range []string{o.PostgresImage, o.KafkaImage} {
-		if strings.ContainsAny(img, " \t\n") {
-			errs = append(errs, fmt.Errorf("image %q: contains white space", img))
-		}
+		errs = append(errs, validImage(img))
 	}
 	for name, value := range o.PostgresSettings {
 		if !isSettingName(name) {
@@ -97,6 +114,15 @@ func (o Options) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validImage checks an image reference without touching Docker; "" (the
+// default) is valid.
+func validImage(img string) error {
+	if strings.ContainsAny(img, " \t\n") {
+		return fmt.Errorf("image %q: contains white space", img)
+	}
+	return nil
 }
 
 // isSettingName reports whether name looks like a PostgreSQL configuration
@@ -210,6 +236,14 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 }
 
 // resolveAddressing asks testcontainers where published ports are reachable.
+//
+// testcontainers takes a process that runs in a container (/.dockerenv
+// exists) and talks to the engine over a Unix socket for one whose socket
+// was mounted from the host, and sends it to a gateway address. When the
+// engine runs inside the same container (its host name is ours: Docker in
+// Docker, or a CI machine that is itself a container), the ports are
+// published right here and loopback is the address that works.
+// TESTCONTAINERS_HOST_OVERRIDE still wins.
 func resolveAddressing(ctx context.Context) (addressing, error) {
 	p, err := testcontainers.NewDockerProvider(testcontainers.WithLogger(tclog.NewNoopLogger()))
 	if err != nil {
@@ -221,7 +255,23 @@ func resolveAddressing(ctx context.Context) (addressing, error) {
 		return addressing{}, fmt.Errorf("find the host that publishes container ports: %w "+
 			"(set TESTCONTAINERS_HOST_OVERRIDE to the engine's address)", err)
 	}
+	if _, override := os.LookupEnv("TESTCONTAINERS_HOST_OVERRIDE"); !override && !isLoopback(host) &&
+		engineInThisHost(ctx, p.Client()) {
+		host = "localhost"
+	}
 	return newAddressing(host), nil
+}
+
+// engineInThisHost reports whether the engine listens on a Unix socket and
+// runs under this machine's host name, that is, in this container or on this
+// host rather than on the host of a container it was mounted into.
+func engineInThisHost(ctx context.Context, c client.APIClient) bool {
+	if !strings.HasPrefix(c.DaemonHost(), "unix://") {
+		return false
+	}
+	info, err := c.Info(ctx, client.InfoOptions{})
+	hostname, herr := os.Hostname()
+	return err == nil && herr == nil && info.Info.Name != "" && info.Info.Name == hostname
 }
 
 // PostgresDSN returns a pgx/libpq URL for the container's database on the
@@ -243,6 +293,12 @@ func (e *Env) PostgresVersion() string { return e.pgVersion }
 // version number, else the broker's own answer as franz-go guesses it from
 // its API versions (e.g. "v4.1").
 func (e *Env) KafkaVersion() string { return e.kafkaVersion }
+
+// PostgresImage returns the image the PostgreSQL container runs.
+func (e *Env) PostgresImage() string { return e.pgImage }
+
+// KafkaImage returns the image the Kafka container runs.
+func (e *Env) KafkaImage() string { return e.kafkaImage }
 
 // PostgresSettings returns the server settings applied on the command line.
 func (e *Env) PostgresSettings() map[string]string { return maps.Clone(e.pgSettings) }
@@ -319,7 +375,23 @@ func (e *Env) stop(ctx context.Context, c testcontainers.Container, what string)
 	if e.closed || c == nil {
 		return ErrClosed
 	}
-	e.progress.printf("dockerenv: stopping %s", what)
+	return stopContainer(ctx, e.progress, c, what)
+}
+
+// start starts the stopped container c and waits with await.
+func (e *Env) start(ctx context.Context, c testcontainers.Container, hostPort int, what string, await func(context.Context) error) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed || c == nil {
+		return ErrClosed
+	}
+	return startContainer(ctx, e.progress, c, hostPort, what, await)
+}
+
+// stopContainer stops c cleanly, within RestartStopTimeout; what names it in
+// messages.
+func stopContainer(ctx context.Context, p *progress, c testcontainers.Container, what string) error {
+	p.printf("dockerenv: stopping %s", what)
 	timeout := RestartStopTimeout
 	if err := c.Stop(ctx, &timeout); err != nil {
 		return fmt.Errorf("stop %s container: %w", what, err)
@@ -327,16 +399,12 @@ func (e *Env) stop(ctx context.Context, c testcontainers.Container, what string)
 	return nil
 }
 
-// start starts the stopped container c and waits with await. The host port
-// binding is part of the container, so the address stays the same, unless
-// another process took the port while the container was stopped.
-func (e *Env) start(ctx context.Context, c testcontainers.Container, hostPort int, what string, await func(context.Context) error) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed || c == nil {
-		return ErrClosed
-	}
-	e.progress.printf("dockerenv: starting %s", what)
+// startContainer starts the stopped container c and waits with await. The
+// host port binding is part of the container, so the address stays the
+// same, unless another process took the port while the container was
+// stopped.
+func startContainer(ctx context.Context, p *progress, c testcontainers.Container, hostPort int, what string, await func(context.Context) error) error {
+	p.printf("dockerenv: starting %s", what)
 	if err := c.Start(ctx); err != nil {
 		if isPortConflict(err) {
 			return fmt.Errorf("start %s container: host port %d was taken by another process while the container "+
@@ -417,27 +485,37 @@ const (
 // before the next attempt; the one that started is recorded with
 // setContainer.
 func (e *Env) runWithFreePort(ctx context.Context, role, image string, run func(context.Context, int) (testcontainers.Container, error)) (testcontainers.Container, int, error) {
+	c, port, err := runWithFreePort(ctx, e.addr, e.progress, role, image, run)
+	if c != nil {
+		e.setContainer(role, c)
+	}
+	return c, port, err
+}
+
+// runWithFreePort runs a container with run on a free host port of a,
+// trying new ports up to maxPortAttempts times when Docker reports the
+// picked one taken. It returns the container and its host port; on error,
+// a non-nil container is one that could not be removed, which the caller
+// must remove later.
+func runWithFreePort(ctx context.Context, a addressing, p *progress, role, image string, run func(context.Context, int) (testcontainers.Container, error)) (testcontainers.Container, int, error) {
 	for attempt := 1; ; attempt++ {
-		ports, err := e.addr.freePorts(1)
+		ports, err := a.freePorts(1)
 		if err != nil {
 			return nil, 0, err
 		}
 		c, err := run(ctx, ports[0])
 		if err == nil {
-			e.setContainer(role, c)
 			return c, ports[0], nil
 		}
 		if c != nil {
 			if terr := terminate(ctx, c, role); terr != nil {
-				// Keep it so that Close tries again.
-				e.setContainer(role, c)
-				return nil, 0, errors.Join(explainRunError(image, err), terr)
+				return c, 0, errors.Join(explainRunError(image, err), terr)
 			}
 		}
 		if !isPortConflict(err) || attempt == maxPortAttempts {
 			return nil, 0, explainRunError(image, err)
 		}
-		e.progress.printf("dockerenv: host port %d was taken; trying another", ports[0])
+		p.printf("dockerenv: host port %d was taken; trying another", ports[0])
 	}
 }
 

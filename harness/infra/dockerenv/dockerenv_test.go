@@ -1,9 +1,11 @@
 package dockerenv_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -17,18 +19,42 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/cqrsbench/cqrsbench/harness/infra/dockerenv"
+	"github.com/cqrsbench/cqrsbench/harness/infra/infratest"
 )
 
-// requireEngine skips the test unless a Docker engine answers. Docker tests
-// skip on machines without an engine, CI included.
+// requireEngine skips the test unless a Docker engine answers; with
+// CQRSBENCH_REQUIRE_SERVICES=1 (CI) a missing engine fails it.
 func requireEngine(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts containers; skipped with -short")
 	}
 	if err := dockerenv.Healthy(t.Context()); err != nil {
-		t.Skipf("Docker engine not available: %v", err)
+		infratest.Missing(t, "Docker engine not available (`make docker-images` starts one and builds local images): %v", err)
 	}
+}
+
+// Variables naming the images tests run instead of the defaults, for
+// machines that reach no registry (`make docker-images` prints them).
+const (
+	pgImageEnv       = "CQRSBENCH_PG_IMAGE"
+	kafkaImageEnv    = "CQRSBENCH_KAFKA_IMAGE"
+	rabbitMQImageEnv = "CQRSBENCH_RABBITMQ_IMAGE"
+)
+
+// testOptions are Options with the images the environment names.
+func testOptions(t *testing.T) dockerenv.Options {
+	return dockerenv.Options{
+		PostgresImage: os.Getenv(pgImageEnv),
+		KafkaImage:    os.Getenv(kafkaImageEnv),
+		Progress:      testWriter{t},
+	}
+}
+
+// imageTag returns the tag of image, or of def when image is empty.
+func imageTag(image, def string) string {
+	img := cmp.Or(image, def)
+	return img[strings.LastIndexByte(img, ':')+1:]
 }
 
 func TestHealthyFailsFastWithoutEngine(t *testing.T) {
@@ -74,7 +100,10 @@ func TestStartUseRestartClose(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 	defer cancel()
 
-	env, err := dockerenv.Start(ctx, dockerenv.Options{Progress: testWriter{t}})
+	before := ours(ctx, t)
+	began := time.Now()
+	env, err := dockerenv.Start(ctx, testOptions(t))
+	t.Logf("Start took %s", time.Since(began).Round(100*time.Millisecond))
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
@@ -96,7 +125,10 @@ func TestStartUseRestartClose(t *testing.T) {
 	if env.PostgresVersion() == "" {
 		t.Error("PostgresVersion is empty")
 	}
-	if got, want := env.KafkaVersion(), strings.TrimPrefix(dockerenv.DefaultKafkaImage, "apache/kafka:"); got != want {
+	if got := ours(ctx, t); len(got) != len(before)+2 || !containsAll(got, ids) {
+		t.Errorf("this process's containers: %v before Start, %v after, want those plus %v", before, got, ids)
+	}
+	if got, want := env.KafkaVersion(), imageTag(os.Getenv(kafkaImageEnv), dockerenv.DefaultKafkaImage); got != want {
 		t.Errorf("KafkaVersion = %q, want %q", got, want)
 	}
 
@@ -160,6 +192,28 @@ func TestStartUseRestartClose(t *testing.T) {
 		t.Errorf("RestartKafka after Close = %v, want ErrClosed", err)
 	}
 	assertGone(ctx, t, ids)
+	if got := ours(ctx, t); !slices.Equal(got, before) {
+		t.Errorf("this process's containers after Close: %v, want %v as before Start", got, before)
+	}
+}
+
+// ours lists the containers this process started (dockerenv.Containers).
+func ours(ctx context.Context, t *testing.T) []string {
+	t.Helper()
+	ids, err := dockerenv.Containers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+func containsAll(set, items []string) bool {
+	for _, it := range items {
+		if !slices.Contains(set, it) {
+			return false
+		}
+	}
+	return true
 }
 
 // sameSetting compares a setting as current_setting reports it with the

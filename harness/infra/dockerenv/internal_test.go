@@ -16,6 +16,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
+
+	"github.com/cqrsbench/cqrsbench/harness/infra/kafkalocal"
 )
 
 // listenerMap parses "NAME://host:port,..." into name → host:port.
@@ -88,6 +90,28 @@ func TestKafkaEnv(t *testing.T) {
 	}
 	if env["KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS"] != "0" {
 		t.Errorf("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS = %q, want 0", env["KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS"])
+	}
+}
+
+// TestKafkaEnvTunedLikeLocal checks that the container broker gets the local
+// provider's tuning, each property under the variable name the apache/kafka
+// entrypoint maps back to it.
+func TestKafkaEnvTunedLikeLocal(t *testing.T) {
+	t.Parallel()
+	env := kafkaEnv("127.0.0.1:41234", "cluster-id")
+	for prop, want := range kafkalocal.DefaultProperties() {
+		if got := env[kafkaEnvName(prop)]; got != want {
+			t.Errorf("%s (%s) = %q, want %q as the local broker", kafkaEnvName(prop), prop, got, want)
+		}
+	}
+	for prop, want := range map[string]string{
+		"num.io.threads":      "KAFKA_NUM_IO_THREADS",
+		"a_b.c-d":             "KAFKA_A__B_C___D",
+		"log.cleaner.min_lag": "KAFKA_LOG_CLEANER_MIN__LAG",
+	} {
+		if got := kafkaEnvName(prop); got != want {
+			t.Errorf("kafkaEnvName(%q) = %q, want %q", prop, got, want)
+		}
 	}
 }
 

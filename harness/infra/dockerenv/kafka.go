@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -14,6 +15,8 @@ import (
 	tclog "github.com/testcontainers/testcontainers-go/log"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/cqrsbench/cqrsbench/harness/infra/kafkalocal"
 )
 
 // Kafka's listeners inside the container.
@@ -37,12 +40,18 @@ const (
 )
 
 // kafkaEnv is the container environment for a single-node KRaft cluster that
-// advertises advertised (host:port as the host reaches it). The image's
-// entrypoint (/etc/kafka/docker/run) turns KAFKA_* variables into
-// server.properties and formats the log directory with CLUSTER_ID unless it
-// is already formatted, so a restarted container keeps its data.
+// advertises advertised (host:port as the host reaches it), tuned like the
+// local provider's broker (kafkalocal.DefaultProperties) so that results from
+// either provider are comparable. The image's entrypoint
+// (/etc/kafka/docker/run) turns KAFKA_* variables into server.properties and
+// formats the log directory with CLUSTER_ID unless it is already formatted,
+// so a restarted container keeps its data.
 func kafkaEnv(advertised, clusterID string) map[string]string {
-	return map[string]string{
+	env := map[string]string{}
+	for prop, value := range kafkalocal.DefaultProperties() {
+		env[kafkaEnvName(prop)] = value
+	}
+	maps.Copy(env, map[string]string{
 		"CLUSTER_ID":          clusterID,
 		"KAFKA_NODE_ID":       "1",
 		"KAFKA_PROCESS_ROLES": "broker,controller",
@@ -61,7 +70,16 @@ func kafkaEnv(advertised, clusterID string) map[string]string {
 		"KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR": "1",
 		"KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR":            "1",
 		"KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS":                 "0",
-	}
+	})
+	return env
+}
+
+// kafkaEnvName is the variable the apache/kafka entrypoint turns into broker
+// property prop: KAFKA_ and prop in upper case, with '.' → '_', '_' → '__'
+// and '-' → '___'.
+func kafkaEnvName(prop string) string {
+	name := strings.NewReplacer("_", "__", "-", "___", ".", "_").Replace(prop)
+	return "KAFKA_" + strings.ToUpper(name)
 }
 
 // startKafka runs the Kafka container and waits until a client gets answers
@@ -75,7 +93,7 @@ func (e *Env) startKafka(ctx context.Context) error {
 				e.addr.publish(kafkaPort, hostPort)(hc)
 			}),
 			testcontainers.WithEnv(kafkaEnv(e.addr.addr(hostPort), e.clusterID)),
-			testcontainers.WithLabels(map[string]string{LabelRole: roleKafka}),
+			testcontainers.WithLabels(labels(roleKafka)),
 			// No wait strategy: awaitKafka below uses a real client.
 		)
 		if c == nil { // a nil *DockerContainer must not become a non-nil interface

@@ -33,7 +33,7 @@ func (e *Env) startPostgres(ctx context.Context) error {
 			tcpostgres.WithDatabase(PostgresDatabase),
 			// Replaces the module's default command (postgres -c fsync=off).
 			testcontainers.WithCmd(postgresCommand(e.pgSettings)...),
-			testcontainers.WithLabels(map[string]string{LabelRole: rolePostgres}),
+			testcontainers.WithLabels(labels(rolePostgres)),
 			testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
 				e.addr.publish(postgresPort, hostPort)(hc)
 				hc.ShmSize = postgresShmSize

@@ -1,0 +1,168 @@
+package dockerenv_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/cqrsbench/cqrsbench/harness/infra/dockerenv"
+)
+
+// TestRabbitMQStartUseRestartClose starts a RabbitMQ container and checks,
+// in order: a quorum queue takes confirmed publishes and delivers them, a
+// restart keeps the URL and the queue's messages, and Close removes the
+// container.
+func TestRabbitMQStartUseRestartClose(t *testing.T) {
+	requireEngine(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+
+	before := ours(ctx, t)
+	began := time.Now()
+	mq, err := dockerenv.StartRabbitMQ(ctx, dockerenv.RabbitMQOptions{
+		Image: os.Getenv(rabbitMQImageEnv), Progress: testWriter{t},
+	})
+	t.Logf("StartRabbitMQ took %s", time.Since(began).Round(100*time.Millisecond))
+	if err != nil {
+		t.Fatalf("StartRabbitMQ: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := mq.Close(context.Background()); err != nil {
+			t.Errorf("Close in cleanup: %v", err)
+		}
+	})
+	url, id := mq.URL(), mq.ContainerID()
+	t.Logf("RabbitMQ %s (%s) at %s; container %s", mq.Version(), mq.Image(), url, id)
+	if !strings.HasPrefix(url, "amqp://guest:guest@") || !strings.HasSuffix(url, "/") {
+		t.Errorf("URL %q: want amqp://guest:guest@host:port/", url)
+	}
+	if !strings.HasPrefix(mq.Version(), "3.") {
+		t.Errorf("Version = %q, want the 3.x the server announces", mq.Version())
+	}
+	if got := ours(ctx, t); !slices.Contains(got, id) || len(got) != len(before)+1 {
+		t.Errorf("this process's containers: %v before, %v after start; want one more, %s", before, got, id)
+	}
+
+	const queue = "dockerenv-quorum"
+	t.Run("publish and consume", func(t *testing.T) {
+		ch := channel(ctx, t, url)
+		if _, err := ch.QueueDeclare(queue, true, false, false, false, amqp.Table{"x-queue-type": "quorum"}); err != nil {
+			t.Fatalf("declare quorum queue: %v", err)
+		}
+		publish(ctx, t, ch, queue, "first", "kept across the restart")
+		if got := consumeN(ctx, t, ch, queue, 1); !slices.Equal(got, []string{"first"}) {
+			t.Errorf("consumed %q, want [first]", got)
+		}
+	})
+
+	t.Run("restart", func(t *testing.T) {
+		began := time.Now()
+		if err := mq.Restart(ctx); err != nil {
+			t.Fatalf("Restart: %v", err)
+		}
+		t.Logf("Restart took %s", time.Since(began).Round(100*time.Millisecond))
+		if got := mq.URL(); got != url {
+			t.Errorf("URL after restart = %q, want %q", got, url)
+		}
+		ch := channel(ctx, t, url)
+		if got := consumeN(ctx, t, ch, queue, 1); !slices.Equal(got, []string{"kept across the restart"}) {
+			t.Errorf("after the restart the queue held %q, want the message published before it", got)
+		}
+		publish(ctx, t, ch, queue, "after")
+		if got := consumeN(ctx, t, ch, queue, 1); !slices.Equal(got, []string{"after"}) {
+			t.Errorf("consumed %q after the restart, want [after]", got)
+		}
+	})
+
+	if err := mq.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := mq.Close(ctx); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if err := mq.Restart(ctx); !errors.Is(err, dockerenv.ErrClosed) {
+		t.Errorf("Restart after Close = %v, want ErrClosed", err)
+	}
+	assertGone(ctx, t, []string{id})
+	if got := ours(ctx, t); !slices.Equal(got, before) {
+		t.Errorf("this process's containers after Close: %v, want %v", got, before)
+	}
+}
+
+// channel opens a connection and a channel in confirm mode with prefetch 1;
+// cleanup closes the channel before the connection, so that nothing is
+// redelivered.
+func channel(ctx context.Context, t *testing.T, url string) *amqp.Channel {
+	t.Helper()
+	conn, err := amqp.Dial(url)
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatalf("open channel: %v", err)
+	}
+	t.Cleanup(func() { ch.Close() })
+	if err := ch.Confirm(false); err != nil {
+		t.Fatalf("confirm mode: %v", err)
+	}
+	if err := ch.Qos(1, 0, false); err != nil {
+		t.Fatalf("qos: %v", err)
+	}
+	return ch
+}
+
+// publish sends persistent messages to queue and waits for each broker
+// confirmation.
+func publish(ctx context.Context, t *testing.T, ch *amqp.Channel, queue string, bodies ...string) {
+	t.Helper()
+	for _, b := range bodies {
+		dc, err := ch.PublishWithDeferredConfirmWithContext(ctx, "", queue, true, false,
+			amqp.Publishing{DeliveryMode: amqp.Persistent, Body: []byte(b)})
+		if err != nil {
+			t.Fatalf("publish %q: %v", b, err)
+		}
+		if ok, err := dc.WaitContext(ctx); err != nil || !ok {
+			t.Fatalf("confirm of %q: acked %v, %v", b, ok, err)
+		}
+	}
+}
+
+// consumeN receives and acknowledges n messages from queue, then cancels
+// the consumer.
+func consumeN(ctx context.Context, t *testing.T, ch *amqp.Channel, queue string, n int) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	const tag = "dockerenv-test"
+	deliveries, err := ch.ConsumeWithContext(ctx, queue, tag, false, false, false, false, nil)
+	if err != nil {
+		t.Fatalf("consume %s: %v", queue, err)
+	}
+	var got []string
+	for len(got) < n {
+		select {
+		case d, ok := <-deliveries:
+			if !ok {
+				t.Fatalf("consumer of %s closed after %q", queue, got)
+			}
+			got = append(got, string(d.Body))
+			if err := d.Ack(false); err != nil {
+				t.Fatalf("ack: %v", err)
+			}
+		case <-ctx.Done():
+			t.Fatalf("consume %s: %v after %q", queue, ctx.Err(), got)
+		}
+	}
+	if err := ch.Cancel(tag, false); err != nil {
+		t.Fatalf("cancel consumer: %v", err)
+	}
+	return got
+}
