@@ -177,7 +177,7 @@ func (c Config) endpoint() string {
 	if err != nil {
 		return "(invalid URL)"
 	}
-	return fmt.Sprintf("%s://%s:%d/%s", uri.Scheme, uri.Host, uri.Port, uri.Vhost)
+	return fmt.Sprintf("%s://%s:%d vhost %s", uri.Scheme, uri.Host, uri.Port, uri.Vhost)
 }
 
 // handshakeTimeout bounds a connection attempt's TCP, TLS and AMQP

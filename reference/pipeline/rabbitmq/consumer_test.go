@@ -40,7 +40,7 @@ func TestPublishThenConsumeEachOnce(t *testing.T) {
 	})
 	rec.waitDistinct(t, n, time.Minute)
 	closeConsumer(t, c)
-	if dups := rec.check(t, n, nil); dups != 0 {
+	if dups := rec.check(t, n, nil, 0); dups != 0 {
 		t.Errorf("%d messages accepted twice, want none (no failure happened)", dups)
 	}
 	if k := keysWrong.Load(); k != 0 {
@@ -81,7 +81,7 @@ func TestHandlerErrorRequeuesBatch(t *testing.T) {
 	})
 	rec.waitDistinct(t, n, time.Minute)
 	closeConsumer(t, c)
-	rec.check(t, n, nil)
+	rec.check(t, n, nil, 0)
 	cc := c.Counters()
 	if cc.HandlerErrors != 3 || cc.Requeued != failed.Load() || cc.Redelivered < failed.Load() || cc.Acked < n {
 		t.Errorf("consumer counters %+v, want 3 handler errors, %d requeued and redelivered at least, %d acked at least", cc, failed.Load(), n)
@@ -125,7 +125,7 @@ func TestCrashRedeliversUnacknowledged(t *testing.T) {
 		rec.waitChange(t, time.Minute)
 	}
 	closeConsumer(t, c)
-	dups := rec.check(t, n, nil)
+	dups := rec.check(t, n, nil, 0)
 	cc := c.Counters()
 	if cc.Crashes != 1 || cc.Acked != n || int64(dups) < crashBatch.Load() || cc.Redelivered < crashBatch.Load() {
 		t.Errorf("counters %+v, %d ids accepted twice; want 1 crash, %d acked, the crashed batch of %d redelivered and accepted again",
@@ -154,7 +154,7 @@ func TestPoisonGoesToDeadLetterQueue(t *testing.T) {
 	topo := openTopology(t, cfg)
 	waitQueue(t, func() (int, error) { s, err := topo.DeadLetters(context.Background()); return s.Ready, err }, n/10)
 	closeConsumer(t, c)
-	rec.check(t, n, isPoison)
+	rec.check(t, n, isPoison, 0)
 	if s := backlog(t, topo); s.Ready != 0 {
 		t.Errorf("event queue holds %d messages after consuming, want 0", s.Ready)
 	}
@@ -170,7 +170,7 @@ func TestPoisonGoesToDeadLetterQueue(t *testing.T) {
 	})
 	drec.waitDistinct(t, n/10, time.Minute)
 	closeConsumer(t, dc)
-	drec.check(t, n, func(i int) bool { return !isPoison(i) })
+	drec.check(t, n, func(i int) bool { return !isPoison(i) }, 0)
 }
 
 // waitQueue polls count until it returns want (dead-lettering is
@@ -222,7 +222,7 @@ func TestPauseBuildsBacklogResumeDrains(t *testing.T) {
 	}
 	c.Resume()
 	rec.waitDistinct(t, n, time.Minute)
-	rec.check(t, n, nil)
+	rec.check(t, n, nil, 0)
 	if s := backlog(t, topo); s.Ready != 0 {
 		t.Errorf("backlog after Resume drained it: %+v", s)
 	}

@@ -90,11 +90,17 @@ func newPublisher(t testing.TB, cfg rabbitmq.Config) *rabbitmq.Publisher {
 	return p
 }
 
+// lookupRestart returns the command of restartEnv.
+func lookupRestart() (string, bool) {
+	cmd := os.Getenv(restartEnv)
+	return cmd, cmd != ""
+}
+
 // restartBroker runs the command of restartEnv, or skips.
 func restartBroker(t testing.TB) {
 	t.Helper()
-	cmd := os.Getenv(restartEnv)
-	if cmd == "" {
+	cmd, ok := lookupRestart()
+	if !ok {
 		t.Skipf("set %s to a command that restarts the broker of %s", restartEnv, urlEnv)
 	}
 	out, err := exec.Command("sh", "-c", cmd).CombinedOutput()
