@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -434,6 +435,7 @@ func (w *worker) session(pauseC <-chan struct{}) (progressed bool, err error) {
 func (w *worker) gather(first amqp.Delivery, deliveries <-chan amqp.Delivery) bool {
 	w.batch, w.tags = w.batch[:0], w.tags[:0]
 	w.add(&first)
+	yielded := false
 	for len(w.batch) < w.c.cfg.MaxBatch {
 		select {
 		case d, ok := <-deliveries:
@@ -441,8 +443,16 @@ func (w *worker) gather(first amqp.Delivery, deliveries <-chan amqp.Delivery) bo
 				return false
 			}
 			w.add(&d)
+			yielded = false
 		default:
-			return true
+			if yielded {
+				return true
+			}
+			// The client hands buffered deliveries over one at a time
+			// from another goroutine: let it run once before concluding
+			// that nothing is buffered.
+			runtime.Gosched()
+			yielded = true
 		}
 	}
 	return true
