@@ -117,13 +117,7 @@ func TestCrashRedeliversUnacknowledged(t *testing.T) {
 	rec.waitDistinct(t, n, time.Minute)
 	// The crashed batch is redelivered: wait until the handler accepted
 	// n + crashBatch deliveries (only the crashed batch's are duplicates).
-	for {
-		cc := c.Counters()
-		if cc.Acked >= n {
-			break
-		}
-		rec.waitChange(t, time.Minute)
-	}
+	waitAcked(t, c, n)
 	closeConsumer(t, c)
 	dups := rec.check(t, n, nil, 0)
 	cc := c.Counters()
@@ -171,6 +165,18 @@ func TestPoisonGoesToDeadLetterQueue(t *testing.T) {
 	drec.waitDistinct(t, n/10, time.Minute)
 	closeConsumer(t, dc)
 	drec.check(t, n, func(i int) bool { return !isPoison(i) }, 0)
+}
+
+// waitAcked waits until c acknowledged want deliveries, failing after 30 s.
+func waitAcked(t testing.TB, c *rabbitmq.Consumer, want int64) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for c.Counters().Acked < want {
+		if time.Now().After(deadline) {
+			t.Fatalf("consumer acknowledged %d deliveries, want %d: %+v", c.Counters().Acked, want, c.Counters())
+		}
+		time.Sleep(5 * time.Millisecond) // polling the counters
+	}
 }
 
 // waitQueue polls count until it returns want (dead-lettering is
@@ -235,13 +241,32 @@ func TestCloseLosesNoAcknowledgement(t *testing.T) {
 	const n = 5000
 	publishAll(t, newPublisher(t, cfg), msgs(n), 1000, 2)
 	first := newRecorder()
+	var held atomic.Int64
+	holding, release := make(chan struct{}), make(chan struct{})
+	var accepted atomic.Int64
 	c := startConsumer(t, cfg, func(_ context.Context, batch []rabbitmq.Delivery) ([]int, error) {
 		first.accept(batch, nil)
+		accepted.Add(int64(len(batch)))
+		// Every worker has a batch handled (committed) when Close begins,
+		// and acknowledges it after.
+		if first.distinct() >= 1000 {
+			if held.Add(1) == int64(cfg.WithDefaults().Workers) {
+				close(holding)
+			}
+			<-release
+		}
 		return nil, nil
 	})
-	first.waitDistinct(t, 1000, time.Minute)
-	closeConsumer(t, c)
+	<-holding
+	closed := make(chan struct{})
+	go func() { closeConsumer(t, c); close(closed) }()
+	<-c.Stopping()
+	close(release)
+	<-closed
 	acked := c.Counters().Acked
+	if acked != accepted.Load() {
+		t.Errorf("Close acknowledged %d of the %d deliveries its handler accepted", acked, accepted.Load())
+	}
 	if acked == n {
 		t.Skip("the consumer drained the queue before Close: nothing left to check")
 	}

@@ -186,16 +186,3 @@ func backlog(t testing.TB, topo *rabbitmq.Topology) rabbitmq.QueueState {
 	}
 	return s
 }
-
-// waitChange waits for the next accepted batch.
-func (r *recorder) waitChange(t testing.TB, timeout time.Duration) {
-	t.Helper()
-	r.mu.Lock()
-	changed := r.changed
-	r.mu.Unlock()
-	select {
-	case <-changed:
-	case <-time.After(timeout):
-		t.Fatalf("no batch accepted within %s", timeout)
-	}
-}
