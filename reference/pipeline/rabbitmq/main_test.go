@@ -67,27 +67,26 @@ func testConfig(t testing.TB) rabbitmq.Config {
 // openTopology opens a Topology closed at cleanup.
 func openTopology(t testing.TB, cfg rabbitmq.Config) *rabbitmq.Topology {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	topo, err := rabbitmq.OpenTopology(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { topo.Close() })
-	return topo
+	return open(t, func(ctx context.Context) (*rabbitmq.Topology, error) { return rabbitmq.OpenTopology(ctx, cfg) })
 }
 
 // newPublisher returns a Publisher closed at cleanup.
 func newPublisher(t testing.TB, cfg rabbitmq.Config) *rabbitmq.Publisher {
 	t.Helper()
+	return open(t, func(ctx context.Context) (*rabbitmq.Publisher, error) { return rabbitmq.NewPublisher(ctx, cfg) })
+}
+
+// open returns what f opens within 30 s, closed at cleanup.
+func open[T interface{ Close() error }](t testing.TB, f func(context.Context) (T, error)) T {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	p, err := rabbitmq.NewPublisher(ctx, cfg)
+	x, err := f(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { p.Close() })
-	return p
+	t.Cleanup(func() { x.Close() })
+	return x
 }
 
 // lookupRestart returns the command of restartEnv.
