@@ -33,7 +33,8 @@ type Message struct {
 // PublisherCounters are what a Publisher did since NewPublisher. A batch
 // that failed and is published again counts again.
 type PublisherCounters struct {
-	// Published is messages written to a channel.
+	// Published is messages written to a channel (the broker may have
+	// stored them even if their batch failed).
 	Published int64
 	// Confirmed is messages the broker confirmed (acked), in batches
 	// Publish returned nil for.
@@ -165,6 +166,7 @@ func (p *Publisher) publish(ctx context.Context, pc *pubChannel, msgs []Message)
 			Headers: headers, DeliveryMode: amqp.Persistent, MessageId: m.ID, Body: m.Value,
 		})
 		if err != nil {
+			p.c.published.Add(int64(i)) // they may be stored
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
