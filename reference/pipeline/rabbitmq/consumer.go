@@ -330,7 +330,7 @@ func (w *worker) run() {
 			continue
 		}
 		// The channel failed on a live connection (say the queue was
-		// deleted), or a handler failed: wait before trying again.
+		// deleted): wait before trying again.
 		if !sleep(c.stopCtx, delay) {
 			return
 		}

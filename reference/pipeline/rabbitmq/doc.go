@@ -63,6 +63,21 @@
 // broker has processed every acknowledgement before the connection goes
 // (closing the connection right after the last ack lost acknowledgements).
 //
+// # Measured
+//
+// On a shared 2-core machine (load average about 8), one RabbitMQ 3.10 node,
+// 450-byte messages, quorum queue on disk: Publish of batches of 100
+// confirmed about 25,000 messages/s, batches of 1,000 about 36,000/s; four
+// concurrent callers of batches of 100 about 36,000/s with a channel each
+// (the Publisher's way) against 25,000/s when they take turns on one
+// channel (BenchmarkPublish). Draining a backlog of 100,000 with a handler
+// that does nothing: 54,000 to 71,000 messages/s with one worker, 66,000 to
+// 85,000/s with four, in batches of 11 to 26 (BenchmarkDrain). A worker
+// yields once before it ends a batch: the client hands buffered deliveries
+// over from another goroutine, and without the yield batches averaged 2
+// deliveries (one acknowledgement, which a quorum queue logs, per 2
+// messages). The numbers swing by a factor of two with the machine's load.
+//
 // # Counting
 //
 // Topology.Backlog reports the messages ready in the event queue from a

