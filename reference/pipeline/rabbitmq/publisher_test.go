@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
@@ -68,5 +69,21 @@ func TestPublishAfterCloseFails(t *testing.T) {
 	}
 	if err := p.Publish(context.Background(), msgs(1)); !errors.Is(err, rabbitmq.ErrClosed) {
 		t.Errorf("Publish after Close = %v, want ErrClosed", err)
+	}
+}
+
+func TestPublishConfirmTimeoutFails(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	// Expired before the first confirm can arrive; a confirm already in
+	// wins a coin flip against it, so 1000 of them never all win.
+	cfg.ConfirmTimeout = time.Nanosecond
+	p := newPublisher(t, cfg)
+	err := p.Publish(context.Background(), msgs(1000))
+	if err == nil || !strings.Contains(err.Error(), "no confirm for 1000 messages within 1ns") {
+		t.Fatalf("Publish with a 1ns confirm timeout = %v, want a timeout", err)
+	}
+	if pc := p.Counters(); pc.Timeouts != 1 || pc.Failures != 1 || pc.Confirmed != 0 {
+		t.Errorf("counters %+v, want 1 timeout, 1 failure, none confirmed", pc)
 	}
 }
