@@ -41,6 +41,6 @@
 //     Applier StageApplied, the System StageCommitted), and a way to wait
 //     until everything published is applied (WaitCaughtUp).
 //
-// reference/cqrskafka is the Kafka transport: a franz-go Publisher and a
+// reference/cqrskafka is the Kafka transport: a Kafka Publisher and a
 // consumer-group member (reference/cqrskafka/projector).
 package pipeline
