@@ -18,9 +18,9 @@ import (
 	"github.com/cqrsbench/cqrsbench/harness/results"
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
 	"github.com/cqrsbench/cqrsbench/reference/writemodel"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
@@ -60,7 +60,7 @@ func (fs *faultSet) observer(next event.Observer) event.Observer {
 		return next
 	}
 	return event.ObserverFunc(func(stage event.Stage, at time.Time, refs []event.Ref) {
-		if stage == event.StageConsumed && fs.firstFetch.Load() != nil {
+		if stage == event.StageDelivered && fs.firstFetch.Load() != nil {
 			if ch := fs.firstFetch.Swap(nil); ch != nil {
 				*ch <- at
 			}
@@ -213,7 +213,7 @@ func (f *fault) takeArmed() bool {
 	}
 }
 
-// crashRelay is the relay's AfterAck hook of a relay-crash fault.
+// crashRelay is the relay's AfterConfirm hook of a relay-crash fault.
 func (f *fault) crashRelay(_ context.Context, ids []int64) error {
 	if !f.takeArmed() {
 		return nil
@@ -222,7 +222,7 @@ func (f *fault) crashRelay(_ context.Context, ids []int64) error {
 	return fmt.Errorf("%w (fault injection after the confirmation of %d rows)", errInjectedCrash, len(ids))
 }
 
-// loseAck is the relay's AfterAck hook of a lost-ack duplicates fault: the
+// loseAck is the relay's AfterConfirm hook of a lost-ack duplicates fault: the
 // acknowledgement of a fraction of the batches is treated as lost, so the
 // relay publishes the batch again, as a producer retrying a send whose
 // ack the broker lost.

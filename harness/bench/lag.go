@@ -7,11 +7,11 @@ import (
 
 	"github.com/cqrsbench/cqrsbench/harness/hist"
 	"github.com/cqrsbench/cqrsbench/harness/results"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
 )
 
 // stageNames names the lag between consecutive stages, in pipeline order.
-var stageNames = [...]string{"commit→claimed", "claimed→acked", "acked→consumed", "consumed→applied"}
+var stageNames = [...]string{"committed→claimed", "claimed→confirmed", "confirmed→delivered", "delivered→applied"}
 
 // lagObserver collects the cqrs-kafka pipeline's stage timestamps per event
 // (in-process, monotonic clock) and turns them into per-stage and
@@ -32,7 +32,7 @@ func newLagObserver() *lagObserver { return &lagObserver{open: map[event.Ref]*[5
 // a relay woken by the commit's NOTIFY can claim (even produce) the event
 // first: those stages open an event too, rather than being dropped — which
 // would leave out the fastest claims. Their lag from the commit stamp is
-// then negative and counts as 0. Consumed and applied open nothing: a
+// then negative and counts as 0. Delivered and applied open nothing: a
 // replay (rebuild) passes events of earlier runs through them.
 func (o *lagObserver) Observe(stage event.Stage, at time.Time, refs []event.Ref) {
 	if int(stage) >= 5 {
@@ -43,7 +43,7 @@ func (o *lagObserver) Observe(stage event.Stage, at time.Time, refs []event.Ref)
 	for _, ref := range refs {
 		ts, ok := o.open[ref]
 		if !ok {
-			if stage != event.StageCommitted && stage != event.StageClaimed && stage != event.StageAcked {
+			if stage != event.StageCommitted && stage != event.StageClaimed && stage != event.StageConfirmed {
 				continue // not a command of this run (or already complete)
 			}
 			ts = new([5]time.Time)

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/cqrsbench/cqrsbench/harness/results"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
 )
 
 func TestLagObserverStages(t *testing.T) {
@@ -17,8 +17,8 @@ func TestLagObserverStages(t *testing.T) {
 	o.Observe(event.StageCommitted, ms(0), []event.Ref{a})
 	o.Observe(event.StageCommitted, ms(-5), []event.Ref{b}) // before the measured part
 	o.Observe(event.StageClaimed, ms(2), []event.Ref{a, b})
-	o.Observe(event.StageAcked, ms(5), []event.Ref{a, b})
-	o.Observe(event.StageConsumed, ms(9), []event.Ref{a, b})
+	o.Observe(event.StageConfirmed, ms(5), []event.Ref{a, b})
+	o.Observe(event.StageDelivered, ms(9), []event.Ref{a, b})
 	o.Observe(event.StageApplied, ms(14), []event.Ref{a, b})
 	o.Observe(event.StageApplied, ms(50), []event.Ref{a})                       // redelivery: already visible
 	o.Observe(event.StageClaimed, ms(3), []event.Ref{{OrderID: 9, Version: 1}}) // never committed in this run
@@ -27,7 +27,7 @@ func TestLagObserverStages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]float64{"commit→claimed": 2000, "claimed→acked": 3000, "acked→consumed": 4000, "consumed→applied": 5000, results.StageEndToEnd: 14000}
+	want := map[string]float64{"committed→claimed": 2000, "claimed→confirmed": 3000, "confirmed→delivered": 4000, "delivered→applied": 5000, results.StageEndToEnd: 14000}
 	if len(stages) != len(want) {
 		t.Fatalf("stages %+v", stages)
 	}
@@ -68,7 +68,7 @@ func TestLagObserverLive(t *testing.T) {
 
 // TestLagObserverClaimBeforeCommitStamp: a relay woken by the commit's
 // NOTIFY can claim the event before the command's COMMIT returns to the
-// client; that event still counts in every stage (its commit→claimed as 0),
+// client; that event still counts in every stage (its committed→claimed as 0),
 // so the fastest claims are not left out.
 func TestLagObserverClaimBeforeCommitStamp(t *testing.T) {
 	t.Parallel()
@@ -78,8 +78,8 @@ func TestLagObserverClaimBeforeCommitStamp(t *testing.T) {
 	fast := event.Ref{OrderID: 3, Version: 1}
 	o.Observe(event.StageClaimed, ms(1), []event.Ref{fast})
 	o.Observe(event.StageCommitted, ms(2), []event.Ref{fast})
-	o.Observe(event.StageAcked, ms(4), []event.Ref{fast})
-	o.Observe(event.StageConsumed, ms(6), []event.Ref{fast})
+	o.Observe(event.StageConfirmed, ms(4), []event.Ref{fast})
+	o.Observe(event.StageDelivered, ms(6), []event.Ref{fast})
 	o.Observe(event.StageApplied, ms(9), []event.Ref{fast})
 	stages, err := o.stages(t0)
 	if err != nil {
@@ -89,8 +89,8 @@ func TestLagObserverClaimBeforeCommitStamp(t *testing.T) {
 		if s.Stats.Count != 1 {
 			t.Errorf("%s: %d samples, want the event counted", s.Name, s.Stats.Count)
 		}
-		if s.Name == "commit→claimed" && s.Stats.Max != 0 {
-			t.Errorf("commit→claimed %.0fµs, want 0 (claimed before the commit stamp)", s.Stats.Max)
+		if s.Name == "committed→claimed" && s.Stats.Max != 0 {
+			t.Errorf("committed→claimed %.0fµs, want 0 (claimed before the commit stamp)", s.Stats.Max)
 		}
 	}
 	if _, backlog := o.live(); backlog != 0 {

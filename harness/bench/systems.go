@@ -8,7 +8,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/harness/infra"
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
 

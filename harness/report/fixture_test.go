@@ -158,10 +158,10 @@ func fixture(t *testing.T) *results.Run {
 				},
 				Lag: &results.Lag{
 					Stages: []results.Stage{
-						{Name: "commit→relay_claim", Stats: lat(4800, 1.1, 6.2)},
-						{Name: "relay_claim→broker_ack", Stats: lat(4800, 4.8, 14.5)},
-						{Name: "broker_ack→consumed", Stats: lat(4800, 2.2, 9.1)},
-						{Name: "consumed→read_model_commit", Stats: lat(4800, 3.5, 12.8)},
+						{Name: "committed→claimed", Stats: lat(4800, 1.1, 6.2)},
+						{Name: "claimed→confirmed", Stats: lat(4800, 4.8, 14.5)},
+						{Name: "confirmed→delivered", Stats: lat(4800, 2.2, 9.1)},
+						{Name: "delivered→applied", Stats: lat(4800, 3.5, 12.8)},
 						{Name: results.StageEndToEnd, Stats: lat(4800, 12.9, 41.0)},
 					},
 					Visible: lat(300, 14.1, 43.5),

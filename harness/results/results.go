@@ -296,9 +296,9 @@ type Stats struct {
 
 // Lag is the projection lag of an eventually consistent architecture.
 type Lag struct {
-	// Stages are per-stage latencies in pipeline order (commit→claimed,
-	// claimed→acked, acked→consumed, consumed→applied) and "end_to_end"
-	// (commit→applied), from in-process stage timestamps.
+	// Stages are per-stage latencies in pipeline order (committed→claimed,
+	// claimed→confirmed, confirmed→delivered, delivered→applied) and
+	// "end_to_end" (committed→applied), from in-process stage timestamps.
 	Stages []Stage `json:"stages"`
 	// Visible is the black-box prober's commit→visible-to-a-query lag.
 	Visible Stats `json:"visible"`

@@ -44,7 +44,7 @@ func thresholdRun(t *testing.T) *results.Run {
 			},
 			Lag: &results.Lag{
 				Stages: []results.Stage{
-					{Name: "commit→relay_claim", Stats: results.Stats{Count: 300, P99: 1000}},
+					{Name: "committed→claimed", Stats: results.Stats{Count: 300, P99: 1000}},
 					{Name: results.StageEndToEnd, Stats: results.Stats{Count: 300, P50: 20_000, P99: 41_000, Max: 60_000}},
 				},
 				Visible: results.Stats{Count: 30, P50: 21_000, P99: 43_000},

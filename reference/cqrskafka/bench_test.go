@@ -15,10 +15,11 @@ import (
 
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/relay"
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/outbox"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/relay"
 	"github.com/cqrsbench/cqrsbench/reference/readmodel"
 	"github.com/cqrsbench/cqrsbench/reference/writemodel"
 )
@@ -206,9 +207,11 @@ func BenchmarkRelay(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				r, err := relay.New(f.pool, producer, relay.Config{
-					Schema: f.schema, Topic: f.sys.Config().Topic, Relays: relays, Channel: cqrskafka.Channel(f.schema),
-				})
+				pub, err := cqrskafka.NewPublisher(producer, f.sys.Config().Topic, 0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				r, err := relay.New(f.pool, pub, relay.Config{Schema: f.schema, Relays: relays, Channel: outbox.Channel(f.schema)})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -308,7 +311,7 @@ func BenchmarkExecuteCreateOrder(b *testing.B) {
 				c.SkipSnapshot, c.DisableNotify, c.Observer = true, v.disableNotify, lag
 			})
 			if v.always {
-				sql := strings.ReplaceAll(readmodel.Expand(alwaysNotifySQL, f.schema), "{{channel}}", "'"+cqrskafka.Channel(f.schema)+"'")
+				sql := strings.ReplaceAll(readmodel.Expand(alwaysNotifySQL, f.schema), "{{channel}}", "'"+outbox.Channel(f.schema)+"'")
 				if _, err := f.pool.Exec(b.Context(), sql); err != nil {
 					b.Fatal(err)
 				}
@@ -443,7 +446,7 @@ func BenchmarkLagAtLowRate(b *testing.B) {
 				c.SkipSnapshot, c.DisableNotify, c.Observer = true, v.disableNotify, lag
 			})
 			if v.always {
-				sql := strings.ReplaceAll(readmodel.Expand(alwaysNotifySQL, f.schema), "{{channel}}", "'"+cqrskafka.Channel(f.schema)+"'")
+				sql := strings.ReplaceAll(readmodel.Expand(alwaysNotifySQL, f.schema), "{{channel}}", "'"+outbox.Channel(f.schema)+"'")
 				if _, err := f.pool.Exec(b.Context(), sql); err != nil {
 					b.Fatal(err)
 				}

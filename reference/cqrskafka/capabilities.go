@@ -26,7 +26,7 @@ func (s *System) PipelineStats() reference.PipelineStats {
 	st := s.Stats()
 	r, p := st.Relay, st.Projector
 	out := reference.PipelineStats{
-		Relayed: r.Relayed, Published: r.Produced, Delivered: p.Delivered, Applied: p.Applied,
+		Relayed: r.Relayed, Published: r.Published, Delivered: p.Delivered, Applied: p.Applied,
 		Duplicates: p.Duplicates, DeadLettered: p.DeadLettered, Snapshot: st.SnapshotEvents,
 	}
 	for _, rb := range st.Rebuilds {
@@ -34,9 +34,11 @@ func (s *System) PipelineStats() reference.PipelineStats {
 	}
 	for _, e := range []reference.ErrorCount{
 		{Where: "relay database", Count: r.DBErrors},
-		{Where: "publish", Count: r.ProduceErrors},
+		{Where: "publish", Count: r.PublishErrors},
+		{Where: "relay retry (batch published again)", Count: r.Retries},
 		{Where: "relay crash (injected)", Count: r.Crashes},
 		{Where: "projector database", Count: p.DBErrors},
+		{Where: "projector retry (deadlock or serialization failure)", Count: p.Retries},
 		{Where: "offset commit", Count: p.CommitErrors},
 		{Where: "fetch", Count: p.FetchErrors},
 		{Where: "dead-letter publish", Count: p.DeadLetterErrors},

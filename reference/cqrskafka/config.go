@@ -8,10 +8,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/cqrsbench/cqrsbench/reference"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/projector"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/relay"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/apply"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/outbox"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/relay"
 )
 
 // Defaults applied by Config.WithDefaults.
@@ -68,7 +70,7 @@ type Config struct {
 	// refuses to run. Default false: snapshot.
 	SkipSnapshot bool
 	// DisableNotify leaves out the outbox trigger that wakes idle relays
-	// with NOTIFY (relay.NotifyTriggerSQL): relays then poll every
+	// with NOTIFY (outbox.NotifyTriggerSQL): relays then poll every
 	// Relay.PollInterval when idle. Default false: notify.
 	DisableNotify bool
 	// Relay tunes the relays.
@@ -96,17 +98,21 @@ type RelayOptions struct {
 	Linger             time.Duration
 	PollInterval       time.Duration
 	ActivePollInterval time.Duration
-	DeliveryTimeout    time.Duration
-	DuplicateFraction  float64
-	Hooks              relay.Hooks
+	// DeliveryTimeout bounds the wait for Kafka's acknowledgement of a
+	// batch; default DefaultDeliveryTimeout. On timeout the batch is rolled
+	// back and claimed again later.
+	DeliveryTimeout   time.Duration
+	DuplicateFraction float64
+	Hooks             relay.Hooks
 }
 
-// ProjectorOptions tune the projector (see projector.Config for each
-// field's meaning and default).
+// ProjectorOptions tune the projector (see projector.Config and
+// apply.Config for each field's meaning and default).
 type ProjectorOptions struct {
-	DisableInbox   bool
-	MaxPollRecords int
-	Hooks          projector.Hooks
+	DisableInbox        bool
+	DisableVersionGuard bool
+	MaxPollRecords      int
+	Hooks               apply.Hooks
 }
 
 // WithDefaults returns c with zero fields replaced by their defaults.
@@ -160,6 +166,9 @@ func (c Config) Validate() error {
 	if c.ReplicationFactor < -1 {
 		errs = append(errs, fmt.Errorf("replication factor must be ≥ 1 (or 0 or -1 for the broker's default), got %d", c.ReplicationFactor))
 	}
+	if r := c.Relay.DeliveryTimeout; r < 0 {
+		errs = append(errs, fmt.Errorf("relay delivery timeout must be > 0 (or 0 for %s), got %s", DefaultDeliveryTimeout, r))
+	}
 	if c.MetadataMinAge < 0 {
 		errs = append(errs, fmt.Errorf("metadata min age must be > 0 (or 0 for %s), got %s", DefaultMetadataMinAge, c.MetadataMinAge))
 	}
@@ -175,12 +184,12 @@ func (c Config) Validate() error {
 // relayConfig is the relays' configuration of a defaulted Config.
 func (c Config) relayConfig() relay.Config {
 	r := c.Relay
-	r.Hooks, r.DuplicateFraction, _ = withFaultHooks(c.Hooks, r.Hooks, r.DuplicateFraction, projector.Hooks{})
+	r.Hooks, r.DuplicateFraction, _ = withFaultHooks(c.Hooks, r.Hooks, r.DuplicateFraction, apply.Hooks{})
 	return relay.Config{
-		Schema: c.Schema, Topic: c.Topic, Mode: r.Mode, Relays: r.Relays, BatchSize: r.BatchSize,
+		Schema: c.Schema, Mode: r.Mode, Relays: r.Relays, BatchSize: r.BatchSize,
 		Linger: r.Linger, PollInterval: r.PollInterval, ActivePollInterval: r.ActivePollInterval,
-		Channel: Channel(c.Schema), DisableNotify: c.DisableNotify,
-		DeliveryTimeout: r.DeliveryTimeout, DuplicateFraction: r.DuplicateFraction, Hooks: r.Hooks,
+		Channel: outbox.Channel(c.Schema), DisableNotify: c.DisableNotify,
+		DuplicateFraction: r.DuplicateFraction, Hooks: r.Hooks,
 		Observer: c.Observer, OnError: c.OnError,
 	}
 }
@@ -190,9 +199,12 @@ func (c Config) projectorConfig() projector.Config {
 	p := c.Projector
 	_, _, p.Hooks = withFaultHooks(c.Hooks, relay.Hooks{}, 0, p.Hooks)
 	return projector.Config{
-		Schema: c.Schema, Topic: c.Topic, DeadLetterTopic: c.DeadLetterTopic, Group: c.Group, Consumer: c.Consumer,
-		DisableInbox: p.DisableInbox, MaxPollRecords: p.MaxPollRecords, Hooks: p.Hooks,
-		Observer: c.Observer, OnError: c.OnError,
+		Topic: c.Topic, DeadLetterTopic: c.DeadLetterTopic, Group: c.Group, MaxPollRecords: p.MaxPollRecords,
+		Apply: apply.Config{
+			Schema: c.Schema, Consumer: c.Consumer, DisableInbox: p.DisableInbox,
+			DisableVersionGuard: p.DisableVersionGuard, Hooks: p.Hooks, Observer: c.Observer,
+		},
+		OnError: c.OnError,
 	}
 }
 
@@ -202,14 +214,4 @@ func (c Config) projectorConfig() projector.Config {
 func (c Config) ClientOptions() []kgo.Opt {
 	opts := []kgo.Opt{kgo.SeedBrokers(c.Brokers...), kgo.MetadataMinAge(c.MetadataMinAge)}
 	return append(opts, c.KafkaOptions...)
-}
-
-// Channel returns the LISTEN/NOTIFY channel of the outbox in schema (at
-// most 63 bytes, PostgreSQL's identifier limit).
-func Channel(schema string) string {
-	const suffix = "_outbox"
-	if len(schema)+len(suffix) > 63 {
-		schema = schema[:63-len(suffix)]
-	}
-	return schema + suffix
 }

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/relay"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/relay"
 )
 
 func TestConfigDefaults(t *testing.T) {
@@ -61,15 +61,5 @@ func TestConfigValidate(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestChannelFitsIdentifier(t *testing.T) {
-	t.Parallel()
-	if got := cqrskafka.Channel("cqrs_kafka"); got != "cqrs_kafka_outbox" {
-		t.Errorf("Channel = %q", got)
-	}
-	if got := cqrskafka.Channel(strings.Repeat("s", 63)); len(got) != 63 || !strings.HasSuffix(got, "_outbox") {
-		t.Errorf("Channel of a 63-byte schema = %q (%d bytes)", got, len(got))
 	}
 }

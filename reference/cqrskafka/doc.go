@@ -13,27 +13,31 @@
 //
 // # Pipeline
 //
-// Write: each command is one statement of reference/writemodel with
-// OutboxExtension's CTE, which inserts one outbox row in the same
-// transaction. Its jsonb payload (package event) is the order's complete
-// read-model state after the command plus what it replaced (prev_status,
-// prev_total_cents) and clock_timestamp() of the insert, computed from the
-// command's CTEs and a few primary-key lookups (lines, first image, label),
-// so the projector never reads the write model. An event is identified by
-// (order id, version). A row trigger NOTIFYs the relays' channel while
-// they are idle.
+// cqrs-kafka is the transport-neutral pipeline of reference/pipeline with
+// Kafka as its transport:
 //
-// Relay (package relay): claims and deletes the oldest rows with FOR UPDATE
-// SKIP LOCKED, produces them keyed by order id with franz-go's idempotent
-// producer, commits the deletion only after every ack. Woken by
-// LISTEN/NOTIFY when idle, polling while busy, with a fallback poll.
-// ModeNaiveCursor (id > last) is the negative control that loses events in
-// a visibility gap.
-//
-// Projector (package projector): a consumer-group member that applies each
-// poll in one set-based transaction (inbox insert, version-guarded upsert of
-// order_read_model, delta upsert of daily_sales) and commits offsets after
-// the database commit.
+//   - write (package pipeline/outbox): each command is one statement of
+//     reference/writemodel with outbox.Extension's CTE, which inserts one
+//     outbox row in the same transaction. Its jsonb payload (package
+//     pipeline/event) is the order's complete read-model state after the
+//     command plus what it replaced, so the projector never reads the
+//     write model. An event is identified by (order id, version). A row
+//     trigger NOTIFYs the relays' channel while they are idle.
+//   - relay (package pipeline/relay) with this package's Publisher: claims
+//     and deletes the oldest rows with FOR UPDATE SKIP LOCKED, produces
+//     them keyed by order id with franz-go's idempotent producer (acks from
+//     all in-sync replicas), commits the deletion only after every ack.
+//     ModeNaiveCursor (id > last) is the negative control that loses
+//     events in a visibility gap.
+//   - projector (package projector): a consumer-group member that hands
+//     each poll, decoded, to the projection core (package pipeline/apply:
+//     one set-based transaction of inbox insert, version-guarded upsert of
+//     order_read_model, delta upsert of daily_sales) and commits offsets
+//     after the database commit; undecodable records go to a dead-letter
+//     topic.
+//   - this package: Setup (tables, topics, snapshot, group offsets),
+//     Rebuild (replay of the topic), WaitCaughtUp and Backlog (offsets),
+//     the projector's supervisor.
 //
 // # Decisions
 //
@@ -71,13 +75,15 @@
 // # Measuring
 //
 // Config.Observer receives every event's stage times on this process's
-// monotonic clock (commit, relay claim, broker ack, consumed, read-model
-// commit), batched; nil costs nothing. Across processes, the payload's
+// monotonic clock (committed, claimed, confirmed: the broker's ack,
+// delivered: polled by the projector, applied: read-model commit),
+// batched; nil costs nothing. Across processes, the payload's
 // emitted_at and the read model's applied_at are on the database clock.
-// Stats returns atomic counters of the relays (relayed, produce errors,
-// duplicates injected, crashes), the projector (delivered, applied,
-// duplicates suppressed, dead-lettered) and the rebuilds. Relay.Hooks and
-// Projector.Hooks inject crashes, Relay.DuplicateFraction duplicate
-// deliveries, Projector.DisableInbox the negative control; PauseProjector
-// and ResumeProjector build and drain a backlog.
+// Stats returns atomic counters of the relays (relayed, publish errors,
+// batches retried, duplicates injected, crashes), the projector (delivered,
+// applied, duplicates suppressed, dead-lettered, transactions retried) and
+// the rebuilds. Relay.Hooks and Projector.Hooks inject crashes,
+// Relay.DuplicateFraction duplicate deliveries, Projector.DisableInbox and
+// Projector.DisableVersionGuard the negative controls; PauseProjector and
+// ResumeProjector build and drain a backlog.
 package cqrskafka

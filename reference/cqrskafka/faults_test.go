@@ -16,11 +16,11 @@ import (
 
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/projector"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/relay"
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/apply"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/relay"
 	"github.com/cqrsbench/cqrsbench/reference/readmodel"
 )
 
@@ -43,8 +43,8 @@ func TestDuplicateDelivery(t *testing.T) {
 			if st.Relay.Duplicated == 0 {
 				t.Fatal("no duplicates were produced: the fault did not happen")
 			}
-			if st.Projector.Delivered != st.Relay.Produced {
-				t.Errorf("delivered %d records, produced %d", st.Projector.Delivered, st.Relay.Produced)
+			if st.Projector.Delivered != st.Relay.Published {
+				t.Errorf("delivered %d records, produced %d", st.Projector.Delivered, st.Relay.Published)
 			}
 			diffs := readModelDiff(t, f.pool, f.schema)
 			if inbox {
@@ -58,8 +58,8 @@ func TestDuplicateDelivery(t *testing.T) {
 				f.checkReadModels(t)
 				return
 			}
-			if st.Projector.Duplicates != 0 || st.Projector.Applied != st.Relay.Produced {
-				t.Errorf("without inbox: suppressed %d, applied %d; want 0 and %d", st.Projector.Duplicates, st.Projector.Applied, st.Relay.Produced)
+			if st.Projector.Duplicates != 0 || st.Projector.Applied != st.Relay.Published {
+				t.Errorf("without inbox: suppressed %d, applied %d; want 0 and %d", st.Projector.Duplicates, st.Projector.Applied, st.Relay.Published)
 			}
 			var sales []string
 			for _, d := range diffs {
@@ -141,10 +141,10 @@ func TestProjectorCrashAfterDBCommit(t *testing.T) {
 	var crashed atomic.Bool
 	var crashedBatch atomic.Int64
 	f := newFixture(t, 500, func(c *cqrskafka.Config) {
-		c.Projector.Hooks.AfterDBCommit = func(_ context.Context, b projector.Batch) error {
+		c.Projector.Hooks.AfterDBCommit = func(_ context.Context, b apply.Batch) error {
 			if b.Applied > 0 && crashed.CompareAndSwap(false, true) {
 				crashedBatch.Store(int64(b.Applied))
-				return projector.ErrCrash
+				return apply.ErrCrash
 			}
 			return nil
 		}
@@ -166,14 +166,14 @@ func TestProjectorCrashAfterDBCommit(t *testing.T) {
 	f.checkReadModels(t)
 }
 
-// TestRelayCrashAfterAck kills a relay after Kafka acknowledged a batch and
-// before its deletion committed: the rows are published again and the
-// inbox suppresses them.
-func TestRelayCrashAfterAck(t *testing.T) {
+// TestRelayCrashAfterConfirm kills a relay after Kafka acknowledged a batch
+// and before its deletion committed: the rows are published again, counted
+// as a retry, and the inbox suppresses them.
+func TestRelayCrashAfterConfirm(t *testing.T) {
 	var crashed atomic.Bool
 	var crashedBatch atomic.Int64
 	f := newFixture(t, 500, func(c *cqrskafka.Config) {
-		c.Relay.Hooks.AfterAck = func(_ context.Context, ids []int64) error {
+		c.Relay.Hooks.AfterConfirm = func(_ context.Context, ids []int64) error {
 			if crashed.CompareAndSwap(false, true) {
 				crashedBatch.Store(int64(len(ids)))
 				return relay.ErrCrash
@@ -189,8 +189,11 @@ func TestRelayCrashAfterAck(t *testing.T) {
 	if st.Relay.Crashes != 1 || crashedBatch.Load() == 0 {
 		t.Fatalf("relay crashes = %d: the crash did not happen", st.Relay.Crashes)
 	}
-	if st.Projector.Duplicates != crashedBatch.Load() || st.Relay.Produced != st.Relay.Relayed+crashedBatch.Load() {
-		t.Errorf("duplicates %d, produced %d, relayed %d; want %d duplicates", st.Projector.Duplicates, st.Relay.Produced, st.Relay.Relayed, crashedBatch.Load())
+	if st.Projector.Duplicates != crashedBatch.Load() || st.Relay.Published != st.Relay.Relayed+crashedBatch.Load() {
+		t.Errorf("duplicates %d, published %d, relayed %d; want %d duplicates", st.Projector.Duplicates, st.Relay.Published, st.Relay.Relayed, crashedBatch.Load())
+	}
+	if st.Relay.Retries != 1 || st.Relay.RetriedRows != crashedBatch.Load() {
+		t.Errorf("relay retries %d of %d rows, want 1 of %d", st.Relay.Retries, st.Relay.RetriedRows, crashedBatch.Load())
 	}
 	f.checkReadModels(t)
 }

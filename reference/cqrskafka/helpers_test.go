@@ -16,6 +16,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference/crud"
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/outbox"
 	"github.com/cqrsbench/cqrsbench/reference/readmodel"
 	"github.com/cqrsbench/cqrsbench/reference/workload"
 	"github.com/cqrsbench/cqrsbench/reference/writemodel"
@@ -84,7 +85,7 @@ func (f *fixture) start(t testing.TB) {
 // the System does, so a command can be held open inside it.
 func (f *fixture) holdTx(t testing.TB) (*writemodel.Store, pgx.Tx) {
 	t.Helper()
-	store, err := writemodel.New(f.schema, cqrskafka.OutboxExtension())
+	store, err := writemodel.New(f.schema, outbox.Extension())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,16 +4,16 @@ import (
 	"context"
 
 	"github.com/cqrsbench/cqrsbench/reference"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/projector"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/relay"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/apply"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/relay"
 )
 
 // withFaultHooks returns the relay's and the projector's hooks with the
 // architecture-neutral fault hooks h added to those the configuration
 // already holds (a test's own hooks).
-func withFaultHooks(h reference.Hooks, r relay.Hooks, dupFraction float64, p projector.Hooks) (relay.Hooks, float64, projector.Hooks) {
+func withFaultHooks(h reference.Hooks, r relay.Hooks, dupFraction float64, p apply.Hooks) (relay.Hooks, float64, apply.Hooks) {
 	if h.AfterConfirm != nil {
-		r.AfterAck = chain(r.AfterAck, h.AfterConfirm)
+		r.AfterConfirm = chain(r.AfterConfirm, h.AfterConfirm)
 	}
 	if h.DuplicateFraction > 0 {
 		dupFraction, r.DuplicatesOn = h.DuplicateFraction, h.DuplicatesOn
@@ -27,10 +27,13 @@ func withFaultHooks(h reference.Hooks, r relay.Hooks, dupFraction float64, p pro
 	return r, dupFraction, p
 }
 
-// batchHook adapts a neutral batch hook to the projector's.
-func batchHook(h func(context.Context, reference.Batch) error) func(context.Context, projector.Batch) error {
-	return func(ctx context.Context, b projector.Batch) error {
-		return h(ctx, reference.Batch{Records: b.Records, Applied: b.Applied, Duplicates: b.Duplicates, DeadLettered: b.DeadLettered})
+// batchHook adapts a neutral batch hook to the projection core's. The core
+// sees the decoded events of a poll: Records counts them, and the
+// undecodable records, dead-lettered before the transaction, are not in
+// the batch (DeadLettered is 0).
+func batchHook(h func(context.Context, reference.Batch) error) func(context.Context, apply.Batch) error {
+	return func(ctx context.Context, b apply.Batch) error {
+		return h(ctx, reference.Batch{Records: b.Events, Applied: b.Applied, Duplicates: b.Duplicates})
 	}
 }
 

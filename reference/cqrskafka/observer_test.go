@@ -9,7 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
 )
 
 // stageLog records the first time each event passed each stage.
@@ -57,8 +57,8 @@ func TestStageTimestamps(t *testing.T) {
 	// commit after the relay claimed the row, and a producer of its ack
 	// after the consumer got the record).
 	causal := [][2]event.Stage{
-		{event.StageClaimed, event.StageAcked}, {event.StageClaimed, event.StageConsumed},
-		{event.StageConsumed, event.StageApplied},
+		{event.StageClaimed, event.StageConfirmed}, {event.StageClaimed, event.StageDelivered},
+		{event.StageDelivered, event.StageApplied},
 	}
 	var lag time.Duration
 	for ref, ts := range log.at {

@@ -3,7 +3,7 @@ package cqrskafka
 import (
 	"fmt"
 
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/relay"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/relay"
 	"github.com/cqrsbench/cqrsbench/reference/settings"
 )
 

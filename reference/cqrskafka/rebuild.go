@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cqrsbench/cqrsbench/reference"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/apply"
 	"github.com/cqrsbench/cqrsbench/reference/readmodel"
 )
 
@@ -116,8 +117,8 @@ func (s *System) truncate(ctx context.Context) error {
 	if err := readmodel.Truncate(ctx, tx, s.cfg.Schema); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, s.sql.truncateInbox); err != nil {
-		return fmt.Errorf("truncate the inbox: %w", err)
+	if err := apply.TruncateInbox(ctx, tx, s.cfg.Schema); err != nil {
+		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("truncate: commit: %w", err)

@@ -12,8 +12,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/relay"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/apply"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/outbox"
 	"github.com/cqrsbench/cqrsbench/reference/readmodel"
 )
 
@@ -23,10 +24,20 @@ const snapshotSQL = `
 SELECT order_id, customer_id, number, created_at, status, status_label, total_cents, item_count, first_image_url, version
 FROM {{schema}}.order_read_model`
 
+// topicSeedSQL creates the table that records how Setup seeded the topic;
+// {{schema}} is the quoted schema.
+const topicSeedSQL = `
+CREATE TABLE {{schema}}.topic_seed (
+    topic           text        NOT NULL PRIMARY KEY,
+    snapshot_events bigint,
+    seeded_at       timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+COMMENT ON TABLE {{schema}}.topic_seed IS 'cqrs-kafka: how Setup seeded the topic: snapshot_events is the number of order_snapshot events published for the loaded orders, NULL when skipped (then the topic cannot rebuild the read models)'`
+
 // Setup implements reference.System, on a loaded write model: it creates
 // the outbox (with the trigger that wakes relays, unless DisableNotify; see
-// relay.NotifyTriggerSQL), the inbox and
-// the read models, fills the read models from the write model, creates the
+// outbox.NotifyTriggerSQL), the inbox, the topic_seed table and the read
+// models, fills the read models from the write model, creates the
 // topic and the dead-letter topic (or empties them), publishes one
 // order_snapshot event per order unless SkipSnapshot, and commits the
 // consumer group's offsets at the end of the topic, so the projector starts
@@ -39,12 +50,18 @@ func (s *System) Setup(ctx context.Context) error {
 	if loaded == nil {
 		return fmt.Errorf("cqrs-kafka setup: schema %q has no write model; load the dataset first (cqrsbench load)", s.cfg.Schema)
 	}
-	ddl := s.expand(schemaSQL)
-	if !s.cfg.DisableNotify {
-		ddl += ";\n" + relay.NotifyTriggerSQL(s.cfg.Schema, Channel(s.cfg.Schema))
+	channel := outbox.Channel(s.cfg.Schema)
+	if s.cfg.DisableNotify {
+		channel = ""
 	}
-	if _, err := s.pool.Exec(ctx, ddl); err != nil {
-		return fmt.Errorf("cqrs-kafka setup: create outbox and inbox in %s: %w", s.cfg.Schema, err)
+	if err := outbox.Create(ctx, s.pool, s.cfg.Schema, channel); err != nil {
+		return fmt.Errorf("cqrs-kafka setup: %w", err)
+	}
+	if err := apply.CreateInbox(ctx, s.pool, s.cfg.Schema); err != nil {
+		return fmt.Errorf("cqrs-kafka setup: %w", err)
+	}
+	if _, err := s.pool.Exec(ctx, s.expand(topicSeedSQL)); err != nil {
+		return fmt.Errorf("cqrs-kafka setup: create table topic_seed in %s: %w", s.cfg.Schema, err)
 	}
 	if err := readmodel.Create(ctx, s.pool, s.cfg.Schema); err != nil {
 		return fmt.Errorf("cqrs-kafka setup: %w", err)

@@ -1,6 +1,7 @@
 package cqrskafka
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,10 +15,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/cqrsbench/cqrsbench/reference"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/projector"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/relay"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/apply"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/outbox"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/relay"
 	"github.com/cqrsbench/cqrsbench/reference/readmodel"
 	"github.com/cqrsbench/cqrsbench/reference/writemodel"
 )
@@ -41,7 +44,7 @@ type System struct {
 	pool    *pgxpool.Pool
 	store   *writemodel.Store
 	queries readmodel.Queries
-	sql     struct{ maxID, seed, truncateInbox string }
+	sql     struct{ maxID, seed string }
 
 	// rebuildEpoch counts Rebuild's starts and ends: odd while one runs.
 	// The group's committed offsets and the projector's positions are
@@ -73,18 +76,17 @@ func New(pool *pgxpool.Pool, cfg Config) (*System, error) {
 		return nil, fmt.Errorf("cqrs-kafka config: %w", err)
 	}
 	cfg = cfg.WithDefaults()
-	store, err := writemodel.New(cfg.Schema, OutboxExtension())
+	store, err := writemodel.New(cfg.Schema, outbox.Extension())
 	if err != nil {
 		return nil, err
 	}
 	s := &System{cfg: cfg, pool: pool, store: store, queries: readmodel.NewQueries(cfg.Schema)}
-	q := pgx.Identifier{cfg.Schema}.Sanitize()
-	s.sql.maxID = "SELECT coalesce(max(id), 0) FROM " + q + ".outbox"
-	s.sql.seed = "SELECT snapshot_events FROM " + q + ".topic_seed WHERE topic = $1"
-	s.sql.truncateInbox = "TRUNCATE " + q + ".inbox"
+	s.sql.maxID = outbox.MaxIDSQL(cfg.Schema)
+	s.sql.seed = "SELECT snapshot_events FROM " + pgx.Identifier{cfg.Schema}.Sanitize() + ".topic_seed WHERE topic = $1"
 
 	base := cfg.ClientOptions()
-	if s.producer, err = kgo.NewClient(append(base, kgo.RecordDeliveryTimeout(max(cfg.relayConfig().WithDefaults().DeliveryTimeout, time.Second)))...); err != nil {
+	delivery := cmp.Or(cfg.Relay.DeliveryTimeout, DefaultDeliveryTimeout)
+	if s.producer, err = kgo.NewClient(append(base, kgo.RecordDeliveryTimeout(max(delivery, time.Second)))...); err != nil {
 		return nil, fmt.Errorf("cqrs-kafka: kafka producer: %w", err)
 	}
 	if s.admin, err = kgo.NewClient(base...); err != nil {
@@ -92,7 +94,12 @@ func New(pool *pgxpool.Pool, cfg Config) (*System, error) {
 		return nil, fmt.Errorf("cqrs-kafka: kafka admin client: %w", err)
 	}
 	s.adm = kadm.NewClient(s.admin)
-	if s.relay, err = relay.New(pool, s.producer, cfg.relayConfig()); err != nil {
+	pub, err := NewPublisher(s.producer, cfg.Topic, delivery)
+	if err != nil {
+		s.closeClients()
+		return nil, err
+	}
+	if s.relay, err = relay.New(pool, pub, cfg.relayConfig()); err != nil {
 		s.closeClients()
 		return nil, err
 	}
@@ -197,7 +204,7 @@ func (s *System) startProjectorLocked() {
 				continue
 			}
 			s.report(fmt.Errorf("cqrs-kafka: projector stopped, restarting: %w", err))
-			if !errors.Is(err, projector.ErrCrash) {
+			if !errors.Is(err, apply.ErrCrash) {
 				t := time.NewTimer(restartDelay)
 				select {
 				case <-ctx.Done():

@@ -53,7 +53,6 @@ LIMIT 50`
 const dashboardSQL = `
 SELECT status, label, orders, revenue_cents FROM {{schema}}.daily_sales_mv WHERE day = $1`
 
-
 // System is the materialized-view CQRS architecture on one schema.
 type System struct {
 	pool   *pgxpool.Pool

@@ -1,7 +1,6 @@
 package projector
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,46 +12,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/internal/signal"
-	"github.com/cqrsbench/cqrsbench/reference/domain"
+	"github.com/cqrsbench/cqrsbench/reference/internal/signal"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/apply"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
 )
-
-// inboxSQL records the batch's events for consumer $1 and returns those
-// not recorded before; a key twice in the batch is returned once.
-const inboxSQL = `
-INSERT INTO {{schema}}.inbox (consumer, order_id, version)
-SELECT $1, t.order_id, t.version FROM unnest($2::bigint[], $3::int[]) AS t(order_id, version)
-ON CONFLICT DO NOTHING
-RETURNING order_id, version`
-
-// upsertSQL writes the latest state of each order of the batch unless the
-// row already reflects that version or a later one. Columns that never
-// change (customer, number, creation time: all indexed) are not updated,
-// keeping the update HOT.
-const upsertSQL = `
-INSERT INTO {{schema}}.order_read_model AS r
-    (order_id, customer_id, number, created_at, status, status_label, total_cents, item_count, first_image_url, version)
-SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
-                     $7::bigint[], $8::bigint[], $9::text[], $10::int[])
-ON CONFLICT (order_id) DO UPDATE SET
-    status = excluded.status, status_label = excluded.status_label, total_cents = excluded.total_cents,
-    item_count = excluded.item_count, first_image_url = excluded.first_image_url, version = excluded.version,
-    applied_at = clock_timestamp()
-WHERE excluded.version > r.version`
-
-// salesSQL adds the batch's net changes to daily_sales. Not version
-// guarded: deltas commute, so events of one order applied in any order sum
-// up right, and only the inbox keeps a duplicate from counting twice.
-const salesSQL = `
-INSERT INTO {{schema}}.daily_sales AS d (day, status, label, orders, revenue_cents)
-SELECT * FROM unnest($1::date[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
-ON CONFLICT (day, status) DO UPDATE SET
-    orders = d.orders + excluded.orders, revenue_cents = d.revenue_cents + excluded.revenue_cents`
 
 // retryDelay is how long the projector waits before retrying a failed
 // database transaction or dead-letter produce.
@@ -73,6 +39,9 @@ type Counters struct {
 	Batches int64
 	// DBErrors is failed read-model transactions (retried).
 	DBErrors int64
+	// Retries is read-model transactions run again at once after a
+	// serialization failure or a deadlock (apply.Counters.Retries).
+	Retries int64
 	// CommitErrors is failed offset commits (the records may be delivered
 	// again; the inbox suppresses them).
 	CommitErrors int64
@@ -88,22 +57,20 @@ type Counters struct {
 }
 
 type counters struct {
-	delivered, applied, duplicates, deadLettered, batches atomic.Int64
-	dbErrors, commitErrors, fetchErrors, dlqErrors        atomic.Int64
-	crashes, runs                                         atomic.Int64
+	delivered, deadLettered, commitErrors, fetchErrors, dlqErrors, runs atomic.Int64
 }
 
 // Projector applies the events of a topic to the flat read models.
 type Projector struct {
-	cfg                  Config
-	pool                 *pgxpool.Pool
-	clientOpts           []kgo.Opt
-	inbox, upsert, sales string
-	c                    counters
-	progress             signal.Broadcast
-	mu                   sync.Mutex
-	positions            map[int32]int64 // partition → next offset applied
-	running              atomic.Bool
+	cfg        Config
+	pool       *pgxpool.Pool
+	clientOpts []kgo.Opt
+	applier    *apply.Applier
+	c          counters
+	progress   signal.Broadcast
+	mu         sync.Mutex
+	positions  map[int32]int64 // partition → next offset applied
+	running    atomic.Bool
 }
 
 // New returns a projector whose Kafka clients are built from clientOpts
@@ -113,25 +80,32 @@ func New(pool *pgxpool.Pool, clientOpts []kgo.Opt, cfg Config) (*Projector, erro
 		return nil, fmt.Errorf("projector config: %w", err)
 	}
 	cfg = cfg.WithDefaults()
-	q := pgx.Identifier{cfg.Schema}.Sanitize()
-	expand := func(s string) string { return strings.ReplaceAll(s, "{{schema}}", q) }
+	applier, err := apply.New(cfg.Apply)
+	if err != nil {
+		return nil, err
+	}
 	return &Projector{
-		cfg: cfg, pool: pool, clientOpts: slices.Clone(clientOpts),
-		inbox: expand(inboxSQL), upsert: expand(upsertSQL), sales: expand(salesSQL),
+		cfg: cfg, pool: pool, clientOpts: slices.Clone(clientOpts), applier: applier,
 		positions: map[int32]int64{},
 	}, nil
 }
 
-// Config returns the configuration in use, defaults applied.
-func (p *Projector) Config() Config { return p.cfg }
+// Config returns the configuration in use, defaults applied (those of
+// Config.Apply too).
+func (p *Projector) Config() Config {
+	c := p.cfg
+	c.Apply = p.applier.Config()
+	return c
+}
 
 // Counters returns what the projector did so far.
 func (p *Projector) Counters() Counters {
+	a := p.applier.Counters()
 	return Counters{
-		Delivered: p.c.delivered.Load(), Applied: p.c.applied.Load(), Duplicates: p.c.duplicates.Load(),
-		DeadLettered: p.c.deadLettered.Load(), Batches: p.c.batches.Load(), DBErrors: p.c.dbErrors.Load(),
+		Delivered: p.c.delivered.Load(), Applied: a.Applied, Duplicates: a.Duplicates,
+		DeadLettered: p.c.deadLettered.Load(), Batches: a.Batches, DBErrors: a.DBErrors, Retries: a.Retries,
 		CommitErrors: p.c.commitErrors.Load(), FetchErrors: p.c.fetchErrors.Load(),
-		DeadLetterErrors: p.c.dlqErrors.Load(), Crashes: p.c.crashes.Load(), Runs: p.c.runs.Load(),
+		DeadLetterErrors: p.c.dlqErrors.Load(), Crashes: a.Crashes, Runs: p.c.runs.Load(),
 	}
 }
 
@@ -155,7 +129,7 @@ func (p *Projector) Changed() <-chan struct{} { return p.progress.C() }
 
 // Run joins the consumer group with a new client and applies what it
 // polls until ctx is done (it returns nil then) or a hook simulates a crash
-// (it returns an error matching ErrCrash, having left the group without
+// (it returns an error matching apply.ErrCrash, having left the group without
 // committing the offsets of the crashed batch). Database failures are
 // retried; Run may be called again after it returned, as a restarted
 // projector process would.
@@ -244,40 +218,11 @@ func (r *run) revoked(ctx context.Context, cl *kgo.Client, _ map[string][]int32)
 // batch holds the reusable buffers of one poll's processing.
 type batch struct {
 	events  []event.OrderEvent
-	fresh   []int   // indices into events of events to apply
 	errs    []error // per record of the poll, from decode
 	dead    []*kgo.Record
 	reasons []error
 	refs    []event.Ref
-
-	inboxIDs  []int64
-	inboxVers []int32
-	returned  map[event.Ref]int
-
-	latest map[int64]int // order → index into events of its latest version
-	order  []int         // indices of events to upsert, by order id
-
-	rm    rmArrays
-	sales map[saleKey]*saleDelta
-	skeys []saleKey
 }
-
-type rmArrays struct {
-	ids, customers, totals, items []int64
-	numbers, statuses, labels     []string
-	images                        []string
-	created                       []time.Time
-	versions                      []int32
-}
-
-// saleKey is a daily_sales row: day (days since the Unix epoch, UTC) and
-// status.
-type saleKey struct {
-	day    int64
-	status domain.Status
-}
-
-type saleDelta struct{ orders, revenue int64 }
 
 // handle processes one poll: decode, dead-letter, apply, commit offsets.
 func (r *run) handle(ctx context.Context, recs []*kgo.Record) error {
@@ -285,51 +230,37 @@ func (r *run) handle(ctx context.Context, recs []*kgo.Record) error {
 	polled := time.Now()
 	p.c.delivered.Add(int64(len(recs)))
 	b.decode(recs)
-	obs := p.cfg.Observer
+	obs := p.cfg.Apply.Observer
 	if obs != nil {
 		b.refs = b.refs[:0]
 		for i := range b.events {
 			b.refs = append(b.refs, b.events[i].Ref())
 		}
-		obs.Observe(event.StageConsumed, polled, b.refs)
+		obs.Observe(event.StageDelivered, polled, b.refs)
 	}
 	if len(b.dead) > 0 {
 		if err := r.deadLetter(ctx); err != nil {
 			return err
 		}
 	}
-	var info Batch
 	for {
-		var err error
-		info, err = r.apply(ctx)
+		_, err := p.applier.Apply(ctx, p.pool, b.events)
 		if err == nil {
 			break
 		}
-		if errors.Is(err, ErrCrash) {
+		if errors.Is(err, apply.ErrCrash) {
 			r.crashed.Store(true)
 			return err
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		p.c.dbErrors.Add(1)
 		p.report(err)
 		if !signal.Sleep(ctx, retryDelay) {
 			return ctx.Err()
 		}
 	}
-	info.Records, info.DeadLettered = len(recs), len(b.dead)
-	p.c.applied.Add(int64(info.Applied))
-	p.c.duplicates.Add(int64(info.Duplicates))
-	p.c.deadLettered.Add(int64(info.DeadLettered))
-	p.c.batches.Add(1)
-	if h := p.cfg.Hooks.AfterDBCommit; h != nil {
-		if err := h(ctx, info); err != nil {
-			r.crashed.Store(true)
-			p.c.crashes.Add(1)
-			return fmt.Errorf("projector: crashed after the commit of %d events: %w", len(recs), asCrash(err))
-		}
-	}
+	p.c.deadLettered.Add(int64(len(b.dead)))
 
 	p.mu.Lock()
 	for _, rec := range recs {
@@ -342,9 +273,6 @@ func (r *run) handle(ctx context.Context, recs []*kgo.Record) error {
 	r.uncommitted = recs
 	r.mu.Unlock()
 	p.progress.Notify()
-	if obs != nil {
-		obs.Observe(event.StageApplied, time.Now(), b.refs)
-	}
 
 	if err := r.cl.CommitRecords(ctx, recs...); err != nil {
 		if ctx.Err() != nil {
@@ -426,187 +354,6 @@ func (r *run) deadLetter(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-}
-
-// apply runs the batch's one read-model transaction.
-func (r *run) apply(ctx context.Context) (Batch, error) {
-	p, b := r.p, &r.b
-	var info Batch
-	if len(b.events) == 0 {
-		return info, nil
-	}
-	tx, err := p.pool.Begin(ctx)
-	if err != nil {
-		return info, fmt.Errorf("projector: begin: %w", err)
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit it is a no-op
-
-	b.fresh = b.fresh[:0]
-	if p.cfg.DisableInbox {
-		for i := range b.events {
-			b.fresh = append(b.fresh, i)
-		}
-	} else if err := r.filterInbox(ctx, tx); err != nil {
-		return info, err
-	}
-	info.Applied, info.Duplicates = len(b.fresh), len(b.events)-len(b.fresh)
-
-	r.buildUpsert()
-	r.buildSales()
-	pb := &pgx.Batch{}
-	if len(b.rm.ids) > 0 {
-		pb.Queue(p.upsert, b.rm.ids, b.rm.customers, b.rm.numbers, b.rm.created, b.rm.statuses, b.rm.labels,
-			b.rm.totals, b.rm.items, b.rm.images, b.rm.versions)
-	}
-	if len(b.skeys) > 0 {
-		days := make([]time.Time, len(b.skeys))
-		statuses, labels := make([]string, len(b.skeys)), make([]string, len(b.skeys))
-		orders, revenue := make([]int64, len(b.skeys)), make([]int64, len(b.skeys))
-		for i, k := range b.skeys {
-			d := b.sales[k]
-			days[i] = time.Unix(k.day*86400, 0).UTC()
-			statuses[i], labels[i] = string(k.status), k.status.Label()
-			orders[i], revenue[i] = d.orders, d.revenue
-		}
-		pb.Queue(p.sales, days, statuses, labels, orders, revenue)
-	}
-	if pb.Len() > 0 {
-		if err := tx.SendBatch(ctx, pb).Close(); err != nil {
-			return info, fmt.Errorf("projector: apply %d events: %w", len(b.fresh), err)
-		}
-	}
-	if h := p.cfg.Hooks.BeforeDBCommit; h != nil {
-		if err := h(ctx, info); err != nil {
-			p.c.crashes.Add(1)
-			return info, fmt.Errorf("projector: crashed before the commit of %d events: %w", len(b.events), asCrash(err))
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return info, fmt.Errorf("projector: commit %d events: %w", len(b.fresh), err)
-	}
-	return info, nil
-}
-
-// filterInbox inserts the batch's event ids into the inbox and keeps in
-// b.fresh the events not seen before (the first of several copies in the
-// batch).
-func (r *run) filterInbox(ctx context.Context, tx pgx.Tx) error {
-	p, b := r.p, &r.b
-	b.inboxIDs, b.inboxVers = b.inboxIDs[:0], b.inboxVers[:0]
-	for i := range b.events {
-		b.inboxIDs = append(b.inboxIDs, b.events[i].OrderID)
-		b.inboxVers = append(b.inboxVers, b.events[i].Version)
-	}
-	rows, err := tx.Query(ctx, p.inbox, p.cfg.Consumer, b.inboxIDs, b.inboxVers)
-	if err != nil {
-		return fmt.Errorf("projector: inbox insert of %d events: %w", len(b.events), err)
-	}
-	if b.returned == nil {
-		b.returned = make(map[event.Ref]int, len(b.events))
-	}
-	clear(b.returned)
-	var ref event.Ref
-	_, err = pgx.ForEachRow(rows, []any{&ref.OrderID, &ref.Version}, func() error {
-		b.returned[ref]++
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("projector: inbox insert of %d events: %w", len(b.events), err)
-	}
-	for i := range b.events {
-		ref := b.events[i].Ref()
-		if b.returned[ref] > 0 {
-			b.returned[ref]--
-			b.fresh = append(b.fresh, i)
-		}
-	}
-	return nil
-}
-
-// buildUpsert fills b.rm with the latest fresh version of each order, in
-// order id order (a stable lock order).
-func (r *run) buildUpsert() {
-	b := &r.b
-	if b.latest == nil {
-		b.latest = make(map[int64]int, len(b.fresh))
-	}
-	clear(b.latest)
-	for _, i := range b.fresh {
-		e := &b.events[i]
-		if j, ok := b.latest[e.OrderID]; !ok || b.events[j].Version < e.Version {
-			b.latest[e.OrderID] = i
-		}
-	}
-	b.order = b.order[:0]
-	for _, i := range b.latest {
-		b.order = append(b.order, i)
-	}
-	slices.SortFunc(b.order, func(i, j int) int { return cmp.Compare(b.events[i].OrderID, b.events[j].OrderID) })
-	rm := &b.rm
-	rm.ids, rm.customers, rm.totals, rm.items = rm.ids[:0], rm.customers[:0], rm.totals[:0], rm.items[:0]
-	rm.numbers, rm.statuses, rm.labels, rm.images = rm.numbers[:0], rm.statuses[:0], rm.labels[:0], rm.images[:0]
-	rm.created, rm.versions = rm.created[:0], rm.versions[:0]
-	for _, i := range b.order {
-		e := &b.events[i]
-		rm.ids, rm.customers = append(rm.ids, e.OrderID), append(rm.customers, e.CustomerID)
-		rm.totals, rm.items = append(rm.totals, e.TotalCents), append(rm.items, e.ItemCount)
-		rm.numbers, rm.statuses = append(rm.numbers, e.Number), append(rm.statuses, string(e.Status))
-		rm.labels, rm.images = append(rm.labels, e.StatusLabel), append(rm.images, e.FirstImageURL)
-		rm.created, rm.versions = append(rm.created, e.CreatedAt), append(rm.versions, e.Version)
-	}
-}
-
-// buildSales nets the fresh events' daily_sales changes per (day, status):
-// each event moves its order from (PrevStatus, PrevTotalCents) to (Status,
-// TotalCents) on its creation day.
-func (r *run) buildSales() {
-	b := &r.b
-	if b.sales == nil {
-		b.sales = map[saleKey]*saleDelta{}
-	}
-	clear(b.sales)
-	add := func(k saleKey, orders, revenue int64) {
-		d := b.sales[k]
-		if d == nil {
-			d = &saleDelta{}
-			b.sales[k] = d
-		}
-		d.orders += orders
-		d.revenue += revenue
-	}
-	for _, i := range b.fresh {
-		e := &b.events[i]
-		day := floorDiv(e.CreatedAt.Unix(), 86400)
-		if e.PrevStatus != "" {
-			add(saleKey{day, e.PrevStatus}, -1, -e.PrevTotalCents)
-		}
-		add(saleKey{day, e.Status}, 1, e.TotalCents)
-	}
-	b.skeys = b.skeys[:0]
-	for k, d := range b.sales {
-		if d.orders != 0 || d.revenue != 0 {
-			b.skeys = append(b.skeys, k)
-		}
-	}
-	slices.SortFunc(b.skeys, func(x, y saleKey) int {
-		return cmp.Or(cmp.Compare(x.day, y.day), strings.Compare(string(x.status), string(y.status)))
-	})
-}
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && a < 0 {
-		q--
-	}
-	return q
-}
-
-// asCrash makes a hook's error match ErrCrash.
-func asCrash(err error) error {
-	if errors.Is(err, ErrCrash) {
-		return err
-	}
-	return fmt.Errorf("%w: %w", ErrCrash, err)
 }
 
 func (p *Projector) report(err error) {

@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// Stage is a point of the cqrs-kafka pipeline an event passes.
+// Stage is a point of the pipeline an event passes, in the pipeline's
+// words, whatever the transport.
 type Stage uint8
 
 // The stages, in pipeline order.
@@ -15,10 +16,13 @@ const (
 	StageCommitted Stage = iota
 	// StageClaimed: a relay read the outbox row.
 	StageClaimed
-	// StageAcked: the broker acknowledged the produced record.
-	StageAcked
-	// StageConsumed: the projector received the record from a poll.
-	StageConsumed
+	// StageConfirmed: the transport confirmed the publish (Kafka: the
+	// acknowledgement of every in-sync replica; RabbitMQ: the publisher
+	// confirm).
+	StageConfirmed
+	// StageDelivered: the projector received the event from the
+	// transport.
+	StageDelivered
 	// StageApplied: the projector's read-model transaction committed (for
 	// duplicates suppressed by the inbox too: the event is visible).
 	StageApplied
@@ -26,22 +30,22 @@ const (
 
 // Stages returns every stage in pipeline order.
 func Stages() []Stage {
-	return []Stage{StageCommitted, StageClaimed, StageAcked, StageConsumed, StageApplied}
+	return []Stage{StageCommitted, StageClaimed, StageConfirmed, StageDelivered, StageApplied}
 }
 
 // String returns the stage's name as used in reports.
 func (s Stage) String() string {
 	switch s {
 	case StageCommitted:
-		return "commit"
+		return "committed"
 	case StageClaimed:
-		return "relay_claim"
-	case StageAcked:
-		return "broker_ack"
-	case StageConsumed:
-		return "consumed"
+		return "claimed"
+	case StageConfirmed:
+		return "confirmed"
+	case StageDelivered:
+		return "delivered"
 	case StageApplied:
-		return "read_model_commit"
+		return "applied"
 	}
 	return fmt.Sprintf("stage(%d)", uint8(s))
 }
@@ -49,10 +53,10 @@ func (s Stage) String() string {
 // Observer receives the stage timestamps of events. Observe is called once
 // per batch with one time for every event of the batch, taken with
 // time.Now on this process's monotonic clock, from the goroutine that
-// passed the stage (relays and the projector run concurrently, so an
-// Observer must be safe for concurrent use and should return quickly). refs
-// is only valid during the call. An event delivered more than once is
-// observed at StageConsumed and StageApplied once per delivery.
+// passed the stage (relays and projectors run concurrently, so an Observer
+// must be safe for concurrent use and should return quickly). refs is only
+// valid during the call. An event delivered more than once is observed at
+// StageDelivered and StageApplied once per delivery.
 type Observer interface {
 	Observe(stage Stage, at time.Time, refs []Ref)
 }

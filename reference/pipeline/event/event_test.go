@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
 )
 
 func sample() event.OrderEvent {
@@ -102,7 +102,7 @@ func TestStageNames(t *testing.T) {
 	for _, s := range event.Stages() {
 		names = append(names, s.String())
 	}
-	if got := strings.Join(names, ","); got != "commit,relay_claim,broker_ack,consumed,read_model_commit" {
+	if got := strings.Join(names, ","); got != "committed,claimed,confirmed,delivered,applied" {
 		t.Errorf("stage names = %s", got)
 	}
 }

@@ -1,39 +1,10 @@
-package cqrskafka
+package outbox
 
 import (
 	"strings"
 
 	"github.com/cqrsbench/cqrsbench/reference/writemodel"
 )
-
-// schemaSQL creates the outbox and the inbox; {{schema}} is the quoted
-// schema. The outbox is a queue: rows live for milliseconds, so autovacuum
-// is told to clean it often, keeping the head of its primary key (which
-// every claim scans) free of dead entries.
-const schemaSQL = `
-CREATE TABLE {{schema}}.outbox (
-    id           bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    aggregate_id bigint      NOT NULL,
-    type         text        NOT NULL,
-    version      int         NOT NULL,
-    payload      jsonb       NOT NULL,
-    created_at   timestamptz NOT NULL DEFAULT clock_timestamp()
-) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000,
-        autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 10000);
-COMMENT ON TABLE {{schema}}.outbox IS 'cqrs-kafka: events committed with their command, deleted by a relay once Kafka acknowledged them';
-CREATE TABLE {{schema}}.inbox (
-    consumer text   NOT NULL,
-    order_id bigint NOT NULL,
-    version  int    NOT NULL,
-    PRIMARY KEY (consumer, order_id, version)
-);
-COMMENT ON TABLE {{schema}}.inbox IS 'cqrs-kafka: events a projector applied, keyed by (consumer, order_id, version): a redelivered event is found here and not applied again';
-CREATE TABLE {{schema}}.topic_seed (
-    topic           text        NOT NULL PRIMARY KEY,
-    snapshot_events bigint,
-    seeded_at       timestamptz NOT NULL DEFAULT clock_timestamp()
-);
-COMMENT ON TABLE {{schema}}.topic_seed IS 'cqrs-kafka: how Setup seeded the topic: snapshot_events is the number of order_snapshot events published for the loaded orders, NULL when skipped (then the topic cannot rebuild the read models)'`
 
 // payloadSQL builds the event (event.OrderEvent's wire format) from the
 // columns named by the placeholders, each an SQL expression over the CTEs
@@ -67,7 +38,7 @@ const totalsSQL = `
 
 // outboxInsert is the head of every extension's outbox insert.
 const outboxInsert = `,
-cqrs_kafka_outbox AS (
+pipeline_outbox AS (
     INSERT INTO {{schema}}.outbox (aggregate_id, type, version, payload)
     SELECT {{row}}.id, {{type}}, {{row}}.version, `
 
@@ -121,12 +92,12 @@ func fill(sql string, values map[string]string) string {
 	return sql
 }
 
-// OutboxExtension returns the writemodel extension that inserts each
-// successful command's event into the outbox, in the command's statement
-// and so in its transaction. The System uses it; tools that run commands
-// themselves (e.g. inside a transaction they hold open, to create a
-// visibility gap) build a writemodel.Store with it.
-func OutboxExtension() writemodel.Extension {
+// Extension returns the writemodel extension that inserts each successful
+// command's event (event.OrderEvent's wire format) into the outbox, in the
+// command's statement and so in its transaction. Systems build their
+// writemodel.Store with it; tools that run commands themselves (e.g. inside
+// a transaction they hold open, to create a visibility gap) do too.
+func Extension() writemodel.Extension {
 	// Transitions sum the order's lines into the event: they must see a
 	// line added by a transaction they waited for.
 	return writemodel.Extension{Create: createExt, AddLine: addLineExt, Transition: transitionExt, LockBeforeTransition: true}

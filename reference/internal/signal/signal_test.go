@@ -3,7 +3,7 @@ package signal_test
 import (
 	"testing"
 
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/internal/signal"
+	"github.com/cqrsbench/cqrsbench/reference/internal/signal"
 )
 
 func TestBroadcastWakesEveryWaiterOnce(t *testing.T) {

@@ -14,14 +14,42 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/internal/signal"
+	"github.com/cqrsbench/cqrsbench/reference/internal/signal"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/outbox"
 )
 
+// Message is one outbox event to publish.
+type Message struct {
+	// ID is the outbox row's id.
+	ID int64
+	// Key is the order id in decimal (event.AppendKey): a transport that
+	// keeps per-key order (Kafka) keeps an order's events in order.
+	Key []byte
+	// Value is the event in its wire format (JSON, see package event).
+	Value []byte
+	// Ref identifies the event.
+	Ref event.Ref
+}
+
+// Publisher is a transport's producer side. Several relay workers call
+// Publish concurrently.
+type Publisher interface {
+	// Publish sends msgs and returns nil only once the transport confirmed
+	// every one (Kafka: acks=all of the idempotent producer; RabbitMQ:
+	// publisher confirms). A non-nil error means some may not be
+	// confirmed: the relay rolls back and publishes the batch again
+	// (at-least-once). msgs holds the batch in outbox id order, a message
+	// that Config.DuplicateFraction duplicates right after its original;
+	// msgs is only valid during the call (the byte slices may be kept).
+	// Publish bounds its own wait for the transport (a delivery timeout)
+	// and returns when ctx is done.
+	Publish(ctx context.Context, msgs []Message) error
+}
+
 // claimSQL claims and deletes the oldest unclaimed rows ($1 of them) in one
-// statement; the deletion commits only after Kafka acknowledged them.
+// statement; the deletion commits only after the transport confirmed them.
 const claimSQL = `
 DELETE FROM {{schema}}.outbox WHERE id IN (
     SELECT id FROM {{schema}}.outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
@@ -48,38 +76,47 @@ const retryDelay = 200 * time.Millisecond
 type Counters struct {
 	// Claimed is outbox rows read by a worker.
 	Claimed int64
-	// Relayed is rows whose records Kafka acknowledged and whose removal
-	// committed (naive-cursor: whose records were acknowledged).
+	// Relayed is rows whose messages the transport confirmed and whose
+	// removal committed (naive-cursor: whose messages were confirmed).
 	Relayed int64
-	// Produced is records Kafka acknowledged, duplicates included.
-	Produced int64
-	// Duplicated is extra records produced by Config.DuplicateFraction.
+	// Published is messages the transport confirmed, duplicates included.
+	Published int64
+	// Duplicated is extra messages published by Config.DuplicateFraction.
 	Duplicated int64
 	// Batches is batches relayed.
 	Batches int64
-	// ProduceErrors is batches whose produce failed (rolled back, retried).
-	ProduceErrors int64
+	// PublishErrors is batches whose Publish failed (rolled back, retried).
+	PublishErrors int64
+	// Retries is batches claimed but not relayed: rolled back after a
+	// failed Publish, a failed commit of their removal or a crash, so
+	// their rows are claimed and published again (naive-cursor: read
+	// again). A relay that keeps retrying shows here.
+	Retries int64
+	// RetriedRows is the rows of those batches.
+	RetriedRows int64
 	// DBErrors is failed database round trips (retried).
 	DBErrors int64
-	// Crashes is simulated crashes (Hooks.AfterAck errors).
+	// Crashes is simulated crashes (Hooks.AfterConfirm errors).
 	Crashes int64
 	// Wakeups is notifications received from the outbox trigger.
 	Wakeups int64
 	// Arms is how often the relays started waiting for notifications
-	// (commands notify only then; see NotifyTriggerSQL).
+	// (commands notify only then; see outbox.NotifyTriggerSQL).
 	Arms int64
 }
 
 type counters struct {
-	claimed, relayed, produced, duplicated, batches atomic.Int64
-	produceErrors, dbErrors, crashes, wakeups, arms atomic.Int64
+	claimed, relayed, published, duplicated, batches atomic.Int64
+	publishErrors, retries, retriedRows, dbErrors    atomic.Int64
+	crashes, wakeups, arms                           atomic.Int64
 }
 
-// Relay publishes the rows of an outbox to Kafka with one or more workers.
+// Relay publishes the rows of an outbox through a Publisher with one or
+// more workers.
 type Relay struct {
 	cfg                            Config
 	pool                           *pgxpool.Pool
-	producer                       *kgo.Client
+	pub                            Publisher
 	claim, cursor, delete, pending string
 	dupBelow                       uint64 // ids whose hash is below are duplicated
 	dupAll                         bool
@@ -92,10 +129,12 @@ type Relay struct {
 	armReq   chan struct{} // workers → coordinator: please arm
 }
 
-// New returns relays for the outbox of cfg.Schema that produce to cfg.Topic
-// with producer, a client whose defaults are kept (idempotent, acks from
-// all in-sync replicas); the caller closes it after Run returned.
-func New(pool *pgxpool.Pool, producer *kgo.Client, cfg Config) (*Relay, error) {
+// New returns relays for the outbox of cfg.Schema that publish through pub;
+// the caller releases pub's resources after Run returned.
+func New(pool *pgxpool.Pool, pub Publisher, cfg Config) (*Relay, error) {
+	if pub == nil {
+		return nil, errors.New("relay: no publisher")
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("relay config: %w", err)
 	}
@@ -103,7 +142,7 @@ func New(pool *pgxpool.Pool, producer *kgo.Client, cfg Config) (*Relay, error) {
 	q := pgx.Identifier{cfg.Schema}.Sanitize()
 	expand := func(s string) string { return strings.ReplaceAll(s, "{{schema}}", q) }
 	r := &Relay{
-		cfg: cfg, pool: pool, producer: producer,
+		cfg: cfg, pool: pool, pub: pub,
 		claim: expand(claimSQL), cursor: expand(cursorSQL), delete: expand(deleteSQL), pending: expand(pendingSQL),
 		armReq: make(chan struct{}, 1),
 	}
@@ -121,10 +160,10 @@ func (r *Relay) Config() Config { return r.cfg }
 // Counters returns what the relays did so far.
 func (r *Relay) Counters() Counters {
 	return Counters{
-		Claimed: r.c.claimed.Load(), Relayed: r.c.relayed.Load(), Produced: r.c.produced.Load(),
-		Duplicated: r.c.duplicated.Load(), Batches: r.c.batches.Load(), ProduceErrors: r.c.produceErrors.Load(),
-		DBErrors: r.c.dbErrors.Load(), Crashes: r.c.crashes.Load(), Wakeups: r.c.wakeups.Load(),
-		Arms: r.c.arms.Load(),
+		Claimed: r.c.claimed.Load(), Relayed: r.c.relayed.Load(), Published: r.c.published.Load(),
+		Duplicated: r.c.duplicated.Load(), Batches: r.c.batches.Load(), PublishErrors: r.c.publishErrors.Load(),
+		Retries: r.c.retries.Load(), RetriedRows: r.c.retriedRows.Load(), DBErrors: r.c.dbErrors.Load(),
+		Crashes: r.c.crashes.Load(), Wakeups: r.c.wakeups.Load(), Arms: r.c.arms.Load(),
 	}
 }
 
@@ -144,7 +183,7 @@ func (r *Relay) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	notify := !r.cfg.DisableNotify && r.cfg.Channel != ""
 	if notify {
-		k1, k2 := WakeLock(r.cfg.Channel)
+		k1, k2 := outbox.WakeLock(r.cfg.Channel)
 		w := &waker{r: r, wakes: wakes, heard: make(chan struct{}, 1), k1: k1, k2: k2}
 		wg.Go(func() { w.listen(ctx) })
 		wg.Go(func() { w.coordinate(ctx) })
@@ -221,7 +260,7 @@ func (r *Relay) work(ctx context.Context, wake <-chan struct{}, notify bool) {
 // worker holds a worker's reusable buffers.
 type worker struct {
 	rows []row
-	recs []*kgo.Record
+	msgs []Message
 	ids  []int64
 	refs []event.Ref
 }
@@ -250,15 +289,17 @@ func (r *Relay) cycle(ctx context.Context, w *worker) (int, error) {
 	if len(w.rows) == 0 {
 		return 0, nil
 	}
-	// DELETE ... RETURNING does not order: produce in id order, so the
-	// events of one order keep their order in its partition.
+	// DELETE ... RETURNING does not order: publish in id order, so the
+	// events of one order keep their order where the transport keeps it.
 	slices.SortFunc(w.rows, func(a, b row) int { return cmp.Compare(a.id, b.id) })
 	if err := r.publish(ctx, w); err != nil {
+		r.retry(w)
 		return 0, err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		r.c.dbErrors.Add(1)
-		return 0, fmt.Errorf("relay: commit removal of %d acknowledged rows (they will be published again): %w", len(w.rows), err)
+		r.retry(w)
+		return 0, fmt.Errorf("relay: commit removal of %d confirmed rows (they will be published again): %w", len(w.rows), err)
 	}
 	r.done(w)
 	return len(w.rows), nil
@@ -273,6 +314,7 @@ func (r *Relay) naiveCycle(ctx context.Context, w *worker) (int, error) {
 		return 0, nil
 	}
 	if err := r.publish(ctx, w); err != nil {
+		r.retry(w)
 		return 0, err
 	}
 	// Published: the cursor moves on even if the deletion fails (rows left
@@ -312,8 +354,8 @@ func (r *Relay) read(ctx context.Context, db querier, w *worker, sql string, arg
 	return nil
 }
 
-// publish produces w.rows, waits for every acknowledgement and runs the
-// AfterAck hook.
+// publish publishes w.rows, duplicates included, through the Publisher
+// and runs the AfterConfirm hook.
 func (r *Relay) publish(ctx context.Context, w *worker) error {
 	obs := r.cfg.Observer
 	w.ids, w.refs = w.ids[:0], w.refs[:0]
@@ -326,40 +368,44 @@ func (r *Relay) publish(ctx context.Context, w *worker) error {
 	if obs != nil {
 		obs.Observe(event.StageClaimed, time.Now(), w.refs)
 	}
-	w.recs = w.recs[:0]
+	clear(w.msgs) // drop the previous batch's payloads
+	w.msgs = w.msgs[:0]
 	dups := 0
 	dupOn := r.cfg.Hooks.DuplicatesOn == nil || r.cfg.Hooks.DuplicatesOn()
 	for _, x := range w.rows {
-		rec := &kgo.Record{Topic: r.cfg.Topic, Key: event.AppendKey(nil, x.orderID), Value: x.payload}
-		w.recs = append(w.recs, rec)
+		m := Message{ID: x.id, Key: event.AppendKey(nil, x.orderID), Value: x.payload, Ref: event.Ref{OrderID: x.orderID, Version: x.version}}
+		w.msgs = append(w.msgs, m)
 		if dupOn && r.duplicate(x.id) {
-			dup := *rec
-			w.recs = append(w.recs, &dup)
+			w.msgs = append(w.msgs, m)
 			dups++
 		}
 	}
-	pctx, cancel := context.WithTimeout(ctx, r.cfg.DeliveryTimeout)
-	results := r.producer.ProduceSync(pctx, w.recs...)
-	cancel()
-	if err := results.FirstErr(); err != nil {
-		r.c.produceErrors.Add(1)
-		return fmt.Errorf("relay: produce %d records to %s (the rows stay in the outbox): %w", len(w.recs), r.cfg.Topic, err)
+	if err := r.pub.Publish(ctx, w.msgs); err != nil {
+		r.c.publishErrors.Add(1)
+		return fmt.Errorf("relay: publish %d messages (the rows stay in the outbox): %w", len(w.msgs), err)
 	}
-	r.c.produced.Add(int64(len(w.recs)))
+	r.c.published.Add(int64(len(w.msgs)))
 	r.c.duplicated.Add(int64(dups))
 	if obs != nil {
-		obs.Observe(event.StageAcked, time.Now(), w.refs)
+		obs.Observe(event.StageConfirmed, time.Now(), w.refs)
 	}
-	if h := r.cfg.Hooks.AfterAck; h != nil {
+	if h := r.cfg.Hooks.AfterConfirm; h != nil {
 		if err := h(ctx, w.ids); err != nil {
 			r.c.crashes.Add(1)
 			if !errors.Is(err, ErrCrash) {
 				err = fmt.Errorf("%w: %w", ErrCrash, err)
 			}
-			return fmt.Errorf("relay: crashed after the ack of %d rows: %w", len(w.rows), err)
+			return fmt.Errorf("relay: crashed after the confirmation of %d rows: %w", len(w.rows), err)
 		}
 	}
 	return nil
+}
+
+// retry counts a claimed batch that was not relayed: its rows will be
+// claimed (or, naive-cursor, read) and published again.
+func (r *Relay) retry(w *worker) {
+	r.c.retries.Add(1)
+	r.c.retriedRows.Add(int64(len(w.rows)))
 }
 
 // done counts a relayed batch and wakes WaitPublished.
@@ -369,7 +415,7 @@ func (r *Relay) done(w *worker) {
 	r.progress.Notify()
 }
 
-// duplicate reports whether the event of outbox row id is produced twice.
+// duplicate reports whether the event of outbox row id is published twice.
 func (r *Relay) duplicate(id int64) bool {
 	if r.dupAll {
 		return true

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/event"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
 )
 
 // Mode selects how relays find unpublished outbox rows.
@@ -17,8 +17,9 @@ type Mode string
 const (
 	// ModeSkipLocked (the default) claims the oldest rows with FOR UPDATE
 	// SKIP LOCKED and deletes them in the same transaction, committed only
-	// after Kafka acknowledged every record: nothing is lost, several
-	// relays share the work, a failure publishes rows again (duplicates).
+	// after the transport confirmed every message: nothing is lost,
+	// several relays share the work, a failure publishes rows again
+	// (duplicates).
 	ModeSkipLocked Mode = "skip-locked"
 	// ModeNaiveCursor reads rows with id > the last id it published, with
 	// no locking: a deliberate negative control. A transaction that took
@@ -45,24 +46,19 @@ const (
 	// DefaultActivePollInterval is how soon a worker that found rows looks
 	// again.
 	DefaultActivePollInterval = 5 * time.Millisecond
-	// DefaultDeliveryTimeout bounds how long a batch waits for Kafka
-	// before it is rolled back and retried.
-	DefaultDeliveryTimeout = 30 * time.Second
 )
 
 // Config configures the relays of one outbox.
 type Config struct {
 	// Schema holds the outbox table. Required.
 	Schema string
-	// Topic receives the events. Required.
-	Topic string
 	// Mode is ModeSkipLocked (default) or ModeNaiveCursor.
 	Mode Mode
 	// Relays is the number of concurrent relay workers; default 1.
 	// ModeNaiveCursor allows only 1.
 	Relays int
-	// BatchSize is the most outbox rows one worker claims and produces at
-	// once; default DefaultBatchSize.
+	// BatchSize is the most outbox rows one worker claims and publishes at
+	// once (one Publish call); default DefaultBatchSize.
 	BatchSize int
 	// Linger is how long a woken worker waits before claiming, so that a
 	// trickle of commands is published in fewer, larger batches; default 0
@@ -75,29 +71,26 @@ type Config struct {
 	PollInterval time.Duration
 	// ActivePollInterval is how soon a worker that found rows looks again
 	// (commands do not notify while the relays are busy, see
-	// NotifyTriggerSQL), and how often a worker polls until it is armed;
+	// outbox.NotifyTriggerSQL), and how often a worker polls until it is armed;
 	// default DefaultActivePollInterval. It bounds the relay's added
 	// latency under load.
 	ActivePollInterval time.Duration
 	// Channel is the LISTEN/NOTIFY channel of the outbox trigger (see
-	// NotifyTriggerSQL); empty or DisableNotify: poll only.
+	// outbox.NotifyTriggerSQL); empty or DisableNotify: poll only.
 	Channel string
 	// DisableNotify makes workers poll only, every PollInterval.
 	DisableNotify bool
-	// DeliveryTimeout bounds the wait for Kafka's acknowledgement of a
-	// batch; default DefaultDeliveryTimeout. On timeout the batch is rolled
-	// back and claimed again later.
-	DeliveryTimeout time.Duration
-	// DuplicateFraction, in [0, 1], is the share of events produced twice
-	// (fault injection: duplicate delivery). Which events is decided by
-	// their outbox id, deterministically. Default 0.
+	// DuplicateFraction, in [0, 1], is the share of events published twice
+	// (fault injection: duplicate delivery): the copy follows the original
+	// in the same Publish call. Which events is decided by their outbox id,
+	// deterministically. Default 0.
 	DuplicateFraction float64
 	// Hooks are fault-injection points; zero: none.
 	Hooks Hooks
-	// Observer receives StageClaimed and StageAcked; nil: none.
+	// Observer receives StageClaimed and StageConfirmed; nil: none.
 	Observer event.Observer
 	// OnError is told about errors the workers recover from (database or
-	// broker unavailable, produce failures); nil: ignored (they are
+	// transport unavailable, failed publishes); nil: ignored (they are
 	// counted in Counters either way).
 	OnError func(error)
 }
@@ -105,12 +98,12 @@ type Config struct {
 // Hooks are optional fault-injection points. A nil hook costs one
 // comparison.
 type Hooks struct {
-	// AfterAck runs after Kafka acknowledged a batch and before the
-	// deletion of its rows commits, with the outbox ids of the batch. A
-	// non-nil error simulates a relay crash there: the transaction rolls
+	// AfterConfirm runs after the transport confirmed a batch and before
+	// the deletion of its rows commits, with the outbox ids of the batch.
+	// A non-nil error simulates a relay crash there: the transaction rolls
 	// back, so the rows stay and are published again (duplicates), the
 	// worker drops what it held and starts over; the crash is counted.
-	AfterAck func(ctx context.Context, ids []int64) error
+	AfterConfirm func(ctx context.Context, ids []int64) error
 	// DuplicatesOn reports whether Config.DuplicateFraction applies now,
 	// so duplicates can be injected in a window of time; nil: always.
 	DuplicatesOn func() bool
@@ -137,9 +130,6 @@ func (c Config) WithDefaults() Config {
 	if c.ActivePollInterval == 0 {
 		c.ActivePollInterval = DefaultActivePollInterval
 	}
-	if c.DeliveryTimeout == 0 {
-		c.DeliveryTimeout = DefaultDeliveryTimeout
-	}
 	return c
 }
 
@@ -149,9 +139,6 @@ func (c Config) Validate() error {
 	var errs []error
 	if err := domain.ValidateSchemaName(c.Schema); err != nil {
 		errs = append(errs, fmt.Errorf("relay schema: %w", err))
-	}
-	if c.Topic == "" {
-		errs = append(errs, errors.New("relay topic is empty"))
 	}
 	if c.Mode != "" {
 		if _, err := ParseMode(string(c.Mode)); err != nil {
@@ -175,9 +162,6 @@ func (c Config) Validate() error {
 	}
 	if c.ActivePollInterval < 0 {
 		errs = append(errs, fmt.Errorf("relay active poll interval must be > 0 (or 0 for %s), got %s", DefaultActivePollInterval, c.ActivePollInterval))
-	}
-	if c.DeliveryTimeout < 0 {
-		errs = append(errs, fmt.Errorf("relay delivery timeout must be > 0 (or 0 for %s), got %s", DefaultDeliveryTimeout, c.DeliveryTimeout))
 	}
 	if !(c.DuplicateFraction >= 0 && c.DuplicateFraction <= 1) {
 		errs = append(errs, fmt.Errorf("relay duplicate fraction must be in [0, 1], got %g", c.DuplicateFraction))

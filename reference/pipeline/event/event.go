@@ -36,7 +36,7 @@ func (t Type) Valid() bool {
 
 // OrderEvent is the state of one order right after a command, and what the
 // command replaced. Its JSON field names are the wire format (see
-// PayloadSQL in package cqrskafka, which builds the same object in SQL).
+// package outbox, which builds the same object in SQL).
 type OrderEvent struct {
 	Type Type `json:"type"`
 	// OrderID and Version identify the event (see Ref).
@@ -73,10 +73,11 @@ type Ref struct {
 func (e *OrderEvent) Ref() Ref { return Ref{OrderID: e.OrderID, Version: e.Version} }
 
 // ErrUndecodable matches (with errors.Is) every error of Decode: the
-// record cannot be applied and belongs in the dead-letter topic.
+// message cannot be applied and belongs in the transport's dead-letter
+// queue or topic.
 var ErrUndecodable = errors.New("undecodable order event")
 
-// Decode parses and checks one record value into e (which it overwrites).
+// Decode parses and checks one message value into e (which it overwrites).
 // Errors match ErrUndecodable.
 func Decode(value []byte, e *OrderEvent) error {
 	*e = OrderEvent{}
@@ -97,7 +98,7 @@ const MaxAmount = 1 << 40
 // Validate checks what a projector relies on, including everything
 // PostgreSQL would refuse when the event is applied (a NUL byte in text,
 // an amount whose sums overflow): an event that decodes must apply, or it
-// would stop the projector instead of going to the dead-letter topic.
+// would stop the projector instead of being dead-lettered.
 func (e *OrderEvent) Validate() error {
 	for _, f := range []struct{ name, value string }{
 		{"number", e.Number}, {"status_label", e.StatusLabel}, {"first_image_url", e.FirstImageURL},
@@ -184,6 +185,6 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// AppendKey appends the record key of the order's events (its id in
+// AppendKey appends the message key of the order's events (its id in
 // decimal) to b.
 func AppendKey(b []byte, orderID int64) []byte { return strconv.AppendInt(b, orderID, 10) }

@@ -3,7 +3,7 @@ package relay_test
 import (
 	"testing"
 
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/relay"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/relay"
 )
 
 func TestParseMode(t *testing.T) {
@@ -20,22 +20,21 @@ func TestParseMode(t *testing.T) {
 
 func TestConfigDefaultsAndValidate(t *testing.T) {
 	t.Parallel()
-	c := relay.Config{Schema: "s", Topic: "t"}
+	c := relay.Config{Schema: "s"}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	d := c.WithDefaults()
 	if d.Mode != relay.ModeSkipLocked || d.Relays != 1 || d.BatchSize != relay.DefaultBatchSize ||
-		d.PollInterval != relay.DefaultPollInterval || d.DeliveryTimeout != relay.DefaultDeliveryTimeout {
+		d.PollInterval != relay.DefaultPollInterval || d.ActivePollInterval != relay.DefaultActivePollInterval {
 		t.Errorf("defaults: %+v", d)
 	}
 	for _, bad := range []relay.Config{
-		{Topic: "t"},
-		{Schema: "s"},
-		{Schema: "s", Topic: "t", Relays: 65},
-		{Schema: "s", Topic: "t", Mode: relay.ModeNaiveCursor, Relays: 2},
-		{Schema: "s", Topic: "t", Linger: -1},
-		{Schema: "s", Topic: "t", DuplicateFraction: -0.1},
+		{},
+		{Schema: "s", Relays: 65},
+		{Schema: "s", Mode: relay.ModeNaiveCursor, Relays: 2},
+		{Schema: "s", Linger: -1},
+		{Schema: "s", DuplicateFraction: -0.1},
 	} {
 		if err := bad.Validate(); err == nil {
 			t.Errorf("Validate(%+v) = nil, want an error", bad)

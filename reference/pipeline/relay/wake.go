@@ -3,17 +3,14 @@ package relay
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
-	"strconv"
-	"strings"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/internal/signal"
+	"github.com/cqrsbench/cqrsbench/reference/internal/signal"
 )
 
-// How relays are woken (see NotifyTriggerSQL): NOTIFY is not free. Every
+// How relays are woken (see outbox.NotifyTriggerSQL): NOTIFY is not free. Every
 // notifying commit takes a database-wide lock and holds it through its WAL
 // flush, which defeats group commit: on 2 cores with 8 clients, create_order
 // ran about 45% slower with a NOTIFY per command than without. A busy relay
@@ -21,7 +18,7 @@ import (
 // "armed": idle and waiting for a notification.
 //
 // Armed means that the relays' coordinator connection holds a session-level
-// advisory lock (WakeLock) exclusively. The outbox trigger tries to take it
+// advisory lock (outbox.WakeLock) exclusively. The outbox trigger tries to take it
 // shared for its transaction: when that fails a relay is armed and the
 // command notifies; when it succeeds the command skips NOTIFY and holds the
 // shared lock until it commits. A worker that finds the outbox empty asks to
@@ -36,48 +33,6 @@ import (
 // While the listener is not listening (connecting, reconnecting) nothing is
 // armed and workers poll. Only one relay process can be armed at a time on
 // an outbox; others poll.
-
-// WakeLock returns the advisory lock key (a pair of int4) that arms the
-// relays of channel.
-func WakeLock(channel string) (int32, int32) {
-	h := fnv.New64a()
-	h.Write([]byte("cqrsbench relay wake " + channel))
-	v := h.Sum64()
-	return int32(v >> 32), int32(v)
-}
-
-// notifyTriggerSQL creates the outbox trigger: {{schema}} is the quoted
-// schema, {{channel}} the channel as a literal, {{k1}} and {{k2}} the
-// WakeLock.
-const notifyTriggerSQL = `
-CREATE FUNCTION {{schema}}.outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    -- A relay waiting for notifications holds this lock exclusively (see
-    -- package reference/cqrskafka/relay); otherwise relays poll, and the
-    -- command skips NOTIFY, which serializes commits.
-    IF NOT pg_try_advisory_xact_lock_shared({{k1}}, {{k2}}) THEN
-        PERFORM pg_notify({{channel}}, '');
-    END IF;
-    RETURN NULL;
-END
-$$;
-CREATE TRIGGER outbox_notify AFTER INSERT ON {{schema}}.outbox
-    FOR EACH ROW EXECUTE FUNCTION {{schema}}.outbox_notify()`
-
-// NotifyTriggerSQL returns the SQL that creates the trigger on
-// schema.outbox that wakes relays listening on channel: a row trigger
-// (statement triggers fire for commands that insert nothing too) that
-// notifies only while a relay is armed (see the package's wake protocol in
-// wake.go). PostgreSQL delivers a notification at commit, when the row is
-// visible, and folds identical ones of a transaction into one.
-func NotifyTriggerSQL(schema, channel string) string {
-	k1, k2 := WakeLock(channel)
-	return strings.NewReplacer(
-		"{{schema}}", pgx.Identifier{schema}.Sanitize(),
-		"{{channel}}", "'"+strings.ReplaceAll(channel, "'", "''")+"'",
-		"{{k1}}", strconv.Itoa(int(k1)), "{{k2}}", strconv.Itoa(int(k2)),
-	).Replace(notifyTriggerSQL)
-}
 
 // waker is the listener and the arming coordinator of one Run.
 type waker struct {
