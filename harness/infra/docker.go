@@ -2,6 +2,7 @@ package infra
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -11,9 +12,10 @@ import (
 
 // dockerInfra adapts dockerenv.Env to Infra.
 type dockerInfra struct {
-	env  *dockerenv.Env
-	once sync.Once
-	err  error
+	env    *dockerenv.Env
+	rabbit *dockerenv.RabbitMQ // nil unless Config.RabbitMQ
+	once   sync.Once
+	err    error
 }
 
 func openDocker(ctx context.Context, cfg Config) (Infra, error) {
@@ -29,7 +31,15 @@ func openDocker(ctx context.Context, cfg Config) (Infra, error) {
 		return nil, Unavailable("Docker containers", "check `docker info` and that the images can be pulled "+
 			"(or build local ones with `make docker-images` and pass --pg-image and --kafka-image), or use --infra local", err)
 	}
-	return &dockerInfra{env: env}, nil
+	d := &dockerInfra{env: env}
+	if cfg.RabbitMQ {
+		if d.rabbit, err = dockerenv.StartRabbitMQ(ctx, dockerenv.RabbitMQOptions{Image: cfg.RabbitMQImage, Progress: cfg.Progress}); err != nil {
+			_ = env.Close(context.WithoutCancel(ctx))
+			return nil, Unavailable("Docker RabbitMQ container", "check `docker info` and that the image can be pulled "+
+				"(or build a local one with `make docker-images` and pass --rabbitmq-image), or use --infra local", err)
+		}
+	}
+	return d, nil
 }
 
 func (d *dockerInfra) PostgresDSN() string    { return d.env.PostgresDSN() }
@@ -38,11 +48,21 @@ func (d *dockerInfra) KafkaBrokers() []string { return d.env.KafkaBrokers() }
 // KafkaOptions implements Infra: the container's listener is plaintext.
 func (d *dockerInfra) KafkaOptions() []kgo.Opt { return nil }
 
-// AMQPURL implements Infra: the docker provider starts no RabbitMQ yet.
-func (d *dockerInfra) AMQPURL() string { return "" }
+// AMQPURL implements Infra.
+func (d *dockerInfra) AMQPURL() string {
+	if d.rabbit == nil {
+		return ""
+	}
+	return d.rabbit.URL()
+}
 
 func (d *dockerInfra) Describe() Description {
+	var rabbit *RabbitMQInfo
+	if d.rabbit != nil {
+		rabbit = &RabbitMQInfo{Kind: KindRabbitMQ, Version: d.rabbit.Version(), URL: RedactAMQPURL(d.rabbit.URL()), Image: d.rabbit.Image()}
+	}
 	return Description{
+		RabbitMQ: rabbit,
 		Provider: ProviderDocker,
 		Postgres: PostgresInfo{Version: d.env.PostgresVersion(), Address: hostOf(d.env.PostgresDSN()),
 			Image: d.env.PostgresImage(), Settings: d.env.PostgresSettings()},
@@ -52,6 +72,11 @@ func (d *dockerInfra) Describe() Description {
 }
 
 func (d *dockerInfra) Close(ctx context.Context) error {
-	d.once.Do(func() { d.err = d.env.Close(ctx) })
+	d.once.Do(func() {
+		if d.rabbit != nil {
+			d.err = wrapIf("stop RabbitMQ", d.rabbit.Close(ctx))
+		}
+		d.err = errors.Join(d.err, d.env.Close(ctx))
+	})
 	return d.err
 }

@@ -94,6 +94,10 @@ func (d *dockerInfra) Stop(ctx context.Context, s Service) error {
 		return d.env.StopPostgres(ctx)
 	case ServiceKafka:
 		return d.env.StopKafka(ctx)
+	case ServiceRabbitMQ:
+		if d.rabbit != nil {
+			return d.rabbit.Stop(ctx)
+		}
 	}
 	return fmt.Errorf("stop %q: unknown service", s)
 }
@@ -105,6 +109,10 @@ func (d *dockerInfra) Start(ctx context.Context, s Service) error {
 		return d.env.StartPostgres(ctx)
 	case ServiceKafka:
 		return d.env.StartKafka(ctx)
+	case ServiceRabbitMQ:
+		if d.rabbit != nil {
+			return d.rabbit.Start(ctx)
+		}
 	}
 	return fmt.Errorf("start %q: unknown service", s)
 }
