@@ -372,10 +372,11 @@ func parseFloat(n *yaml.Node) (float64, bool) {
 // field is one decodable field of a struct.
 type field struct {
 	name  string
-	index int
+	index []int // reflect.Value.FieldByIndex
 }
 
-// fields returns the yaml-tagged fields of a struct type.
+// fields returns the yaml-tagged fields of a struct type; the fields of an
+// embedded struct tagged `yaml:",inline"` read as the outer struct's.
 func fields(t reflect.Type) []field {
 	var out []field
 	for i := range t.NumField() {
@@ -383,11 +384,17 @@ func fields(t reflect.Type) []field {
 		if !f.IsExported() {
 			continue
 		}
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if f.Anonymous && name == "" && opts == "inline" && f.Type.Kind() == reflect.Struct {
+			for _, in := range fields(f.Type) {
+				out = append(out, field{name: in.name, index: append([]int{i}, in.index...)})
+			}
+			continue
+		}
 		if name == "-" || name == "" {
 			continue
 		}
-		out = append(out, field{name: name, index: i})
+		out = append(out, field{name: name, index: []int{i}})
 	}
 	return out
 }
@@ -431,7 +438,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 		}
 		seen[k.Value] = k.Line
 		d.src.lines[p] = k.Line
-		d.value(val, v.Field(fs[at].index), p)
+		d.value(val, v.FieldByIndex(fs[at].index), p)
 	}
 }
 

@@ -228,7 +228,7 @@ func TestDerivedDefaults(t *testing.T) {
 			if s.Interleaving.Rounds != 2 {
 				t.Errorf("Rounds = %d, want 2", s.Interleaving.Rounds)
 			}
-			if got, want := s.RunTime(), 2*4*45*time.Second; got != want {
+			if got, want := s.RunTime(), 2*time.Duration(len(scenarios.Architectures()))*45*time.Second; got != want {
 				t.Errorf("RunTime() = %s, want %s", got, want)
 			}
 		}},
@@ -336,7 +336,7 @@ func TestErrors(t *testing.T) {
 			[]string{`x.yaml:2: load.duration: must be a duration with a unit, like "30s", got 30`,
 				`x.yaml:3: load.warmup: must be a duration like "30s", "2m" or "250ms", got "5 seconds"`}},
 		{"bad enum", "architectures: [crud, cqrs]\nload: {mode: opne}\noptions: {cqrs-kafka: {relay: naive}}\n",
-			[]string{`x.yaml:1: architectures[1]: unknown architecture "cqrs"; use one of crud, cqrs-sync, cqrs-matview, cqrs-kafka`,
+			[]string{`x.yaml:1: architectures[1]: unknown architecture "cqrs"; use one of crud, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq`,
 				`x.yaml:2: load.mode: unknown load mode "opne" (did you mean "open"?); use one of open, closed`,
 				`x.yaml:3: options.cqrs-kafka.relay: unknown relay mode "naive" (want skip-locked or naive-cursor)`}},
 		{"bad threshold syntax", "thresholds:\n  - crud.list_orders.p99 5ms\n  - lag.p99 < 200\n  - crud.create_order.error_rate << 1%\n",
@@ -350,7 +350,7 @@ func TestErrors(t *testing.T) {
 				`x.yaml:4: load.workers: must be > 0, got -1`,
 				`x.yaml:5: load.warmup: must be >= 0, got -1s`}},
 		{"empty architectures", "architectures: []\n",
-			[]string{`x.yaml:1: architectures: empty; name at least one of crud, cqrs-sync, cqrs-matview, cqrs-kafka (or remove the key to run all)`}},
+			[]string{`x.yaml:1: architectures: empty; name at least one of crud, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq (or remove the key to run all)`}},
 		{"duplicate architecture", "architectures:\n  - crud\n  - crud\n",
 			[]string{`x.yaml:3: architectures[1]: crud is listed twice`}},
 		{"weights sum to 0", "mix:\n  list_orders: 0\n  create_order: 0\n",
@@ -402,7 +402,7 @@ faults:
 		{"collects every error", "load:\n  rat: 5\n  rate: -5\narchitectures: [cqrs]\n",
 			[]string{`x.yaml:2: unknown field "rat" in load (did you mean "rate"?)`,
 				`x.yaml:3: load.rate: must be > 0 ops/s, got -5`,
-				`x.yaml:4: architectures[0]: unknown architecture "cqrs"; use one of crud, cqrs-sync, cqrs-matview, cqrs-kafka`}},
+				`x.yaml:4: architectures[0]: unknown architecture "cqrs"; use one of crud, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -569,11 +569,11 @@ func TestOverrides(t *testing.T) {
 				"--orders: dataset.orders: must be > 0, got -5",
 				"--duration: load.duration: must be > 0, got 0s",
 				"--rate: load.rate: must be > 0 ops/s, got -5",
-				`--arch: architectures: unknown architecture "cqrs"; use one of crud, cqrs-sync, cqrs-matview, cqrs-kafka`,
+				`--arch: architectures: unknown architecture "cqrs"; use one of crud, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq`,
 				"--arch: architectures: crud is listed twice",
 			}},
 		{name: "empty arch", base: "mixed", o: scenarios.Overrides{Arch: []string{""}},
-			wantErr: []string{"--arch: architectures: empty; name at least one of crud, cqrs-sync, cqrs-matview, cqrs-kafka"}},
+			wantErr: []string{"--arch: architectures: empty; name at least one of crud, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq"}},
 		{name: "rate in closed mode", base: "load: {mode: closed}\n", o: scenarios.Overrides{Rate: ptr(10.0)},
 			wantErr: []string{"--rate: load.rate: not used in closed mode, where workers loop as fast as they can"}},
 		{name: "fault flags replace the faults, taken as given and defaulted", base: "broker-restart",
@@ -609,7 +609,7 @@ func TestOverrides(t *testing.T) {
 				"--fault: faults[4].fraction: not used by poison faults, which take at, every, count",
 			}},
 		{name: "arch leaves a fault without its target", base: "duplicates", o: scenarios.Overrides{Arch: []string{"crud"}},
-			wantErr: []string{"scenarios/duplicates.yaml:33: faults[0].kind: duplicates faults need an event pipeline, which none of the architectures run (crud) offers; run one of cqrs-kafka"}},
+			wantErr: []string{"scenarios/duplicates.yaml:33: faults[0].kind: duplicates faults need an event pipeline, which none of the architectures run (crud) offers; run one of cqrs-kafka, cqrs-rabbitmq"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

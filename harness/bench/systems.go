@@ -21,6 +21,7 @@ func newSystem(ctx context.Context, d catalog.Descriptor, pool *pgxpool.Pool, en
 		Schema:   d.Schema,
 		Options:  opts.For(scenarios.Arch(d.Name)),
 		Kafka:    catalog.KafkaEndpoint{Brokers: env.KafkaBrokers(), ClientOptions: env.KafkaOptions()},
+		AMQP:     catalog.AMQPEndpoint{URL: env.AMQPURL()},
 		Observer: obs,
 		Hooks:    faults.hooks(),
 		OnError:  errs.record,

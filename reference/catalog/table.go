@@ -6,6 +6,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
 	"github.com/cqrsbench/cqrsbench/reference/cqrsmatview"
+	"github.com/cqrsbench/cqrsbench/reference/cqrsrabbitmq"
 	"github.com/cqrsbench/cqrsbench/reference/cqrssync"
 	"github.com/cqrsbench/cqrsbench/reference/crud"
 	"github.com/cqrsbench/cqrsbench/reference/settings"
@@ -64,6 +65,24 @@ func Table() []Descriptor {
 				}
 				o.Configure(&cfg)
 				return cqrskafka.New(d.Pool, cfg)
+			},
+		},
+		{
+			Name: cqrsrabbitmq.Name, Schema: cqrsrabbitmq.DefaultSchema, Consistency: Eventual,
+			Summary:    "outbox → relay → RabbitMQ quorum queue → competing workers (Celery-style) → flat read models",
+			ReadModels: ReadModels{Orders: "order_read_model", Sales: "daily_sales"},
+			Needs:      []Service{RabbitMQ},
+			Prototype:  (*cqrsrabbitmq.System)(nil),
+			Options:    func() settings.Options { return cqrsrabbitmq.DefaultOptions() },
+			New: func(_ context.Context, d Deps) (reference.System, error) {
+				o, err := options(d, cqrsrabbitmq.DefaultOptions)
+				if err != nil {
+					return nil, err
+				}
+				cfg := cqrsrabbitmq.Config{Schema: d.Schema, Observer: d.Observer, OnError: d.OnError, Hooks: d.Hooks}
+				cfg.AMQP.URL, cfg.AMQP.TLS = d.AMQP.URL, d.AMQP.TLS
+				o.Configure(&cfg)
+				return cqrsrabbitmq.New(d.Pool, cfg)
 			},
 		},
 	}

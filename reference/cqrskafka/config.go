@@ -10,6 +10,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/projector"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/apply"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/outbox"
@@ -184,7 +185,7 @@ func (c Config) Validate() error {
 // relayConfig is the relays' configuration of a defaulted Config.
 func (c Config) relayConfig() relay.Config {
 	r := c.Relay
-	r.Hooks, r.DuplicateFraction, _ = withFaultHooks(c.Hooks, r.Hooks, r.DuplicateFraction, apply.Hooks{})
+	r.Hooks, r.DuplicateFraction, _ = pipeline.WithFaultHooks(c.Hooks, r.Hooks, r.DuplicateFraction, apply.Hooks{})
 	return relay.Config{
 		Schema: c.Schema, Mode: r.Mode, Relays: r.Relays, BatchSize: r.BatchSize,
 		Linger: r.Linger, PollInterval: r.PollInterval, ActivePollInterval: r.ActivePollInterval,
@@ -197,7 +198,7 @@ func (c Config) relayConfig() relay.Config {
 // projectorConfig is the projector's configuration of a defaulted Config.
 func (c Config) projectorConfig() projector.Config {
 	p := c.Projector
-	_, _, p.Hooks = withFaultHooks(c.Hooks, relay.Hooks{}, 0, p.Hooks)
+	_, _, p.Hooks = pipeline.WithFaultHooks(c.Hooks, relay.Hooks{}, 0, p.Hooks)
 	return projector.Config{
 		Topic: c.Topic, DeadLetterTopic: c.DeadLetterTopic, Group: c.Group, MaxPollRecords: p.MaxPollRecords,
 		Apply: apply.Config{

@@ -1,4 +1,4 @@
-package cqrskafka
+package pipeline
 
 import (
 	"context"
@@ -8,10 +8,12 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/relay"
 )
 
-// withFaultHooks returns the relay's and the projector's hooks with the
-// architecture-neutral fault hooks h added to those the configuration
-// already holds (a test's own hooks).
-func withFaultHooks(h reference.Hooks, r relay.Hooks, dupFraction float64, p apply.Hooks) (relay.Hooks, float64, apply.Hooks) {
+// WithFaultHooks returns a relay's and a projection core's hooks with the
+// harness's architecture-neutral fault hooks h added to those a
+// configuration already holds (a test's own), and the relay's duplicate
+// fraction. Every transport's architecture wires its fault hooks through
+// it.
+func WithFaultHooks(h reference.Hooks, r relay.Hooks, dupFraction float64, p apply.Hooks) (relay.Hooks, float64, apply.Hooks) {
 	if h.AfterConfirm != nil {
 		r.AfterConfirm = chain(r.AfterConfirm, h.AfterConfirm)
 	}
@@ -28,9 +30,8 @@ func withFaultHooks(h reference.Hooks, r relay.Hooks, dupFraction float64, p app
 }
 
 // batchHook adapts a neutral batch hook to the projection core's. The core
-// sees the decoded events of a poll: Records counts them, and the
-// undecodable records, dead-lettered before the transaction, are not in
-// the batch (DeadLettered is 0).
+// sees decoded events: Records counts them, and undecodable messages,
+// dead-lettered before the transaction, are not in the batch.
 func batchHook(h func(context.Context, reference.Batch) error) func(context.Context, apply.Batch) error {
 	return func(ctx context.Context, b apply.Batch) error {
 		return h(ctx, reference.Batch{Records: b.Events, Applied: b.Applied, Duplicates: b.Duplicates})

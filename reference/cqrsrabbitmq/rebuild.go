@@ -1,0 +1,97 @@
+package cqrsrabbitmq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cqrsbench/cqrsbench/reference"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/apply"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
+	"github.com/cqrsbench/cqrsbench/reference/readmodel"
+)
+
+// replayBatch is the archived events one replay transaction applies.
+const replayBatch = 10_000
+
+// rebuildSource is what a rebuild replays, in words.
+const rebuildSource = "the outbox archive in PostgreSQL (a snapshot of the loaded orders, then every relayed event)"
+
+// Rebuild implements reference.Rebuildable: it pauses the workers, empties
+// the read models and the inbox, replays the archive up to its end when the
+// rebuild began through the projection core, and resumes the workers, whose
+// queued events the inbox then recognizes. Commands keep running meanwhile.
+func (s *System) Rebuild(ctx context.Context) (_ reference.RebuildStats, err error) {
+	began := time.Now()
+	stats := reference.RebuildStats{Source: rebuildSource}
+	if err := s.PauseProjector(ctx); err != nil {
+		return stats, fmt.Errorf("%s rebuild: pause the workers: %w", Name, err)
+	}
+	defer func() {
+		if rerr := s.ResumeProjector(); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("%s rebuild: resume the workers: %w", Name, rerr))
+		}
+	}()
+	var upto int64
+	if err := s.pool.QueryRow(ctx, s.expand(`SELECT coalesce(max(id), 0) FROM {{schema}}.outbox_archive`)).Scan(&upto); err != nil {
+		return stats, fmt.Errorf("%s rebuild: read the archive: %w", Name, err)
+	}
+	if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := readmodel.Truncate(ctx, tx, s.cfg.Schema); err != nil {
+			return err
+		}
+		return apply.TruncateInbox(ctx, tx, s.cfg.Schema)
+	}); err != nil {
+		return stats, fmt.Errorf("%s rebuild: %w", Name, err)
+	}
+	replay := time.Now()
+	for last := int64(0); last < upto; {
+		events, next, err := s.archived(ctx, last, upto)
+		if err != nil {
+			return stats, fmt.Errorf("%s rebuild: %w", Name, err)
+		}
+		if len(events) == 0 {
+			break
+		}
+		b, err := s.replay.Apply(ctx, s.pool, events)
+		if err != nil {
+			return stats, fmt.Errorf("%s rebuild: replay events after archive id %d: %w", Name, last, err)
+		}
+		stats.Events += int64(len(events))
+		stats.Applied += int64(b.Applied)
+		last = next
+	}
+	stats.Replay = time.Since(replay)
+	if err := s.exec(ctx, `ANALYZE {{schema}}.order_read_model; ANALYZE {{schema}}.daily_sales`); err != nil {
+		return stats, fmt.Errorf("%s rebuild: analyze: %w", Name, err)
+	}
+	stats.Total = time.Since(began)
+	return stats, nil
+}
+
+// archived reads up to replayBatch archived events with ids in (after,
+// upto], in id order, and the last id read.
+func (s *System) archived(ctx context.Context, after, upto int64) ([]event.OrderEvent, int64, error) {
+	rows, err := s.pool.Query(ctx, s.expand(`SELECT id, payload::text FROM {{schema}}.outbox_archive WHERE id > $1 AND id <= $2 ORDER BY id LIMIT `+fmt.Sprint(replayBatch)), after, upto)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read the archive: %w", err)
+	}
+	defer rows.Close()
+	var events []event.OrderEvent
+	last := after
+	for rows.Next() {
+		var payload []byte
+		if err := rows.Scan(&last, &payload); err != nil {
+			return nil, 0, fmt.Errorf("read the archive: %w", err)
+		}
+		var e event.OrderEvent
+		if err := event.Decode(payload, &e); err != nil {
+			return nil, 0, fmt.Errorf("archived event %d: %w", last, err)
+		}
+		events = append(events, e)
+	}
+	return events, last, rows.Err()
+}
