@@ -14,12 +14,13 @@ import (
 	"github.com/cqrsbench/cqrsbench/harness/infra/infratest"
 	"github.com/cqrsbench/cqrsbench/harness/infra/kafkalocal"
 	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
+	"github.com/cqrsbench/cqrsbench/harness/infra/rabbitlocal"
 	"github.com/cqrsbench/cqrsbench/reference"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"github.com/cqrsbench/cqrsbench/reference/cqrsmatview"
-	"github.com/cqrsbench/cqrsbench/reference/cqrssync"
 	"github.com/cqrsbench/cqrsbench/reference/crud"
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
+	"github.com/cqrsbench/cqrsbench/reference/settings"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
 	"github.com/cqrsbench/cqrsbench/reference/workload"
 	"github.com/cqrsbench/cqrsbench/reference/writemodel"
@@ -66,6 +67,20 @@ func kafka(t testing.TB) []string {
 	return b.Brokers()
 }
 
+// rabbit starts a real local RabbitMQ node for the test.
+func rabbit(t testing.TB) string {
+	t.Helper()
+	n, err := rabbitlocal.Start(t.Context(), rabbitlocal.Options{})
+	if errors.Is(err, rabbitlocal.ErrNotInstalled) {
+		infratest.Missing(t, "%v", err)
+	}
+	if err != nil {
+		t.Fatalf("start rabbitmq: %v", err)
+	}
+	t.Cleanup(func() { _ = n.Close(context.Background()) })
+	return n.URL()
+}
+
 // outcomeClass reduces a command's result to what must agree across
 // architectures.
 func outcomeClass(out reference.Outcome, err error) string {
@@ -100,6 +115,7 @@ func withoutCreatedAt(rows []reference.OrderSummary, loaded int64) []reference.O
 func TestArchitecturesAgree(t *testing.T) {
 	pool := postgres(t)
 	brokers := kafka(t)
+	amqpURL := rabbit(t)
 	ctx := t.Context()
 	today := time.Now().UTC()
 	data := datagen.Config{Orders: 2_000, Seed: 7, Today: today}
@@ -109,21 +125,17 @@ func TestArchitecturesAgree(t *testing.T) {
 		truth *crud.System // the CRUD queries on this architecture's own write model
 	}
 	var archs []arch
-	constructors := map[string]func(schema string) (reference.System, error){
-		reference.CRUD:        func(s string) (reference.System, error) { return crud.New(pool, s) },
-		reference.CQRSSync:    func(s string) (reference.System, error) { return cqrssync.New(pool, s) },
-		reference.CQRSMatview: func(s string) (reference.System, error) { return cqrsmatview.New(pool, s, time.Hour) },
-		reference.CQRSKafka: func(s string) (reference.System, error) {
-			return cqrskafka.New(pool, cqrskafka.Config{Schema: s, Brokers: brokers})
-		},
-	}
-	for _, name := range reference.Names() {
-		newSys := constructors[name]
-		schema := reference.SchemaOf(name)
+	// Every architecture of the table, built as the harness builds it
+	// (cqrs-rabbitmq with its default 4 competing workers); cqrs-matview
+	// refreshes only when WaitCaughtUp asks.
+	options := map[string]settings.Options{"cqrs-matview": &cqrsmatview.Options{Refresh: settings.Duration(time.Hour)}}
+	for _, d := range catalog.Table() {
+		name, schema := d.Name, d.Schema
 		if _, err := datagen.Load(ctx, pool, schema, data, nil); err != nil {
 			t.Fatalf("load %s: %v", schema, err)
 		}
-		sys, err := newSys(schema)
+		sys, err := d.New(ctx, catalog.Deps{Pool: pool, Schema: schema, Options: options[name],
+			Kafka: catalog.KafkaEndpoint{Brokers: brokers}, AMQP: catalog.AMQPEndpoint{URL: amqpURL}})
 		if err != nil {
 			t.Fatal(err)
 		}

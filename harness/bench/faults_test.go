@@ -1,12 +1,13 @@
 package bench_test
 
 import (
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
 	"testing"
 	"time"
 
 	"github.com/cqrsbench/cqrsbench/harness/bench"
 	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
+	"github.com/cqrsbench/cqrsbench/reference/cqrsrabbitmq"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
 
@@ -96,10 +97,11 @@ func TestDuplicatesScenario(t *testing.T) {
 				faults = append(faults, fault)
 			}
 			run := runScenario(t, builtin(t, "duplicates", faults...))
-			a := run.Architectures[0]
-			injected(t, a, 1)
-			if a.Consistency.DuplicatesDelivered == 0 {
-				t.Error("no duplicate delivered: the fault did not happen")
+			for _, a := range run.Architectures {
+				injected(t, a, 1)
+				if a.Consistency.DuplicatesDelivered == 0 {
+					t.Errorf("%s: no duplicate delivered: the fault did not happen", a.Name)
+				}
 			}
 			assertClean(t, run)
 		})
@@ -111,14 +113,15 @@ func TestDuplicatesScenario(t *testing.T) {
 // again, and the inbox suppresses what was applied already.
 func TestCrashesScenario(t *testing.T) {
 	run := runScenario(t, builtin(t, "crashes"))
-	a := run.Architectures[0]
-	for _, f := range injected(t, a, 3) {
-		if f.Injected < 2 {
-			t.Errorf("%s (%s): %d crashes, want at least 2", f.Kind, f.Spec, f.Injected)
+	for _, a := range run.Architectures {
+		for _, f := range injected(t, a, 3) {
+			if f.Injected < 2 {
+				t.Errorf("%s %s (%s): %d crashes, want at least 2", a.Name, f.Kind, f.Spec, f.Injected)
+			}
 		}
-	}
-	if a.Consistency.DuplicatesDelivered == 0 {
-		t.Error("no duplicate delivered: the crashed batches were not delivered again")
+		if a.Consistency.DuplicatesDelivered == 0 {
+			t.Errorf("%s: no duplicate delivered: the crashed batches were not delivered again", a.Name)
+		}
 	}
 	assertClean(t, run)
 }
@@ -128,14 +131,15 @@ func TestCrashesScenario(t *testing.T) {
 // own, and nothing is lost or applied twice.
 func TestBrokerRestartScenario(t *testing.T) {
 	run := runScenario(t, builtin(t, "broker-restart", "kind=broker-restart,at=2s,duration=2s"))
-	a := run.Architectures[0]
-	f := injected(t, a, 1)[0]
-	o := f.DuringOutage
-	if o == nil || o.CommandsApplied == 0 {
-		t.Fatalf("during the outage: %+v; want commands applied (the write side does not need Kafka)", o)
-	}
-	if f.RecoverySeconds <= 0 {
-		t.Errorf("recovery %v s", f.RecoverySeconds)
+	for _, a := range run.Architectures {
+		f := injected(t, a, 1)[0]
+		o := f.DuringOutage
+		if o == nil || o.CommandsApplied == 0 {
+			t.Fatalf("%s during the outage: %+v; want commands applied (the write side does not need the broker)", a.Name, o)
+		}
+		if f.RecoverySeconds <= 0 {
+			t.Errorf("%s: recovery %v s", a.Name, f.RecoverySeconds)
+		}
 	}
 	assertClean(t, run)
 }
@@ -160,9 +164,10 @@ func TestPGRestartScenario(t *testing.T) {
 // dead-lettered and the projector keeps applying the rest.
 func TestPoisonScenario(t *testing.T) {
 	run := runScenario(t, builtin(t, "poison"))
-	a := run.Architectures[0]
-	if f := injected(t, a, 1)[0]; f.Injected != 10 || a.Consistency.DeadLettered != 10 {
-		t.Errorf("injected %d poison events, dead-lettered %d; want 10 and 10", f.Injected, a.Consistency.DeadLettered)
+	for _, a := range run.Architectures {
+		if f := injected(t, a, 1)[0]; f.Injected != 10 || a.Consistency.DeadLettered != 10 {
+			t.Errorf("%s: injected %d poison events, dead-lettered %d; want 10 and 10", a.Name, f.Injected, a.Consistency.DeadLettered)
+		}
 	}
 	assertClean(t, run)
 }
@@ -199,22 +204,43 @@ func TestVisibilityGapScenario(t *testing.T) {
 // measures the catch-up.
 func TestCatchUpScenario(t *testing.T) {
 	run := runScenario(t, builtin(t, "catch-up", "kind=catch-up,at=1s,events=1000,duration=4s"))
-	a := run.Architectures[0]
-	cu := injected(t, a, 1)[0].CatchUp
-	if cu == nil || cu.Backlog < 1000 || cu.Applied < cu.Backlog || cu.EventsPerSecond <= 0 || cu.RejoinSeconds <= 0 || cu.DrainEventsPerSecond <= 0 {
-		t.Fatalf("catch-up %+v; want a backlog of at least 1000 applied at a measured rate", cu)
+	for _, a := range run.Architectures {
+		cu := injected(t, a, 1)[0].CatchUp
+		if cu == nil || cu.Backlog < 1000 || cu.Applied < cu.Backlog || cu.EventsPerSecond <= 0 || cu.RejoinSeconds <= 0 || cu.DrainEventsPerSecond <= 0 {
+			t.Fatalf("%s catch-up %+v; want a backlog of at least 1000 applied at a measured rate", a.Name, cu)
+		}
 	}
 	assertClean(t, run)
+}
+
+// TestVersionGuardNegativeControl: competing workers apply a backlog of
+// events in no particular order per order; without the version guard an
+// older snapshot overwrites a newer one, and the checker and the
+// thresholds report it (run exits 1).
+func TestVersionGuardNegativeControl(t *testing.T) {
+	sc := builtin(t, "catch-up", "kind=catch-up,at=1s,events=1500,duration=4s")
+	sc.Architectures = []scenarios.Arch{"cqrs-rabbitmq"}
+	o := sc.Options.For("cqrs-rabbitmq").(*cqrsrabbitmq.Options)
+	o.VersionGuard, o.Prefetch = false, 8 // small batches: more interleaving between the 4 workers
+	sc.Options["cqrs-rabbitmq"] = o
+	run := runScenario(t, sc)
+	c := run.Architectures[0].Consistency
+	t.Logf("version guard off: %+v", *c)
+	if c.Mismatched == 0 || c.Violations == 0 || !results.Failed(run.Thresholds) {
+		t.Errorf("negative control: %d rows mismatched, %d violations, thresholds failed %v; want the damage reported",
+			c.Mismatched, c.Violations, results.Failed(run.Thresholds))
+	}
 }
 
 // TestRebuildScenario rebuilds the read models from the topic after the
 // load.
 func TestRebuildScenario(t *testing.T) {
 	run := runScenario(t, builtin(t, "rebuild"))
-	a := run.Architectures[0]
-	rb := injected(t, a, 1)[0].Rebuild
-	if rb == nil || rb.Events < 3000 || rb.EventsPerSecond <= 0 {
-		t.Fatalf("rebuild %+v; want at least the 3000 snapshot events replayed at a measured rate", rb)
+	for _, a := range run.Architectures {
+		rb := injected(t, a, 1)[0].Rebuild
+		if rb == nil || rb.Events < 3000 || rb.EventsPerSecond <= 0 {
+			t.Fatalf("%s rebuild %+v; want at least the 3000 snapshot events replayed at a measured rate", a.Name, rb)
+		}
 	}
 	assertClean(t, run)
 }

@@ -56,7 +56,7 @@ func sharedEnv(t *testing.T) infra.Infra {
 		infratest.Missing(t, "%v", err)
 	}
 	shared.once.Do(func() {
-		shared.env, shared.err = infra.Open(context.Background(), infra.Config{Provider: infra.ProviderLocal})
+		shared.env, shared.err = infra.Open(context.Background(), infra.Config{Provider: infra.ProviderLocal, RabbitMQ: true})
 	})
 	if shared.err != nil {
 		t.Fatal(shared.err)
