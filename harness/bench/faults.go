@@ -412,17 +412,30 @@ func (f *fault) inject(ctx context.Context, due time.Time) {
 			return
 		}
 	}
-	f.awaitRecovery(ctx, end)
+	f.mu.Lock()
+	at := len(f.res.Injections) - 1
+	f.mu.Unlock()
+	if f.spec.Kind == scenarios.FaultPoison {
+		// A poison message takes nothing down: the next one is due on
+		// schedule, not after this one's recovery.
+		f.fs.wg.Go(func() { f.awaitRecovery(ctx, end, at) })
+		return
+	}
+	f.awaitRecovery(ctx, end, at)
 }
 
-// awaitRecovery records how long after end the architecture had caught up
-// with every write committed before it.
-func (f *fault) awaitRecovery(ctx context.Context, end time.Time) {
+// awaitRecovery records, as injection at's recovery, how long after end the
+// architecture had caught up with every write committed before it.
+func (f *fault) awaitRecovery(ctx context.Context, end time.Time, at int) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recoveryTimeout)
 	defer cancel()
 	err := f.fs.sys.WaitCaughtUp(rctx)
 	took := time.Since(end).Seconds()
-	f.setLast(func(in *results.Injection) { in.RecoverySeconds = took })
+	f.mu.Lock()
+	if at >= 0 && at < len(f.res.Injections) {
+		f.res.Injections[at].RecoverySeconds = took
+	}
+	f.mu.Unlock()
 	if err != nil {
 		f.fail(fmt.Errorf("recovery not awaited to the end: %w", err))
 	}

@@ -1,0 +1,142 @@
+package cqrsrabbitmq_test
+
+import (
+	"context"
+	"fmt"
+	"github.com/cqrsbench/cqrsbench/reference/cqrsrabbitmq"
+	"testing"
+	"time"
+
+	"github.com/cqrsbench/cqrsbench/harness/check"
+	"github.com/cqrsbench/cqrsbench/reference"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
+	"github.com/cqrsbench/cqrsbench/reference/readmodel"
+)
+
+// checkClean fails the test unless the read models match the write model.
+func (f *fixture) checkClean(t *testing.T) {
+	t.Helper()
+	d := catalog.MustLookup(cqrsrabbitmq.Name)
+	d.Schema = f.schema
+	rep, err := check.Check(t.Context(), f.pool, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Violations() != 0 {
+		t.Fatalf("read models differ from the write model: %+v", rep.Diffs)
+	}
+}
+
+// fillOrders is how many orders fill writes events of. fill writes each
+// order's versions one after the other, so RabbitMQ's round-robin dispatch
+// hands consecutive versions of one order to different workers at once.
+const fillOrders = 99
+
+// fill writes versions 1..n of order_confirmed events of fillOrders loaded
+// orders straight into the outbox, as commands would (each order's state,
+// versions counting up).
+func (f *fixture) fill(t testing.TB, n int) {
+	t.Helper()
+	sql := readmodel.Expand(`
+		INSERT INTO {{schema}}.outbox (aggregate_id, type, version, payload)
+		SELECT r.order_id, 'order_confirmed', r.version + g, jsonb_build_object(
+		    'type', 'order_confirmed', 'order_id', r.order_id, 'version', r.version + g,
+		    'customer_id', r.customer_id, 'number', r.number, 'created_at', r.created_at,
+		    'status', r.status, 'status_label', r.status_label, 'total_cents', r.total_cents,
+		    'item_count', r.item_count, 'first_image_url', r.first_image_url,
+		    'prev_status', r.status, 'prev_total_cents', r.total_cents, 'emitted_at', clock_timestamp())
+		FROM generate_series(1, $1::int) g, (SELECT * FROM {{schema}}.order_read_model ORDER BY order_id LIMIT $2) r
+		ORDER BY r.order_id, g`, f.schema)
+	if _, err := f.pool.Exec(t.Context(), sql, n, fillOrders); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBacklogOutOfOrderConvergesAndRebuilds: a backlog drained by 4
+// competing workers, each holding its own stretch of 256 messages, applies
+// versions of one order out of order; the version guard keeps every row at its newest version, and a
+// rebuild from the archive gives the same read models. Without the guard
+// (the negative control) the checker finds rows moved back.
+func TestBacklogOutOfOrderConvergesAndRebuilds(t *testing.T) {
+	for _, guard := range []bool{true, false} {
+		t.Run(fmt.Sprintf("version_guard=%v", guard), func(t *testing.T) {
+			f := newFixture(t, 500, func(c *cqrsrabbitmq.Config) { c.AMQP.Prefetch, c.AMQP.Workers, c.DisableVersionGuard = 256, 4, !guard })
+			ctx := t.Context()
+			if err := f.sys.PauseProjector(ctx); err != nil {
+				t.Fatal(err)
+			}
+			const versions = 40
+			events := int64(versions * fillOrders)
+			f.fill(t, versions)
+			// The version of each order moves to the newest filled one in
+			// the write model, as the commands would have moved it.
+			if _, err := f.pool.Exec(ctx, readmodel.Expand(`UPDATE {{schema}}.orders SET version = version + $1
+				WHERE id IN (SELECT order_id FROM {{schema}}.order_read_model ORDER BY order_id LIMIT $2)`, f.schema), versions, fillOrders); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.sys.ResumeProjector(); err != nil {
+				t.Fatal(err)
+			}
+			wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+			defer cancel()
+			if err := f.sys.WaitCaughtUp(wctx); err != nil {
+				t.Fatal(err)
+			}
+			st := f.sys.PipelineStats()
+			t.Logf("version guard %v: %+v", guard, st)
+			d := catalog.MustLookup(cqrsrabbitmq.Name)
+			d.Schema = f.schema
+			rep, err := check.Check(ctx, f.pool, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !guard {
+				if rep.Violations() == 0 {
+					t.Fatal("negative control: no damage without the version guard; the workers did not reorder anything")
+				}
+				return
+			}
+			if rep.Violations() != 0 || st.Applied != events {
+				t.Fatalf("with the guard: %d rows differ, %d applied (want 0 and %d): %+v", rep.Violations(), st.Applied, events, rep.Diffs)
+			}
+			rb, err := f.sys.Rebuild(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("rebuild: %+v", rb)
+			if rb.Events != 500+events {
+				t.Errorf("rebuild replayed %d events, want the 500 snapshots and %d events", rb.Events, events)
+			}
+			f.checkClean(t)
+		})
+	}
+}
+
+// TestCrashAfterCommitIsRedeliveredOnce: a worker that dies after its
+// database commit and before its acknowledgement gets the batch again,
+// and the inbox applies none of it twice.
+func TestCrashAfterCommitIsRedeliveredOnce(t *testing.T) {
+	crashed := make(chan struct{})
+	f := newFixture(t, 300, func(c *cqrsrabbitmq.Config) {
+		c.Hooks.AfterDBCommit = func(_ context.Context, b reference.Batch) error {
+			select {
+			case <-crashed:
+				return nil
+			default:
+				close(crashed)
+				return fmt.Errorf("simulated crash after committing %d events", b.Applied)
+			}
+		}
+	})
+	f.fill(t, 10)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	if err := f.sys.WaitCaughtUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := f.sys.PipelineStats()
+	t.Logf("%+v", st)
+	if st.Duplicates == 0 || st.Applied != 10*fillOrders {
+		t.Fatalf("applied %d (want %d), %d duplicates suppressed (want > 0: the crashed batch came again)", st.Applied, 10*fillOrders, st.Duplicates)
+	}
+}
