@@ -113,6 +113,7 @@ func TestExternalUnreachablePostgresIsUnavailable(t *testing.T) {
 // startPostgres starts a throwaway cluster for one test.
 func startPostgres(t *testing.T) *pglocal.Cluster {
 	t.Helper()
+	infratest.SkipShort(t)
 	if _, err := pglocal.FindBinDir(""); err != nil {
 		infratest.Missing(t, "%v", err)
 	}
@@ -189,6 +190,7 @@ func TestExternalUnreachableKafkaIsUnavailable(t *testing.T) {
 
 func TestLocalProviderServesRealServicesAndCloseLeavesNothing(t *testing.T) {
 	// Not parallel: it counts this process's children and owns TMPDIR.
+	infratest.SkipShort(t)
 	if _, err := pglocal.FindBinDir(""); err != nil {
 		infratest.Missing(t, "%v", err)
 	}
@@ -240,6 +242,7 @@ func TestLocalProviderServesRealServicesAndCloseLeavesNothing(t *testing.T) {
 // Outager (connections fail while it is down, succeed after), and checks
 // that a kfake stand-in, not being a process, refuses an outage.
 func TestLocalOutages(t *testing.T) {
+	infratest.SkipShort(t)
 	if _, err := pglocal.FindBinDir(""); err != nil {
 		infratest.Missing(t, "%v", err)
 	}

@@ -29,3 +29,12 @@ func Missing(t testing.TB, format string, args ...any) {
 	}
 	t.Skipf(format, args...)
 }
+
+// SkipShort skips t under -short (make test-short): it starts real
+// services, which the short suite never does.
+func SkipShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts real services; not with -short")
+	}
+}

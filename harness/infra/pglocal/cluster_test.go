@@ -19,6 +19,7 @@ import (
 // startCluster starts a cluster for one test and closes it at cleanup.
 func startCluster(t *testing.T) *pglocal.Cluster {
 	t.Helper()
+	infratest.SkipShort(t)
 	if _, err := pglocal.FindBinDir(""); err != nil {
 		infratest.Missing(t, "%v", err)
 	}
@@ -132,6 +133,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestServerDiesWithKilledOwnerAndIsSwept(t *testing.T) {
+	infratest.SkipShort(t)
 	if _, err := pglocal.FindBinDir(""); err != nil {
 		infratest.Missing(t, "%v", err)
 	}
