@@ -450,28 +450,18 @@ func (d *decoder) mix(n *yaml.Node, m *Mix, path string) {
 	}
 	ops := strs(Operations())
 	out := Mix{}
-	seen := map[string]int{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := resolveAlias(n.Content[i]), resolveAlias(n.Content[i+1])
-		if k.Kind != yaml.ScalarNode || !slices.Contains(ops, k.Value) {
-			d.errs = append(d.errs, &Error{File: d.src.file, Line: k.Line, Path: path,
-				Msg: fmt.Sprintf("unknown operation %s%s; use one of %s", describe(k), didYouMean(k.Value, ops), oneOf(Operations()))})
-			continue
-		}
-		p := join(path, k.Value)
-		if first, dup := seen[k.Value]; dup {
-			d.errorf(k, p, "given twice (first on line %d); keep one", first)
-			continue
-		}
-		seen[k.Value] = k.Line
-		d.src.lines[p] = k.Line
-		w, ok := parseFloat(val)
-		if !ok {
-			d.fail(val, p, "weight must be a number, got %s", describe(val))
-			continue
-		}
-		out[Op(k.Value)] = w
-	}
+	d.entries(n, path, func(k string) bool { return slices.Contains(ops, k) },
+		func(k *yaml.Node) string {
+			return fmt.Sprintf("unknown operation %s%s; use one of %s", describe(k), didYouMean(k.Value, ops), oneOf(Operations()))
+		},
+		func(k, val *yaml.Node, p string) {
+			w, ok := parseFloat(resolveAlias(val))
+			if !ok {
+				d.fail(val, p, "weight must be a number, got %s", describe(val))
+				return
+			}
+			out[Op(k.Value)] = w
+		})
 	*m = out
 }
 
@@ -485,13 +475,32 @@ func (d *decoder) options(n *yaml.Node, o *Options, path string) {
 	}
 	archs := strs(Architectures())
 	out := Options{}
+	d.entries(n, path, func(k string) bool { _, ok := catalog.Lookup(k); return ok },
+		func(k *yaml.Node) string {
+			return fmt.Sprintf("unknown architecture %s%s; use one of %s", describe(k), didYouMean(k.Value, archs), oneOf(Architectures()))
+		},
+		func(k, val *yaml.Node, p string) {
+			desc, _ := catalog.Lookup(k.Value)
+			if desc.Options == nil {
+				d.fail(k, p, "%s takes no options; remove it", k.Value)
+				return
+			}
+			opts := desc.Options()
+			d.value(val, reflect.ValueOf(opts).Elem(), p)
+			out[Arch(k.Value)] = opts
+		})
+	*o = out
+}
+
+// entries walks a mapping whose keys name things of a closed set (known):
+// an unknown key is reported with unknown's message, a key given twice is
+// reported, and each other entry is handed to each with its field path.
+func (d *decoder) entries(n *yaml.Node, path string, known func(string) bool, unknown func(k *yaml.Node) string, each func(k, val *yaml.Node, p string)) {
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := resolveAlias(n.Content[i]), n.Content[i+1]
-		desc, known := catalog.Lookup(k.Value)
-		if k.Kind != yaml.ScalarNode || !known {
-			d.errs = append(d.errs, &Error{File: d.src.file, Line: k.Line, Path: path,
-				Msg: fmt.Sprintf("unknown architecture %s%s; use one of %s", describe(k), didYouMean(k.Value, archs), oneOf(Architectures()))})
+		if k.Kind != yaml.ScalarNode || !known(k.Value) {
+			d.errs = append(d.errs, &Error{File: d.src.file, Line: k.Line, Path: path, Msg: unknown(k)})
 			continue
 		}
 		p := join(path, k.Value)
@@ -501,13 +510,6 @@ func (d *decoder) options(n *yaml.Node, o *Options, path string) {
 		}
 		seen[k.Value] = k.Line
 		d.src.lines[p] = k.Line
-		if desc.Options == nil {
-			d.fail(k, p, "%s takes no options; remove it", k.Value)
-			continue
-		}
-		opts := desc.Options()
-		d.value(val, reflect.ValueOf(opts).Elem(), p)
-		out[Arch(k.Value)] = opts
+		each(k, val, p)
 	}
-	*o = out
 }
