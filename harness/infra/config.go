@@ -101,8 +101,6 @@ func (c Config) Validate() error {
 		return &ConfigError{"--infra external", "needs --pg-dsn (or CQRSBENCH_PG_DSN)"}
 	case p == ProviderExternal && len(c.KafkaBrokers) == 0 && !c.SkipKafka:
 		return &ConfigError{"--infra external", "needs --kafka-brokers (or CQRSBENCH_KAFKA_BROKERS)"}
-	case p == ProviderExternal && c.AMQPURL == "" && c.RabbitMQ:
-		return &ConfigError{"--infra external", "needs --amqp-url (or CQRSBENCH_AMQP_URL) for the architectures that use RabbitMQ"}
 	case p != ProviderExternal && p != ProviderAuto && external:
 		return &ConfigError{"--pg-dsn/--kafka-brokers/--amqp-url", fmt.Sprintf("only used with --infra external (got --infra %s)", p)}
 	case p != ProviderExternal && c.KafkaSecurity.Enabled():
@@ -110,6 +108,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.KafkaSecurity.Validate(); err != nil {
 		return err
+	}
+	if p == ProviderExternal && c.AMQPURL == "" && c.RabbitMQ {
+		return &ConfigError{"--infra external", "needs --amqp-url (or CQRSBENCH_AMQP_URL) for the architectures that use RabbitMQ"}
 	}
 	if c.AMQPURL != "" {
 		if _, err := ParseAMQPURL(c.AMQPURL); err != nil {
