@@ -2,6 +2,7 @@ package rabbitmq_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cqrsbench/cqrsbench/harness/infra/infratest"
+	"github.com/cqrsbench/cqrsbench/harness/infra/rabbitlocal"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/rabbitmq"
 )
 
@@ -28,15 +30,31 @@ var (
 	runStarted = time.Now().UnixNano()
 )
 
-// brokerURL returns the broker of urlEnv, or skips (fails when services
-// are required) if it is unset.
+// node is the throwaway RabbitMQ node the tests share when urlEnv names
+// no broker.
+var node infratest.Shared[*rabbitlocal.Node]
+
+func TestMain(m *testing.M) { os.Exit(node.Run(m)) }
+
+// brokerURL returns the broker of urlEnv or, when it is unset, of a
+// throwaway local node started on first use; it skips (fails when services
+// are required) when neither can be had.
 func brokerURL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv(urlEnv)
-	if u == "" {
-		infratest.Missing(t, "no RabbitMQ broker: set %s (e.g. amqp://guest:guest@127.0.0.1:5672/) to a running rabbitmq-server (apt-get install rabbitmq-server)", urlEnv)
+	if u := os.Getenv(urlEnv); u != "" {
+		return u
 	}
-	return u
+	infratest.SkipShort(t)
+	n, err := node.Get(func() (*rabbitlocal.Node, error) {
+		return rabbitlocal.Start(context.Background(), rabbitlocal.Options{})
+	})
+	if errors.Is(err, rabbitlocal.ErrNotInstalled) {
+		infratest.Missing(t, "no RabbitMQ broker: %v; or set %s (e.g. amqp://guest:guest@127.0.0.1:5672/)", err, urlEnv)
+	}
+	if err != nil {
+		t.Fatalf("start a RabbitMQ node: %v", err)
+	}
+	return n.URL()
 }
 
 // testConfig returns a Config with queues of its own for t, declared, and
@@ -95,10 +113,30 @@ func lookupRestart() (string, bool) {
 	return cmd, cmd != ""
 }
 
-// restartBroker runs the command of restartEnv, or skips.
+// canRestart reports whether the tests can restart their broker: the
+// local node they started, or the command of restartEnv.
+func canRestart() bool {
+	_, ok := lookupRestart()
+	return ok || os.Getenv(urlEnv) == ""
+}
+
+// restartBroker restarts the broker: the local node, or by the command of
+// restartEnv; it skips when neither is available.
 func restartBroker(t testing.TB) {
 	t.Helper()
 	cmd, ok := lookupRestart()
+	if !ok && os.Getenv(urlEnv) == "" {
+		n, err := node.Get(func() (*rabbitlocal.Node, error) { return nil, errors.New("no node started") })
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if err := n.Restart(ctx); err != nil {
+			t.Fatalf("restart the local node: %v", err)
+		}
+		return
+	}
 	if !ok {
 		t.Skipf("set %s to a command that restarts the broker of %s", restartEnv, urlEnv)
 	}

@@ -15,7 +15,7 @@ import (
 func TestBrokerRestartLosesNothing(t *testing.T) {
 	// Not parallel: the other tests would see the restart.
 	cfg := testConfig(t)
-	if _, ok := lookupRestart(); !ok {
+	if !canRestart() {
 		t.Skipf("set %s to a command that restarts the broker of %s", restartEnv, urlEnv)
 	}
 	const n = 20_000
