@@ -59,7 +59,7 @@ type optionalFlags struct {
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var f infraFlags
 	var o optionalFlags
-	fs := flagSet("run", "run [SCENARIO|FILE ...] [flags]", runDescription, stdout)
+	fs := flagSet("run", "run [SCENARIO|FILE ...] [flags]", runDescription+architecturesHelp(), stdout)
 	f.register(fs)
 	fs.IntVar(&o.orders, "orders", 0, "override the dataset size (orders)")
 	fs.DurationVar(&o.duration, "duration", 0, "override the measured duration per architecture (phases scale with it)")
@@ -291,4 +291,14 @@ func startCPUProfile(path string) (stop func(), err error) {
 // needs reports whether one of sc's architectures needs service s.
 func needs(sc *scenarios.Scenario, s catalog.Service) bool {
 	return slices.ContainsFunc(sc.Architectures, func(a scenarios.Arch) bool { return catalog.NeedsService(string(a), s) })
+}
+
+// architecturesHelp lists the architectures of the table for --help.
+func architecturesHelp() string {
+	var b strings.Builder
+	b.WriteString("\nArchitectures (--arch; options in a scenario under options.<name>):\n")
+	for _, d := range catalog.Table() {
+		fmt.Fprintf(&b, "  %-14s %-9s %s\n", d.Name, d.Consistency, d.Summary)
+	}
+	return b.String()
 }
