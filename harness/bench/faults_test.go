@@ -244,3 +244,17 @@ func TestRebuildScenario(t *testing.T) {
 	}
 	assertClean(t, run)
 }
+
+// TestRebuildDuringLoad rebuilds the read models while commands keep
+// coming and the relays keep publishing: events in flight during the
+// rebuild (claimed, delivered, even acknowledged before it began) must all
+// end up applied once.
+func TestRebuildDuringLoad(t *testing.T) {
+	run := runScenario(t, builtin(t, "rebuild", "kind=rebuild,at=2s"))
+	for _, a := range run.Architectures {
+		if rb := injected(t, a, 1)[0].Rebuild; rb == nil || rb.Events < 3000 {
+			t.Fatalf("%s rebuild %+v; want at least the 3000 snapshot events replayed", a.Name, rb)
+		}
+	}
+	assertClean(t, run)
+}

@@ -31,7 +31,8 @@ func benchVersions(b *testing.B) int {
 // BenchmarkPipeline measures, on real PostgreSQL and RabbitMQ, with 1 and
 // 4 workers: the relay publishing a backlog of about 100,000 outbox rows
 // with publisher confirms while the workers are paused (relay-rows/s: from
-// the rows' commit until the outbox is empty), then the workers draining it
+// the start of the one INSERT that writes the rows until the outbox is
+// empty), then the workers draining it
 // from the queue through the projection core (catch-up-events/s: from
 // their resumption until WaitCaughtUp returns).
 func BenchmarkPipeline(b *testing.B) {

@@ -27,17 +27,24 @@ const rebuildSource = "the outbox archive in PostgreSQL (a snapshot of the loade
 func (s *System) Rebuild(ctx context.Context) (_ reference.RebuildStats, err error) {
 	began := time.Now()
 	stats := reference.RebuildStats{Source: rebuildSource}
-	if err := s.PauseProjector(ctx); err != nil {
-		return stats, fmt.Errorf("%s rebuild: pause the workers: %w", Name, err)
-	}
+	s.rebuilding.Add(1) // WaitCaughtUp holds on until it ends
+	defer func() {
+		s.rebuilding.Add(-1)
+		s.track.changed.Notify()
+	}()
+	// Resumed whatever happens, a failed pause included: workers left
+	// paused would stall every later wait.
 	defer func() {
 		if rerr := s.ResumeProjector(); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("%s rebuild: resume the workers: %w", Name, rerr))
 		}
 	}()
-	var upto int64
-	if err := s.pool.QueryRow(ctx, s.expand(`SELECT coalesce(max(id), 0) FROM {{schema}}.outbox_archive`)).Scan(&upto); err != nil {
-		return stats, fmt.Errorf("%s rebuild: read the archive: %w", Name, err)
+	if err := s.PauseProjector(ctx); err != nil {
+		return stats, fmt.Errorf("%s rebuild: pause the workers: %w", Name, err)
+	}
+	upto, err := s.archiveEnd(ctx)
+	if err != nil {
+		return stats, fmt.Errorf("%s rebuild: %w", Name, err)
 	}
 	if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := readmodel.Truncate(ctx, tx, s.cfg.Schema); err != nil {
@@ -70,6 +77,26 @@ func (s *System) Rebuild(ctx context.Context) (_ reference.RebuildStats, err err
 	}
 	stats.Total = time.Since(began)
 	return stats, nil
+}
+
+// archiveEnd returns the highest archive id once every relay transaction
+// that archived rows has ended: a relay archives at its claim and commits
+// after the broker's confirms, and a worker may have applied and
+// acknowledged part of that batch already, so the replay must see it. The
+// SHARE lock waits for those transactions (relays take ROW EXCLUSIVE) and
+// holds new claims back only for the read.
+func (s *System) archiveEnd(ctx context.Context) (int64, error) {
+	var upto int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, s.expand(`LOCK TABLE {{schema}}.outbox_archive IN SHARE MODE`)); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, s.expand(`SELECT coalesce(max(id), 0) FROM {{schema}}.outbox_archive`)).Scan(&upto)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read the end of the archive: %w", err)
+	}
+	return upto, nil
 }
 
 // archived reads up to replayBatch archived events with ids in (after,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -49,6 +50,10 @@ type System struct {
 	applier *apply.Applier // the workers'
 	replay  *apply.Applier // Rebuild's: no hooks, no observer
 	cons    *rabbitmq.Consumer
+
+	// rebuilding counts the Rebuilds running: the read models are being
+	// refilled, so WaitCaughtUp does not return meanwhile.
+	rebuilding atomic.Int32
 
 	mu       sync.Mutex // lifecycle: the fields below
 	topo     *rabbitmq.Topology
@@ -224,7 +229,7 @@ func (s *System) WaitCaughtUp(ctx context.Context) error {
 	defer tick.Stop()
 	for {
 		changed := s.track.changed.C()
-		if s.track.appliedUpTo(mark) {
+		if s.rebuilding.Load() == 0 && s.track.appliedUpTo(mark) {
 			return nil
 		}
 		select {

@@ -13,14 +13,19 @@ import (
 // its unacknowledged messages). An event is tracked from just before its
 // first publication — before, so a worker cannot apply it before it is
 // tracked — until a worker applied it (or found it applied: a duplicate).
+// Every operation is O(1) per event, whatever the backlog.
 type tracker struct {
 	mu      sync.Mutex
 	seq     int64            // publications so far
 	pending map[string]int64 // event id → the publication that tracked it
+	left    map[int64]int    // publication → its events still pending
+	low     int64            // no publication below it has events pending
 	changed signal.Broadcast
 }
 
-func newTracker() *tracker { return &tracker{pending: map[string]int64{}} }
+func newTracker() *tracker {
+	return &tracker{pending: map[string]int64{}, left: map[int64]int{}, low: 1}
+}
 
 // eventID identifies an event in the tracker and in the message-id.
 func eventID(r event.Ref) string {
@@ -38,6 +43,7 @@ func (t *tracker) publishing(ids []string) {
 	for _, id := range ids {
 		if _, ok := t.pending[id]; !ok {
 			t.pending[id] = t.seq
+			t.left[t.seq]++
 		}
 	}
 }
@@ -46,7 +52,19 @@ func (t *tracker) publishing(ids []string) {
 func (t *tracker) applied(events []event.OrderEvent) {
 	t.mu.Lock()
 	for i := range events {
-		delete(t.pending, eventID(events[i].Ref()))
+		id := eventID(events[i].Ref())
+		seq, ok := t.pending[id]
+		if !ok {
+			continue
+		}
+		delete(t.pending, id)
+		if t.left[seq]--; t.left[seq] == 0 {
+			delete(t.left, seq)
+		}
+	}
+	if len(t.pending) == 0 {
+		// Go maps keep their buckets: after a large backlog, start afresh.
+		t.pending, t.left = map[string]int64{}, map[int64]int{}
 	}
 	t.mu.Unlock()
 	t.changed.Notify()
@@ -65,12 +83,10 @@ func (t *tracker) mark() int64 {
 func (t *tracker) appliedUpTo(mark int64) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, seq := range t.pending {
-		if seq <= mark {
-			return false
-		}
+	for t.low <= t.seq && t.left[t.low] == 0 {
+		t.low++ // publications only grow: amortized O(1)
 	}
-	return true
+	return t.low > mark
 }
 
 // backlog is the events published and not yet applied.
