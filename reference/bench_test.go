@@ -1,6 +1,7 @@
 package reference_test
 
 import (
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -38,15 +39,15 @@ func BenchmarkListOrders(b *testing.B) {
 	ctx := b.Context()
 	data := datagen.Config{Orders: orders, Seed: 1}
 	customers := int64(data.WithDefaults().Customers)
-	for _, name := range []string{reference.CRUD, reference.CQRSSync} {
-		schema := reference.SchemaOf(name)
+	for _, name := range []string{crud.Name, cqrssync.Name} {
+		schema := catalog.MustLookup(name).Schema
 		start := time.Now()
 		if _, err := datagen.Load(ctx, pool, schema, data, nil); err != nil {
 			b.Fatal(err)
 		}
 		var sys reference.System
 		var err error
-		if name == reference.CRUD {
+		if name == crud.Name {
 			sys, err = crud.New(pool, schema)
 		} else {
 			sys, err = cqrssync.New(pool, schema)

@@ -4,12 +4,8 @@
 // stage of its pipeline.
 //
 // The architectures live in subpackages, each in its own PostgreSQL schema
-// so they can sit side by side in one database:
-//
-//	crud          normalized tables, joins and aggregation      schema crud
-//	cqrssync      write model + flat read model, one tx          schema cqrs_sync
-//	cqrsmatview   materialized views refreshed concurrently      schema cqrs_matview
-//	cqrskafka     outbox → relay → Kafka → projector → flat      schema cqrs_kafka
+// so they can sit side by side in one database; reference/catalog is the
+// table that lists them.
 //
 // A System is built on a schema whose write model was loaded by
 // reference/datagen, set up (read models filled from the write model),
@@ -23,30 +19,6 @@ import (
 
 	"github.com/cqrsbench/cqrsbench/reference/domain"
 )
-
-// Architecture names, as used on the command line and in results.
-const (
-	CRUD        = "crud"
-	CQRSSync    = "cqrs-sync"
-	CQRSMatview = "cqrs-matview"
-	CQRSKafka   = "cqrs-kafka"
-)
-
-// Names lists the architectures in presentation order.
-func Names() []string { return []string{CRUD, CQRSSync, CQRSMatview, CQRSKafka} }
-
-// SchemaOf returns the PostgreSQL schema an architecture lives in.
-func SchemaOf(name string) string {
-	switch name {
-	case CQRSSync:
-		return "cqrs_sync"
-	case CQRSMatview:
-		return "cqrs_matview"
-	case CQRSKafka:
-		return "cqrs_kafka"
-	}
-	return name
-}
 
 // OrderSummary is one row of list_orders, the "My orders" screen.
 type OrderSummary struct {
@@ -95,7 +67,7 @@ const ListOrdersLimit = 50
 // System is one architecture of the order domain, driven by the harness.
 // Methods other than Setup, Start and Close may be called concurrently.
 type System interface {
-	// Name returns the architecture's name (CRUD, CQRSSync, ...).
+	// Name returns the architecture's name, as in reference/catalog.
 	Name() string
 	// Setup creates the architecture's own objects on top of the loaded
 	// write model in its schema and fills its read models from it.

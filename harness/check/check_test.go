@@ -31,12 +31,12 @@ func setUp(t *testing.T, arch string) *pgxpool.Pool {
 	t.Helper()
 	pool := shared.Pool(t)
 	ctx := t.Context()
-	if _, err := datagen.Load(ctx, pool, reference.SchemaOf(arch), datagen.Config{Orders: 3000, Seed: 5}, nil); err != nil {
+	if _, err := datagen.Load(ctx, pool, catalog.MustLookup(arch).Schema, datagen.Config{Orders: 3000, Seed: 5}, nil); err != nil {
 		t.Fatal(err)
 	}
 	var sys reference.System
 	var err error
-	if arch == reference.CQRSSync {
+	if arch == "cqrs-sync" {
 		sys, err = cqrssync.New(pool, "")
 	} else {
 		sys, err = cqrsmatview.New(pool, "", time.Hour)
@@ -60,7 +60,7 @@ func mustExec(t *testing.T, pool *pgxpool.Pool, sql string) {
 // TestCheckCountsEachKindOfDamage starts from a correct read model, checks
 // it is clean, then damages it in known ways and checks each is counted.
 func TestCheckCountsEachKindOfDamage(t *testing.T) {
-	pool := setUp(t, reference.CQRSSync)
+	pool := setUp(t, "cqrs-sync")
 	ctx := t.Context()
 	rep, err := check.Check(ctx, pool, catalog.MustLookup("cqrs-sync"))
 	if err != nil {
@@ -98,7 +98,7 @@ func TestCheckCountsEachKindOfDamage(t *testing.T) {
 // TestCheckMatviewAndCRUD checks the materialized views (stale until
 // refreshed) and that crud, with no read model, has nothing to check.
 func TestCheckMatviewAndCRUD(t *testing.T) {
-	pool := setUp(t, reference.CQRSMatview)
+	pool := setUp(t, "cqrs-matview")
 	ctx := t.Context()
 	rep, err := check.Check(ctx, pool, catalog.MustLookup("cqrs-matview"))
 	if err != nil || rep.Violations() != 0 {

@@ -17,7 +17,7 @@ import (
 func Table() []Descriptor {
 	return []Descriptor{
 		{
-			Name: "crud", Schema: "crud", Consistency: Immediate, Baseline: true,
+			Name: crud.Name, Schema: crud.DefaultSchema, Consistency: Immediate, Baseline: true,
 			Summary:   "normalized tables; screens join and aggregate",
 			Prototype: (*crud.System)(nil),
 			New: func(_ context.Context, d Deps) (reference.System, error) {
@@ -25,7 +25,7 @@ func Table() []Descriptor {
 			},
 		},
 		{
-			Name: "cqrs-sync", Schema: "cqrs_sync", Consistency: Immediate,
+			Name: cqrssync.Name, Schema: cqrssync.DefaultSchema, Consistency: Immediate,
 			Summary:    "flat read models written in the command's transaction",
 			ReadModels: ReadModels{Orders: "order_read_model", Sales: "daily_sales"},
 			Prototype:  (*cqrssync.System)(nil),
@@ -34,7 +34,7 @@ func Table() []Descriptor {
 			},
 		},
 		{
-			Name: "cqrs-matview", Schema: "cqrs_matview", Consistency: Periodic,
+			Name: cqrsmatview.Name, Schema: cqrsmatview.DefaultSchema, Consistency: Periodic,
 			Summary:    "materialized views refreshed concurrently every period",
 			ReadModels: ReadModels{Orders: "order_list_mv", Sales: "daily_sales_mv"},
 			Prototype:  (*cqrsmatview.System)(nil),
@@ -48,7 +48,7 @@ func Table() []Descriptor {
 			},
 		},
 		{
-			Name: "cqrs-kafka", Schema: "cqrs_kafka", Consistency: Eventual,
+			Name: cqrskafka.Name, Schema: cqrskafka.DefaultSchema, Consistency: Eventual,
 			Summary:    "outbox → relay → Kafka → idempotent projector → flat read models",
 			ReadModels: ReadModels{Orders: "order_read_model", Sales: "daily_sales"},
 			Needs:      []Service{Kafka},

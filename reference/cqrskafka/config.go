@@ -35,6 +35,13 @@ const (
 	DefaultMetadataMinAge = 250 * time.Millisecond
 )
 
+// Name is the architecture's name; DefaultSchema the PostgreSQL schema it
+// lives in unless told otherwise.
+const (
+	Name          = "cqrs-kafka"
+	DefaultSchema = "cqrs_kafka"
+)
+
 // Config configures the cqrs-kafka architecture. The zero value of every
 // field but Brokers means its default.
 type Config struct {
@@ -119,7 +126,7 @@ type ProjectorOptions struct {
 // WithDefaults returns c with zero fields replaced by their defaults.
 func (c Config) WithDefaults() Config {
 	if c.Schema == "" {
-		c.Schema = reference.SchemaOf(reference.CQRSKafka)
+		c.Schema = DefaultSchema
 	}
 	if c.Topic == "" {
 		c.Topic = DefaultTopic

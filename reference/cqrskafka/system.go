@@ -116,7 +116,7 @@ func (s *System) closeClients() {
 }
 
 // Name implements reference.System.
-func (s *System) Name() string { return reference.CQRSKafka }
+func (s *System) Name() string { return Name }
 
 // Config returns the configuration in use, defaults applied.
 func (s *System) Config() Config { return s.cfg }

@@ -74,11 +74,18 @@ type System struct {
 	stopped chan struct{}
 }
 
+// Name is the architecture's name; DefaultSchema the PostgreSQL schema it
+// lives in unless told otherwise.
+const (
+	Name          = "cqrs-matview"
+	DefaultSchema = "cqrs_matview"
+)
+
 // New returns the architecture on schema (default "cqrs_matview"), whose
 // write model is already loaded, refreshing every period (0: default).
 func New(pool *pgxpool.Pool, schema string, period time.Duration) (*System, error) {
 	if schema == "" {
-		schema = reference.SchemaOf(reference.CQRSMatview)
+		schema = DefaultSchema
 	}
 	if period < 0 {
 		return nil, fmt.Errorf("cqrs-matview refresh period must be ≥ 0, got %v", period)
@@ -106,7 +113,7 @@ func New(pool *pgxpool.Pool, schema string, period time.Duration) (*System, erro
 }
 
 // Name implements reference.System.
-func (s *System) Name() string { return reference.CQRSMatview }
+func (s *System) Name() string { return Name }
 
 // Setup implements reference.System: creates and fills the views.
 func (s *System) Setup(ctx context.Context) error {

@@ -82,11 +82,18 @@ type System struct {
 	queries readmodel.Queries
 }
 
+// Name is the architecture's name; DefaultSchema the PostgreSQL schema it
+// lives in unless told otherwise.
+const (
+	Name          = "cqrs-sync"
+	DefaultSchema = "cqrs_sync"
+)
+
 // New returns the architecture on schema (default "cqrs_sync"), whose write
 // model is already loaded.
 func New(pool *pgxpool.Pool, schema string) (*System, error) {
 	if schema == "" {
-		schema = reference.SchemaOf(reference.CQRSSync)
+		schema = DefaultSchema
 	}
 	store, err := writemodel.New(schema, extension)
 	if err != nil {
@@ -96,7 +103,7 @@ func New(pool *pgxpool.Pool, schema string) (*System, error) {
 }
 
 // Name implements reference.System.
-func (s *System) Name() string { return reference.CQRSSync }
+func (s *System) Name() string { return Name }
 
 // Setup implements reference.System: creates the flat read models and fills
 // them from the write model.

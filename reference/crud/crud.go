@@ -65,11 +65,18 @@ type System struct {
 	dashboard string
 }
 
+// Name is the architecture's name; DefaultSchema the PostgreSQL schema it
+// lives in unless told otherwise.
+const (
+	Name          = "crud"
+	DefaultSchema = "crud"
+)
+
 // New returns the CRUD architecture on schema (default "crud"), whose write
 // model is already loaded.
 func New(pool *pgxpool.Pool, schema string) (*System, error) {
 	if schema == "" {
-		schema = reference.SchemaOf(reference.CRUD)
+		schema = DefaultSchema
 	}
 	store, err := writemodel.New(schema, writemodel.Extension{})
 	if err != nil {
@@ -85,7 +92,7 @@ func New(pool *pgxpool.Pool, schema string) (*System, error) {
 }
 
 // Name implements reference.System.
-func (s *System) Name() string { return reference.CRUD }
+func (s *System) Name() string { return Name }
 
 // Setup implements reference.System: CRUD reads the write model, which has
 // its indexes already.
