@@ -120,17 +120,33 @@ func channel(ctx context.Context, t *testing.T, url string) *amqp.Channel {
 }
 
 // publish sends persistent messages to queue and waits for each broker
-// confirmation.
+// confirmation. A quorum queue may nack a publish while it recovers from a
+// restart; like the relay, publish sends a nacked message again (logged)
+// until it is acked or 30 s have passed.
 func publish(ctx context.Context, t *testing.T, ch *amqp.Channel, queue string, bodies ...string) {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
 	for _, b := range bodies {
-		dc, err := ch.PublishWithDeferredConfirmWithContext(ctx, "", queue, true, false,
-			amqp.Publishing{DeliveryMode: amqp.Persistent, Body: []byte(b)})
-		if err != nil {
-			t.Fatalf("publish %q: %v", b, err)
-		}
-		if ok, err := dc.WaitContext(ctx); err != nil || !ok {
-			t.Fatalf("confirm of %q: acked %v, %v", b, ok, err)
+		for attempt := 1; ; attempt++ {
+			dc, err := ch.PublishWithDeferredConfirmWithContext(ctx, "", queue, true, false,
+				amqp.Publishing{DeliveryMode: amqp.Persistent, Body: []byte(b)})
+			if err != nil {
+				t.Fatalf("publish %q: %v", b, err)
+			}
+			ok, err := dc.WaitContext(ctx)
+			if err != nil {
+				t.Fatalf("confirm of %q (attempt %d): %v", b, attempt, err)
+			}
+			if ok {
+				break
+			}
+			t.Logf("broker nacked %q (attempt %d); publishing it again", b, attempt)
+			select {
+			case <-ctx.Done():
+				t.Fatalf("broker still nacks %q after %d attempts: %v", b, attempt, ctx.Err())
+			case <-time.After(100 * time.Millisecond): // back-off between retries
+			}
 		}
 	}
 }

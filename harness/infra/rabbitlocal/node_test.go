@@ -111,7 +111,9 @@ func declareQuorum(t *testing.T, ch *amqp.Channel, name string) {
 }
 
 // publishConfirmed publishes persistent messages to queue and waits until
-// the broker has confirmed every one.
+// the broker has confirmed every one. A quorum queue may nack a publish
+// while it recovers from a restart; like the relay, publishConfirmed sends
+// the nacked messages again (logged) until all are acked or 30 s have passed.
 func publishConfirmed(t *testing.T, conn *amqp.Connection, queue string, bodies ...string) {
 	t.Helper()
 	ch := channel(t, conn)
@@ -119,22 +121,37 @@ func publishConfirmed(t *testing.T, conn *amqp.Connection, queue string, bodies 
 	if err := ch.Confirm(false); err != nil {
 		t.Fatalf("confirm mode: %v", err)
 	}
-	var pending []*amqp.DeferredConfirmation
-	for _, b := range bodies {
-		dc, err := ch.PublishWithDeferredConfirmWithContext(t.Context(), "", queue, true, false,
-			amqp.Publishing{DeliveryMode: amqp.Persistent, ContentType: "text/plain", Body: []byte(b)})
-		if err != nil {
-			t.Fatalf("publish %q: %v", b, err)
-		}
-		pending = append(pending, dc)
-	}
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	for i, dc := range pending {
-		acked, err := dc.WaitContext(ctx)
-		if err != nil || !acked {
-			t.Fatalf("confirm of %q: acked=%v err=%v", bodies[i], acked, err)
+	for attempt := 1; len(bodies) > 0; attempt++ {
+		pending := make([]*amqp.DeferredConfirmation, len(bodies))
+		for i, b := range bodies {
+			dc, err := ch.PublishWithDeferredConfirmWithContext(ctx, "", queue, true, false,
+				amqp.Publishing{DeliveryMode: amqp.Persistent, ContentType: "text/plain", Body: []byte(b)})
+			if err != nil {
+				t.Fatalf("publish %q: %v", b, err)
+			}
+			pending[i] = dc
 		}
+		var nacked []string
+		for i, dc := range pending {
+			acked, err := dc.WaitContext(ctx)
+			if err != nil {
+				t.Fatalf("confirm of %q (attempt %d): %v", bodies[i], attempt, err)
+			}
+			if !acked {
+				nacked = append(nacked, bodies[i])
+			}
+		}
+		if len(nacked) > 0 {
+			t.Logf("broker nacked %q (attempt %d); publishing again", nacked, attempt)
+			select {
+			case <-ctx.Done():
+				t.Fatalf("broker still nacks %q after %d attempts: %v", nacked, attempt, ctx.Err())
+			case <-time.After(100 * time.Millisecond): // back-off between retries
+			}
+		}
+		bodies = nacked
 	}
 }
 
