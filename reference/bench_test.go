@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/cqrsbench/cqrsbench/harness/hist"
-	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/cqrssync"
 	"github.com/cqrsbench/cqrsbench/reference/crud"
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
+	"github.com/cqrsbench/cqrsbench/reference/shop"
 )
 
 // BenchmarkListOrders compares list_orders on the normalized tables (crud)
@@ -45,7 +45,7 @@ func BenchmarkListOrders(b *testing.B) {
 		if _, err := datagen.Load(ctx, pool, schema, data, nil); err != nil {
 			b.Fatal(err)
 		}
-		var sys reference.System
+		var sys shop.Architecture
 		var err error
 		if name == crud.Name {
 			sys, err = crud.New(pool, schema)

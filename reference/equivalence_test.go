@@ -22,7 +22,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
 	"github.com/cqrsbench/cqrsbench/reference/settings"
-	"github.com/cqrsbench/cqrsbench/reference/workload"
+	"github.com/cqrsbench/cqrsbench/reference/shop"
 	"github.com/cqrsbench/cqrsbench/reference/writemodel"
 )
 
@@ -121,7 +121,7 @@ func TestArchitecturesAgree(t *testing.T) {
 	data := datagen.Config{Orders: 2_000, Seed: 7, Today: today}
 
 	type arch struct {
-		sys   reference.System
+		sys   shop.Architecture
 		truth *crud.System // the CRUD queries on this architecture's own write model
 	}
 	var archs []arch
@@ -150,14 +150,14 @@ func TestArchitecturesAgree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		archs = append(archs, arch{sys, truth})
+		archs = append(archs, arch{sys.(shop.Architecture), truth})
 	}
 
 	gen, err := datagen.New(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmds := workload.New(gen, 42, workload.Options{Random: 0.5})
+	cmds := shop.NewCommands(gen, 42, shop.CommandOptions{Random: 0.5})
 	kinds := []domain.Kind{
 		domain.KindCreateOrder, domain.KindCreateOrder, domain.KindAddLine, domain.KindAddLine,
 		domain.KindConfirmOrder, domain.KindConfirmOrder, domain.KindShipOrder, domain.KindCancelOrder,

@@ -9,8 +9,8 @@
 //
 // A System is built on a schema whose write model was loaded by
 // reference/datagen, set up (read models filled from the write model),
-// started, driven with domain commands and queries, waited on until caught
-// up, and closed.
+// started, driven with domain commands and queries (reference/shop), waited
+// on until caught up, and closed.
 package reference
 
 import (
@@ -64,8 +64,11 @@ type Outcome struct {
 // ListOrdersLimit is how many orders list_orders returns.
 const ListOrdersLimit = 50
 
-// System is one architecture of the order domain, driven by the harness.
-// Methods other than Setup, Start and Close may be called concurrently.
+// System is one architecture, as the harness drives it: its lifecycle.
+// What it executes is the workload's business: a workload's session asks
+// the system for the workload's own executor interface (the order shop's is
+// shop.Architecture). Methods other than Setup, Start and Close may be
+// called concurrently.
 type System interface {
 	// Name returns the architecture's name, as in reference/catalog.
 	Name() string
@@ -74,16 +77,6 @@ type System interface {
 	Setup(ctx context.Context) error
 	// Start starts background workers (relays, projectors, refreshers).
 	Start(ctx context.Context) error
-	// Execute applies one command in one transaction. Invalid commands and
-	// transitions return errors matching domain.ErrInvalidCommand or
-	// domain.ErrInvalidTransition; no read model changes then.
-	Execute(ctx context.Context, cmd domain.Command) (Outcome, error)
-	// ListOrders returns a customer's ListOrdersLimit latest orders, newest
-	// first (created_at, then id, descending).
-	ListOrders(ctx context.Context, customerID int64) ([]OrderSummary, error)
-	// SalesDashboard returns orders created on day (UTC) and their revenue
-	// per current status, in status order, omitting statuses with none.
-	SalesDashboard(ctx context.Context, day time.Time) ([]StatusSales, error)
 	// WaitCaughtUp returns once every command that returned before the call
 	// is visible to queries, checked (never slept for).
 	WaitCaughtUp(ctx context.Context) error

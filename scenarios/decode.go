@@ -448,12 +448,11 @@ func (d *decoder) mix(n *yaml.Node, m *Mix, path string) {
 		d.fail(n, path, "must be a mapping of operation to weight, like {list_orders: 80, create_order: 20}, got %s", describe(n))
 		return
 	}
-	ops := strs(Operations())
+	// The names are the workload's, which may be given later in the file:
+	// Validate checks them.
 	out := Mix{}
-	d.entries(n, path, func(k string) bool { return slices.Contains(ops, k) },
-		func(k *yaml.Node) string {
-			return fmt.Sprintf("unknown operation %s%s; use one of %s", describe(k), didYouMean(k.Value, ops), oneOf(Operations()))
-		},
+	d.entries(n, path, func(string) bool { return true },
+		func(k *yaml.Node) string { return fmt.Sprintf("an operation must be a name, got %s", describe(k)) },
 		func(k, val *yaml.Node, p string) {
 			w, ok := parseFloat(resolveAlias(val))
 			if !ok {

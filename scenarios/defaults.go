@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"path/filepath"
+
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"strconv"
 	"strings"
 )
@@ -19,6 +21,10 @@ func (s *Scenario) SetDefaults() {
 		s.Name = strings.TrimSuffix(filepath.Base(s.File), filepath.Ext(s.File))
 	}
 
+	if unset("workload", s.WorkloadName == "") {
+		s.WorkloadName = catalog.DefaultWorkload().Name()
+	}
+
 	d := &s.Dataset
 	if unset("dataset.orders", d.Orders == 0) {
 		d.Orders = defaultOrders
@@ -34,7 +40,7 @@ func (s *Scenario) SetDefaults() {
 		s.Architectures = Architectures()
 	}
 	if unset("mix", s.Mix == nil) {
-		s.Mix = defaultMix()
+		s.Mix = defaultMix(s.Workload())
 	}
 
 	s.defaultLoad()

@@ -4,11 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
+	"time"
 
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"github.com/cqrsbench/cqrsbench/reference/settings"
-	"slices"
-	"time"
+	"github.com/cqrsbench/cqrsbench/reference/workload"
 )
 
 // DefaultName is the built-in scenario `cqrsbench run` uses when given none.
@@ -49,14 +50,18 @@ type Scenario struct {
 	// Description is one line saying what the scenario shows, printed by
 	// `cqrsbench scenarios`. Default: empty.
 	Description string `yaml:"description" json:"description,omitempty"`
+	// WorkloadName names the workload driven: its operations, data and
+	// read models (reference/catalog lists them). Default: the order shop.
+	WorkloadName string `yaml:"workload" json:"workload,omitempty"`
 	// Dataset is the generated data every architecture is loaded with.
 	Dataset Dataset `yaml:"dataset" json:"dataset"`
 	// Architectures to measure, in order. Default: every architecture of
 	// the table (reference/catalog), in its order. An empty list is an
 	// error.
 	Architectures []Arch `yaml:"architectures" json:"architectures"`
-	// Mix is the relative weight of each operation. Default: the "mixed"
-	// mix, 60% reads: list_orders 55, sales_dashboard 5, create_order 15,
+	// Mix is the relative weight of each of the workload's operations.
+	// Default: the workload's own mix; the shop's is the "mixed" suite's,
+	// 60% reads: list_orders 55, sales_dashboard 5, create_order 15,
 	// add_line 10, confirm_order 8, ship_order 5, cancel_order 2. Given, it
 	// replaces the default entirely; omitted operations get weight 0.
 	Mix Mix `yaml:"mix" json:"mix"`
@@ -353,42 +358,33 @@ func (a Arch) Eventual() bool {
 	return ok && d.Consistency.Lags()
 }
 
-// Op names an operation of the domain.
-type Op string
-
-// The operations (DESIGN.md §1).
-const (
-	OpCreateOrder    Op = "create_order"
-	OpAddLine        Op = "add_line"
-	OpConfirmOrder   Op = "confirm_order"
-	OpShipOrder      Op = "ship_order"
-	OpCancelOrder    Op = "cancel_order"
-	OpListOrders     Op = "list_orders"
-	OpSalesDashboard Op = "sales_dashboard"
-)
-
-// Operations returns every operation: the commands, then the queries.
-func Operations() []Op {
-	return []Op{OpCreateOrder, OpAddLine, OpConfirmOrder, OpShipOrder, OpCancelOrder, OpListOrders, OpSalesDashboard}
+// Workload returns the workload the scenario drives (WorkloadName; the
+// default workload when that is empty or unknown, which Validate reports).
+func (s *Scenario) Workload() workload.Workload {
+	if w, ok := catalog.LookupWorkload(s.WorkloadName); ok {
+		return w
+	}
+	return catalog.DefaultWorkload()
 }
 
-// IsRead reports whether the operation is a query.
-func (o Op) IsRead() bool { return o == OpListOrders || o == OpSalesDashboard }
-
-// Mix maps each operation to its relative weight; the chance of an operation
-// is its weight over the total. Weights are >= 0 and must not all be 0.
-type Mix map[Op]float64
-
-// Ops returns the operations with a positive weight, in Operations order.
-func (m Mix) Ops() []Op {
-	var ops []Op
-	for _, o := range Operations() {
-		if m[o] > 0 {
-			ops = append(ops, o)
+// Operations returns the workload's operations that the mix weighs above
+// zero, in the workload's order.
+func (s *Scenario) Operations() []workload.Operation {
+	var ops []workload.Operation
+	for _, op := range s.Workload().Operations() {
+		if s.Mix[Op(op.Name)] > 0 {
+			ops = append(ops, op)
 		}
 	}
 	return ops
 }
+
+// Op names an operation of the scenario's workload (workload.Operation).
+type Op string
+
+// Mix maps each operation to its relative weight; the chance of an operation
+// is its weight over the total. Weights are >= 0 and must not all be 0.
+type Mix map[Op]float64
 
 // Total returns the sum of the weights.
 func (m Mix) Total() float64 {
@@ -408,12 +404,13 @@ func (m Mix) Fraction(op Op) float64 {
 	return m[op] / t
 }
 
-// defaultMix is the mix of the default ("mixed") suite.
-func defaultMix() Mix {
-	return Mix{
-		OpListOrders: 55, OpSalesDashboard: 5,
-		OpCreateOrder: 15, OpAddLine: 10, OpConfirmOrder: 8, OpShipOrder: 5, OpCancelOrder: 2,
+// defaultMix is the workload's own mix (the default "mixed" suite's).
+func defaultMix(w workload.Workload) Mix {
+	m := Mix{}
+	for _, op := range w.Operations() {
+		m[Op(op.Name)] = op.Weight
 	}
+	return m
 }
 
 // Mode is the load model.

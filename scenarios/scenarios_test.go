@@ -121,7 +121,8 @@ func TestDefaultSuiteBudget(t *testing.T) {
 	if got := smoke.RunTime(); got > time.Minute {
 		t.Errorf("smoke RunTime() = %s, want seconds", got)
 	}
-	for _, op := range scenarios.Operations() {
+	for _, w := range smoke.Workload().Operations() {
+		op := scenarios.Op(w.Name)
 		if smoke.Mix.Fraction(op) < 0.05 {
 			t.Errorf("smoke gives %s %.0f%% of the mix; every operation needs a non-zero count", op, 100*smoke.Mix.Fraction(op))
 		}
@@ -136,12 +137,13 @@ func TestDefaults(t *testing.T) {
 		got, want any
 	}{
 		{"name from file", s.Name, "test"},
+		{"workload", s.WorkloadName, "shop"},
 		{"orders", s.Dataset.Orders, 200_000},
 		{"customers", s.Dataset.Customers, 20_000},
 		{"seed", s.Dataset.Seed, uint64(1)},
 		{"skew", s.Dataset.Skew, 0.0},
 		{"architectures", s.Architectures, scenarios.Architectures()},
-		{"mix list_orders", s.Mix[scenarios.OpListOrders], 55.0},
+		{"mix list_orders", s.Mix["list_orders"], 55.0},
 		{"mix total", s.Mix.Total(), 100.0},
 		{"mode", s.Load.Mode, scenarios.ModeOpen},
 		{"rate", s.Load.Rate, 400.0},
@@ -339,6 +341,10 @@ func TestErrors(t *testing.T) {
 			[]string{`x.yaml:1: architectures[1]: unknown architecture "cqrs"; use one of crud, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq`,
 				`x.yaml:2: load.mode: unknown load mode "opne" (did you mean "open"?); use one of open, closed`,
 				`x.yaml:3: options.cqrs-kafka.relay: unknown relay mode "naive" (want skip-locked or naive-cursor)`}},
+		{"threshold of an unknown operation", "thresholds: ['crud.list_order.p99 < 5ms']\n",
+			[]string{`x.yaml:1: thresholds[0]: bad threshold "crud.list_order.p99 < 5ms": unknown metric "list_order" (did you mean "list_orders"?); use an operation of workload shop (create_order, add_line, confirm_order, ship_order, cancel_order, list_orders, sales_dashboard) or one of lag, visibility, staleness, consistency, recovery`}},
+		{"unknown workload", "workload: shoop\n",
+			[]string{`x.yaml:1: workload: unknown workload "shoop" (did you mean "shop"?); use one of shop`}},
 		{"bad threshold syntax", "thresholds:\n  - crud.list_orders.p99 5ms\n  - lag.p99 < 200\n  - crud.create_order.error_rate << 1%\n",
 			[]string{`x.yaml:2: thresholds[0]: "crud.list_orders.p99 5ms": no comparison operator (< <= > >= == !=); want [ARCH.]METRIC.AGGREGATE OP VALUE, like "cqrs-kafka.list_orders.p99 < 5ms"`,
 				`x.yaml:3: thresholds[1]: "lag.p99 < 200": lag.p99 is a time: write a unit, like 200ms (ns, us, ms, s, m, h), got "200"`,
@@ -356,7 +362,7 @@ func TestErrors(t *testing.T) {
 		{"weights sum to 0", "mix:\n  list_orders: 0\n  create_order: 0\n",
 			[]string{`x.yaml:1: mix: weights sum to 0; give at least one operation a positive weight, like {list_orders: 80, create_order: 20}`}},
 		{"unknown operation", "mix: {list_order: 1, create_order: 1}\n",
-			[]string{`x.yaml:1: mix: unknown operation "list_order" (did you mean "list_orders"?); use one of create_order, add_line, confirm_order, ship_order, cancel_order, list_orders, sales_dashboard`}},
+			[]string{`x.yaml:1: mix.list_order: unknown operation "list_order" (did you mean "list_orders"?); use one of create_order, add_line, confirm_order, ship_order, cancel_order, list_orders, sales_dashboard`}},
 		{"null value", "load:\n  rate:\n",
 			[]string{`x.yaml:2: load.rate: no value; give one, or remove the key to use the default`}},
 		{"duplicate key", "load:\n  rate: 5\n  rate: 6\n",

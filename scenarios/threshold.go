@@ -273,10 +273,8 @@ func (t *Threshold) parsePath(lhs string) string {
 		return fmt.Sprintf("%q has too many parts; want [ARCH.]METRIC.AGGREGATE", lhs)
 	}
 	metric, agg := segs[0], segs[1]
-	metrics := thresholdMetrics()
-	if !slices.Contains(metrics, metric) {
-		return fmt.Sprintf("unknown metric %q%s; use an operation (%s) or one of lag, visibility, staleness, consistency, recovery",
-			metric, didYouMean(metric, metrics), oneOf(Operations()))
+	if strings.IndexFunc(metric, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') }) >= 0 {
+		return fmt.Sprintf("bad metric %q; use an operation of the workload, like list_orders, or one of %s", metric, strings.Join(runMetrics(), ", "))
 	}
 	t.Metric = metric
 	if p, ok := parsePercentile(agg); ok {
@@ -449,9 +447,10 @@ func unitSeconds(u Unit) float64 {
 	return 0
 }
 
-// thresholdMetrics returns every metric name a threshold can use.
-func thresholdMetrics() []string {
-	return append(strs(Operations()), MetricLag, MetricVisibility, MetricStaleness, MetricConsistency, MetricRecovery)
+// runMetrics returns the metrics a threshold can use besides the
+// workload's operations.
+func runMetrics() []string {
+	return []string{MetricLag, MetricVisibility, MetricStaleness, MetricConsistency, MetricRecovery}
 }
 
 // aggregates returns the aggregates of a metric, for messages.

@@ -100,7 +100,7 @@ func TestParseThresholdErrors(t *testing.T) {
 		{"crud.list_orders < 5ms", `"crud.list_orders" has no aggregate; write it after the metric, like "crud.list_orders.p99"`},
 		{"cqrs.list_orders.p99 < 5ms", `unknown architecture "cqrs"; use one of crud, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq`},
 		{"crud.list_orders.p99.x.y < 5ms", "too many parts"},
-		{"crud.list_order.p99 < 5ms", `unknown metric "list_order" (did you mean "list_orders"?)`},
+		{"crud.List-Orders.p99 < 5ms", `bad metric "List-Orders"; use an operation of the workload`},
 		{"crud.list_orders.p999x < 5ms", `bad percentile "p999x"`},
 		{"crud.list_orders.p101 < 5ms", `bad percentile "p101"`},
 		{"crud.list_orders.p99x < 5ms", `bad percentile`},

@@ -2,10 +2,11 @@ package scenarios
 
 import (
 	"fmt"
-	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 )
 
 // validator collects the errors of one scenario.
@@ -59,6 +60,7 @@ func (v *validator) validate() {
 	}
 
 	v.architectures()
+	v.workload()
 	v.mix()
 	v.load()
 
@@ -101,8 +103,27 @@ func (v *validator) validate() {
 			e := s.src.errorAt(index("thresholds", i), err.Error())
 			e.Err = err
 			v.errs = append(v.errs, e)
+		} else if err == nil {
+			v.thresholdMetric(i, t)
 		}
 	}
+}
+
+// thresholdMetric checks that a threshold's metric is an operation of the
+// workload or a metric every run has (ParseThreshold cannot: it knows no
+// workload).
+func (v *validator) thresholdMetric(i int, t Threshold) {
+	ops := v.operationNames()
+	metrics := append(slices.Clone(ops), runMetrics()...)
+	if slices.Contains(metrics, t.Metric) {
+		return
+	}
+	msg := fmt.Sprintf("%s %q: unknown metric %q%s; use an operation of workload %s (%s) or one of %s",
+		ErrBadThreshold, t.String(), t.Metric, didYouMean(t.Metric, metrics), v.s.Workload().Name(),
+		strings.Join(ops, ", "), strings.Join(runMetrics(), ", "))
+	e := v.s.src.errorAt(index("thresholds", i), msg)
+	e.Err = ErrBadThreshold
+	v.errs = append(v.errs, e)
 }
 
 func isNameRune(r rune) bool {
@@ -136,8 +157,27 @@ func (v *validator) architectures() {
 	}
 }
 
+// operationNames returns the names of the workload's operations.
+func (v *validator) operationNames() []string {
+	var names []string
+	for _, op := range v.s.Workload().Operations() {
+		names = append(names, op.Name)
+	}
+	return names
+}
+
+func (v *validator) workload() {
+	if _, ok := catalog.LookupWorkload(v.s.WorkloadName); !ok {
+		var names []string
+		for _, w := range catalog.Workloads() {
+			names = append(names, w.Name())
+		}
+		v.enum("workload", "workload", v.s.WorkloadName, names)
+	}
+}
+
 func (v *validator) mix() {
-	ops := strs(Operations())
+	ops := v.operationNames()
 	var total float64
 	for _, op := range slices.Sorted(maps.Keys(v.s.Mix)) {
 		w := v.s.Mix[op]

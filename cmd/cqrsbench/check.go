@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/cqrsbench/cqrsbench/harness/check"
 	"github.com/cqrsbench/cqrsbench/harness/infra"
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
 )
@@ -45,8 +45,11 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer pool.Close()
 	var violations int64
-	checked := 0
+	var checked int
+	var schemas []string
+	work := catalog.DefaultWorkload()
 	for _, desc := range catalog.Table() {
+		schemas = append(schemas, desc.Schema)
 		arch := desc.Name
 		var exists bool
 		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, desc.Schema).Scan(&exists); err != nil {
@@ -56,14 +59,14 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			continue
 		}
 		checked++
-		rep, err := check.Check(ctx, pool, desc)
+		diffs, err := work.Check(ctx, pool, desc.Schema, desc.ReadModels)
 		if err != nil {
-			return err
+			return fmt.Errorf("check %s: %w", arch, err)
 		}
-		if len(rep.Diffs) == 0 {
+		if len(diffs) == 0 {
 			fmt.Fprintf(stdout, "%-13s reads its write model: nothing to reconcile\n", arch)
 		}
-		for _, d := range rep.Diffs {
+		for _, d := range diffs {
 			status := "ok"
 			if d.Violations() > 0 {
 				status = "DIFFERS"
@@ -72,11 +75,11 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			for _, s := range d.Samples {
 				fmt.Fprintf(stdout, "    %s\n", s)
 			}
+			violations += d.Violations()
 		}
-		violations += rep.Violations()
 	}
 	if checked == 0 {
-		return usagef("check: no cqrsbench architecture schema (crud, cqrs_sync, cqrs_matview, cqrs_kafka) in this database")
+		return usagef("check: no cqrsbench architecture schema (%s) in this database", strings.Join(schemas, ", "))
 	}
 	if violations > 0 {
 		return &checkFailed{fmt.Sprintf("%d read-model rows differ from what the write model implies", violations)}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/bits"
 	"net"
 	"os"
 	"runtime"
@@ -15,11 +14,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/cqrsbench/cqrsbench/harness/check"
 	"github.com/cqrsbench/cqrsbench/harness/hist"
 	"github.com/cqrsbench/cqrsbench/harness/infra"
 	"github.com/cqrsbench/cqrsbench/harness/report"
@@ -27,10 +24,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/harness/runner"
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
-	"github.com/cqrsbench/cqrsbench/reference/datagen"
-	"github.com/cqrsbench/cqrsbench/reference/domain"
 	"github.com/cqrsbench/cqrsbench/reference/workload"
-	"github.com/cqrsbench/cqrsbench/reference/writemodel"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
 
@@ -70,6 +64,9 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 		Environment:   results.Environment{Infra: cfg.Infra.Describe(), Host: hostInfo()},
 		Scenario:      sc,
 	}
+	for _, op := range sc.Workload().Operations() {
+		run.Operations = append(run.Operations, results.Operation{Name: op.Name, Query: op.Query})
+	}
 	poolCfg, err := pgxpool.ParseConfig(cfg.Infra.PostgresDSN())
 	if err != nil {
 		return nil, fmt.Errorf("bench: parse DSN: %w", err)
@@ -97,23 +94,17 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 
 // archRun is the state of one architecture's measured run.
 type archRun struct {
-	cfg       Config
-	sys       reference.System
-	faults    *faultSet
-	today     time.Time
-	gen       *datagen.Generator
-	mu        sync.Mutex // guards cmds
-	cmds      *workload.Commands
-	picks     atomic.Uint64 // reads so far: the i-th read's customer is a hash of i
-	pickSeed  uint64
-	customers uint64
-	track     *tracker
-	probe     *prober
-	reads     atomic.Int64
-	stale     atomic.Int64
-	ageMu     sync.Mutex
-	ageRec    *hist.Recorder
-	ages      *hist.Registry
+	cfg     Config
+	work    workload.Workload
+	session workload.Session
+	faults  *faultSet
+	track   *tracker
+	probe   *prober
+	reads   atomic.Int64
+	stale   atomic.Int64
+	ageMu   sync.Mutex
+	ageRec  *hist.Recorder
+	ages    *hist.Registry
 }
 
 func say(w io.Writer, format string, args ...any) {
@@ -130,25 +121,21 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 		return res, catalog.UnknownError(name)
 	}
 	pipeline := catalog.Offers[reference.Pipeline](desc)
-	today := cfg.Now().UTC()
-	data := datagen.Config{Orders: sc.Dataset.Orders, Customers: sc.Dataset.Customers, Seed: sc.Dataset.Seed, Today: today, Skew: sc.Dataset.Skew}
+	work := sc.Workload()
+	data := workload.Dataset{Rows: sc.Dataset.Orders, Owners: sc.Dataset.Customers, Seed: sc.Dataset.Seed, Skew: sc.Dataset.Skew, Today: cfg.Now().UTC()}
 	schema := desc.Schema
 
-	say(cfg.Progress, "%s: loading %d orders into schema %s", name, data.Orders, schema)
+	say(cfg.Progress, "%s: loading %s's dataset (%d rows) into schema %s", name, work.Name(), data.Rows, schema)
 	start := time.Now()
-	if _, err := datagen.Load(ctx, pool, schema, data, nil); err != nil {
-		return res, fmt.Errorf("load dataset: %w", err)
+	if err := work.Load(ctx, pool, schema, data); err != nil {
+		return res, err
 	}
 	res.LoadSeconds = time.Since(start).Seconds()
-	baseline, err := versionSum(ctx, pool, schema)
+	baseline, err := work.Committed(ctx, pool, schema)
 	if err != nil {
 		return res, err
 	}
-	gen, err := datagen.New(data)
-	if err != nil {
-		return res, err
-	}
-	faults := faultsFor(sc, name, cfg.Infra, gen, cfg.Progress)
+	faults := faultsFor(sc, name, cfg.Infra, cfg.Progress)
 
 	lag := newLagObserver()
 	errs := &errorLog{}
@@ -173,16 +160,19 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	}()
 
 	seed := sc.Dataset.Seed + uint64(round)*1_000_003
+	session, err := work.Open(sys, data, seed)
+	if err != nil {
+		return res, err
+	}
 	ages := hist.NewRegistry()
 	a := &archRun{
-		cfg: cfg, sys: sys, today: today, gen: gen, faults: faults,
-		cmds:     workload.New(gen, seed, workload.Options{Random: 0.02}),
-		pickSeed: seed ^ 0x9e3779b97f4a7c15, customers: uint64(gen.Config().Customers),
+		cfg: cfg, work: work, session: session, faults: faults,
 		track: newTracker(),
 		ages:  ages, ageRec: ages.NewRecorder(),
 	}
-	a.probe = newProber(sys, sc.Prober, seed)
+	a.probe = newProber(session, sc.Prober, seed)
 
+	classify := func(err error) string { kind, _ := errorKind(work, err); return kind }
 	r, err := runner.New(runnerConfig(sc, seed), a.ops(), runner.WithClassifier(classify), runner.WithProgress(func(p runner.Progress) {
 		if cfg.Progress == nil {
 			return
@@ -200,7 +190,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	loadDone := make(chan struct{})
 	// The runner starts its clock at once; fault times count from the end
 	// of its warmup.
-	faults.start(ctx, sys, time.Now().Add(sc.Load.Warmup.Std()), loadDone)
+	faults.start(ctx, sys, session, time.Now().Add(sc.Load.Warmup.Std()), loadDone)
 	out, err := r.Run(ctx)
 	close(loadDone)
 	faults.wait()
@@ -214,7 +204,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	res.CatchUpSeconds = time.Since(start).Seconds()
 	faults.afterLoad(ctx)
 	a.probe.wait()
-	if res.Consistency, err = consistency(ctx, pool, desc, sys, baseline); err != nil {
+	if res.Consistency, err = consistency(ctx, pool, work, desc, sys, baseline); err != nil {
 		return res, err
 	}
 	res.Faults = faults.results()
@@ -279,21 +269,20 @@ func runnerConfig(sc *scenarios.Scenario, seed uint64) runner.Config {
 	return c
 }
 
-// classify names an operation's error kind for the results.
-func classify(err error) string {
-	switch {
-	case errors.Is(err, domain.ErrInvalidTransition):
-		return "invalid_transition"
-	case errors.Is(err, domain.ErrInvalidCommand):
-		return "invalid_command"
-	case errors.Is(err, writemodel.ErrNotFound):
-		return "not_found"
-	case errors.Is(err, context.DeadlineExceeded):
-		return "timeout"
-	case unavailable(err):
-		return "unavailable"
+// errorKind names an operation's error kind for the results: the
+// workload's name for a command it refused (rejected), else timeout,
+// unavailable or error.
+func errorKind(work workload.Workload, err error) (kind string, rejected bool) {
+	if kind := work.Rejection(err); kind != "" {
+		return kind, true
 	}
-	return "error"
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout", false
+	case unavailable(err):
+		return "unavailable", false
+	}
+	return "error", false
 }
 
 // unavailable reports whether err says the database could not be reached
@@ -313,92 +302,46 @@ func unavailable(err error) bool {
 // ops builds the runner's operations from the scenario's mix.
 func (a *archRun) ops() []runner.Op {
 	var ops []runner.Op
-	for _, op := range a.cfg.Scenario.Mix.Ops() {
-		w := a.cfg.Scenario.Mix[op]
-		if w <= 0 {
-			continue
-		}
-		var do func(context.Context) error
-		switch op {
-		case scenarios.OpListOrders:
-			do = a.listOrders
-		case scenarios.OpSalesDashboard:
-			do = a.salesDashboard
-		default:
-			kind := domain.Kind(op)
-			do = func(ctx context.Context) error { return a.command(ctx, kind) }
-		}
-		ops = append(ops, runner.Op{Name: string(op), Weight: w, Do: do})
+	for _, op := range a.cfg.Scenario.Operations() {
+		ops = append(ops, runner.Op{Name: op.Name, Weight: a.cfg.Scenario.Mix[scenarios.Op(op.Name)],
+			Do: func(ctx context.Context) error { return a.do(ctx, op) }})
 	}
 	return ops
 }
 
-// customer picks the customer of a read, uniformly, without a lock (reads
-// are the hot path of capacity runs): the i-th read's customer is a hash of
-// the seed and i, whichever worker runs it.
-func (a *archRun) customer() int64 {
-	x := a.pickSeed + a.picks.Add(1)*0x9e3779b97f4a7c15 // splitmix64
-	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
-	x = (x ^ x>>27) * 0x94d049bb133111eb
-	x ^= x >> 31
-	hi, _ := bits.Mul64(x, a.customers)
-	return 1 + int64(hi)
-}
-
-func (a *archRun) listOrders(ctx context.Context) error {
-	customer := a.customer()
+// do runs op through the session: it counts the operation in an outage in
+// progress, tracks a command's write and classifies a query's read as fresh
+// or stale. The warmup's reads are not classified, like its latencies are
+// not counted; its writes are tracked (a measured read may miss one) but not
+// probed: the prober's figures cover the measured period alone.
+func (a *archRun) do(ctx context.Context, op workload.Operation) error {
 	outage := a.faults.duringOutage()
-	started := time.Now()
-	rows, err := a.sys.ListOrders(ctx, customer)
+	eff, err := a.session.Do(ctx, op.Name)
 	if outage != nil {
-		outage.count(false, err)
-	}
-	if err != nil || runner.InWarmup(ctx) { // the warmup's reads are not counted, like its latencies
-		return err
-	}
-	a.reads.Add(1)
-	if stale, age := a.track.classify(customer, started, rows); stale {
-		a.stale.Add(1)
-		a.ageMu.Lock()
-		a.ageRec.Record("age", age)
-		a.ageMu.Unlock()
-	}
-	return nil
-}
-
-func (a *archRun) salesDashboard(ctx context.Context) error {
-	outage := a.faults.duringOutage()
-	_, err := a.sys.SalesDashboard(ctx, a.today)
-	if outage != nil {
-		outage.count(false, err)
-	}
-	return err
-}
-
-func (a *archRun) command(ctx context.Context, kind domain.Kind) error {
-	a.mu.Lock()
-	cmd, err := a.cmds.Next(kind)
-	a.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	outage := a.faults.duringOutage()
-	out, err := a.sys.Execute(ctx, cmd)
-	if outage != nil {
-		outage.count(true, err)
+		kind, rejected := "", false
+		if err != nil {
+			kind, rejected = errorKind(a.work, err)
+		}
+		outage.count(!op.Query, err, kind, rejected)
 	}
 	if err != nil {
 		return err
 	}
-	a.mu.Lock()
-	a.cmds.Applied(cmd, out.OrderID)
-	a.mu.Unlock()
-	create := kind == domain.KindCreateOrder
-	// Warmup writes are tracked (a measured read may miss one) but not
-	// probed: the prober's figures cover the measured period alone.
-	a.track.committed(out.CustomerID, write{order: out.OrderID, version: out.Version, committed: out.Committed, create: create})
-	if (create || a.track.createdInRun(out.CustomerID, out.OrderID)) && !runner.InWarmup(ctx) {
-		a.probe.maybe(out)
+	warmup := runner.InWarmup(ctx)
+	if w := eff.Write; w != nil {
+		a.track.committed(*w)
+		if (w.Created || a.track.createdInRun(w.Owner, w.Entity)) && !warmup {
+			a.probe.maybe(*w)
+		}
+	}
+	if r := eff.Read; r != nil && !warmup {
+		a.reads.Add(1)
+		if stale, age := a.track.classify(*r); stale {
+			a.stale.Add(1)
+			a.ageMu.Lock()
+			a.ageRec.Record("age", age)
+			a.ageMu.Unlock()
+		}
 	}
 	return nil
 }
@@ -419,28 +362,17 @@ func trimNL(b []byte) []byte {
 	return b
 }
 
-// versionSum is the sum of the orders' versions in schema: every committed
-// command adds one, so the difference between two sums is the events
-// committed in between.
-func versionSum(ctx context.Context, pool *pgxpool.Pool, schema string) (int64, error) {
-	var n int64
-	err := pool.QueryRow(ctx, "SELECT coalesce(sum(version), 0)::bigint FROM "+pgx.Identifier{schema, "orders"}.Sanitize()).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("count the committed events of %s: %w", schema, err)
-	}
-	return n, nil
-}
-
 // consistency reconciles sys's read models with its write model (after it
 // caught up) and adds the pipeline's event counts; baseline is the
-// versionSum before the run.
-func consistency(ctx context.Context, pool *pgxpool.Pool, desc catalog.Descriptor, sys reference.System, baseline int64) (*results.Consistency, error) {
-	rep, err := check.Check(ctx, pool, desc)
+// workload's Committed count before the run.
+func consistency(ctx context.Context, pool *pgxpool.Pool, work workload.Workload, desc catalog.Descriptor, sys reference.System, baseline int64) (*results.Consistency, error) {
+	diffs, err := work.Check(ctx, pool, desc.Schema, desc.ReadModels)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("check %s: %w", desc.Name, err)
 	}
-	c := &results.Consistency{Violations: rep.Violations()}
-	for _, d := range rep.Diffs {
+	c := &results.Consistency{}
+	for _, d := range diffs {
+		c.Violations += d.Violations()
 		c.Lost += d.Missing
 		c.Extra += d.Extra
 		c.Mismatched += d.Mismatched
@@ -448,7 +380,7 @@ func consistency(ctx context.Context, pool *pgxpool.Pool, desc catalog.Descripto
 	}
 	if p, ok := sys.(reference.Pipeline); ok {
 		st := p.PipelineStats()
-		now, err := versionSum(ctx, pool, desc.Schema)
+		now, err := work.Committed(ctx, pool, desc.Schema)
 		if err != nil {
 			return nil, err
 		}

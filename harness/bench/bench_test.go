@@ -45,10 +45,10 @@ func TestSmokeEndToEnd(t *testing.T) {
 		for _, op := range a.Ops {
 			ops[op.Name] = op
 		}
-		for _, want := range sc.Mix.Ops() {
-			op, ok := ops[string(want)]
+		for _, want := range sc.Operations() {
+			op, ok := ops[want.Name]
 			if !ok || op.Count == 0 || op.Latency.Count == 0 || op.Latency.Histogram == "" {
-				t.Errorf("%s %s: %+v, want samples and a histogram", a.Name, want, op)
+				t.Errorf("%s %s: %+v, want samples and a histogram", a.Name, want.Name, op)
 			}
 		}
 		if a.Load.Completed == 0 || a.Load.OfferedRate == 0 {

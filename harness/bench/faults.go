@@ -18,10 +18,8 @@ import (
 	"github.com/cqrsbench/cqrsbench/harness/results"
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
-	"github.com/cqrsbench/cqrsbench/reference/datagen"
-	"github.com/cqrsbench/cqrsbench/reference/domain"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
-	"github.com/cqrsbench/cqrsbench/reference/writemodel"
+	"github.com/cqrsbench/cqrsbench/reference/workload"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
 
@@ -39,11 +37,11 @@ const backlogCheck = 100 * time.Millisecond
 type faultSet struct {
 	arch     string
 	env      infra.Infra
-	gen      *datagen.Generator
 	progress io.Writer
 	faults   []*fault
 
 	sys      reference.System
+	session  workload.Session
 	measured time.Time       // start of the measured load
 	loadDone <-chan struct{} // closed when the load stops
 
@@ -95,8 +93,8 @@ type crashed struct {
 
 // faultsFor returns the scenario's faults that apply to arch; none is a
 // nil set, on which every method is a no-op.
-func faultsFor(sc *scenarios.Scenario, arch string, env infra.Infra, gen *datagen.Generator, progress io.Writer) *faultSet {
-	fs := &faultSet{arch: arch, env: env, gen: gen, progress: progress}
+func faultsFor(sc *scenarios.Scenario, arch string, env infra.Infra, progress io.Writer) *faultSet {
+	fs := &faultSet{arch: arch, env: env, progress: progress}
 	for i, f := range sc.Faults {
 		if !f.AppliesTo(scenarios.Arch(arch)) {
 			continue
@@ -243,11 +241,11 @@ func (f *fault) loseAck(_ context.Context, ids []int64) error {
 // start begins the injections: measured is when the measured load starts,
 // loadEnd when the load stops (no injection starts after it). It returns at
 // once; wait waits for every injection and recovery to finish.
-func (fs *faultSet) start(ctx context.Context, sys reference.System, measured time.Time, loadDone <-chan struct{}) {
+func (fs *faultSet) start(ctx context.Context, sys reference.System, session workload.Session, measured time.Time, loadDone <-chan struct{}) {
 	if fs == nil {
 		return
 	}
-	fs.sys, fs.measured, fs.loadDone = sys, measured, loadDone
+	fs.sys, fs.session, fs.measured, fs.loadDone = sys, session, measured, loadDone
 	for _, f := range fs.faults {
 		if f.spec.Kind == scenarios.FaultRebuild && f.spec.AfterLoad {
 			continue // after the load: afterLoad
@@ -466,17 +464,14 @@ type outageCounters struct {
 	kinds                                                  map[string]int64
 }
 
-// rejection reports whether err is the domain refusing a command (which
-// reached the database and was answered), not a failure.
-func rejection(err error) bool {
-	return errors.Is(err, domain.ErrInvalidTransition) || errors.Is(err, domain.ErrInvalidCommand) || errors.Is(err, writemodel.ErrNotFound)
-}
-
-func (o *outageCounters) count(command bool, err error) {
+// count counts an operation that ended with err, of the kind errorKind
+// gave it; rejected: the workload refused the command (it reached the
+// database and was answered), not a failure.
+func (o *outageCounters) count(command bool, err error, kind string, rejected bool) {
 	switch {
 	case command && err == nil:
 		o.cmdApplied.Add(1)
-	case command && rejection(err):
+	case command && rejected:
 		o.cmdRejected.Add(1)
 		return
 	case command:
@@ -488,7 +483,7 @@ func (o *outageCounters) count(command bool, err error) {
 	}
 	if command && err != nil {
 		o.mu.Lock()
-		o.kinds[classify(err)]++
+		o.kinds[kind]++
 		o.mu.Unlock()
 	}
 }
@@ -579,13 +574,13 @@ func (f *fault) poison(ctx context.Context) (time.Time, error) {
 	return at, p.InjectPoison(ctx, n)
 }
 
-// visibilityGap runs a create_order in a transaction held open for the
-// fault's duration while the load commits later outbox ids, then commits
+// visibilityGap runs one of the workload's commands (the shop: a
+// create_order) in a transaction held open for the fault's duration while the load commits later outbox ids, then commits
 // it: its outbox id commits out of order.
 func (f *fault) visibilityGap(ctx context.Context) (time.Time, error) {
-	exec, ok := f.fs.sys.(reference.TxExecutor)
+	held, ok := f.fs.session.(workload.HeldWriter)
 	if !ok {
-		return time.Time{}, fmt.Errorf("visibility gap: %s cannot run a command in a held transaction", f.fs.arch)
+		return time.Time{}, fmt.Errorf("visibility gap: the workload cannot run a command of %s in a held transaction", f.fs.arch)
 	}
 	conn, err := pgx.Connect(ctx, f.fs.env.PostgresDSN())
 	if err != nil {
@@ -597,17 +592,11 @@ func (f *fault) visibilityGap(ctx context.Context) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("visibility gap: begin: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // committed below
-	gen := f.fs.gen
-	f.mu.Lock()
-	customer := 1 + f.dice.Int64N(int64(gen.Config().Customers))
-	f.mu.Unlock()
-	cmd := domain.CreateOrder{CustomerID: customer, ShippingAddressID: gen.AddressesOf(customer)[0],
-		Lines: []domain.Line{{ProductID: 1, Quantity: 1, UnitPriceCents: gen.ProductPriceCents(1)}}}
 	opened := time.Now()
 	f.record(results.Injection{AtSeconds: f.since(opened)})
-	out, err := exec.ExecuteInTx(ctx, tx, cmd)
+	w, err := held.WriteInTx(ctx, tx)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("visibility gap: create_order in the held transaction: %w", err)
+		return time.Time{}, fmt.Errorf("visibility gap: a command in the held transaction: %w", err)
 	}
 	timer := time.NewTimer(f.spec.Duration.Std())
 	select {
@@ -621,7 +610,7 @@ func (f *fault) visibilityGap(ctx context.Context) (time.Time, error) {
 	committed := time.Now()
 	f.setLast(func(in *results.Injection) {
 		in.DurationSeconds = committed.Sub(opened).Seconds()
-		in.Detail = fmt.Sprintf("order %d committed after later outbox ids", out.OrderID)
+		in.Detail = fmt.Sprintf("entity %d committed after later outbox ids", w.Entity)
 	})
 	return committed, nil
 }

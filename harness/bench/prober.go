@@ -8,14 +8,15 @@ import (
 	"time"
 
 	"github.com/cqrsbench/cqrsbench/harness/hist"
-	"github.com/cqrsbench/cqrsbench/reference"
+	"github.com/cqrsbench/cqrsbench/reference/workload"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
 
 // prober is the black-box read-your-writes prober: for a sample of writes it
-// polls list_orders of the write's customer until the order shows the
-// written version, and records commit→visible, visible being the start of
-// the first query that showed it.
+// polls the screen of the write's owner (workload.Session.Shows; the shop:
+// list_orders of the customer) until it shows the written version, and
+// records commit→visible, visible being the start of the first query that
+// showed it.
 //
 // Its queries are load the workload does not schedule, and an architecture
 // that shows writes late would draw more of them, so it is bounded: a probe
@@ -26,7 +27,7 @@ import (
 // costs a few dozen queries per second instead of one per millisecond per
 // outstanding write, which had starved its own workload of connections.
 type prober struct {
-	sys     reference.System
+	session workload.Session
 	sample  float64
 	poll    time.Duration
 	timeout time.Duration
@@ -51,17 +52,17 @@ func pollEvery(poll, age time.Duration) time.Duration {
 	return max(poll, age/10)
 }
 
-func newProber(sys reference.System, cfg scenarios.Prober, seed uint64) *prober {
+func newProber(session workload.Session, cfg scenarios.Prober, seed uint64) *prober {
 	reg := hist.NewRegistry()
 	return &prober{
-		sys: sys, sample: float64(cfg.Sample), poll: cfg.Poll.Std(), timeout: cfg.Timeout.Std(),
+		session: session, sample: float64(cfg.Sample), poll: cfg.Poll.Std(), timeout: cfg.Timeout.Std(),
 		rng: rand.New(rand.NewPCG(seed, 23)), reg: reg, rec: reg.NewRecorder(),
 		slots: make(chan struct{}, maxProbesInFlight),
 	}
 }
 
-// maybe probes out with the sampling probability.
-func (p *prober) maybe(out reference.Outcome) {
+// maybe probes w with the sampling probability.
+func (p *prober) maybe(w workload.Write) {
 	if p.sample <= 0 {
 		return
 	}
@@ -81,11 +82,11 @@ func (p *prober) maybe(out reference.Outcome) {
 	}
 	p.wg.Go(func() {
 		defer func() { <-p.slots }()
-		p.probe(out)
+		p.probe(w)
 	})
 }
 
-func (p *prober) probe(out reference.Outcome) {
+func (p *prober) probe(w workload.Write) {
 	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
 	defer cancel()
 	timer := time.NewTimer(0)
@@ -96,20 +97,15 @@ func (p *prober) probe(out reference.Outcome) {
 		// was visible then, so that is the time recorded.
 		seen := time.Now()
 		p.queries.Add(1)
-		rows, err := p.sys.ListOrders(ctx, out.CustomerID)
-		if err == nil {
-			for _, r := range rows {
-				if r.OrderID == out.OrderID && r.Version >= out.Version {
-					p.mu.Lock()
-					p.rec.Record("visible", seen.Sub(out.Committed))
-					p.mu.Unlock()
-					return
-				}
-			}
+		if shows, err := p.session.Shows(ctx, w); err == nil && shows {
+			p.mu.Lock()
+			p.rec.Record("visible", seen.Sub(w.Committed))
+			p.mu.Unlock()
+			return
 		}
 		// The next poll is due a period after this one began (as a ticker
 		// would), not after it returned.
-		timer.Reset(max(0, time.Until(seen.Add(pollEvery(p.poll, seen.Sub(out.Committed))))))
+		timer.Reset(max(0, time.Until(seen.Add(pollEvery(p.poll, seen.Sub(w.Committed))))))
 		select {
 		case <-ctx.Done():
 		case <-timer.C:
@@ -131,7 +127,7 @@ type proberResult struct {
 	visible  hist.Snapshot
 	timeouts int64
 	skipped  int64 // sampled writes not probed: maxProbesInFlight were
-	queries  int64 // list_orders queries the probes ran
+	queries  int64 // queries the probes ran
 }
 
 // result returns the visibility lag histogram and the counts.

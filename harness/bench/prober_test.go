@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cqrsbench/cqrsbench/reference"
+	"github.com/cqrsbench/cqrsbench/reference/workload"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
 
@@ -34,17 +34,17 @@ func TestPollEveryBoundsOverestimateAndLoad(t *testing.T) {
 	}
 }
 
-// neverVisible is a System whose list_orders never shows a write and
-// blocks until the probe gives up.
+// neverVisible is a session whose screens never show a write and block
+// until the probe gives up.
 type neverVisible struct {
-	reference.System
+	workload.Session
 	calls chan struct{}
 }
 
-func (n neverVisible) ListOrders(ctx context.Context, _ int64) ([]reference.OrderSummary, error) {
+func (n neverVisible) Shows(ctx context.Context, _ workload.Write) (bool, error) {
 	n.calls <- struct{}{}
 	<-ctx.Done()
-	return nil, ctx.Err()
+	return false, ctx.Err()
 }
 
 // TestProberBoundsProbesInFlight: with every write sampled and none ever
@@ -54,7 +54,7 @@ func TestProberBoundsProbesInFlight(t *testing.T) {
 	sys := neverVisible{calls: make(chan struct{}, 100)}
 	p := newProber(sys, scenarios.Prober{Sample: 1, Poll: scenarios.Duration(time.Millisecond), Timeout: scenarios.Duration(time.Second)}, 1)
 	for i := range 20 {
-		p.maybe(reference.Outcome{OrderID: int64(i + 1), CustomerID: 1, Version: 1, Committed: time.Now()})
+		p.maybe(workload.Write{Entity: int64(i + 1), Owner: 1, Version: 1, Committed: time.Now()})
 	}
 	for range maxProbesInFlight {
 		<-sys.calls // every admitted probe is polling

@@ -55,8 +55,8 @@ func fixedScenario(t *testing.T) *scenarios.Scenario {
 		Dataset:       scenarios.Dataset{Orders: 200000, Customers: 20000, Seed: 1},
 		Architectures: scenarios.Architectures(),
 		Mix: scenarios.Mix{
-			scenarios.OpListOrders: 55, scenarios.OpSalesDashboard: 5, scenarios.OpCreateOrder: 15,
-			scenarios.OpAddLine: 10, scenarios.OpConfirmOrder: 8, scenarios.OpShipOrder: 5, scenarios.OpCancelOrder: 2,
+			"list_orders": 55, "sales_dashboard": 5, "create_order": 15,
+			"add_line": 10, "confirm_order": 8, "ship_order": 5, "cancel_order": 2,
 		},
 		Load: scenarios.LoadProfile{
 			Mode: scenarios.ModeOpen, Rate: 400, Arrival: "uniform", Workers: 64, Connections: 8,

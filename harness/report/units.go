@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/cqrsbench/cqrsbench/harness/results"
-	"github.com/cqrsbench/cqrsbench/scenarios"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 )
 
 // Placeholders in tables.
@@ -118,9 +118,23 @@ func percentile(v float64, s results.Stats) string {
 	return ms(v)
 }
 
+// workloadOps returns the operations of the run's workload: as the run
+// recorded them, or the default workload's for files written before runs
+// recorded them (they all ran it).
+func workloadOps(run *results.Run) []results.Operation {
+	if len(run.Operations) > 0 {
+		return run.Operations
+	}
+	var ops []results.Operation
+	for _, op := range catalog.DefaultWorkload().Operations() {
+		ops = append(ops, results.Operation{Name: op.Name, Query: op.Query})
+	}
+	return ops
+}
+
 // opOrder returns the names of every operation any architecture ran: reads
-// first (what CQRS is for), then commands, in scenarios.Operations order,
-// then unknown names as first met.
+// first (what CQRS is for), then commands, in the workload's order, then
+// unknown names as first met.
 func opOrder(run *results.Run) []string {
 	seen := map[string]bool{}
 	for _, a := range run.Architectures {
@@ -130,9 +144,9 @@ func opOrder(run *results.Run) []string {
 	}
 	var known []string
 	for _, read := range []bool{true, false} {
-		for _, op := range scenarios.Operations() {
-			if op.IsRead() == read && seen[string(op)] {
-				known = append(known, string(op))
+		for _, op := range workloadOps(run) {
+			if op.Query == read && seen[op.Name] {
+				known = append(known, op.Name)
 			}
 		}
 	}

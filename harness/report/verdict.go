@@ -33,14 +33,18 @@ const (
 )
 
 // headlineOps returns the operations verdicts compare, reads then writes,
-// each in order of preference: the first one an architecture ran is its
-// headline.
-func headlineOps() [2][]string {
-	return [2][]string{
-		{string(scenarios.OpListOrders), string(scenarios.OpSalesDashboard)},
-		{string(scenarios.OpCreateOrder), string(scenarios.OpAddLine), string(scenarios.OpConfirmOrder),
-			string(scenarios.OpShipOrder), string(scenarios.OpCancelOrder)},
+// each in the workload's order, its order of preference: the first one an
+// architecture ran is its headline.
+func headlineOps(run *results.Run) [2][]string {
+	var out [2][]string
+	for _, op := range workloadOps(run) {
+		if op.Query {
+			out[0] = append(out[0], op.Name)
+		} else {
+			out[1] = append(out[1], op.Name)
+		}
 	}
+	return out
 }
 
 // Verdicts returns one-line conclusions computed from run's numbers.
@@ -72,19 +76,19 @@ func Verdicts(run *results.Run) []string {
 			continue
 		}
 		compared++
-		out = append(out, archVerdict(a, crud))
+		out = append(out, archVerdict(headlineOps(run), a, crud))
 	}
 	if compared == 0 && hasCRUD {
-		out = append(out, crudOnly(crud))
+		out = append(out, crudOnly(headlineOps(run), crud))
 	}
 	return append(out, warnings(run)...)
 }
 
 // archVerdict compares a with crud (nil when crud did not run).
-func archVerdict(a, crud *results.Architecture) string {
+func archVerdict(headlines [2][]string, a, crud *results.Architecture) string {
 	var parts []string
 	thanCRUD := " than crud"
-	for _, ops := range headlineOps() {
+	for _, ops := range headlines {
 		name, ok := headline(a, ops)
 		if !ok {
 			continue
@@ -182,9 +186,9 @@ func staleVerdict(a *results.Architecture) string {
 }
 
 // crudOnly summarises a run of crud alone.
-func crudOnly(crud *results.Architecture) string {
+func crudOnly(headlines [2][]string, crud *results.Architecture) string {
 	var parts []string
-	for _, ops := range headlineOps() {
+	for _, ops := range headlines {
 		if name, ok := headline(crud, ops); ok {
 			op, _ := crud.Op(name)
 			if op.Latency.Count == 0 {
@@ -229,7 +233,7 @@ func warnings(run *results.Run) []string {
 			out = append(out, fmt.Sprintf("%s%s: %s of %d failed; the views were staler than the period",
 				warnPrefix, a.Name, plural(a.Refresh.Errors, "refresh", "refreshes"), a.Refresh.Count))
 		}
-		for _, ops := range headlineOps() {
+		for _, ops := range headlineOps(run) {
 			if name, ok := headline(a, ops); ok {
 				if op, _ := a.Op(name); op.Latency.Count > 0 && op.Latency.Count < fewSamples {
 					few = append(few, fmt.Sprintf("%s %s %d", a.Name, name, op.Latency.Count))

@@ -23,6 +23,10 @@ type Run struct {
 	Environment Environment `json:"environment"`
 	// Scenario is the resolved scenario: every default filled in.
 	Scenario *scenarios.Scenario `json:"scenario"`
+	// Operations are the operations of the scenario's workload, in its
+	// order; absent from files written before workloads were pluggable
+	// (which all ran the order shop).
+	Operations []Operation `json:"operations,omitempty"`
 	// Architectures are the per-architecture results, in run order. With
 	// interleaved rounds, each architecture's rounds are merged.
 	Architectures []Architecture `json:"architectures"`

@@ -23,6 +23,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
 	"github.com/cqrsbench/cqrsbench/reference/settings"
+	"github.com/cqrsbench/cqrsbench/reference/workload"
 )
 
 // Consistency is how an architecture's reads relate to its writes.
@@ -51,14 +52,6 @@ const (
 	RabbitMQ Service = "rabbitmq"
 )
 
-// ReadModels names the tables the checker reconciles with the write model:
-// Orders holds one row per order (list_orders), Sales the daily sales per
-// status (sales_dashboard). Empty for an architecture that reads the write
-// model itself.
-type ReadModels struct {
-	Orders, Sales string
-}
-
 // Descriptor is everything the tool knows of an architecture before it
 // runs.
 type Descriptor struct {
@@ -74,8 +67,10 @@ type Descriptor struct {
 	Baseline bool
 	// Consistency is how its reads relate to its writes.
 	Consistency Consistency
-	// ReadModels are the tables the checker reconciles.
-	ReadModels ReadModels
+	// ReadModels maps the workload's read models to the tables holding
+	// them in Schema, for the checker; empty when the architecture's
+	// queries read the write model.
+	ReadModels workload.ReadModels
 	// Needs lists the services besides PostgreSQL it needs.
 	Needs []Service
 	// Prototype is a typed nil of its System type: capabilities are asked
@@ -198,4 +193,17 @@ func NeedsService(name string, s Service) bool {
 // UnknownError says that name is not an architecture, and which are.
 func UnknownError(name string) error {
 	return fmt.Errorf("unknown architecture %q; use one of %s", name, strings.Join(Names(), ", "))
+}
+
+// DefaultWorkload returns the workload a scenario runs unless it names one.
+func DefaultWorkload() workload.Workload { return Workloads()[0] }
+
+// LookupWorkload returns the workload named name.
+func LookupWorkload(name string) (workload.Workload, bool) {
+	for _, w := range Workloads() {
+		if w.Name() == name {
+			return w, true
+		}
+	}
+	return nil, false
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
+	"github.com/cqrsbench/cqrsbench/reference/shop"
 )
 
 func TestTableIsConsistent(t *testing.T) {
@@ -30,8 +31,11 @@ func TestTableIsConsistent(t *testing.T) {
 		if d.Prototype == nil || d.New == nil || d.Summary == "" || d.Consistency == "" {
 			t.Errorf("%s: Prototype, New, Summary and Consistency are required", d.Name)
 		}
-		if (d.ReadModels.Orders == "") != (d.ReadModels.Sales == "") {
-			t.Errorf("%s: read models %+v: both or neither", d.Name, d.ReadModels)
+		if _, ok := d.Prototype.(shop.Architecture); !ok {
+			t.Errorf("%s does not implement the shop's commands and screens (shop.Architecture)", d.Name)
+		}
+		if n := len(d.ReadModels); n != 0 && (n != 2 || d.ReadModels[shop.OrderSummaries] == "" || d.ReadModels[shop.DailySales] == "") {
+			t.Errorf("%s: read models %v: want %s and %s, or none", d.Name, d.ReadModels, shop.OrderSummaries, shop.DailySales)
 		}
 		if d.Baseline {
 			baselines++
@@ -64,35 +68,70 @@ func TestOnlyTheTableNamesArchitectures(t *testing.T) {
 		archPkgs = append(archPkgs, strings.ReplaceAll(d.Name, "-", ""))
 	}
 	for _, dir := range []string{"../../harness", "../../scenarios", "../../cmd"} {
-		err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
-			if err != nil || e.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-				return err
+		inspectSources(t, dir, func(path, imp string) {
+			if strings.HasPrefix(imp, "github.com/cqrsbench/cqrsbench/reference/") && slices.Contains(archPkgs, filepath.Base(imp)) {
+				t.Errorf("%s imports architecture package %s: ask the table or a capability instead", path, imp)
 			}
-			f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
-			if err != nil {
-				return err
+		}, func(path, lit string) {
+			if _, named := catalog.Lookup(lit); named {
+				t.Errorf("%s names architecture %q in code: read it from the table", path, lit)
 			}
-			for _, imp := range f.Imports {
-				p, _ := strconv.Unquote(imp.Path.Value)
-				if strings.HasPrefix(p, "github.com/cqrsbench/cqrsbench/reference/") && slices.Contains(archPkgs, filepath.Base(p)) {
-					t.Errorf("%s imports architecture package %s: ask the table or a capability instead", path, p)
-				}
-			}
-			ast.Inspect(f, func(n ast.Node) bool {
-				lit, ok := n.(*ast.BasicLit)
-				if !ok || lit.Kind != token.STRING {
-					return true
-				}
-				s, _ := strconv.Unquote(lit.Value)
-				if _, named := catalog.Lookup(s); named {
-					t.Errorf("%s names architecture %q in code: read it from the table", path, s)
-				}
-				return true
-			})
-			return nil
 		})
-		if err != nil {
-			t.Fatal(err)
+	}
+}
+
+// TestOnlyTheWorkloadNamesOperations: the harness and the scenario loader
+// know no operation, table or domain type of a workload: they import none
+// of the shop's packages and name none of its operations in code; they ask
+// the workload (reference/workload).
+func TestOnlyTheWorkloadNamesOperations(t *testing.T) {
+	t.Parallel()
+	shopPkgs := []string{"shop", "datagen", "readmodel", "writemodel"}
+	var ops []string
+	for _, w := range catalog.Workloads() {
+		for _, op := range w.Operations() {
+			ops = append(ops, op.Name)
 		}
+	}
+	for _, dir := range []string{"../../harness", "../../scenarios"} {
+		inspectSources(t, dir, func(path, imp string) {
+			if strings.HasPrefix(imp, "github.com/cqrsbench/cqrsbench/reference/") && slices.Contains(shopPkgs, filepath.Base(imp)) {
+				t.Errorf("%s imports the shop's package %s: ask the workload instead", path, imp)
+			}
+		}, func(path, lit string) {
+			if slices.Contains(ops, lit) {
+				t.Errorf("%s names operation %q in code: ask the workload for its operations", path, lit)
+			}
+		})
+	}
+}
+
+// inspectSources calls imported for every import and literal for every
+// string literal of the non-test Go files under dir.
+func inspectSources(t *testing.T, dir string, imported, literal func(path, s string)) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+		if err != nil {
+			return err
+		}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			imported(path, p)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				s, _ := strconv.Unquote(lit.Value)
+				literal(path, s)
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference/cqrssync"
 	"github.com/cqrsbench/cqrsbench/reference/crud"
 	"github.com/cqrsbench/cqrsbench/reference/settings"
+	"github.com/cqrsbench/cqrsbench/reference/shop"
+	"github.com/cqrsbench/cqrsbench/reference/workload"
 )
 
 // Table returns every architecture, in the order runs and tables use. It is
@@ -27,7 +29,7 @@ func Table() []Descriptor {
 		{
 			Name: cqrssync.Name, Schema: cqrssync.DefaultSchema, Consistency: Immediate,
 			Summary:    "flat read models written in the command's transaction",
-			ReadModels: ReadModels{Orders: "order_read_model", Sales: "daily_sales"},
+			ReadModels: workload.ReadModels{shop.OrderSummaries: "order_read_model", shop.DailySales: "daily_sales"},
 			Prototype:  (*cqrssync.System)(nil),
 			New: func(_ context.Context, d Deps) (reference.System, error) {
 				return cqrssync.New(d.Pool, d.Schema)
@@ -36,7 +38,7 @@ func Table() []Descriptor {
 		{
 			Name: cqrsmatview.Name, Schema: cqrsmatview.DefaultSchema, Consistency: Periodic,
 			Summary:    "materialized views refreshed concurrently every period",
-			ReadModels: ReadModels{Orders: "order_list_mv", Sales: "daily_sales_mv"},
+			ReadModels: workload.ReadModels{shop.OrderSummaries: "order_list_mv", shop.DailySales: "daily_sales_mv"},
 			Prototype:  (*cqrsmatview.System)(nil),
 			Options:    func() settings.Options { return cqrsmatview.DefaultOptions() },
 			New: func(_ context.Context, d Deps) (reference.System, error) {
@@ -50,7 +52,7 @@ func Table() []Descriptor {
 		{
 			Name: cqrskafka.Name, Schema: cqrskafka.DefaultSchema, Consistency: Eventual,
 			Summary:    "outbox → relay → Kafka → idempotent projector → flat read models",
-			ReadModels: ReadModels{Orders: "order_read_model", Sales: "daily_sales"},
+			ReadModels: workload.ReadModels{shop.OrderSummaries: "order_read_model", shop.DailySales: "daily_sales"},
 			Needs:      []Service{Kafka},
 			Prototype:  (*cqrskafka.System)(nil),
 			Options:    func() settings.Options { return cqrskafka.DefaultOptions() },
@@ -70,7 +72,7 @@ func Table() []Descriptor {
 		{
 			Name: cqrsrabbitmq.Name, Schema: cqrsrabbitmq.DefaultSchema, Consistency: Eventual,
 			Summary:    "outbox → relay → RabbitMQ quorum queue → competing workers (Celery-style) → flat read models",
-			ReadModels: ReadModels{Orders: "order_read_model", Sales: "daily_sales"},
+			ReadModels: workload.ReadModels{shop.OrderSummaries: "order_read_model", shop.DailySales: "daily_sales"},
 			Needs:      []Service{RabbitMQ},
 			Prototype:  (*cqrsrabbitmq.System)(nil),
 			Options:    func() settings.Options { return cqrsrabbitmq.DefaultOptions() },
@@ -86,4 +88,10 @@ func Table() []Descriptor {
 			},
 		},
 	}
+}
+
+// Workloads returns every workload built into the tool; the first is the
+// default. Every architecture of Table runs them.
+func Workloads() []workload.Workload {
+	return []workload.Workload{shop.Workload{}}
 }

@@ -18,7 +18,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference/domain"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/outbox"
 	"github.com/cqrsbench/cqrsbench/reference/readmodel"
-	"github.com/cqrsbench/cqrsbench/reference/workload"
+	"github.com/cqrsbench/cqrsbench/reference/shop"
 	"github.com/cqrsbench/cqrsbench/reference/writemodel"
 )
 
@@ -126,7 +126,7 @@ func (f *fixture) runCommands(t testing.TB, n int, seed uint64, exec func(contex
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmds := workload.New(gen, seed, workload.Options{Random: 0.3})
+	cmds := shop.NewCommands(gen, seed, shop.CommandOptions{Random: 0.3})
 	got := outcomes{}
 	for i := range n {
 		kind := commandMix[i%len(commandMix)]

@@ -3,27 +3,37 @@ package cqrsrabbitmq_test
 import (
 	"context"
 	"fmt"
-	"github.com/cqrsbench/cqrsbench/reference/cqrsrabbitmq"
 	"testing"
 	"time"
 
-	"github.com/cqrsbench/cqrsbench/harness/check"
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
+	"github.com/cqrsbench/cqrsbench/reference/cqrsrabbitmq"
 	"github.com/cqrsbench/cqrsbench/reference/readmodel"
+	"github.com/cqrsbench/cqrsbench/reference/shop"
+	"github.com/cqrsbench/cqrsbench/reference/workload"
 )
+
+// check reconciles the fixture's read models with its write model and
+// returns the differing rows' count and the diffs.
+func (f *fixture) check(ctx context.Context, t *testing.T) (int64, []workload.Diff) {
+	t.Helper()
+	diffs, err := shop.Workload{}.Check(ctx, f.pool, f.schema, catalog.MustLookup(cqrsrabbitmq.Name).ReadModels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, d := range diffs {
+		n += d.Violations()
+	}
+	return n, diffs
+}
 
 // checkClean fails the test unless the read models match the write model.
 func (f *fixture) checkClean(t *testing.T) {
 	t.Helper()
-	d := catalog.MustLookup(cqrsrabbitmq.Name)
-	d.Schema = f.schema
-	rep, err := check.Check(t.Context(), f.pool, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Violations() != 0 {
-		t.Fatalf("read models differ from the write model: %+v", rep.Diffs)
+	if n, diffs := f.check(t.Context(), t); n != 0 {
+		t.Fatalf("read models differ from the write model: %+v", diffs)
 	}
 }
 
@@ -84,20 +94,15 @@ func TestBacklogOutOfOrderConvergesAndRebuilds(t *testing.T) {
 			}
 			st := f.sys.PipelineStats()
 			t.Logf("version guard %v: %+v", guard, st)
-			d := catalog.MustLookup(cqrsrabbitmq.Name)
-			d.Schema = f.schema
-			rep, err := check.Check(ctx, f.pool, d)
-			if err != nil {
-				t.Fatal(err)
-			}
+			violations, diffs := f.check(ctx, t)
 			if !guard {
-				if rep.Violations() == 0 {
+				if violations == 0 {
 					t.Fatal("negative control: no damage without the version guard; the workers did not reorder anything")
 				}
 				return
 			}
-			if rep.Violations() != 0 || st.Applied != events {
-				t.Fatalf("with the guard: %d rows differ, %d applied (want 0 and %d): %+v", rep.Violations(), st.Applied, events, rep.Diffs)
+			if violations != 0 || st.Applied != events {
+				t.Fatalf("with the guard: %d rows differ, %d applied (want 0 and %d): %+v", violations, st.Applied, events, diffs)
 			}
 			rb, err := f.sys.Rebuild(ctx)
 			if err != nil {

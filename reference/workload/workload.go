@@ -1,155 +1,165 @@
-// Package workload generates a deterministic stream of domain commands over
-// a generated dataset: the same seed (and the same outcomes fed back) gives
-// the same commands, so every architecture can be driven with exactly the
-// same sequence.
+// Package workload defines what the harness drives: a workload's named
+// operations (commands and queries) with their default mix, its dataset,
+// the per-architecture sessions that pick each operation's parameters and
+// run it on an architecture, and the reconciliation of read models with
+// the write model.
 //
-// Transitions target orders the generator saw created and moved (its carts
-// and confirmed orders) when it has some, so most are valid, as in a real
-// shop; with probability Options.Random, or when it has none, they target a
-// recent or any order instead, so some are invalid (shipping a cancelled
-// order, adding a line to a shipped one): those must fail with typed errors
-// in every architecture alike.
+// The harness knows no operation, table or domain type: it asks a
+// Workload. The order shop (reference/shop) is one workload, written in
+// Go; reference/catalog lists the workloads. See docs/ARCHITECTURE.md,
+// "Workloads".
 package workload
 
 import (
-	"fmt"
-	"math/rand/v2"
+	"context"
+	"time"
 
-	"github.com/cqrsbench/cqrsbench/reference/datagen"
-	"github.com/cqrsbench/cqrsbench/reference/domain"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cqrsbench/cqrsbench/reference"
 )
 
-// Commands generates commands. It is not safe for concurrent use: give each
-// worker its own (with its own seed) or guard it.
-type Commands struct {
-	gen       *datagen.Generator
-	rng       *rand.Rand
-	random    float64
-	customers int64
-	products  int64
-	maxOrder  int64 // highest order id known to exist
-	recent    int64 // how many of the latest ids count as recent
-	carts     pool  // orders this generator saw in cart
-	confirmed pool  // orders this generator saw confirmed
+// Operation is one named operation of a workload.
+type Operation struct {
+	// Name names it in scenarios' mixes, results and tables.
+	Name string `json:"name"`
+	// Query is true for a read (a screen), false for a command.
+	Query bool `json:"query,omitempty"`
+	// Weight is its weight in the workload's default mix.
+	Weight float64 `json:"-"`
 }
 
-// Options tunes a generator.
-type Options struct {
-	// Random is the probability that a command on an existing order picks a
-	// recent or any order instead of one known to allow it. 1 picks at
-	// random always (many invalid transitions); 0 never, when it can.
-	Random float64
+// Dataset sizes the data a workload loads; zero fields take the workload's
+// defaults.
+type Dataset struct {
+	// Rows is how many rows of the workload's main entity to load (the
+	// shop's orders).
+	Rows int
+	// Owners is how many owners those rows are spread over (the shop's
+	// customers, whose screen lists their orders).
+	Owners int
+	// Skew shapes how rows concentrate on few owners; its scale and
+	// default (0) are the workload's.
+	Skew float64
+	// Seed makes the data deterministic.
+	Seed uint64
+	// Today anchors generated dates (the day screens show).
+	Today time.Time
 }
 
-// New returns a generator over the dataset gen describes, whose orders have
-// ids 1..orders.
-func New(gen *datagen.Generator, seed uint64, opts Options) *Commands {
-	cfg := gen.Config().WithDefaults()
-	return &Commands{
-		gen:       gen,
-		rng:       rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		random:    opts.Random,
-		customers: int64(cfg.Customers),
-		products:  int64(cfg.Products),
-		maxOrder:  int64(cfg.Orders),
-		recent:    max(int64(cfg.Orders)/50, 20),
-	}
+// DB is what checks and counts need: *pgxpool.Pool, *pgx.Conn and pgx.Tx
+// satisfy it.
+type DB interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// Applied tells the generator a command succeeded, so it can aim later
-// commands at orders that allow them.
-func (c *Commands) Applied(cmd domain.Command, orderID int64) {
-	c.maxOrder = max(c.maxOrder, orderID)
-	switch cmd.Kind() {
-	case domain.KindCreateOrder:
-		c.carts.add(orderID)
-	case domain.KindConfirmOrder:
-		c.carts.remove(orderID)
-		c.confirmed.add(orderID)
-	case domain.KindShipOrder, domain.KindCancelOrder:
-		c.carts.remove(orderID)
-		c.confirmed.remove(orderID)
-	}
+// ReadModels maps each read model the checker reconciles (by the
+// workload's name for it) to the table holding it in an architecture's
+// schema. Empty for an architecture whose queries read the write model.
+type ReadModels map[string]string
+
+// Workload is one application the harness can drive on every architecture
+// that implements it.
+type Workload interface {
+	// Name names it in scenarios and results.
+	Name() string
+	// Operations returns its operations, commands first, each with its
+	// default weight.
+	Operations() []Operation
+	// Load creates the write model in schema (dropping what was there) and
+	// loads the dataset into it.
+	Load(ctx context.Context, pool *pgxpool.Pool, schema string, data Dataset) error
+	// Open starts a session that drives sys, an architecture set up on a
+	// schema Load filled with data; seed makes its choices deterministic.
+	Open(sys reference.System, data Dataset, seed uint64) (Session, error)
+	// Committed counts the events committed in schema's write model so
+	// far: every successful command adds one, so two counts bracket what a
+	// run committed (the pipeline's losses and duplicates are counted
+	// against it).
+	Committed(ctx context.Context, db DB, schema string) (int64, error)
+	// Check reconciles the read models of an architecture in schema with
+	// what its write model implies; call it once the architecture caught
+	// up, with no commands in flight.
+	Check(ctx context.Context, db DB, schema string, rm ReadModels) ([]Diff, error)
+	// Rejection names the kind of a command's error when it is the
+	// application refusing the command (an invalid transition, a missing
+	// entity): it reached the database and was answered. "" otherwise.
+	Rejection(err error) string
 }
 
-// Next returns a command of kind.
-func (c *Commands) Next(kind domain.Kind) (domain.Command, error) {
-	switch kind {
-	case domain.KindCreateOrder:
-		return c.createOrder(), nil
-	case domain.KindAddLine:
-		return domain.AddLine{OrderID: c.order(&c.carts), Line: c.line()}, nil
-	case domain.KindConfirmOrder:
-		return domain.ConfirmOrder{OrderID: c.order(&c.carts)}, nil
-	case domain.KindShipOrder:
-		return domain.ShipOrder{OrderID: c.order(&c.confirmed)}, nil
-	case domain.KindCancelOrder:
-		from := &c.carts
-		if c.rng.IntN(2) == 0 {
-			from = &c.confirmed
-		}
-		return domain.CancelOrder{OrderID: c.order(from)}, nil
-	}
-	return nil, fmt.Errorf("workload: unknown command kind %q", kind)
+// Session drives one architecture through a run. Its methods are called
+// concurrently.
+type Session interface {
+	// Do runs one operation (by name, from Workload.Operations) with
+	// parameters of the session's choosing and says what it wrote or read.
+	Do(ctx context.Context, op string) (Effect, error)
+	// Shows reports whether a query of w.Owner's screen, started now,
+	// shows w (its entity at w.Version or later). The prober polls it to
+	// measure commit→visible.
+	Shows(ctx context.Context, w Write) (bool, error)
 }
 
-// Customer returns a customer id, uniformly.
-func (c *Commands) Customer() int64 { return 1 + c.rng.Int64N(c.customers) }
-
-func (c *Commands) createOrder() domain.CreateOrder {
-	customer := c.Customer()
-	addresses := c.gen.AddressesOf(customer)
-	cmd := domain.CreateOrder{CustomerID: customer, ShippingAddressID: addresses[c.rng.IntN(len(addresses))]}
-	n := domain.MinCreateLines + c.rng.IntN(domain.MaxCreateLines-domain.MinCreateLines+1)
-	for range n {
-		cmd.Lines = append(cmd.Lines, c.line())
-	}
-	return cmd
+// HeldWriter is offered by sessions that can run a command inside a
+// transaction the caller holds open (the visibility-gap fault).
+type HeldWriter interface {
+	// WriteInTx runs a command in tx; the caller commits.
+	WriteInTx(ctx context.Context, tx pgx.Tx) (Write, error)
 }
 
-func (c *Commands) line() domain.Line {
-	product := 1 + c.rng.Int64N(c.products)
-	return domain.Line{ProductID: product, Quantity: 1 + c.rng.Int32N(3), UnitPriceCents: c.gen.ProductPriceCents(product)}
+// Effect is what an operation did, for staleness tracking: a command's
+// Write, or a query's Read; both nil when there is nothing to track.
+type Effect struct {
+	Write *Write
+	Read  *Read
 }
 
-// order picks from known, an order that allows the command, unless it is
-// empty or the Random draw says otherwise; then a recent order 85% of the
-// time, any order otherwise.
-func (c *Commands) order(known *pool) int64 {
-	if len(known.ids) > 0 && c.rng.Float64() >= c.random {
-		return known.ids[c.rng.IntN(len(known.ids))]
-	}
-	if c.rng.IntN(100) < 85 {
-		return c.maxOrder - c.rng.Int64N(min(c.recent, c.maxOrder))
-	}
-	return 1 + c.rng.Int64N(c.maxOrder)
+// Write is one committed change of an entity, as a command returned it.
+type Write struct {
+	// Owner is whose screen shows the entity (the shop: the customer).
+	Owner int64
+	// Entity is the entity changed (the shop: the order).
+	Entity int64
+	// Version is the entity's version after the command.
+	Version int32
+	// Created is true when the command created the entity.
+	Created bool
+	// Committed is when the command's transaction was known committed, on
+	// this process's monotonic clock.
+	Committed time.Time
 }
 
-// pool is a set of order ids with O(1) add, remove and random pick.
-type pool struct {
-	ids []int64
-	at  map[int64]int
+// Read is what one query of an owner's screen showed.
+type Read struct {
+	// Owner is whose screen it read.
+	Owner int64
+	// Started is when the query started (its snapshot is no older).
+	Started time.Time
+	// Versions maps each entity shown to the version shown.
+	Versions map[int64]int32
+	// Newest is how many of the owner's latest created entities the screen
+	// shows: an entity created among them must be there. 0: no such rule.
+	Newest int
 }
 
-func (p *pool) add(id int64) {
-	if p.at == nil {
-		p.at = map[int64]int{}
-	}
-	if _, ok := p.at[id]; ok {
-		return
-	}
-	p.at[id] = len(p.ids)
-	p.ids = append(p.ids, id)
+// Diff compares one read model with its expected contents.
+type Diff struct {
+	// Table is the read model compared.
+	Table string `json:"table"`
+	// Expected is the number of rows the write model implies.
+	Expected int64 `json:"expected"`
+	// Missing rows are expected but absent, Extra present but not
+	// expected, Mismatched present with some field different.
+	Missing    int64 `json:"missing"`
+	Extra      int64 `json:"extra"`
+	Mismatched int64 `json:"mismatched"`
+	// Samples show a few differing rows: key, expected and actual values.
+	Samples []string `json:"samples,omitempty"`
 }
 
-func (p *pool) remove(id int64) {
-	i, ok := p.at[id]
-	if !ok {
-		return
-	}
-	last := p.ids[len(p.ids)-1]
-	p.ids[i] = last
-	p.at[last] = i
-	p.ids = p.ids[:len(p.ids)-1]
-	delete(p.at, id)
-}
+// Violations is the number of rows that differ.
+func (d Diff) Violations() int64 { return d.Missing + d.Extra + d.Mismatched }
+
+// MaxSamples is how many differing rows a Diff shows.
+const MaxSamples = 5

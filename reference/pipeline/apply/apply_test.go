@@ -20,7 +20,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/outbox"
 	"github.com/cqrsbench/cqrsbench/reference/readmodel"
-	"github.com/cqrsbench/cqrsbench/reference/workload"
+	"github.com/cqrsbench/cqrsbench/reference/shop"
 	"github.com/cqrsbench/cqrsbench/reference/writemodel"
 )
 
@@ -68,7 +68,7 @@ func newFixture(t *testing.T, orders, commands int) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmds := workload.New(gen, 3, workload.Options{Random: 0.2})
+	cmds := shop.NewCommands(gen, 3, shop.CommandOptions{Random: 0.2})
 	kinds := []domain.Kind{domain.KindCreateOrder, domain.KindAddLine, domain.KindAddLine, domain.KindConfirmOrder,
 		domain.KindAddLine, domain.KindShipOrder, domain.KindCancelOrder, domain.KindConfirmOrder}
 	for i := range commands {

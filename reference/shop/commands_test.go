@@ -1,4 +1,4 @@
-package workload_test
+package shop_test
 
 import (
 	"errors"
@@ -8,17 +8,17 @@ import (
 
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
-	"github.com/cqrsbench/cqrsbench/reference/workload"
+	"github.com/cqrsbench/cqrsbench/reference/shop"
 )
 
 // shop simulates order statuses so the test can tell valid commands from
 // invalid ones without a database.
-type shop struct {
+type simulated struct {
 	status map[int64]domain.Status
 	next   int64
 }
 
-func (s *shop) apply(cmd domain.Command) (int64, error) {
+func (s *simulated) apply(cmd domain.Command) (int64, error) {
 	switch c := cmd.(type) {
 	case domain.CreateOrder:
 		s.next++
@@ -38,7 +38,7 @@ func (s *shop) apply(cmd domain.Command) (int64, error) {
 
 // statusOf treats loaded orders as shipped (terminal): only commands aimed
 // at orders the generator created are then valid.
-func (s *shop) statusOf(id int64) domain.Status {
+func (s *simulated) statusOf(id int64) domain.Status {
 	if st, ok := s.status[id]; ok {
 		return st
 	}
@@ -51,8 +51,8 @@ func run(t *testing.T, seed uint64, random float64) (cmds []domain.Command, inva
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := workload.New(gen, seed, workload.Options{Random: random})
-	s := &shop{status: map[int64]domain.Status{}, next: 1000}
+	w := shop.NewCommands(gen, seed, shop.CommandOptions{Random: random})
+	s := &simulated{status: map[int64]domain.Status{}, next: 1000}
 	// Creation-heavy, as in a shop: the generator mostly has an order that
 	// allows each command.
 	kinds := []domain.Kind{domain.KindCreateOrder, domain.KindCreateOrder, domain.KindCreateOrder,

@@ -1,8 +1,7 @@
-package check_test
+package shop_test
 
 import (
 	"context"
-	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"os"
 	"strings"
 	"testing"
@@ -10,13 +9,15 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/cqrsbench/cqrsbench/harness/check"
 	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
 	"github.com/cqrsbench/cqrsbench/internal/pgtest"
 	"github.com/cqrsbench/cqrsbench/reference"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"github.com/cqrsbench/cqrsbench/reference/cqrsmatview"
 	"github.com/cqrsbench/cqrsbench/reference/cqrssync"
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
+	"github.com/cqrsbench/cqrsbench/reference/shop"
+	"github.com/cqrsbench/cqrsbench/reference/workload"
 )
 
 var shared = pgtest.NewShared(pglocal.Options{Settings: map[string]string{"shared_buffers": "128MB"}})
@@ -50,6 +51,28 @@ func setUp(t *testing.T, arch string) *pgxpool.Pool {
 	return pool
 }
 
+// check reconciles the named architecture's read models in its schema.
+func check(ctx context.Context, t *testing.T, pool *pgxpool.Pool, arch string) report {
+	t.Helper()
+	d := catalog.MustLookup(arch)
+	diffs, err := shop.Workload{}.Check(ctx, pool, d.Schema, d.ReadModels)
+	if err != nil {
+		t.Fatalf("check %s: %v", arch, err)
+	}
+	return diffs
+}
+
+// report is a check's diffs.
+type report []workload.Diff
+
+func (r report) Violations() int64 {
+	var n int64
+	for _, d := range r {
+		n += d.Violations()
+	}
+	return n
+}
+
 func mustExec(t *testing.T, pool *pgxpool.Pool, sql string) {
 	t.Helper()
 	if _, err := pool.Exec(context.Background(), sql); err != nil {
@@ -62,11 +85,8 @@ func mustExec(t *testing.T, pool *pgxpool.Pool, sql string) {
 func TestCheckCountsEachKindOfDamage(t *testing.T) {
 	pool := setUp(t, "cqrs-sync")
 	ctx := t.Context()
-	rep, err := check.Check(ctx, pool, catalog.MustLookup("cqrs-sync"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Violations() != 0 || len(rep.Diffs) != 2 || rep.Diffs[0].Expected != 3000 || rep.Diffs[1].Expected == 0 {
+	rep := check(ctx, t, pool, "cqrs-sync")
+	if rep.Violations() != 0 || len(rep) != 2 || rep[0].Expected != 3000 || rep[1].Expected == 0 {
 		t.Fatalf("fresh read model: %+v", rep)
 	}
 
@@ -76,11 +96,8 @@ func TestCheckCountsEachKindOfDamage(t *testing.T) {
 		VALUES (999999, 1, 'ORD-X', now(), 'cart', 'In your cart', 0, 0, 1)`) // extra
 	mustExec(t, pool, `UPDATE cqrs_sync.daily_sales SET orders = orders + 1 WHERE (day, status) IN (SELECT day, status FROM cqrs_sync.daily_sales LIMIT 1)`) // double count
 
-	rep, err = check.Check(ctx, pool, catalog.MustLookup("cqrs-sync"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	orders, sales := rep.Diffs[0], rep.Diffs[1]
+	rep = check(ctx, t, pool, "cqrs-sync")
+	orders, sales := rep[0], rep[1]
 	if orders.Missing != 2 || orders.Extra != 1 || orders.Mismatched != 1 {
 		t.Errorf("orders diff %+v, want 2 missing, 1 extra, 1 mismatched", orders)
 	}
@@ -100,20 +117,15 @@ func TestCheckCountsEachKindOfDamage(t *testing.T) {
 func TestCheckMatviewAndCRUD(t *testing.T) {
 	pool := setUp(t, "cqrs-matview")
 	ctx := t.Context()
-	rep, err := check.Check(ctx, pool, catalog.MustLookup("cqrs-matview"))
-	if err != nil || rep.Violations() != 0 {
-		t.Fatalf("fresh views: %+v %v", rep, err)
+	if rep := check(ctx, t, pool, "cqrs-matview"); rep.Violations() != 0 {
+		t.Fatalf("fresh views: %+v", rep)
 	}
 	mustExec(t, pool, `UPDATE cqrs_matview.orders SET status = 'cancelled', version = version + 1 WHERE id = (SELECT min(id) FROM cqrs_matview.orders WHERE status <> 'cancelled')`)
-	rep, err = check.Check(ctx, pool, catalog.MustLookup("cqrs-matview"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Diffs[0].Mismatched != 1 || rep.Diffs[1].Violations() == 0 {
+	rep := check(ctx, t, pool, "cqrs-matview")
+	if rep[0].Mismatched != 1 || rep[1].Violations() == 0 {
 		t.Errorf("unrefreshed views after a write: %+v, want the order and its day's sales to differ", rep)
 	}
-	crud, err := check.Check(ctx, pool, catalog.MustLookup("crud"))
-	if err != nil || len(crud.Diffs) != 0 {
-		t.Errorf("crud: %+v %v", crud, err)
+	if crud := check(ctx, t, pool, "crud"); len(crud) != 0 {
+		t.Errorf("crud: %+v", crud)
 	}
 }
