@@ -10,9 +10,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/cqrsbench/cqrsbench/harness/infra"
 	"github.com/cqrsbench/cqrsbench/harness/report"
 	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/harness/services"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ with the current output")
@@ -167,14 +167,16 @@ func TestTextPartialRuns(t *testing.T) {
 		{
 			name: "kfake",
 			modify: func(r *results.Run) {
-				r.Environment.Infra.Kafka = infra.KafkaInfo{Kind: infra.KindKfake, Note: "no Kafka distribution found"}
+				r.Environment.Infra.Services[1] = services.Service{Role: services.RoleKafka, Kind: services.KindFake,
+					Product: services.ProductKfake, Note: "no Kafka distribution found"}
 				r.Verdicts = nil
 			},
 			want: []string{
-				"environment: provider local · PostgreSQL 16.4 · Kafka kfake · host 2 CPUs linux/amd64\n",
-				"!!! WARNING: Kafka is franz-go's in-process kfake, NOT a real broker",
+				"environment: provider local · PostgreSQL 16.4 · franz-go kfake (NOT real kafka: an in-process fake) · host 2 CPUs linux/amd64\n",
+				"!!! WARNING: cqrs-kafka ran on franz-go kfake, an in-process fake, NOT real kafka: their latencies\n" +
+					"!!! and lag say nothing about kafka.\n",
 				"!!! (no Kafka distribution found)",
-				"WARNING cqrs-kafka ran on kfake",
+				"WARNING cqrs-kafka ran on franz-go kfake, an in-process fake, NOT real kafka",
 			},
 		},
 		{
