@@ -2,29 +2,9 @@ package services_test
 
 import (
 	"fmt"
-	"os/exec"
-	"strings"
-	"testing"
 
 	"github.com/cqrsbench/cqrsbench/harness/services"
 )
-
-// TestLeaf checks that the package imports nothing but the standard
-// library, so that whatever reads a results document stays light.
-func TestLeaf(t *testing.T) {
-	t.Parallel()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command on PATH to list the package's dependencies")
-	}
-	out, err := exec.CommandContext(t.Context(), goTool, "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", ".").Output()
-	if err != nil {
-		t.Fatalf("go list -deps: %v", err)
-	}
-	if got := strings.Fields(string(out)); len(got) != 1 {
-		t.Errorf("harness/services depends on %v, want the standard library only", got[:len(got)-1])
-	}
-}
 
 func Example() {
 	d := services.Description{Provider: "local", Services: []services.Service{
