@@ -350,7 +350,7 @@ func TestRunOverTLSAndSASL(t *testing.T) {
 	if !regexp.MustCompile(`\| end_to_end +\| +[1-9]`).MatchString(stdout) {
 		t.Errorf("no events went through the pipeline (no end_to_end lag samples):\n%s", stdout)
 	}
-	if !strings.Contains(stdout, "Kafka external v4.1 over SASL_SSL SCRAM-SHA-512 user bench") {
+	if !strings.Contains(stdout, "· kafka v4.1 over SASL_SSL SCRAM-SHA-512 user bench ·") {
 		t.Errorf("the environment line does not say how Kafka was reached:\n%s", stdout)
 	}
 	files, _ := filepath.Glob(filepath.Join(out, "*.json"))
