@@ -89,3 +89,31 @@ func TestReportWritesHTMLAndKeepsExistingFiles(t *testing.T) {
 		t.Errorf("no files: exit %d, want 2\n%s", code, stderr)
 	}
 }
+
+// TestCompareWithSchemaV1Baseline compares a baseline written by schema
+// version 1 with the same run written by this build: it loads, nothing
+// differs, not even the environment, and the verdict is the one of the
+// current document compared with itself (the fixture has a consistency
+// violation, which fails any comparison).
+func TestCompareWithSchemaV1Baseline(t *testing.T) {
+	baseline := filepath.Join("..", "..", "harness", "results", "testdata", "schema-v1.json")
+	run, err := results.Read(baseline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	current, err := results.Write(t.TempDir(), run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := cli(t, "compare", baseline, current)
+	selfCode, selfStdout, _ := cli(t, "compare", current, current)
+	if code == exitUsage || code != selfCode {
+		t.Errorf("version-1 baseline vs the same run: exit %d, want %d as for the current document against itself\n%s%s", code, selfCode, stdout, stderr)
+	}
+	if strings.Contains(stdout+stderr, "differs") {
+		t.Errorf("the same environment read from both layouts is reported different:\n%s%s", stdout, stderr)
+	}
+	if got, want := strings.ReplaceAll(stdout, baseline, current), selfStdout; got != want {
+		t.Errorf("comparison with the version-1 baseline:\n%s\nwant, as against the current document:\n%s", got, want)
+	}
+}

@@ -110,8 +110,10 @@ func runInfraUp(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	d := env.Describe()
 	fmt.Fprintf(stdout, "# %s\n", d)
-	if d.Kafka.Note != "" {
-		fmt.Fprintf(stdout, "# WARNING: %s\n", d.Kafka.Note)
+	for _, s := range d.Services {
+		if s.Note != "" {
+			fmt.Fprintf(stdout, "# WARNING: %s: %s\n", s.Role, s.Note)
+		}
 	}
 	fmt.Fprintf(stdout, "# ready in %.1fs; press Ctrl-C to stop and remove everything\n", time.Since(started).Seconds())
 	<-ctx.Done()

@@ -26,6 +26,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/harness/infra/kafkalocal"
 	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
 	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/harness/services"
 	"github.com/cqrsbench/cqrsbench/reference/cqrssync"
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
 )
@@ -349,7 +350,7 @@ func TestRunOverTLSAndSASL(t *testing.T) {
 	if !regexp.MustCompile(`\| end_to_end +\| +[1-9]`).MatchString(stdout) {
 		t.Errorf("no events went through the pipeline (no end_to_end lag samples):\n%s", stdout)
 	}
-	if !strings.Contains(stdout, "Kafka external v4.1 over SASL_SSL SCRAM-SHA-512 user bench") {
+	if !strings.Contains(stdout, "· kafka v4.1 over SASL_SSL SCRAM-SHA-512 user bench ·") {
 		t.Errorf("the environment line does not say how Kafka was reached:\n%s", stdout)
 	}
 	files, _ := filepath.Glob(filepath.Join(out, "*.json"))
@@ -399,13 +400,15 @@ func TestRunSmokeOnDocker(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := res.Environment.Infra
-	if d.Provider != infra.ProviderDocker || d.Kafka.Kind != infra.KindApacheKafka {
-		t.Errorf("results say provider %q, Kafka %q; want docker, apache-kafka", d.Provider, d.Kafka.Kind)
+	pg, _ := d.Find(services.RolePostgres)
+	kafka, _ := d.Find(services.RoleKafka)
+	if d.Provider != infra.ProviderDocker || kafka.Kind != services.KindContainer || kafka.Product != services.ProductApacheKafka {
+		t.Errorf("results say provider %q, Kafka %+v; want docker, an Apache Kafka container", d.Provider, kafka)
 	}
 	wantPG := cmp.Or(os.Getenv("CQRSBENCH_PG_IMAGE"), dockerenv.DefaultPostgresImage)
 	wantKafka := cmp.Or(os.Getenv("CQRSBENCH_KAFKA_IMAGE"), dockerenv.DefaultKafkaImage)
-	if d.Postgres.Image != wantPG || d.Kafka.Image != wantKafka {
-		t.Errorf("results record images %q and %q, want %q and %q", d.Postgres.Image, d.Kafka.Image, wantPG, wantKafka)
+	if pg.Image != wantPG || kafka.Image != wantKafka {
+		t.Errorf("results record images %q and %q, want %q and %q", pg.Image, kafka.Image, wantPG, wantKafka)
 	}
 	if len(res.Architectures) != len(catalog.Names()) {
 		t.Errorf("results hold %d architectures, want the smoke scenario's %d (every one)", len(res.Architectures), len(catalog.Names()))

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/cqrsbench/cqrsbench/harness/bench"
-	"github.com/cqrsbench/cqrsbench/harness/infra"
 	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/harness/services"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
 
@@ -34,8 +34,8 @@ func TestSmokeEndToEnd(t *testing.T) {
 	if err := json.Unmarshal(doc, &back); err != nil {
 		t.Fatalf("results do not round-trip through JSON: %v", err)
 	}
-	if back.SchemaVersion != results.SchemaVersion || back.Environment.Infra.Kafka.Kind != infra.KindApacheKafka {
-		t.Errorf("schema_version %d, kafka %q", back.SchemaVersion, back.Environment.Infra.Kafka.Kind)
+	if kafka, _ := back.Environment.Infra.Find(services.RoleKafka); back.SchemaVersion != results.SchemaVersion || kafka.Product != services.ProductApacheKafka {
+		t.Errorf("schema_version %d, kafka %+v", back.SchemaVersion, kafka)
 	}
 	if len(back.Architectures) != len(sc.Architectures) {
 		t.Fatalf("%d architectures in the results, want %d", len(back.Architectures), len(sc.Architectures))

@@ -21,9 +21,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/harness/services"
 )
 
 // Defaults of DefaultOptions.
@@ -431,16 +433,23 @@ func environmentWarnings(baseline, result *results.Run) []string {
 		}
 	}
 	differs("provider", be.Infra.Provider, re.Infra.Provider)
-	differs("PostgreSQL", be.Infra.Postgres.Version, re.Infra.Postgres.Version)
-	differs("Kafka", be.Infra.Kafka.Kind+" "+be.Infra.Kafka.Version, re.Infra.Kafka.Kind+" "+re.Infra.Kafka.Version)
+	for _, role := range roles(be.Infra, re.Infra) {
+		bs, bok := be.Infra.Find(role)
+		rs, rok := re.Infra.Find(role)
+		differs(role, serviceLine(bs, bok), serviceLine(rs, rok))
+		if bok && rok && canonical(bs.Settings) != canonical(rs.Settings) {
+			w = append(w, role+" settings differ")
+		}
+	}
 	differs("host", hostLine(be.Host), hostLine(re.Host))
 	differs("cqrsbench", baseline.Tool.Version, result.Tool.Version)
-	if canonical(be.Infra.Postgres.Settings) != canonical(re.Infra.Postgres.Settings) {
-		w = append(w, "PostgreSQL settings differ")
-	}
-	for _, side := range []struct{ name, kind string }{{"baseline", be.Infra.Kafka.Kind}, {"result", re.Infra.Kafka.Kind}} {
-		if side.kind == "kfake" {
-			w = append(w, "the "+side.name+" ran on kfake, NOT real Kafka: its figures of architectures that need Kafka say nothing about Kafka")
+	for _, side := range []struct {
+		name string
+		in   services.Description
+	}{{"baseline", be.Infra}, {"result", re.Infra}} {
+		for _, s := range side.in.Fakes() {
+			w = append(w, fmt.Sprintf("the %s ran on %s, an in-process fake, NOT real %s: its figures of architectures that need %[3]s say nothing about %[3]s",
+				side.name, s.Name(), s.Role))
 		}
 	}
 	for _, a := range result.Architectures {
@@ -449,6 +458,32 @@ func environmentWarnings(baseline, result *results.Run) []string {
 		}
 	}
 	return w
+}
+
+// roles lists the roles of the services either run used, the baseline's
+// first, in their order.
+func roles(baseline, result services.Description) []string {
+	var out []string
+	for _, d := range []services.Description{baseline, result} {
+		for _, s := range d.Services {
+			if !slices.Contains(out, s.Role) {
+				out = append(out, s.Role)
+			}
+		}
+	}
+	return out
+}
+
+// serviceLine describes the service of a role and how it was provided
+// (a fake says so itself); "none" when the run used none.
+func serviceLine(s services.Service, used bool) string {
+	switch {
+	case !used:
+		return "none"
+	case s.IsFake():
+		return s.String()
+	}
+	return fmt.Sprintf("%s (%s)", s, orUnknown(s.Kind))
 }
 
 func hostLine(h results.Host) string {

@@ -8,8 +8,8 @@ import (
 
 	"github.com/cqrsbench/cqrsbench/harness/compare"
 	"github.com/cqrsbench/cqrsbench/harness/hist"
-	"github.com/cqrsbench/cqrsbench/harness/infra"
 	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/harness/services"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
 
@@ -26,8 +26,10 @@ func newRun() *results.Run {
 	return &results.Run{
 		Scenario: sc,
 		Environment: results.Environment{
-			Infra: infra.Description{Provider: "local", Postgres: infra.PostgresInfo{Version: "15.18"},
-				Kafka: infra.KafkaInfo{Kind: infra.KindApacheKafka, Version: "4.1.1"}},
+			Infra: services.Description{Provider: "local", Services: []services.Service{
+				{Role: services.RolePostgres, Kind: services.KindLocal, Product: services.ProductPostgres, Version: "15.18"},
+				{Role: services.RoleKafka, Kind: services.KindLocal, Product: services.ProductApacheKafka, Version: "4.1.1"},
+			}},
 			Host: results.Host{OS: "linux", Arch: "amd64", CPUs: 2},
 		},
 		Architectures: []results.Architecture{
@@ -258,14 +260,15 @@ func TestMissingArchitecturesAndOtherEnvironments(t *testing.T) {
 	res := newRun()
 	res.Architectures = res.Architectures[1:] // crud did not run
 	res.Architectures = append(res.Architectures, results.Architecture{Name: "cqrs-sync"})
-	res.Environment.Infra.Kafka = infra.KafkaInfo{Kind: infra.KindKfake}
+	res.Environment.Infra.Services[1] = services.Service{Role: services.RoleKafka, Kind: services.KindFake, Product: services.ProductKfake}
 	res.Environment.Host.CPUs = 8
 	rep := mustCompare(t, newRun(), res, compare.DefaultOptions())
 	if r := row(t, rep, "crud", "(architecture)"); r.Verdict != compare.Missing {
 		t.Errorf("crud missing from the result: verdict %q", r.Verdict)
 	}
 	joined := strings.Join(rep.Warnings, "\n")
-	for _, want := range []string{"host differs: 2 CPUs linux/amd64 vs 8 CPUs linux/amd64", "the result ran on kfake, NOT real Kafka", "cqrs-sync is not in the baseline"} {
+	for _, want := range []string{"host differs: 2 CPUs linux/amd64 vs 8 CPUs linux/amd64", "kafka differs: Apache Kafka 4.1.1 (local) vs franz-go kfake (NOT real kafka: an in-process fake)",
+		"the result ran on franz-go kfake, an in-process fake, NOT real kafka", "cqrs-sync is not in the baseline"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("warnings lack %q:\n%s", want, joined)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/cqrsbench/cqrsbench/harness/infra/dockerenv"
+	"github.com/cqrsbench/cqrsbench/harness/services"
 )
 
 // dockerInfra adapts dockerenv.Env to Infra.
@@ -56,19 +57,19 @@ func (d *dockerInfra) AMQPURL() string {
 	return d.rabbit.URL()
 }
 
-func (d *dockerInfra) Describe() Description {
-	var rabbit *RabbitMQInfo
+// Describe implements Infra.
+func (d *dockerInfra) Describe() services.Description {
+	desc := services.Description{Provider: ProviderDocker, Services: []services.Service{
+		{Role: services.RolePostgres, Kind: services.KindContainer, Product: services.ProductPostgres, Version: d.env.PostgresVersion(),
+			Endpoints: []string{hostOf(d.env.PostgresDSN())}, Image: d.env.PostgresImage(), Settings: d.env.PostgresSettings()},
+		{Role: services.RoleKafka, Kind: services.KindContainer, Product: services.ProductApacheKafka, Version: d.env.KafkaVersion(),
+			Endpoints: d.env.KafkaBrokers(), Image: d.env.KafkaImage()},
+	}}
 	if d.rabbit != nil {
-		rabbit = &RabbitMQInfo{Kind: KindRabbitMQ, Version: d.rabbit.Version(), URL: RedactAMQPURL(d.rabbit.URL()), Image: d.rabbit.Image()}
+		desc.Services = append(desc.Services, services.Service{Role: services.RoleRabbitMQ, Kind: services.KindContainer,
+			Product: services.ProductRabbitMQ, Version: d.rabbit.Version(), Endpoints: []string{RedactAMQPURL(d.rabbit.URL())}, Image: d.rabbit.Image()})
 	}
-	return Description{
-		RabbitMQ: rabbit,
-		Provider: ProviderDocker,
-		Postgres: PostgresInfo{Version: d.env.PostgresVersion(), Address: hostOf(d.env.PostgresDSN()),
-			Image: d.env.PostgresImage(), Settings: d.env.PostgresSettings()},
-		Kafka: KafkaInfo{Kind: KindApacheKafka, Version: d.env.KafkaVersion(), Brokers: d.env.KafkaBrokers(),
-			Image: d.env.KafkaImage()},
-	}
+	return desc
 }
 
 func (d *dockerInfra) Close(ctx context.Context) error {

@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/cqrsbench/cqrsbench/harness/services"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
 )
 
@@ -26,7 +27,10 @@ type externalInfra struct {
 	security KafkaSecurity
 	kafkaOpt []kgo.Opt // from security
 	amqpURL  string
-	desc     Description
+	// pg, kafka and rabbit describe the services checked; kafka and
+	// rabbit are nil when the command needs none.
+	pg            services.Service
+	kafka, rabbit *services.Service
 }
 
 // probeTimeout bounds each reachability check of an external service.
@@ -38,8 +42,8 @@ func openExternal(ctx context.Context, cfg Config) (Infra, error) {
 		return nil, &ConfigError{"--pg-dsn", fmt.Sprintf("%v (example: postgres://user:pass@127.0.0.1:5432/db?sslmode=disable)", err)}
 	}
 	e := &externalInfra{dsn: cfg.PostgresDSN, brokers: cfg.KafkaBrokers, security: cfg.KafkaSecurity, amqpURL: cfg.AMQPURL}
-	e.desc.Provider = ProviderExternal
-	e.desc.Postgres.Address = net.JoinHostPort(pgcfg.Host, strconv.Itoa(int(pgcfg.Port)))
+	e.pg = services.Service{Role: services.RolePostgres, Kind: services.KindExternal, Product: services.ProductPostgres,
+		Endpoints: []string{net.JoinHostPort(pgcfg.Host, strconv.Itoa(int(pgcfg.Port)))}}
 	if err := e.checkPostgres(ctx, pgcfg, cfg.Reset); err != nil {
 		return nil, err
 	}
@@ -50,10 +54,11 @@ func openExternal(ctx context.Context, cfg Config) (Infra, error) {
 		if err != nil {
 			return nil, err
 		}
-		e.desc.RabbitMQ = &RabbitMQInfo{Kind: KindExternal, Version: version, URL: RedactAMQPURL(cfg.AMQPURL)}
+		// Any AMQP 0-9-1 broker may answer: no product is claimed.
+		e.rabbit = &services.Service{Role: services.RoleRabbitMQ, Kind: services.KindExternal, Version: version,
+			Endpoints: []string{RedactAMQPURL(cfg.AMQPURL)}}
 	}
 	if cfg.SkipKafka {
-		e.desc.Kafka = KafkaInfo{Kind: KindNone, Note: "not checked: this command needs no Kafka"}
 		return e, nil
 	}
 	if err := e.checkKafka(ctx); err != nil {
@@ -68,21 +73,22 @@ func (e *externalInfra) AMQPURL() string { return e.amqpURL }
 func (e *externalInfra) checkPostgres(ctx context.Context, pgcfg *pgx.ConnConfig, reset bool) error {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
+	service := "PostgreSQL at " + e.pg.Endpoints[0]
 	conn, err := pgx.ConnectConfig(ctx, pgcfg)
 	if err != nil {
-		return Unavailable("PostgreSQL at "+e.desc.Postgres.Address,
+		return Unavailable(service,
 			"check that the server runs and that --pg-dsn has the right host, port, user, password and database", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if err := conn.QueryRow(ctx, "SHOW server_version").Scan(&e.desc.Postgres.Version); err != nil {
-		return Unavailable("PostgreSQL at "+e.desc.Postgres.Address, "the server answered but could not run SHOW server_version", err)
+	if err := conn.QueryRow(ctx, "SHOW server_version").Scan(&e.pg.Version); err != nil {
+		return Unavailable(service, "the server answered but could not run SHOW server_version", err)
 	}
-	if e.desc.Postgres.Settings, err = ServerSettings(ctx, conn); err != nil {
-		return Unavailable("PostgreSQL at "+e.desc.Postgres.Address, "the server answered but could not read pg_settings", err)
+	if e.pg.Settings, err = ServerSettings(ctx, conn); err != nil {
+		return Unavailable(service, "the server answered but could not read pg_settings", err)
 	}
 	foreign, err := ForeignTables(ctx, conn)
 	if err != nil {
-		return Unavailable("PostgreSQL at "+e.desc.Postgres.Address, "could not list tables (does the user have access to pg_catalog?)", err)
+		return Unavailable(service, "could not list tables (does the user have access to pg_catalog?)", err)
 	}
 	if len(foreign) > 0 && !reset {
 		shown := foreign
@@ -181,13 +187,15 @@ func (e *externalInfra) checkKafka(ctx context.Context) error {
 		return Unavailable(service, kafkaFix(e.security, err), err)
 	}
 	e.kafkaOpt = opts
-	e.desc.Kafka = KafkaInfo{Kind: KindExternal, Brokers: e.brokers}
+	// Any broker speaking the Kafka protocol may answer: no product is
+	// claimed, and the version is guessed from the API versions it offers.
+	e.kafka = &services.Service{Role: services.RoleKafka, Kind: services.KindExternal, Endpoints: e.brokers}
 	if e.security.Enabled() {
-		e.desc.Kafka.Security = e.security.String()
+		e.kafka.Security = e.security.String()
 	}
 	for _, v := range versions.Sorted() {
 		if v.Err == nil {
-			e.desc.Kafka.Version = v.VersionGuess()
+			e.kafka.Version = v.VersionGuess()
 			break
 		}
 	}
@@ -197,8 +205,18 @@ func (e *externalInfra) checkKafka(ctx context.Context) error {
 func (e *externalInfra) PostgresDSN() string             { return e.dsn }
 func (e *externalInfra) KafkaBrokers() []string          { return e.brokers }
 func (e *externalInfra) KafkaOptions() []kgo.Opt         { return e.kafkaOpt }
-func (e *externalInfra) Describe() Description           { return e.desc }
 func (e *externalInfra) Close(ctx context.Context) error { return nil }
+
+// Describe implements Infra.
+func (e *externalInfra) Describe() services.Description {
+	d := services.Description{Provider: ProviderExternal, Services: []services.Service{e.pg}}
+	for _, s := range []*services.Service{e.kafka, e.rabbit} {
+		if s != nil {
+			d.Services = append(d.Services, *s)
+		}
+	}
+	return d
+}
 
 // kafkaFix says what to check when an external cluster does not answer.
 func kafkaFix(sec KafkaSecurity, err error) string {

@@ -18,6 +18,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/harness/infra/infratest"
 	"github.com/cqrsbench/cqrsbench/harness/infra/kafkalocal"
 	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
+	"github.com/cqrsbench/cqrsbench/harness/services"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
 
@@ -142,10 +143,14 @@ func TestExternalRefusesForeignTablesUnlessReset(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Open on a database with only cqrsbench schemas: %v", err)
 	}
-	if d := env.Describe(); d.Provider != "external" || d.Postgres.Version == "" {
+	d := env.Describe()
+	if pg, _ := d.Find(services.RolePostgres); d.Provider != "external" || pg.Kind != services.KindExternal || pg.Version == "" {
 		t.Errorf("Describe() = %+v", d)
-	} else if got := d.Postgres.Settings["shared_buffers"]; got != "64MB" {
-		t.Errorf("recorded shared_buffers = %q, want the server's 64MB (settings %v)", got, d.Postgres.Settings)
+	} else if got := pg.Settings["shared_buffers"]; got != "64MB" {
+		t.Errorf("recorded shared_buffers = %q, want the server's 64MB (settings %v)", got, pg.Settings)
+	}
+	if _, ok := d.Find(services.RoleKafka); ok {
+		t.Errorf("Describe() = %+v lists Kafka, which this command did not check", d)
 	}
 	_ = env.Close(ctx)
 
@@ -206,8 +211,11 @@ func TestLocalProviderServesRealServicesAndCloseLeavesNothing(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = env.Close(context.Background()) })
 	d := env.Describe()
-	if d.Provider != "local" || d.Kafka.Kind != infra.KindApacheKafka || d.Kafka.Version == "" || d.Postgres.Version == "" {
-		t.Fatalf("Describe() = %+v, want local with real Apache Kafka and versions", d)
+	pg, _ := d.Find(services.RolePostgres)
+	kafka, _ := d.Find(services.RoleKafka)
+	if d.Provider != "local" || kafka.Kind != services.KindLocal || kafka.Product != services.ProductApacheKafka || kafka.Version == "" ||
+		len(kafka.Endpoints) == 0 || pg.Kind != services.KindLocal || pg.Version == "" || pg.Settings["shared_buffers"] != "64MB" {
+		t.Fatalf("Describe() = %+v, want local PostgreSQL with its settings and real Apache Kafka, with versions", d)
 	}
 
 	conn, err := pgx.Connect(ctx, env.PostgresDSN())
@@ -253,8 +261,8 @@ func TestLocalOutages(t *testing.T) {
 		t.Fatalf("Open local: %v", err)
 	}
 	t.Cleanup(func() { _ = env.Close(context.Background()) })
-	if kind := env.Describe().Kafka.Kind; kind != infra.KindKfake {
-		t.Fatalf("kafka %s, want the kfake fallback for a missing distribution", kind)
+	if kafka, _ := env.Describe().Find(services.RoleKafka); !kafka.IsFake() || kafka.Product != services.ProductKfake || kafka.Note == "" {
+		t.Fatalf("kafka %+v, want the kfake fallback for a missing distribution, with a note saying so", kafka)
 	}
 	if err := infra.CanStop(env, infra.ServiceKafka); !errors.Is(err, infra.ErrNoOutage) {
 		t.Errorf("CanStop(kfake) = %v, want ErrNoOutage", err)

@@ -12,6 +12,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/harness/infra"
 	"github.com/cqrsbench/cqrsbench/harness/infra/infratest"
 	"github.com/cqrsbench/cqrsbench/harness/infra/kafkalocal"
+	"github.com/cqrsbench/cqrsbench/harness/services"
 )
 
 func TestKafkaSecurityValidate(t *testing.T) {
@@ -108,8 +109,9 @@ func TestExternalKafkaOverTLSAndSASL(t *testing.T) {
 				t.Fatalf("Open: %v", err)
 			}
 			defer env.Close(ctx)
-			if got, want := env.Describe().Kafka.Security, "SASL_SSL "+strings.ToUpper(mechanism)+" user bench"; got != want {
-				t.Errorf("Describe().Kafka.Security = %q, want %q", got, want)
+			kafka, _ := env.Describe().Find(services.RoleKafka)
+			if want := "SASL_SSL " + strings.ToUpper(mechanism) + " user bench"; kafka.Security != want {
+				t.Errorf("Describe() Kafka = %+v, want security %q", kafka, want)
 			}
 			roundTrip(t, env, "secure-"+mechanism)
 		})
@@ -160,8 +162,8 @@ func TestExternalKafkaWithClientCertificate(t *testing.T) {
 		t.Fatalf("with a client certificate: %v", err)
 	}
 	defer env.Close(ctx)
-	if got := env.Describe().Kafka.Security; got != "SASL_SSL PLAIN user bench client certificate" {
-		t.Errorf("Describe().Kafka.Security = %q", got)
+	if kafka, _ := env.Describe().Find(services.RoleKafka); kafka.Security != "SASL_SSL PLAIN user bench client certificate" {
+		t.Errorf("Describe() Kafka = %+v, want security \"SASL_SSL PLAIN user bench client certificate\"", kafka)
 	}
 	roundTrip(t, env, "mutual-tls")
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/harness/infra/kafkalocal"
 	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
 	"github.com/cqrsbench/cqrsbench/harness/infra/rabbitlocal"
+	"github.com/cqrsbench/cqrsbench/harness/services"
 )
 
 // kfakeNote is shown wherever a run used kfake instead of Kafka.
@@ -96,21 +97,23 @@ func (l *localInfra) AMQPURL() string {
 	return l.rabbit.URL()
 }
 
-func (l *localInfra) Describe() Description {
-	d := Description{
-		Provider: ProviderLocal,
-		Postgres: PostgresInfo{Version: l.pg.Version(), Address: l.pg.Addr(), Settings: l.pg.Settings()},
-	}
+// Describe implements Infra.
+func (l *localInfra) Describe() services.Description {
+	d := services.Description{Provider: ProviderLocal, Services: []services.Service{{
+		Role: services.RolePostgres, Kind: services.KindLocal, Product: services.ProductPostgres, Version: l.pg.Version(),
+		Endpoints: []string{l.pg.Addr()}, Settings: l.pg.Settings(),
+	}}}
 	switch {
 	case l.broker != nil:
-		d.Kafka = KafkaInfo{Kind: KindApacheKafka, Version: l.broker.Version(), Brokers: l.broker.Brokers()}
+		d.Services = append(d.Services, services.Service{Role: services.RoleKafka, Kind: services.KindLocal,
+			Product: services.ProductApacheKafka, Version: l.broker.Version(), Endpoints: l.broker.Brokers()})
 	case l.fake != nil:
-		d.Kafka = KafkaInfo{Kind: KindKfake, Brokers: l.fake.Brokers(), Note: kfakeNote}
-	default:
-		d.Kafka = KafkaInfo{Kind: KindNone, Note: "not started: this command needs no Kafka"}
+		d.Services = append(d.Services, services.Service{Role: services.RoleKafka, Kind: services.KindFake,
+			Product: services.ProductKfake, Endpoints: l.fake.Brokers(), Note: kfakeNote})
 	}
 	if l.rabbit != nil {
-		d.RabbitMQ = &RabbitMQInfo{Kind: KindRabbitMQ, Version: l.rabbit.Version(), URL: RedactAMQPURL(l.rabbit.URL())}
+		d.Services = append(d.Services, services.Service{Role: services.RoleRabbitMQ, Kind: services.KindLocal,
+			Product: services.ProductRabbitMQ, Version: l.rabbit.Version(), Endpoints: []string{RedactAMQPURL(l.rabbit.URL())}})
 	}
 	return d
 }

@@ -70,24 +70,21 @@ func benchConfig(run *results.Run) [][2]string {
 	if run.Scenario != nil {
 		scenario = run.Scenario.Name
 	}
-	kafka := env.Infra.Kafka.Kind
-	if kafka != "" && env.Infra.Kafka.Version != "" {
-		kafka += " " + env.Infra.Kafka.Version
-	}
 	cpus := ""
 	if env.Host.CPUs > 0 {
 		cpus = strconv.Itoa(env.Host.CPUs)
 	}
-	return [][2]string{
+	config := [][2]string{
 		{"goos", env.Host.OS},
 		{"goarch", env.Host.Arch},
 		{"scenario", scenario},
 		{"infra", env.Infra.Provider},
-		{"postgres", env.Infra.Postgres.Version},
-		{"kafka", kafka},
-		{"cpus", cpus},
-		{"cqrsbench", run.Tool.Version},
 	}
+	// One line per service, named by its role: "kafka: Apache Kafka 4.1.1".
+	for _, s := range env.Infra.Services {
+		config = append(config, [2]string{s.Role, s.String()})
+	}
+	return append(config, [][2]string{{"cpus", cpus}, {"cqrsbench", run.Tool.Version}}...)
 }
 
 // benchName makes s safe as part of a benchmark name: no spaces, and no

@@ -4,9 +4,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cqrsbench/cqrsbench/harness/infra"
 	"github.com/cqrsbench/cqrsbench/harness/report"
 	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/harness/services"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
 
@@ -87,11 +87,12 @@ func fixture(t *testing.T) *results.Run {
 		StartedAt:     start,
 		FinishedAt:    start.Add(3*time.Minute + 41*time.Second),
 		Environment: results.Environment{
-			Infra: infra.Description{
-				Provider: "local",
-				Postgres: infra.PostgresInfo{Version: "16.4", Address: "127.0.0.1:54329"},
-				Kafka:    infra.KafkaInfo{Kind: infra.KindApacheKafka, Version: "4.1.0", Brokers: []string{"127.0.0.1:39092"}},
-			},
+			Infra: services.Description{Provider: "local", Services: []services.Service{
+				{Role: services.RolePostgres, Kind: services.KindLocal, Product: services.ProductPostgres, Version: "16.4",
+					Endpoints: []string{"127.0.0.1:54329"}},
+				{Role: services.RoleKafka, Kind: services.KindLocal, Product: services.ProductApacheKafka, Version: "4.1.0",
+					Endpoints: []string{"127.0.0.1:39092"}},
+			}},
 			Host: results.Host{OS: "linux", Arch: "amd64", CPUs: 2, Memory: "7.7 GiB"},
 		},
 		Scenario: fixedScenario(t),

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 //go:embed report.html.tmpl
@@ -72,9 +73,11 @@ func htmlRunOf(i int, side Side) (htmlRun, error) {
 	if len(r.Verdicts) == 0 {
 		r.Verdicts = Verdicts(run)
 	}
-	if run.Environment.Infra.Kafka.IsFake() {
-		r.Warning = archList(onFakeKafka(run), "the Kafka architectures") + " ran on kfake, franz-go's in-process fake, NOT real Kafka: their figures say nothing about Kafka."
+	var fakes []string
+	for _, s := range run.Environment.Infra.Fakes() {
+		fakes = append(fakes, fakeWarning(run, s, "the "+s.Role+" architectures")+".")
 	}
+	r.Warning = strings.Join(fakes, " ")
 	for _, op := range opOrder(run) {
 		var curves []curve
 		for j, a := range run.Architectures {

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/cqrsbench/cqrsbench/harness/infra"
 	"github.com/cqrsbench/cqrsbench/harness/report"
 	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/harness/services"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ with the current output")
@@ -167,14 +167,16 @@ func TestTextPartialRuns(t *testing.T) {
 		{
 			name: "kfake",
 			modify: func(r *results.Run) {
-				r.Environment.Infra.Kafka = infra.KafkaInfo{Kind: infra.KindKfake, Note: "no Kafka distribution found"}
+				r.Environment.Infra.Services[1] = services.Service{Role: services.RoleKafka, Kind: services.KindFake,
+					Product: services.ProductKfake, Note: "no Kafka distribution found"}
 				r.Verdicts = nil
 			},
 			want: []string{
-				"environment: provider local · PostgreSQL 16.4 · Kafka kfake · host 2 CPUs linux/amd64\n",
-				"!!! WARNING: Kafka is franz-go's in-process kfake, NOT a real broker",
+				"environment: provider local · PostgreSQL 16.4 · franz-go kfake (NOT real kafka: an in-process fake) · host 2 CPUs linux/amd64\n",
+				"!!! WARNING: cqrs-kafka ran on franz-go kfake, an in-process fake, NOT real kafka: their latencies\n" +
+					"!!! and lag say nothing about kafka.\n",
 				"!!! (no Kafka distribution found)",
-				"WARNING cqrs-kafka ran on kfake",
+				"WARNING cqrs-kafka ran on franz-go kfake, an in-process fake, NOT real kafka",
 			},
 		},
 		{
@@ -219,6 +221,30 @@ func TestNilRun(t *testing.T) {
 	for _, f := range []report.Format{report.Text{}, report.JSON{}, report.Bench{}} {
 		if err := f.Write(&bytes.Buffer{}, nil); err == nil {
 			t.Errorf("%T.Write(nil): no error", f)
+		}
+	}
+}
+
+// TestOldResultsReadAsNew reads the document schema_version 1 wrote for the
+// fixture (before services were a list) and checks it is, once read, the
+// fixture as this build writes it: tables and JSON of an old baseline are
+// those of a new one.
+func TestOldResultsReadAsNew(t *testing.T) {
+	t.Parallel()
+	old, err := results.Read(filepath.Join("..", "results", "testdata", "schema-v1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []report.Format{report.JSON{}, report.Text{}} {
+		var got, want bytes.Buffer
+		if err := f.Write(&got, old); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Write(&want, fixture(t)); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("%T of the version-1 document differs from the fixture's:\n%s\nvs\n%s", f, got.String(), want.String())
 		}
 	}
 }

@@ -34,7 +34,8 @@ import (
 //   - thresholds with pass, FAIL or skipped and why (the run's, or
 //     results.Evaluate of the scenario's when it has none).
 //
-// A loud warning follows the environment line when Kafka was kfake.
+// A loud warning follows the environment line for each service that was an
+// in-process fake (kfake for Kafka).
 type Text struct{}
 
 // Write implements Format.
@@ -91,31 +92,20 @@ func writeHeader(b *bytes.Buffer, run *results.Run) {
 		b.WriteString("\n")
 	}
 	b.WriteString(environmentLine(run.Environment) + "\n")
-	if k := run.Environment.Infra.Kafka; k.IsFake() {
-		fmt.Fprintf(b, "!!! WARNING: Kafka is franz-go's in-process kfake, NOT a real broker: %s latency and\n", archList(onFakeKafka(run), "the Kafka architectures'"))
-		b.WriteString("!!! lag do not represent Kafka. Install Java/Maven or Docker, or pass --kafka-brokers.\n")
-		if k.Note != "" {
-			fmt.Fprintf(b, "!!! (%s)\n", k.Note)
+	for _, s := range run.Environment.Infra.Fakes() {
+		writeWrapped(b, "WARNING: "+fakeWarning(run, s, "the "+s.Role+" architectures")+".", "!!! ", "!!! ", 100)
+		if s.Note != "" {
+			writeWrapped(b, "("+s.Note+")", "!!! ", "!!! ", 100)
 		}
 	}
 }
 
-// environmentLine describes the provider, servers and host on one line.
+// environmentLine describes the provider, the services the run used and
+// the host on one line.
 func environmentLine(env results.Environment) string {
-	in := env.Infra
-	parts := []string{"provider " + orUnknown(in.Provider), "PostgreSQL " + orUnknown(in.Postgres.Version)}
-	switch in.Kafka.Kind {
-	case "", "none":
-		parts = append(parts, "Kafka not started")
-	default:
-		k := "Kafka " + in.Kafka.Kind
-		if in.Kafka.Version != "" {
-			k += " " + in.Kafka.Version
-		}
-		if in.Kafka.Security != "" {
-			k += " over " + in.Kafka.Security
-		}
-		parts = append(parts, k)
+	parts := []string{"provider " + orUnknown(env.Infra.Provider)}
+	for _, s := range env.Infra.Services {
+		parts = append(parts, s.String())
 	}
 	h := env.Host
 	host := "host"

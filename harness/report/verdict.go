@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/harness/services"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
 
@@ -208,9 +209,10 @@ func crudOnly(headlines [2][]string, crud *results.Architecture) string {
 // warnings flags what makes run's numbers untrustworthy.
 func warnings(run *results.Run) []string {
 	var out []string
-	if fake := onFakeKafka(run); len(fake) > 0 {
-		out = append(out, warnPrefix+strings.Join(fake, ", ")+" ran on kfake, franz-go's in-process fake, not Apache Kafka: "+
-			"its latencies and lag do not represent a real broker")
+	for _, s := range run.Environment.Infra.Fakes() {
+		if len(usedBy(run, s.Role)) > 0 {
+			out = append(out, warnPrefix+fakeWarning(run, s, ""))
+		}
 	}
 	var few []string
 	for i := range run.Architectures {
@@ -312,17 +314,23 @@ func hasPipeline(name string) bool {
 	return ok && catalog.Offers[reference.Pipeline](d)
 }
 
-// onFakeKafka lists the architectures of run that needed Kafka when Kafka
-// was kfake.
-func onFakeKafka(run *results.Run) []string {
-	if !run.Environment.Infra.Kafka.IsFake() {
-		return nil
-	}
+// usedBy lists the architectures of run that used the service of the given
+// role: every architecture uses PostgreSQL, the others the services their
+// table entry needs (catalog.Service names a role).
+func usedBy(run *results.Run, role string) []string {
 	var out []string
 	for _, a := range run.Architectures {
-		if catalog.NeedsService(a.Name, catalog.Kafka) {
+		if role == services.RolePostgres || catalog.NeedsService(a.Name, catalog.Service(role)) {
 			out = append(out, a.Name)
 		}
 	}
 	return out
+}
+
+// fakeWarning says that the architectures of run that used s, an
+// in-process fake, measured nothing of the real service; none names them
+// when no architecture of run used it.
+func fakeWarning(run *results.Run, s services.Service, none string) string {
+	return archList(usedBy(run, s.Role), none) + " ran on " + s.Name() + ", an in-process fake, NOT real " + s.Role +
+		": their latencies and lag say nothing about " + s.Role
 }

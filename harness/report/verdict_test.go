@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cqrsbench/cqrsbench/harness/infra"
 	"github.com/cqrsbench/cqrsbench/harness/report"
 	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/harness/services"
 )
 
 // smallRun is crud and cqrs-kafka with one read and one write each, a
@@ -16,7 +16,8 @@ func smallRun() *results.Run {
 	sustained := results.LoadSummary{Mode: "open", DurationSeconds: 10, OfferedRate: 200, AchievedRate: 200,
 		Scheduled: 2000, Completed: 2000, Late: 5}
 	return &results.Run{
-		Environment: results.Environment{Infra: infra.Description{Kafka: infra.KafkaInfo{Kind: infra.KindApacheKafka}}},
+		Environment: results.Environment{Infra: services.Description{Services: []services.Service{
+			{Role: services.RolePostgres, Kind: services.KindLocal}, {Role: services.RoleKafka, Kind: services.KindLocal}}}},
 		Architectures: []results.Architecture{
 			{
 				Name: "crud", Load: sustained,
@@ -53,10 +54,12 @@ func TestVerdicts(t *testing.T) {
 		{"crud only", func(r *results.Run) { r.Architectures = r.Architectures[:1] }, []string{
 			"crud only: list_orders p99 6.00 ms, create_order p99 4.00 ms; no CQRS architecture ran to compare with"}},
 		{"nothing ran", func(r *results.Run) { r.Architectures = nil }, []string{"no architecture ran: nothing to compare"}},
-		{"kfake", func(r *results.Run) { r.Environment.Infra.Kafka.Kind = infra.KindKfake }, []string{kafkaOK,
-			"WARNING cqrs-kafka ran on kfake, franz-go's in-process fake, not Apache Kafka: its latencies and lag do not represent a real broker"}},
+		{"kfake", func(r *results.Run) {
+			r.Environment.Infra.Services[1] = services.Service{Role: services.RoleKafka, Kind: services.KindFake, Product: services.ProductKfake}
+		}, []string{kafkaOK,
+			"WARNING cqrs-kafka ran on franz-go kfake, an in-process fake, NOT real kafka: their latencies and lag say nothing about kafka"}},
 		{"kfake without cqrs-kafka", func(r *results.Run) {
-			r.Environment.Infra.Kafka.Kind = infra.KindKfake
+			r.Environment.Infra.Services[1].Kind = services.KindFake
 			r.Architectures = r.Architectures[:1]
 		}, []string{"crud only: list_orders p99 6.00 ms, create_order p99 4.00 ms; no CQRS architecture ran to compare with"}},
 		{"lots of late ops", func(r *results.Run) {

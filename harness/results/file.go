@@ -209,9 +209,10 @@ func isInvalid(err error) bool {
 	return errors.As(err, &pe) && strings.Contains(pe.Err.Error(), "invalid argument")
 }
 
-// Read loads a document written by Write. It refuses, wrapping
-// ErrSchemaVersion, a document of a schema_version this build does not
-// read, and says which build wrote it.
+// Read loads a document written by Write. A document of an older
+// schema_version is converted to the current layout (so a baseline kept
+// from an older build still compares); a version this build does not read
+// is refused, wrapping ErrSchemaVersion, saying which build wrote it.
 func Read(path string) (*Run, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -227,17 +228,22 @@ func Read(path string) (*Run, error) {
 	if head.SchemaVersion == nil {
 		return nil, fmt.Errorf("read results %s: not a cqrsbench results document: no schema_version", path)
 	}
-	if v := *head.SchemaVersion; v != SchemaVersion {
+	if v := *head.SchemaVersion; v < oldestSchemaVersion || v > SchemaVersion {
 		by := ""
 		if head.Tool.Version != "" {
 			by = fmt.Sprintf(" (written by cqrsbench %s)", head.Tool.Version)
 		}
-		return nil, fmt.Errorf("read results %s: %w %d%s: this cqrsbench reads version %d; use the cqrsbench that wrote it, or re-run the benchmark",
-			path, ErrSchemaVersion, v, by, SchemaVersion)
+		return nil, fmt.Errorf("read results %s: %w %d%s: this cqrsbench reads versions %d to %d; use the cqrsbench that wrote it, or re-run the benchmark",
+			path, ErrSchemaVersion, v, by, oldestSchemaVersion, SchemaVersion)
 	}
 	var run Run
 	if err := json.Unmarshal(data, &run); err != nil {
 		return nil, fmt.Errorf("read results %s: %w", path, err)
+	}
+	if *head.SchemaVersion == 1 {
+		if err := readV1(data, &run); err != nil {
+			return nil, fmt.Errorf("read results %s: %w", path, err)
+		}
 	}
 	return &run, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math"
 	"os"
@@ -14,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cqrsbench/cqrsbench/harness/infra"
 	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/harness/services"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
 
@@ -34,8 +35,10 @@ func testRun(t *testing.T) *results.Run {
 		StartedAt:     started,
 		FinishedAt:    started.Add(time.Minute),
 		Environment: results.Environment{
-			Infra: infra.Description{Provider: "local", Postgres: infra.PostgresInfo{Version: "16.4"},
-				Kafka: infra.KafkaInfo{Kind: infra.KindApacheKafka, Version: "4.1.0"}},
+			Infra: services.Description{Provider: "local", Services: []services.Service{
+				{Role: services.RolePostgres, Kind: services.KindLocal, Version: "16.4", Settings: map[string]string{"fsync": "on"}},
+				{Role: services.RoleKafka, Kind: services.KindLocal, Version: "4.1.0", Security: "SASL_SSL PLAIN user bench"},
+			}},
 			Host: results.Host{OS: "linux", Arch: "amd64", CPUs: 2},
 		},
 		Scenario: sc,
@@ -99,7 +102,7 @@ func TestWriteRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.HasPrefix(data, []byte("{\n  \"schema_version\": 1,")) || !bytes.HasSuffix(data, []byte("}\n")) {
+	if !bytes.HasPrefix(data, fmt.Appendf(nil, "{\n  \"schema_version\": %d,", results.SchemaVersion)) || !bytes.HasSuffix(data, []byte("}\n")) {
 		t.Errorf("document is not indented JSON starting with schema_version:\n%.200s", data)
 	}
 
@@ -244,7 +247,7 @@ func TestReadErrors(t *testing.T) {
 		version       bool
 	}{
 		{"newer.json", `{"schema_version": 99, "tool": {"version": "v9.0.0"}}`,
-			[]string{"newer.json", "schema_version 99", "written by cqrsbench v9.0.0", "reads version 1"}, true},
+			[]string{"newer.json", "schema_version 99", "written by cqrsbench v9.0.0", "reads versions 1 to 2"}, true},
 		{"zero.json", `{"schema_version": 0}`, []string{"schema_version 0"}, true},
 		{"none.json", `{"tool": {"version": "x"}}`, []string{"not a cqrsbench results document: no schema_version"}, false},
 		{"garbage.json", `not json`, []string{"garbage.json", "not a cqrsbench results document"}, false},

@@ -3,13 +3,17 @@ package results
 import (
 	"time"
 
-	"github.com/cqrsbench/cqrsbench/harness/infra"
+	"github.com/cqrsbench/cqrsbench/harness/services"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
 
 // SchemaVersion is the version of the document layout. Bump it on any
-// incompatible change; readers refuse versions they do not know.
-const SchemaVersion = 1
+// incompatible change, and convert the older layouts on Read (migrate.go);
+// readers refuse versions they do not know.
+//
+// Version 2 lists the services a run used (Environment.Infra.Services);
+// version 1 had one field per service (see readV1).
+const SchemaVersion = 2
 
 // Run is one invocation of `cqrsbench run` for one scenario.
 type Run struct {
@@ -44,8 +48,9 @@ type Tool struct {
 
 // Environment describes the machine and services.
 type Environment struct {
-	// Infra is the provider with server versions and broker kind.
-	Infra infra.Description `json:"infra"`
+	// Infra is the provider and the services it supplied: their kind,
+	// version, endpoints, image, settings and security.
+	Infra services.Description `json:"infra"`
 	// Host describes the machine running cqrsbench.
 	Host Host `json:"host"`
 }
