@@ -53,7 +53,7 @@ func (t *tracker) classify(r workload.Read) (stale bool, age time.Duration) {
 		if !w.Committed.Before(r.Started) {
 			continue
 		}
-		v, shown := r.Versions[w.Entity]
+		v, shown := r.Version(w.Entity)
 		missed := shown && v < w.Version || !shown && w.Created && creates <= r.Newest
 		if missed {
 			stale = true

@@ -15,7 +15,7 @@ func TestTrackerClassify(t *testing.T) {
 	tr.committed(workload.Write{Owner: 7, Entity: 100, Version: 2, Committed: t0.Add(10 * time.Millisecond)})
 	tr.committed(workload.Write{Owner: 7, Entity: 5, Version: 4, Committed: t0.Add(20 * time.Millisecond)})
 
-	type shown = map[int64]int32
+	type shown = []workload.Shown
 	tests := []struct {
 		name    string
 		started time.Time
@@ -25,16 +25,16 @@ func TestTrackerClassify(t *testing.T) {
 		age     time.Duration
 	}{
 		{"before any write", t0.Add(-time.Millisecond), nil, 50, false, 0},
-		{"sees everything", t0.Add(time.Second), shown{100: 2, 5: 4}, 50, false, 0},
+		{"sees everything", t0.Add(time.Second), shown{{Entity: 100, Version: 2}, {Entity: 5, Version: 4}}, 50, false, 0},
 		{"misses a created entity", t0.Add(5 * time.Millisecond), nil, 50, true, 5 * time.Millisecond},
 		{"a created entity beyond the screen's newest is not required", t0.Add(5 * time.Millisecond), nil, 0, false, 0},
-		{"old version of a transition", t0.Add(15 * time.Millisecond), shown{100: 1}, 50, true, 5 * time.Millisecond},
-		{"write after the read started is not required", t0.Add(15 * time.Millisecond), shown{100: 2, 5: 3}, 50, false, 0},
-		{"old entity not shown is not required", t0.Add(time.Second), shown{100: 2}, 50, false, 0},
-		{"stale entity from before the run", t0.Add(time.Second), shown{100: 2, 5: 3}, 50, true, time.Second - 20*time.Millisecond},
+		{"old version of a transition", t0.Add(15 * time.Millisecond), shown{{Entity: 100, Version: 1}}, 50, true, 5 * time.Millisecond},
+		{"write after the read started is not required", t0.Add(15 * time.Millisecond), shown{{Entity: 100, Version: 2}, {Entity: 5, Version: 3}}, 50, false, 0},
+		{"old entity not shown is not required", t0.Add(time.Second), shown{{Entity: 100, Version: 2}}, 50, false, 0},
+		{"stale entity from before the run", t0.Add(time.Second), shown{{Entity: 100, Version: 2}, {Entity: 5, Version: 3}}, 50, true, time.Second - 20*time.Millisecond},
 	}
 	for _, tt := range tests {
-		stale, age := tr.classify(workload.Read{Owner: 7, Started: tt.started, Versions: tt.shown, Newest: tt.newest})
+		stale, age := tr.classify(workload.Read{Owner: 7, Started: tt.started, Shown: tt.shown, Newest: tt.newest})
 		if stale != tt.stale || age != tt.age {
 			t.Errorf("%s: classify = %v, %v; want %v, %v", tt.name, stale, age, tt.stale, tt.age)
 		}

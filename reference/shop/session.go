@@ -73,16 +73,16 @@ func (s *session) listOrders(ctx context.Context) (workload.Effect, error) {
 		return workload.Effect{}, err
 	}
 	return workload.Effect{Read: &workload.Read{
-		Owner: customer, Started: started, Versions: versions(rows), Newest: reference.ListOrdersLimit,
+		Owner: customer, Started: started, Shown: shown(rows), Newest: reference.ListOrdersLimit,
 	}}, nil
 }
 
-func versions(rows []reference.OrderSummary) map[int64]int32 {
-	m := make(map[int64]int32, len(rows))
-	for _, r := range rows {
-		m[r.OrderID] = r.Version
+func shown(rows []reference.OrderSummary) []workload.Shown {
+	out := make([]workload.Shown, len(rows))
+	for i, r := range rows {
+		out[i] = workload.Shown{Entity: r.OrderID, Version: r.Version}
 	}
-	return m
+	return out
 }
 
 func (s *session) command(ctx context.Context, kind domain.Kind) (workload.Effect, error) {

@@ -136,11 +136,27 @@ type Read struct {
 	Owner int64
 	// Started is when the query started (its snapshot is no older).
 	Started time.Time
-	// Versions maps each entity shown to the version shown.
-	Versions map[int64]int32
+	// Shown lists each entity shown with the version shown.
+	Shown []Shown
 	// Newest is how many of the owner's latest created entities the screen
 	// shows: an entity created among them must be there. 0: no such rule.
 	Newest int
+}
+
+// Shown is one entity a screen showed, at a version.
+type Shown struct {
+	Entity  int64
+	Version int32
+}
+
+// Version returns the version r showed of entity, and whether it showed it.
+func (r Read) Version(entity int64) (int32, bool) {
+	for _, s := range r.Shown {
+		if s.Entity == entity {
+			return s.Version, true
+		}
+	}
+	return 0, false
 }
 
 // Diff compares one read model with its expected contents.
