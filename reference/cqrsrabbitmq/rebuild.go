@@ -27,21 +27,24 @@ const rebuildSource = "the outbox archive in PostgreSQL (a snapshot of the loade
 func (s *System) Rebuild(ctx context.Context) (_ reference.RebuildStats, err error) {
 	began := time.Now()
 	stats := reference.RebuildStats{Source: rebuildSource}
+	s.rebuild.Lock()
+	defer s.rebuild.Unlock()
 	s.rebuilding.Add(1) // WaitCaughtUp holds on until it ends
 	defer func() {
 		s.rebuilding.Add(-1)
 		s.track.changed.Notify()
 	}()
-	// Resumed whatever happens, a failed pause included: workers left
-	// paused would stall every later wait.
+	// A pause of its own, nested in any other (a catch-up's): resumed
+	// whatever happens next, so the workers do not stay paused, and
+	// without ending the other pause.
+	if err := s.PauseProjector(ctx); err != nil {
+		return stats, fmt.Errorf("%s rebuild: %w", Name, err)
+	}
 	defer func() {
 		if rerr := s.ResumeProjector(); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("%s rebuild: resume the workers: %w", Name, rerr))
+			err = errors.Join(err, fmt.Errorf("%s rebuild: %w", Name, rerr))
 		}
 	}()
-	if err := s.PauseProjector(ctx); err != nil {
-		return stats, fmt.Errorf("%s rebuild: pause the workers: %w", Name, err)
-	}
 	upto, err := s.archiveEnd(ctx)
 	if err != nil {
 		return stats, fmt.Errorf("%s rebuild: %w", Name, err)

@@ -226,11 +226,57 @@ func TestPauseBuildsBacklogResumeDrains(t *testing.T) {
 	if after := c.Counters(); after.Delivered != before.Delivered {
 		t.Fatalf("paused consumer received %d deliveries", after.Delivered-before.Delivered)
 	}
-	c.Resume()
+	if err := c.Resume(); err != nil {
+		t.Fatal(err)
+	}
 	rec.waitDistinct(t, n, time.Minute)
 	rec.check(t, n, nil, 0)
 	if s := backlog(t, topo); s.Ready != 0 {
 		t.Errorf("backlog after Resume drained it: %+v", s)
+	}
+}
+
+// TestPausesNest: two overlapping pauses (a catch-up's and a rebuild's)
+// hold the workers until both ended, whichever resumes first; a Resume
+// without a Pause fails.
+func TestPausesNest(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	p := newPublisher(t, cfg)
+	topo := openTopology(t, cfg)
+	rec := newRecorder()
+	c := startConsumer(t, cfg, func(_ context.Context, batch []rabbitmq.Delivery) ([]int, error) {
+		rec.accept(batch, nil)
+		return nil, nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for range 2 {
+		if err := c.Pause(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Paused() {
+		t.Fatal("after two Pauses and one Resume no pause holds the workers")
+	}
+	const n = 500
+	publishAll(t, p, msgs(n), 100, 1)
+	if s := backlog(t, topo); s.Ready != n || s.Consumers != 0 {
+		t.Fatalf("backlog while one pause still holds %+v, want %d ready, no consumer", s, n)
+	}
+	if d := c.Counters().Delivered; d != 0 {
+		t.Fatalf("workers held by a pause received %d deliveries", d)
+	}
+	if err := c.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitDistinct(t, n, time.Minute)
+	rec.check(t, n, nil, 0)
+	if err := c.Resume(); err == nil {
+		t.Fatal("Resume without a Pause succeeded")
 	}
 }
 

@@ -10,7 +10,7 @@
 //	err = pub.Publish(ctx, msgs)              // nil: every message confirmed
 //	cons, err := rabbitmq.NewConsumer(cfg, handler)
 //	err = cons.Start(ctx)                     // Workers goroutines, until Close
-//	err = cons.Pause(ctx); cons.Resume()      // build and drain a backlog
+//	err = cons.Pause(ctx); err = cons.Resume() // build and drain a backlog (pauses nest)
 //	state, err := topo.Backlog(ctx)
 //	err = cons.Close(ctx); pub.Close(); topo.Close()
 //
