@@ -325,7 +325,7 @@ func TestRebuildInsideACatchUpPause(t *testing.T) {
 	if f.sys.ProjectorRunning() {
 		t.Fatal("the rebuild's end restarted a projector the catch-up holds paused")
 	}
-	f.checkReadModels(t) // the replay's
+	f.checkReadModels(t)                              // the replay's
 	if err := f.sys.PauseProjector(ctx); err != nil { // nested
 		t.Fatal(err)
 	}
