@@ -43,7 +43,17 @@
 // command's own transaction pays nothing. Rebuild pauses the workers,
 // truncates the read models and the inbox, replays the archive through the
 // projection core in id order, and resumes the workers: events also still in
-// the queue are then recognized by the inbox.
+// the queue are then recognized by the inbox. A relay archives a batch when
+// it deletes it and commits after the broker's confirms, so workers may
+// have applied part of a batch whose archived copy is not committed yet:
+// Rebuild reads the archive's end under a SHARE lock, which waits for those
+// relay transactions.
+//
+// The archive holds what the relays published, no more and no less, in
+// both relay modes (the naive cursor deletes in the same transaction held
+// over the publish): a replay reproduces the live read models' damage. The
+// events the naive cursor skips stay in the outbox, never published and
+// never archived, so a rebuild neither hides their loss nor invents any.
 //
 // Catching up: WaitCaughtUp waits until the relays published every outbox
 // row committed before the call, then until every message confirmed so far
