@@ -117,12 +117,12 @@ type counters struct {
 // Relay publishes the rows of an outbox through a Publisher with one or
 // more workers.
 type Relay struct {
-	cfg                            Config
-	pool                           *pgxpool.Pool
-	pub                            Publisher
-	claim, cursor, pending         string
-	dupBelow                       uint64 // ids whose hash is below are duplicated
-	dupAll                         bool
+	cfg                    Config
+	pool                   *pgxpool.Pool
+	pub                    Publisher
+	claim, cursor, pending string
+	dupBelow               uint64 // ids whose hash is below are duplicated
+	dupAll                 bool
 
 	c        counters
 	progress signal.Broadcast
