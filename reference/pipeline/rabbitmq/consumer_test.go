@@ -167,6 +167,36 @@ func TestPoisonGoesToDeadLetterQueue(t *testing.T) {
 	drec.check(t, n, func(i int) bool { return !isPoison(i) }, 0)
 }
 
+// TestRepeatedFailuresAreNotDeadLettered: a message whose handler fails
+// more often than RabbitMQ 4's default delivery limit (20) — a database
+// outage — is redelivered until it is applied, never dead-lettered by the
+// broker; only poison, which the handler names, is.
+func TestRepeatedFailuresAreNotDeadLettered(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.Workers = 1
+	const failures = 21 // one more than RabbitMQ 4's default limit
+	publishAll(t, newPublisher(t, cfg), msgs(1), 1, 1)
+	rec := newRecorder()
+	var calls atomic.Int64
+	c := startConsumer(t, cfg, func(_ context.Context, batch []rabbitmq.Delivery) ([]int, error) {
+		if calls.Add(1) <= failures {
+			return nil, errors.New("database unavailable")
+		}
+		rec.accept(batch, nil)
+		return nil, nil
+	})
+	rec.waitDistinct(t, 1, 20*time.Second)
+	closeConsumer(t, c)
+	rec.check(t, 1, nil, 0)
+	if cc := c.Counters(); cc.HandlerErrors != failures || cc.DeadLettered != 0 || cc.Acked != 1 {
+		t.Errorf("counters %+v, want %d handler errors, none dead-lettered, 1 acked", cc, failures)
+	}
+	if s, err := openTopology(t, cfg).DeadLetters(context.Background()); err != nil || s.Ready != 0 {
+		t.Errorf("dead-letter queue %+v (%v), want empty", s, err)
+	}
+}
+
 // waitAcked waits until c acknowledged want deliveries, failing after 30 s.
 func waitAcked(t testing.TB, c *rabbitmq.Consumer, want int64) {
 	t.Helper()
