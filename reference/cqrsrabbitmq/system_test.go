@@ -16,13 +16,7 @@ import (
 // checkClean fails the test unless the read models match the write model.
 func (f *fixture) checkClean(t *testing.T) {
 	t.Helper()
-	d := catalog.MustLookup(cqrsrabbitmq.Name)
-	d.Schema = f.schema
-	rep, err := check.Check(t.Context(), f.pool, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Violations() != 0 {
+	if rep := f.report(t); rep.Violations() != 0 {
 		t.Fatalf("read models differ from the write model: %+v", rep.Diffs)
 	}
 }

@@ -236,10 +236,7 @@ func TestPauseBuildsBacklogResumeDrains(t *testing.T) {
 	p := newPublisher(t, cfg)
 	topo := openTopology(t, cfg)
 	rec := newRecorder()
-	c := startConsumer(t, cfg, func(_ context.Context, batch []rabbitmq.Delivery) ([]int, error) {
-		rec.accept(batch, nil)
-		return nil, nil
-	})
+	c := startConsumer(t, cfg, rec.handle)
 	publishAll(t, p, msgs(1000), 100, 1)
 	rec.waitDistinct(t, 1000, time.Minute)
 
@@ -275,10 +272,7 @@ func TestPausesNest(t *testing.T) {
 	p := newPublisher(t, cfg)
 	topo := openTopology(t, cfg)
 	rec := newRecorder()
-	c := startConsumer(t, cfg, func(_ context.Context, batch []rabbitmq.Delivery) ([]int, error) {
-		rec.accept(batch, nil)
-		return nil, nil
-	})
+	c := startConsumer(t, cfg, rec.handle)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for range 2 {
