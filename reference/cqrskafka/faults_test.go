@@ -291,10 +291,53 @@ func TestFailedRebuildResumesTheProjector(t *testing.T) {
 	if err := tx.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.sys.ResumeProjector(); err == nil || !strings.Contains(err.Error(), "projector is running") {
-		t.Fatalf("after the failed rebuild ResumeProjector = %v, want \"projector is running\"", err)
+	if !f.sys.ProjectorRunning() {
+		t.Fatal("after the failed rebuild the projector is not running")
+	}
+	if err := f.sys.ResumeProjector(); err == nil || !strings.Contains(err.Error(), "without a PauseProjector") {
+		t.Fatalf("after the failed rebuild ResumeProjector = %v, want \"without a PauseProjector\"", err)
 	}
 	f.runCommands(t, 50, 4, f.execSystem)
+	f.waitCaughtUp(t)
+	f.checkReadModels(t)
+}
+
+// TestRebuildInsideACatchUpPause: a rebuild while a catch-up holds the
+// projector paused replays, then leaves the projector paused (the
+// catch-up's backlog keeps building) until the catch-up resumes it; and a
+// pause taken while paused nests.
+func TestRebuildInsideACatchUpPause(t *testing.T) {
+	f := newFixture(t, 300, nil)
+	f.start(t)
+	f.runCommands(t, 50, 5, f.execSystem)
+	f.waitCaughtUp(t)
+	ctx := t.Context()
+	if err := f.sys.PauseProjector(ctx); err != nil { // the catch-up's
+		t.Fatal(err)
+	}
+	rb, err := f.sys.Rebuild(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rb.Applied == 0 {
+		t.Fatalf("rebuild inside a pause replayed nothing: %+v", rb)
+	}
+	if f.sys.ProjectorRunning() {
+		t.Fatal("the rebuild's end restarted a projector the catch-up holds paused")
+	}
+	f.checkReadModels(t)                              // the replay's
+	if err := f.sys.PauseProjector(ctx); err != nil { // nested
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if err := f.sys.ResumeProjector(); err != nil {
+			t.Fatalf("resume %d: %v", i+1, err)
+		}
+		if running := f.sys.ProjectorRunning(); running != (i == 1) {
+			t.Fatalf("after %d of 2 resumes the projector runs: %v", i+1, running)
+		}
+	}
+	f.runCommands(t, 50, 6, f.execSystem)
 	f.waitCaughtUp(t)
 	f.checkReadModels(t)
 }
@@ -389,7 +432,10 @@ func TestWaitCaughtUpHoldsDuringRebuild(t *testing.T) {
 	go func() { waited <- f.sys.WaitCaughtUp(ctx) }() // blocks: the projector is paused
 	rebuilt := make(chan error, 1)
 	go func() {
-		_, err := f.sys.Rebuild(ctx)
+		_, err := f.sys.Rebuild(ctx) // replays whatever pause holds the projector
+		if err == nil {
+			err = f.sys.ResumeProjector() // the test's pause: the events after the replay's end
+		}
 		rebuilt <- err
 	}()
 	select {

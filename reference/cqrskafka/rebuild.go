@@ -31,9 +31,10 @@ const rebuildSource = "the Kafka topic from its earliest offset (a snapshot of t
 // loaded orders (Setup without SkipSnapshot): a replay of command events
 // alone would lose every order loaded before Setup.
 //
-// A Rebuild that fails after pausing the projector resumes it, so events
-// keep being applied; whatever it had truncated by then stays truncated,
-// which the checker reports.
+// A Rebuild that fails after stopping the projector restarts it (unless a
+// PauseProjector holds it), so events keep being applied; whatever it had
+// truncated by then stays truncated, which the checker reports. Rebuilds
+// run one at a time.
 func (s *System) Rebuild(ctx context.Context) (_ RebuildStats, err error) {
 	began := time.Now()
 	var snapshot *int64
@@ -43,28 +44,37 @@ func (s *System) Rebuild(ctx context.Context) (_ RebuildStats, err error) {
 	if snapshot == nil {
 		return RebuildStats{}, fmt.Errorf("cqrs-kafka rebuild: topic %s holds no snapshot of the orders loaded before Setup (Setup ran with SkipSnapshot); a replay would lose them", s.cfg.Topic)
 	}
+	s.rebuilding.Lock()
+	defer s.rebuilding.Unlock()
 	s.mu.Lock()
-	running, started := s.projCancel != nil, s.ctx != nil && !s.closed
+	started := s.ctx != nil && !s.closed
 	s.mu.Unlock()
 	if !started {
 		return RebuildStats{}, errors.New("cqrs-kafka rebuild: Start the System first")
 	}
 	s.rebuildEpoch.Add(1) // odd: waits hold on until it is even again
 	defer s.rebuildEpoch.Add(1)
-	paused := false
-	if running {
-		if err := s.PauseProjector(ctx); err != nil {
-			return RebuildStats{}, fmt.Errorf("cqrs-kafka rebuild: %w", err)
-		}
-		paused = true
-	}
+	// The projector stops for the truncation and the rewind and runs for
+	// the replay, whatever pauses hold it (a catch-up's); at the end it
+	// runs again only if none does.
+	s.mu.Lock()
+	s.rebuild, s.rebuildEnd = rebuildStopped, make(chan struct{})
+	done := s.settleLocked()
+	s.mu.Unlock()
 	defer func() {
-		if paused && err != nil {
-			if rerr := s.ResumeProjector(); rerr != nil {
-				err = errors.Join(err, fmt.Errorf("cqrs-kafka rebuild: resume the projector: %w", rerr))
-			}
-		}
+		s.mu.Lock()
+		s.rebuild = noRebuild
+		close(s.rebuildEnd)
+		s.settleLocked()
+		s.mu.Unlock()
 	}()
+	if done != nil {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return RebuildStats{}, fmt.Errorf("cqrs-kafka rebuild: wait for the projector to stop: %w", ctx.Err())
+		}
+	}
 	// The offsets first: a broker that does not answer then leaves the
 	// read models as they were.
 	starts, err := s.listOffsets(ctx, s.adm.ListStartOffsets)
@@ -88,10 +98,10 @@ func (s *System) Rebuild(ctx context.Context) (_ RebuildStats, err error) {
 	s.proj.ResetPositions()
 	applied := s.proj.Counters().Applied
 	replay := time.Now()
-	paused = false
-	if err := s.ResumeProjector(); err != nil {
-		return stats, fmt.Errorf("cqrs-kafka rebuild: %w", err)
-	}
+	s.mu.Lock()
+	s.rebuild = rebuildReplaying
+	s.settleLocked()
+	s.mu.Unlock()
 	if err := s.waitApplied(ctx, ends, true); err != nil {
 		return stats, fmt.Errorf("cqrs-kafka rebuild: replay %d events: %w", stats.Events, err)
 	}

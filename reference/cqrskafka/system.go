@@ -50,6 +50,8 @@ type System struct {
 	// The group's committed offsets and the projector's positions are
 	// rewound meanwhile, so a wait must not trust what it read before.
 	rebuildEpoch atomic.Int64
+	// rebuilding serializes Rebuilds.
+	rebuilding sync.Mutex
 
 	producer *kgo.Client // relays and the snapshot
 	admin    *kgo.Client
@@ -61,8 +63,11 @@ type System struct {
 	ctx         context.Context
 	cancel      context.CancelFunc
 	relayDone   chan struct{}
-	projCancel  context.CancelFunc
-	projDone    chan struct{}
+	projCancel  context.CancelFunc // nil while the projector is stopped
+	projDone    chan struct{}      // the last projector's: closed once it stopped
+	pauses      int                // PauseProjectors not yet resumed
+	rebuild     rebuildPhase
+	rebuildEnd  chan struct{} // closed when the running Rebuild ends
 	closed      bool
 	snapshotted int64
 	rebuilds    []RebuildStats
@@ -171,7 +176,7 @@ func (s *System) Start(ctx context.Context) error {
 		defer close(s.relayDone)
 		_ = s.relay.Run(s.ctx) // returns at cancel; failures are retried inside
 	}()
-	s.startProjectorLocked()
+	s.settleLocked()
 	return nil
 }
 
@@ -191,13 +196,44 @@ func (s *System) startableLocked() error {
 	return nil
 }
 
-// startProjectorLocked runs the projector under a supervisor; s.mu held.
+// rebuildPhase is what a running Rebuild needs of the projector.
+type rebuildPhase int8
+
+const (
+	noRebuild        rebuildPhase = iota
+	rebuildStopped                // truncating and rewinding: stopped, whatever the pauses
+	rebuildReplaying              // replaying: running, whatever the pauses
+)
+
+// settleLocked starts or stops the projector as the pauses and a running
+// Rebuild want it, and returns the done channel of the last projector
+// (closed once it stopped); s.mu held. It runs while the System is started
+// and not closed, a Rebuild replays, or no Rebuild runs and no pause holds
+// it.
+func (s *System) settleLocked() <-chan struct{} {
+	run := s.ctx != nil && !s.closed &&
+		(s.rebuild == rebuildReplaying || s.rebuild == noRebuild && s.pauses == 0)
+	switch {
+	case run && s.projCancel == nil:
+		s.startProjectorLocked()
+	case !run && s.projCancel != nil:
+		s.projCancel()
+		s.projCancel = nil
+	}
+	return s.projDone
+}
+
+// startProjectorLocked runs the projector under a supervisor, once the
+// previous one (if any) has stopped; s.mu held.
 func (s *System) startProjectorLocked() {
 	ctx, cancel := context.WithCancel(s.ctx)
-	done := make(chan struct{})
+	prev, done := s.projDone, make(chan struct{})
 	s.projCancel, s.projDone = cancel, done
 	go func() {
 		defer close(done)
+		if prev != nil {
+			<-prev // cancelled already: one group member at a time
+		}
 		for ctx.Err() == nil {
 			err := s.proj.Run(ctx)
 			if err == nil || ctx.Err() != nil {
@@ -218,35 +254,70 @@ func (s *System) startProjectorLocked() {
 
 // PauseProjector stops the projector (it leaves the group after committing
 // what it applied) until ResumeProjector; events accumulate in Kafka. It
-// is how a catch-up is measured.
+// is how a catch-up is measured. Pauses nest: the projector runs again
+// once each PauseProjector that succeeded has been matched by a
+// ResumeProjector, so a catch-up's pause and a Rebuild's overlap safely.
+// While a Rebuild replays, PauseProjector waits for its end (the replay
+// needs the projector). A PauseProjector that fails holds nothing.
 func (s *System) PauseProjector(ctx context.Context) error {
 	s.mu.Lock()
-	cancel, done := s.projCancel, s.projDone
-	s.projCancel, s.projDone = nil, nil
-	s.mu.Unlock()
-	if cancel == nil {
-		return errors.New("cqrs-kafka: projector is not running")
+	if s.ctx == nil || s.closed {
+		s.mu.Unlock()
+		return errors.New("cqrs-kafka: pause: the System is not running")
 	}
-	cancel()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("cqrs-kafka: wait for the projector to stop: %w", ctx.Err())
+	s.pauses++
+	s.mu.Unlock()
+	if err := s.awaitStopped(ctx); err != nil {
+		s.mu.Lock()
+		s.pauses--
+		s.settleLocked()
+		s.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// awaitStopped returns once the projector has stopped, waiting out a
+// Rebuild's replay.
+func (s *System) awaitStopped(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		done := s.settleLocked()
+		running, rebuilt := s.projCancel != nil, s.rebuildEnd
+		s.mu.Unlock()
+		if running { // a Rebuild replays
+			select {
+			case <-rebuilt:
+				continue
+			case <-ctx.Done():
+				return fmt.Errorf("cqrs-kafka: pause: wait for the rebuild's replay: %w", ctx.Err())
+			}
+		}
+		if done == nil {
+			return nil
+		}
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("cqrs-kafka: wait for the projector to stop: %w", ctx.Err())
+		}
 	}
 }
 
-// ResumeProjector restarts a paused projector.
+// ResumeProjector ends one PauseProjector; the projector restarts once no
+// pause holds it.
 func (s *System) ResumeProjector() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
 	case s.ctx == nil || s.closed:
-		return errors.New("cqrs-kafka: not started")
-	case s.projCancel != nil:
-		return errors.New("cqrs-kafka: projector is running")
+		return errors.New("cqrs-kafka: resume: the System is not running")
+	case s.pauses == 0:
+		return errors.New("cqrs-kafka: ResumeProjector without a PauseProjector")
 	}
-	s.startProjectorLocked()
+	s.pauses--
+	s.settleLocked()
 	return nil
 }
 

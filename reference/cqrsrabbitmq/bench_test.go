@@ -80,7 +80,7 @@ func BenchmarkPipeline(b *testing.B) {
 
 // awaitOutboxEmpty returns once the relays have published and deleted every
 // outbox row, checking every 10 ms.
-func (f *fixture) awaitOutboxEmpty(b *testing.B) {
+func (f *fixture) awaitOutboxEmpty(b testing.TB) {
 	b.Helper()
 	q := readmodel.Expand(`SELECT NOT EXISTS (SELECT 1 FROM {{schema}}.outbox)`, f.schema)
 	tick := time.NewTicker(10 * time.Millisecond)

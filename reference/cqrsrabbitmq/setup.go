@@ -20,9 +20,9 @@ CREATE TABLE {{schema}}.outbox_archive (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     aggregate_id bigint NOT NULL,
     version      int    NOT NULL,
-    payload      jsonb  NOT NULL
+    payload      jsonb  -- NULL up to the checkpoint: only the key is kept
 );
-COMMENT ON TABLE {{schema}}.outbox_archive IS 'cqrs-rabbitmq: a snapshot of the loaded orders, then every relayed event, in order: what Rebuild replays';
+COMMENT ON TABLE {{schema}}.outbox_archive IS 'cqrs-rabbitmq: a snapshot of the loaded orders, then every relayed event, in order: what Rebuild replays (after the checkpoint; before it, keys only)';
 CREATE FUNCTION {{schema}}.archive_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO {{schema}}.outbox_archive (aggregate_id, version, payload)
@@ -31,6 +31,15 @@ BEGIN
 END $$;
 CREATE TRIGGER outbox_archive AFTER DELETE ON {{schema}}.outbox
     REFERENCING OLD TABLE AS relayed FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.archive_outbox()`
+
+// checkpointSQL creates the rebuild checkpoint (see Rebuild): the read
+// models as a replay of the archive up to archive id upto left them.
+const checkpointSQL = `
+CREATE TABLE {{schema}}.archive_checkpoint (upto bigint NOT NULL);
+INSERT INTO {{schema}}.archive_checkpoint VALUES (0);
+CREATE TABLE {{schema}}.checkpoint_order_read_model (LIKE {{schema}}.order_read_model);
+CREATE TABLE {{schema}}.checkpoint_daily_sales (LIKE {{schema}}.daily_sales);
+COMMENT ON TABLE {{schema}}.archive_checkpoint IS 'cqrs-rabbitmq: the archive id up to which the checkpoint tables hold the replay and the archive holds only keys'`
 
 // snapshotSQL archives one order_snapshot event per order of the
 // (backfilled) read model, in the events' wire format.
@@ -66,6 +75,7 @@ func (s *System) Setup(ctx context.Context) error {
 		{"read models", func() error { return readmodel.Create(ctx, s.pool, s.cfg.Schema) }},
 		{"backfill", func() error { return readmodel.Backfill(ctx, s.pool, s.cfg.Schema) }},
 		{"snapshot", func() error { return s.exec(ctx, snapshotSQL) }},
+		{"checkpoint", func() error { return s.exec(ctx, checkpointSQL) }},
 		{"queues", func() error { return s.declare(ctx) }},
 	}
 	for _, st := range steps {

@@ -54,6 +54,8 @@ type System struct {
 	// rebuilding counts the Rebuilds running: the read models are being
 	// refilled, so WaitCaughtUp does not return meanwhile.
 	rebuilding atomic.Int32
+	// rebuild serializes Rebuilds: each truncates what the other replays.
+	rebuild sync.Mutex
 
 	mu       sync.Mutex // lifecycle: the fields below
 	topo     *rabbitmq.Topology
@@ -242,12 +244,23 @@ func (s *System) WaitCaughtUp(ctx context.Context) error {
 }
 
 // PauseProjector implements reference.Pausable: the workers stop taking
-// messages (acknowledging what they hold) until ResumeProjector.
-func (s *System) PauseProjector(ctx context.Context) error { return s.cons.Pause(ctx) }
+// messages (acknowledging what they hold) until ResumeProjector. Pauses
+// nest (a catch-up's and a Rebuild's may overlap): the workers run again
+// once each PauseProjector that succeeded has been matched by a
+// ResumeProjector.
+func (s *System) PauseProjector(ctx context.Context) error {
+	if err := s.cons.Pause(ctx); err != nil {
+		return fmt.Errorf("%s: pause the workers: %w", Name, err)
+	}
+	return nil
+}
 
-// ResumeProjector implements reference.Pausable.
+// ResumeProjector implements reference.Pausable: it ends one
+// PauseProjector.
 func (s *System) ResumeProjector() error {
-	s.cons.Resume()
+	if err := s.cons.Resume(); err != nil {
+		return fmt.Errorf("%s: resume the workers: %w", Name, err)
+	}
 	return nil
 }
 

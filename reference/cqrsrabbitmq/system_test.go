@@ -145,3 +145,44 @@ func TestCrashAfterCommitIsRedeliveredOnce(t *testing.T) {
 		t.Fatalf("applied %d (want %d), %d duplicates suppressed (want > 0: the crashed batch came again)", st.Applied, 10*fillOrders, st.Duplicates)
 	}
 }
+
+// TestRebuildInsideACatchUpPause: a rebuild while a catch-up holds the
+// workers paused leaves them paused (its backlog keeps building) until the
+// catch-up resumes them; a resume without a pause fails.
+func TestRebuildInsideACatchUpPause(t *testing.T) {
+	f := newFixture(t, 300, nil)
+	ctx := t.Context()
+	if err := f.sys.PauseProjector(ctx); err != nil { // the catch-up's
+		t.Fatal(err)
+	}
+	rb, err := f.sys.Rebuild(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rb.Events != 300 {
+		t.Fatalf("rebuild replayed %d events, want the 300 snapshots", rb.Events)
+	}
+	if !f.sys.WorkersPaused() {
+		t.Fatal("the rebuild's end resumed workers the catch-up holds paused")
+	}
+	const events = 2 * fillOrders
+	f.fill(t, 2)
+	f.awaitOutboxEmpty(t)
+	if n, _ := f.sys.Backlog(ctx); n != events || f.sys.PipelineStats().Applied != 0 {
+		t.Fatalf("while the catch-up's pause holds: backlog %d (want %d), %d applied (want 0)", n, events, f.sys.PipelineStats().Applied)
+	}
+	if err := f.sys.ResumeProjector(); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := f.sys.WaitCaughtUp(wctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := f.sys.PipelineStats(); st.Applied != events {
+		t.Fatalf("applied %d events after the resume, want %d", st.Applied, events)
+	}
+	if err := f.sys.ResumeProjector(); err == nil {
+		t.Fatal("ResumeProjector without a PauseProjector succeeded")
+	}
+}

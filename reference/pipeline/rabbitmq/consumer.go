@@ -100,9 +100,9 @@ type Consumer struct {
 
 	mu      sync.Mutex
 	started bool
-	paused  bool
-	pauseC  chan struct{} // closed by Pause
-	resumeC chan struct{} // closed by Resume
+	pauses  int           // Pauses not yet matched by a Resume
+	pauseC  chan struct{} // closed by the first Pause
+	resumeC chan struct{} // closed by the Resume that ends the last Pause
 	active  int           // workers consuming (they may hold deliveries)
 	idle    chan struct{} // closed when a worker stops consuming
 }
@@ -190,26 +190,48 @@ func checkQueue(conn *amqp.Connection, queue string) error {
 // acknowledges what it already received, and closes its channel. Pause
 // returns once no worker holds a delivery; messages published meanwhile
 // stay in the queue (a backlog) until Resume.
+//
+// Pauses nest: the workers consume again only once every Pause that
+// returned nil has been matched by a Resume, so two parties (a catch-up
+// measurement and a rebuild, say) can each hold the workers without one's
+// Resume ending the other's pause. A Pause that returns an error holds
+// nothing: do not Resume it.
 func (c *Consumer) Pause(ctx context.Context) error {
 	c.mu.Lock()
-	if !c.paused {
-		c.paused = true
+	c.pauses++
+	if c.pauses == 1 {
 		close(c.pauseC)
 		c.resumeC = make(chan struct{})
 	}
 	c.mu.Unlock()
-	return c.waitIdle(ctx)
+	if err := c.waitIdle(ctx); err != nil {
+		_ = c.Resume() // cannot fail: this pause is held
+		return err
+	}
+	return nil
 }
 
-// Resume starts consuming again after Pause.
-func (c *Consumer) Resume() {
+// Resume ends one Pause; the workers consume again once no Pause holds
+// them. It fails if no Pause is held.
+func (c *Consumer) Resume() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.paused {
-		c.paused = false
+	if c.pauses == 0 {
+		return errors.New("rabbitmq: Resume without a Pause")
+	}
+	c.pauses--
+	if c.pauses == 0 {
 		close(c.resumeC)
 		c.pauseC = make(chan struct{})
 	}
+	return nil
+}
+
+// Paused reports whether a Pause holds the workers.
+func (c *Consumer) Paused() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pauses > 0
 }
 
 // waitIdle returns once no worker consumes.
@@ -260,7 +282,7 @@ func (c *Consumer) enter() (<-chan struct{}, bool) {
 			c.mu.Unlock()
 			return nil, false
 		}
-		if !c.paused {
+		if c.pauses == 0 {
 			c.active++
 			pauseC := c.pauseC
 			c.mu.Unlock()

@@ -167,6 +167,36 @@ func TestPoisonGoesToDeadLetterQueue(t *testing.T) {
 	drec.check(t, n, func(i int) bool { return !isPoison(i) }, 0)
 }
 
+// TestRepeatedFailuresAreNotDeadLettered: a message whose handler fails
+// more often than RabbitMQ 4's default delivery limit (20) — a database
+// outage — is redelivered until it is applied, never dead-lettered by the
+// broker; only poison, which the handler names, is.
+func TestRepeatedFailuresAreNotDeadLettered(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.Workers = 1
+	const failures = 21 // one more than RabbitMQ 4's default limit
+	publishAll(t, newPublisher(t, cfg), msgs(1), 1, 1)
+	rec := newRecorder()
+	var calls atomic.Int64
+	c := startConsumer(t, cfg, func(_ context.Context, batch []rabbitmq.Delivery) ([]int, error) {
+		if calls.Add(1) <= failures {
+			return nil, errors.New("database unavailable")
+		}
+		rec.accept(batch, nil)
+		return nil, nil
+	})
+	rec.waitDistinct(t, 1, 20*time.Second)
+	closeConsumer(t, c)
+	rec.check(t, 1, nil, 0)
+	if cc := c.Counters(); cc.HandlerErrors != failures || cc.DeadLettered != 0 || cc.Acked != 1 {
+		t.Errorf("counters %+v, want %d handler errors, none dead-lettered, 1 acked", cc, failures)
+	}
+	if s, err := openTopology(t, cfg).DeadLetters(context.Background()); err != nil || s.Ready != 0 {
+		t.Errorf("dead-letter queue %+v (%v), want empty", s, err)
+	}
+}
+
 // waitAcked waits until c acknowledged want deliveries, failing after 30 s.
 func waitAcked(t testing.TB, c *rabbitmq.Consumer, want int64) {
 	t.Helper()
@@ -206,10 +236,7 @@ func TestPauseBuildsBacklogResumeDrains(t *testing.T) {
 	p := newPublisher(t, cfg)
 	topo := openTopology(t, cfg)
 	rec := newRecorder()
-	c := startConsumer(t, cfg, func(_ context.Context, batch []rabbitmq.Delivery) ([]int, error) {
-		rec.accept(batch, nil)
-		return nil, nil
-	})
+	c := startConsumer(t, cfg, rec.handle)
 	publishAll(t, p, msgs(1000), 100, 1)
 	rec.waitDistinct(t, 1000, time.Minute)
 
@@ -226,11 +253,54 @@ func TestPauseBuildsBacklogResumeDrains(t *testing.T) {
 	if after := c.Counters(); after.Delivered != before.Delivered {
 		t.Fatalf("paused consumer received %d deliveries", after.Delivered-before.Delivered)
 	}
-	c.Resume()
+	if err := c.Resume(); err != nil {
+		t.Fatal(err)
+	}
 	rec.waitDistinct(t, n, time.Minute)
 	rec.check(t, n, nil, 0)
 	if s := backlog(t, topo); s.Ready != 0 {
 		t.Errorf("backlog after Resume drained it: %+v", s)
+	}
+}
+
+// TestPausesNest: two overlapping pauses (a catch-up's and a rebuild's)
+// hold the workers until both ended, whichever resumes first; a Resume
+// without a Pause fails.
+func TestPausesNest(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	p := newPublisher(t, cfg)
+	topo := openTopology(t, cfg)
+	rec := newRecorder()
+	c := startConsumer(t, cfg, rec.handle)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for range 2 {
+		if err := c.Pause(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Paused() {
+		t.Fatal("after two Pauses and one Resume no pause holds the workers")
+	}
+	const n = 500
+	publishAll(t, p, msgs(n), 100, 1)
+	if s := backlog(t, topo); s.Ready != n || s.Consumers != 0 {
+		t.Fatalf("backlog while one pause still holds %+v, want %d ready, no consumer", s, n)
+	}
+	if d := c.Counters().Delivered; d != 0 {
+		t.Fatalf("workers held by a pause received %d deliveries", d)
+	}
+	if err := c.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitDistinct(t, n, time.Minute)
+	rec.check(t, n, nil, 0)
+	if err := c.Resume(); err == nil {
+		t.Fatal("Resume without a Pause succeeded")
 	}
 }
 

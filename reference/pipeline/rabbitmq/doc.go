@@ -10,7 +10,7 @@
 //	err = pub.Publish(ctx, msgs)              // nil: every message confirmed
 //	cons, err := rabbitmq.NewConsumer(cfg, handler)
 //	err = cons.Start(ctx)                     // Workers goroutines, until Close
-//	err = cons.Pause(ctx); cons.Resume()      // build and drain a backlog
+//	err = cons.Pause(ctx); err = cons.Resume() // build and drain a backlog (pauses nest)
 //	state, err := topo.Backlog(ctx)
 //	err = cons.Close(ctx); pub.Close(); topo.Close()
 //
@@ -34,7 +34,12 @@
 // queue's x-dead-letter-exchange routes them to the dead-letter queue. The
 // queue dead-letters at least once (x-dead-letter-strategy at-least-once,
 // which needs x-overflow reject-publish): a rejected message leaves the
-// event queue only once the dead-letter queue confirmed it.
+// event queue only once the dead-letter queue confirmed it. Only poison is
+// dead-lettered (and counted, ConsumerCounters.DeadLettered): the queue is
+// declared with an x-delivery-limit no outage reaches, so a message that
+// keeps failing is redelivered until it is applied, on RabbitMQ 3.x as on
+// 4.x, whose quorum queues would otherwise dead-letter it after 20
+// deliveries.
 //
 // Order: none across workers. The Workers consumers compete for one queue,
 // so two events of one key (one order) can be handled at once, or the later

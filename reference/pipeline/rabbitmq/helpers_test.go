@@ -63,6 +63,12 @@ func (r *recorder) accept(batch []rabbitmq.Delivery, poison []int) {
 	r.changed = make(chan struct{})
 }
 
+// handle is a Handler that accepts every delivery.
+func (r *recorder) handle(_ context.Context, batch []rabbitmq.Delivery) ([]int, error) {
+	r.accept(batch, nil)
+	return nil, nil
+}
+
 // distinct returns how many ids were accepted.
 func (r *recorder) distinct() int {
 	r.mu.Lock()

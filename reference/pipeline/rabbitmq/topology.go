@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -35,17 +36,31 @@ func OpenTopology(ctx context.Context, cfg Config) (*Topology, error) {
 // Config returns the configuration in use, defaults applied.
 func (t *Topology) Config() Config { return t.cfg }
 
+// deliveryLimit is the event queue's x-delivery-limit: deliveries of a
+// message after which the broker dead-letters it instead of redelivering
+// it. A message comes back after a handler error (the database is down), a
+// crash or a lost channel; dropping it after a few would lose an event
+// that a later attempt would have applied, and poison is recognized by
+// the handler, not by counting. So the limit is one no outage reaches
+// (2^31 - 1 redeliveries). It is set explicitly because quorum queues
+// default to no limit up to RabbitMQ 3.13 and to 20 from 4.0; the value
+// 4.0 documents as "no limit", -1, dead-letters a message at its first
+// redelivery on 3.10 (measured), so it is not used.
+const deliveryLimit = math.MaxInt32
+
 // queueArgs are the arguments of the event queue. A quorum queue replicates
 // and fsyncs each message before confirming it. Dead-lettering is
 // at-least-once (the broker republishes a rejected message with confirms
 // and drops it from the queue only once the dead-letter queue has it),
-// which requires the reject-publish overflow policy.
+// which requires the reject-publish overflow policy. Redeliveries are not
+// limited (deliveryLimit).
 func (c Config) queueArgs() amqp.Table {
 	return amqp.Table{
 		amqp.QueueTypeArg:        amqp.QueueTypeQuorum,
 		"x-dead-letter-exchange": c.DeadLetterExchange,
 		"x-dead-letter-strategy": "at-least-once",
 		amqp.QueueOverflowArg:    amqp.QueueOverflowRejectPublish,
+		"x-delivery-limit":       int64(deliveryLimit),
 	}
 }
 

@@ -21,8 +21,8 @@ const (
 	// several relays share the work, a failure publishes rows again
 	// (duplicates).
 	ModeSkipLocked Mode = "skip-locked"
-	// ModeNaiveCursor reads rows with id > the last id it published, with
-	// no locking: a deliberate negative control. A transaction that took
+	// ModeNaiveCursor takes rows with id > the last id it published,
+	// skipping nothing locked: a deliberate negative control. A transaction that took
 	// its id before another but commits after it is never seen once the
 	// cursor has moved past its id (a visibility gap), so its event is
 	// lost. Only one relay may run in this mode.

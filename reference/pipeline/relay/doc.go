@@ -18,10 +18,13 @@
 // serialize the commands' commits (see wake.go for the protocol and why no
 // wake-up is lost).
 //
-// ModeNaiveCursor is the negative control: `WHERE id > last ORDER BY id`,
-// no locks, an in-memory cursor. Identity values are taken at insert, not
-// at commit, so a transaction that commits after a later one has been
-// published is skipped for good: the event is lost.
+// ModeNaiveCursor is the negative control: `WHERE id > last ORDER BY id`
+// instead of SKIP LOCKED, with an in-memory cursor. Identity values are
+// taken at insert, not at commit, so a transaction that commits after a
+// later one has been published is skipped for good: the event is lost. It
+// is otherwise the same cycle (delete, publish, commit after the confirms),
+// so its only damage is the skipped rows: every row that left the outbox
+// was published, and every published row left it.
 //
 //	r, err := relay.New(pool, pub, relay.Config{Schema: "cqrs_kafka", Channel: outbox.Channel("cqrs_kafka")})
 //	go r.Run(ctx)                       // until ctx is done

@@ -56,13 +56,16 @@ DELETE FROM {{schema}}.outbox WHERE id IN (
 )
 RETURNING id, aggregate_id, version, payload`
 
-// cursorSQL reads the rows after the cursor $1, without locking.
+// cursorSQL takes and deletes the rows after the cursor $1 ($2 of them) in
+// one statement, without skipping locked rows: the naive cursor differs
+// from claimSQL only in where it starts. Like a claim, the deletion commits
+// only after the transport confirmed the rows, so what left the outbox is
+// exactly what was published (what an outbox archive trigger copies).
 const cursorSQL = `
-SELECT id, aggregate_id, version, payload FROM {{schema}}.outbox
-WHERE id > $1 ORDER BY id LIMIT $2`
-
-// deleteSQL deletes rows the naive cursor published.
-const deleteSQL = `DELETE FROM {{schema}}.outbox WHERE id = ANY($1)`
+DELETE FROM {{schema}}.outbox WHERE id IN (
+    SELECT id FROM {{schema}}.outbox WHERE id > $1 ORDER BY id LIMIT $2
+)
+RETURNING id, aggregate_id, version, payload`
 
 // pendingSQL reports whether rows with an id up to $1 remain.
 const pendingSQL = `SELECT EXISTS (SELECT 1 FROM {{schema}}.outbox WHERE id <= $1)`
@@ -77,7 +80,7 @@ type Counters struct {
 	// Claimed is outbox rows read by a worker.
 	Claimed int64
 	// Relayed is rows whose messages the transport confirmed and whose
-	// removal committed (naive-cursor: whose messages were confirmed).
+	// removal committed.
 	Relayed int64
 	// Published is messages the transport confirmed, duplicates included.
 	Published int64
@@ -89,8 +92,8 @@ type Counters struct {
 	PublishErrors int64
 	// Retries is batches claimed but not relayed: rolled back after a
 	// failed Publish, a failed commit of their removal or a crash, so
-	// their rows are claimed and published again (naive-cursor: read
-	// again). A relay that keeps retrying shows here.
+	// their rows are claimed and published again. A relay that keeps
+	// retrying shows here.
 	Retries int64
 	// RetriedRows is the rows of those batches.
 	RetriedRows int64
@@ -114,12 +117,12 @@ type counters struct {
 // Relay publishes the rows of an outbox through a Publisher with one or
 // more workers.
 type Relay struct {
-	cfg                            Config
-	pool                           *pgxpool.Pool
-	pub                            Publisher
-	claim, cursor, delete, pending string
-	dupBelow                       uint64 // ids whose hash is below are duplicated
-	dupAll                         bool
+	cfg                    Config
+	pool                   *pgxpool.Pool
+	pub                    Publisher
+	claim, cursor, pending string
+	dupBelow               uint64 // ids whose hash is below are duplicated
+	dupAll                 bool
 
 	c        counters
 	progress signal.Broadcast
@@ -143,7 +146,7 @@ func New(pool *pgxpool.Pool, pub Publisher, cfg Config) (*Relay, error) {
 	expand := func(s string) string { return strings.ReplaceAll(s, "{{schema}}", q) }
 	r := &Relay{
 		cfg: cfg, pool: pool, pub: pub,
-		claim: expand(claimSQL), cursor: expand(cursorSQL), delete: expand(deleteSQL), pending: expand(pendingSQL),
+		claim: expand(claimSQL), cursor: expand(cursorSQL), pending: expand(pendingSQL),
 		armReq: make(chan struct{}, 1),
 	}
 	if cfg.DuplicateFraction >= 1 {
@@ -272,18 +275,21 @@ type row struct {
 	payload     []byte
 }
 
-// cycle relays one batch and returns its size.
+// cycle relays one batch and returns its size: it claims (naive-cursor:
+// takes the rows after the cursor) and deletes rows in one transaction,
+// publishes them, and commits only after the transport confirmed them.
 func (r *Relay) cycle(ctx context.Context, w *worker) (int, error) {
-	if r.cfg.Mode == ModeNaiveCursor {
-		return r.naiveCycle(ctx, w)
-	}
 	tx, err := r.pool.Begin(ctx)
 	if err != nil {
 		r.c.dbErrors.Add(1)
 		return 0, fmt.Errorf("relay: begin: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit it is a no-op
-	if err := r.read(ctx, tx, w, r.claim, r.cfg.BatchSize); err != nil {
+	claim, args := r.claim, []any{r.cfg.BatchSize}
+	if r.cfg.Mode == ModeNaiveCursor {
+		claim, args = r.cursor, []any{r.position.Load(), r.cfg.BatchSize}
+	}
+	if err := r.read(ctx, tx, w, claim, args...); err != nil {
 		return 0, err
 	}
 	if len(w.rows) == 0 {
@@ -301,30 +307,10 @@ func (r *Relay) cycle(ctx context.Context, w *worker) (int, error) {
 		r.retry(w)
 		return 0, fmt.Errorf("relay: commit removal of %d confirmed rows (they will be published again): %w", len(w.rows), err)
 	}
-	r.done(w)
-	return len(w.rows), nil
-}
-
-// naiveCycle relays the rows after the cursor.
-func (r *Relay) naiveCycle(ctx context.Context, w *worker) (int, error) {
-	if err := r.read(ctx, r.pool, w, r.cursor, r.position.Load(), r.cfg.BatchSize); err != nil {
-		return 0, err
-	}
-	if len(w.rows) == 0 {
-		return 0, nil
-	}
-	if err := r.publish(ctx, w); err != nil {
-		r.retry(w)
-		return 0, err
-	}
-	// Published: the cursor moves on even if the deletion fails (rows left
-	// behind are never read again, as with any row the cursor skipped).
+	// The naive cursor moves past every row it read, and so past any row
+	// of a smaller id not committed yet: skipped for good.
 	r.position.Store(w.rows[len(w.rows)-1].id)
 	r.done(w)
-	if _, err := r.pool.Exec(ctx, r.delete, w.ids); err != nil {
-		r.c.dbErrors.Add(1)
-		return len(w.rows), fmt.Errorf("relay: delete %d published rows: %w", len(w.rows), err)
-	}
 	return len(w.rows), nil
 }
 
@@ -402,7 +388,7 @@ func (r *Relay) publish(ctx context.Context, w *worker) error {
 }
 
 // retry counts a claimed batch that was not relayed: its rows will be
-// claimed (or, naive-cursor, read) and published again.
+// claimed and published again.
 func (r *Relay) retry(w *worker) {
 	r.c.retries.Add(1)
 	r.c.retriedRows.Add(int64(len(w.rows)))
