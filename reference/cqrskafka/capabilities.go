@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/cqrsbench/cqrsbench/reference"
-	"github.com/cqrsbench/cqrsbench/reference/domain"
 )
 
 // What cqrs-kafka offers the harness besides reference.System.
@@ -67,10 +65,4 @@ func (s *System) InjectPoison(ctx context.Context, n int) error {
 		return fmt.Errorf("poison: produce to %s: %w", s.cfg.Topic, err)
 	}
 	return nil
-}
-
-// ExecuteInTx implements reference.TxExecutor: the command and its outbox
-// row in the caller's transaction.
-func (s *System) ExecuteInTx(ctx context.Context, tx pgx.Tx, cmd domain.Command) (reference.Outcome, error) {
-	return s.store.Execute(ctx, tx, cmd)
 }

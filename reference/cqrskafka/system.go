@@ -16,13 +16,11 @@ import (
 
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka/projector"
-	"github.com/cqrsbench/cqrsbench/reference/domain"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/apply"
-	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/outbox"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/relay"
 	"github.com/cqrsbench/cqrsbench/reference/readmodel"
-	"github.com/cqrsbench/cqrsbench/reference/writemodel"
 )
 
 var _ reference.System = (*System)(nil)
@@ -40,11 +38,13 @@ const recheckInterval = 250 * time.Millisecond
 // write model and an outbox row in one transaction, relays publish the
 // outbox to Kafka, a projector applies the events to flat read models.
 type System struct {
-	cfg     Config
-	pool    *pgxpool.Pool
-	store   *writemodel.Store
-	queries readmodel.Queries
-	sql     struct{ maxID, seed string }
+	// Orders executes the shop's commands with their outbox rows and
+	// answers its screens from the flat read models (shop.Architecture).
+	pipeline.Orders
+
+	cfg  Config
+	pool *pgxpool.Pool
+	sql  struct{ maxID, seed string }
 
 	// rebuildEpoch counts Rebuild's starts and ends: odd while one runs.
 	// The group's committed offsets and the projector's positions are
@@ -81,11 +81,11 @@ func New(pool *pgxpool.Pool, cfg Config) (*System, error) {
 		return nil, fmt.Errorf("cqrs-kafka config: %w", err)
 	}
 	cfg = cfg.WithDefaults()
-	store, err := writemodel.New(cfg.Schema, outbox.Extension())
+	orders, err := pipeline.NewOrders(pool, cfg.Schema, cfg.Observer)
 	if err != nil {
 		return nil, err
 	}
-	s := &System{cfg: cfg, pool: pool, store: store, queries: readmodel.NewQueries(cfg.Schema)}
+	s := &System{Orders: orders, cfg: cfg, pool: pool}
 	s.sql.maxID = outbox.MaxIDSQL(cfg.Schema)
 	s.sql.seed = "SELECT snapshot_events FROM " + pgx.Identifier{cfg.Schema}.Sanitize() + ".topic_seed WHERE topic = $1"
 
@@ -125,26 +125,6 @@ func (s *System) Name() string { return Name }
 
 // Config returns the configuration in use, defaults applied.
 func (s *System) Config() Config { return s.cfg }
-
-// Execute implements reference.System: the command and its outbox row
-// commit in one statement.
-func (s *System) Execute(ctx context.Context, cmd domain.Command) (reference.Outcome, error) {
-	out, err := s.store.Execute(ctx, s.pool, cmd)
-	if obs := s.cfg.Observer; obs != nil && err == nil {
-		obs.Observe(event.StageCommitted, out.Committed, []event.Ref{{OrderID: out.OrderID, Version: out.Version}})
-	}
-	return out, err
-}
-
-// ListOrders implements reference.System.
-func (s *System) ListOrders(ctx context.Context, customerID int64) ([]reference.OrderSummary, error) {
-	return s.queries.ListOrders(ctx, s.pool, customerID)
-}
-
-// SalesDashboard implements reference.System.
-func (s *System) SalesDashboard(ctx context.Context, day time.Time) ([]reference.StatusSales, error) {
-	return s.queries.SalesDashboard(ctx, s.pool, day)
-}
 
 // Start implements reference.System: it starts the relays and the
 // projector under the System's own context (ctx only bounds Start), until

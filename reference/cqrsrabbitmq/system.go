@@ -9,11 +9,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cqrsbench/cqrsbench/reference"
-	"github.com/cqrsbench/cqrsbench/reference/domain"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/apply"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
@@ -21,7 +19,6 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/rabbitmq"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/relay"
 	"github.com/cqrsbench/cqrsbench/reference/readmodel"
-	"github.com/cqrsbench/cqrsbench/reference/writemodel"
 )
 
 // What cqrs-rabbitmq offers the harness besides reference.System.
@@ -40,10 +37,12 @@ const recheckInterval = 100 * time.Millisecond
 
 // System is the cqrs-rabbitmq architecture on one schema.
 type System struct {
+	// Orders executes the shop's commands with their outbox rows and
+	// answers its screens from the flat read models (shop.Architecture).
+	pipeline.Orders
+
 	cfg     Config
 	pool    *pgxpool.Pool
-	store   *writemodel.Store
-	queries readmodel.Queries
 	maxID   string
 	track   *tracker
 	relay   *relay.Relay
@@ -74,11 +73,11 @@ func New(pool *pgxpool.Pool, cfg Config) (*System, error) {
 	}
 	cfg = cfg.WithDefaults()
 	cfg.AMQP.OnError = cfg.OnError
-	store, err := writemodel.New(cfg.Schema, outbox.Extension())
+	orders, err := pipeline.NewOrders(pool, cfg.Schema, cfg.Observer)
 	if err != nil {
 		return nil, err
 	}
-	s := &System{cfg: cfg, pool: pool, store: store, queries: readmodel.NewQueries(cfg.Schema),
+	s := &System{Orders: orders, cfg: cfg, pool: pool,
 		maxID: outbox.MaxIDSQL(cfg.Schema), track: newTracker()}
 	rc := cfg.Relay
 	rc.Schema, rc.Channel, rc.Observer, rc.OnError = cfg.Schema, outbox.Channel(cfg.Schema), cfg.Observer, cfg.OnError
@@ -107,31 +106,6 @@ func (s *System) Name() string { return Name }
 
 // Config returns the configuration in use, defaults applied.
 func (s *System) Config() Config { return s.cfg }
-
-// Execute implements reference.System: the command and its outbox row
-// commit in one statement.
-func (s *System) Execute(ctx context.Context, cmd domain.Command) (reference.Outcome, error) {
-	out, err := s.store.Execute(ctx, s.pool, cmd)
-	if obs := s.cfg.Observer; obs != nil && err == nil {
-		obs.Observe(event.StageCommitted, out.Committed, []event.Ref{{OrderID: out.OrderID, Version: out.Version}})
-	}
-	return out, err
-}
-
-// ExecuteInTx implements reference.TxExecutor.
-func (s *System) ExecuteInTx(ctx context.Context, tx pgx.Tx, cmd domain.Command) (reference.Outcome, error) {
-	return s.store.Execute(ctx, tx, cmd)
-}
-
-// ListOrders implements reference.System.
-func (s *System) ListOrders(ctx context.Context, customerID int64) ([]reference.OrderSummary, error) {
-	return s.queries.ListOrders(ctx, s.pool, customerID)
-}
-
-// SalesDashboard implements reference.System.
-func (s *System) SalesDashboard(ctx context.Context, day time.Time) ([]reference.StatusSales, error) {
-	return s.queries.SalesDashboard(ctx, s.pool, day)
-}
 
 // Start implements reference.System: the relays and the workers run under
 // the System's own context until Close. Workers reconnect by themselves
