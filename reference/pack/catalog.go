@@ -192,9 +192,28 @@ func (p *Pack) schemaLine(table, object string) int {
 	if object != "" {
 		if o := findName(p.Schema.Text[at:], object); o >= 0 {
 			at += o
+		} else if col := generatedColumn(table, object); col != "" {
+			if o := findName(p.Schema.Text[at:], col); o >= 0 {
+				at += o
+			}
 		}
 	}
 	return p.Schema.lineOf(at)
+}
+
+// generatedColumn returns the column a constraint name PostgreSQL made up
+// names ("orders_status_check" → "status"), "" if it is not one.
+func generatedColumn(table, constraint string) string {
+	rest, ok := strings.CutPrefix(constraint, table+"_")
+	if !ok {
+		return ""
+	}
+	for _, suffix := range []string{"_check", "_fkey", "_key", "_excl"} {
+		if col, ok := strings.CutSuffix(rest, suffix); ok {
+			return col
+		}
+	}
+	return ""
 }
 
 // readSchema reads the tables, columns, constraints and indexes of schema

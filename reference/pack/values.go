@@ -129,7 +129,7 @@ func timeFn(from, to time.Time, layout string) func(*rand.Rand) valueFn {
 	lo, n := from.UnixMicro(), to.UnixMicro()-from.UnixMicro()
 	return func(r *rand.Rand) valueFn {
 		return func(b []byte, _ *row) []byte {
-			return time.UnixMicro(lo + r.Int64N(n)).UTC().AppendFormat(b, layout)
+			return time.UnixMicro(lo+r.Int64N(n)).UTC().AppendFormat(b, layout)
 		}
 	}
 }
