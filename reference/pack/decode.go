@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -614,43 +615,41 @@ func (d *decoder) bool(n *yaml.Node, path string) (bool, bool) {
 	return v, true
 }
 
-// yamlError converts a yaml.v3 syntax error ("yaml: line 3: …") to an *Error.
+// yamlSyntax matches yaml.v3's syntax errors: "yaml: line 3: message".
+var yamlSyntax = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// yamlError converts a yaml.v3 syntax error to an *Error at its line.
 func yamlError(file string, err error) *Error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 0
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if num, tail, ok := strings.Cut(rest, ":"); ok {
-			if l, perr := strconv.Atoi(num); perr == nil {
-				line, msg = l, strings.TrimSpace(tail)
-			}
-		}
+	e := &Error{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: "), Err: err}
+	if m := yamlSyntax.FindStringSubmatch(err.Error()); m != nil {
+		e.Line, _ = strconv.Atoi(m[1])
+		e.Msg = "invalid YAML: " + m[2]
 	}
-	return &Error{File: file, Line: line, Msg: "invalid YAML: " + msg, Err: err}
+	return e
 }
 
 // alias follows *alias nodes to what they name.
 func alias(n *yaml.Node) *yaml.Node {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		return alias(n.Alias)
 	}
 	return n
 }
 
 // describe names what a node holds, for "got …" in messages.
 func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
+	switch {
+	case n.Kind == yaml.MappingNode:
 		return "a mapping"
-	case yaml.SequenceNode:
+	case n.Kind == yaml.SequenceNode:
 		return "a list"
-	}
-	if n.Tag == "!!null" {
+	case n.Tag == "!!null":
 		return "nothing"
-	}
-	if n.Tag == "!!str" {
+	case n.Tag == "!!str":
 		return strconv.Quote(n.Value)
+	default:
+		return n.Value
 	}
-	return n.Value
 }
 
 // join appends a field name to a path.

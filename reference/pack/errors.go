@@ -1,6 +1,7 @@
 package pack
 
 import (
+	"errors"
 	"sort"
 	"strconv"
 	"strings"
@@ -52,19 +53,13 @@ func (e *Error) ExitCode() int { return 2 }
 type ErrorList []*Error
 
 // Error joins the errors, one per line.
-func (l ErrorList) Error() string {
-	msgs := make([]string, len(l))
-	for i, e := range l {
-		msgs[i] = e.Error()
-	}
-	return strings.Join(msgs, "\n")
-}
+func (l ErrorList) Error() string { return errors.Join(l.Unwrap()...).Error() }
 
 // Unwrap returns the errors, so errors.Is and errors.As look into each.
 func (l ErrorList) Unwrap() []error {
-	errs := make([]error, len(l))
-	for i, e := range l {
-		errs[i] = e
+	var errs []error
+	for _, e := range l {
+		errs = append(errs, e)
 	}
 	return errs
 }
