@@ -7,13 +7,13 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cqrsbench/cqrsbench/reference/domain"
+	"github.com/cqrsbench/cqrsbench/reference/internal/parallel"
 )
 
 // progressEvery is how many rows a table's copy generates between two
@@ -203,7 +203,7 @@ func (l *loader) run(ctx context.Context) error {
 			workers = l.workers
 		}
 		if err := l.phase(st.Name, int64(len(st.Statements)), func() error {
-			return runConcurrently(ctx, workers, len(st.Statements), func(ctx context.Context, i int) error {
+			return parallel.Run(ctx, workers, len(st.Statements), func(ctx context.Context, i int) error {
 				if _, err := l.pool.Exec(ctx, prefix+st.Statements[i]); err != nil {
 					return fmt.Errorf("%s: %w", firstLine(st.Statements[i]), err)
 				}
@@ -244,7 +244,7 @@ func (l *loader) copyAll(ctx context.Context) error {
 	durations := make(map[string]time.Duration, len(tables))
 	var mu sync.Mutex
 	err := l.phase(PhaseCopy, total, func() error {
-		return runConcurrently(ctx, l.workers, len(order), func(ctx context.Context, i int) error {
+		return parallel.Run(ctx, l.workers, len(order), func(ctx context.Context, i int) error {
 			start := time.Now()
 			if err := l.copyTable(ctx, order[i]); err != nil {
 				return err
@@ -352,39 +352,6 @@ func (r *reporter) finish() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.fn(Progress{Phase: r.phase, Done: r.total, Total: r.total})
-}
-
-// runConcurrently calls fn(ctx, i) for i in [0, n) on up to workers
-// goroutines, in order of i. The first error cancels the calls not yet
-// started and is returned.
-func runConcurrently(ctx context.Context, workers, n int, fn func(ctx context.Context, i int) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		next     atomic.Int64
-		wg       sync.WaitGroup
-		errOnce  sync.Once
-		firstErr error
-	)
-	for range max(1, min(workers, n)) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				if err := fn(ctx, i); err != nil {
-					errOnce.Do(func() { firstErr = err; cancel() })
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	return context.Cause(ctx)
 }
 
 // firstLine returns the first line of a statement, for error messages.
