@@ -23,6 +23,12 @@ type Pack struct {
 	Schema SQL
 	// Data describes the generated rows (`data:`).
 	Data Data
+	// Commands, Screens and ReadModels are the pack's operations and
+	// read models (`commands:`, `screens:`, `read_models:`), in file
+	// order.
+	Commands   []*Command
+	Screens    []*Screen
+	ReadModels []*ReadModel
 }
 
 // Name returns the pack's name: the workload's name in scenarios and
