@@ -23,6 +23,9 @@ type Pack struct {
 	Schema SQL
 	// Data describes the generated rows (`data:`).
 	Data Data
+	// Parameters are the named value sources of `parameters:`, in file
+	// order.
+	Parameters []*Param
 	// Commands, Screens and ReadModels are the pack's operations and
 	// read models (`commands:`, `screens:`, `read_models:`), in file
 	// order.
