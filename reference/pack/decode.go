@@ -109,7 +109,8 @@ func (d *decoder) document(data []byte, p *Pack) {
 	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
 		root = root.Content[0]
 	}
-	fs, ok := d.fields(root, "", "a mapping with name:, description:, schema: and data:", "name", "description", "schema", "data")
+	fs, ok := d.fields(root, "", "a mapping with name:, description:, schema: and data:",
+		"name", "description", "schema", "data", "parameters", "commands", "screens", "read_models")
 	if !ok {
 		return
 	}
@@ -133,6 +134,7 @@ func (d *decoder) document(data []byte, p *Pack) {
 	if e, ok := fs["data"]; ok {
 		p.Data = d.data(e.key, e.val)
 	}
+	d.ops(fs, p)
 }
 
 // validName reports whether s can name a workload.
@@ -158,24 +160,28 @@ func (d *decoder) sql(n *yaml.Node, path string) SQL {
 		return SQL{}
 	}
 	if !strings.ContainsAny(s, "\n;") && strings.HasSuffix(strings.TrimSpace(s), ".sql") {
-		name := strings.TrimSpace(s)
-		if filepath.IsAbs(name) || strings.HasPrefix(filepath.Clean(name), "..") {
-			d.errorf(n, path, "%q: name a file inside the pack's directory, relative to it", name)
-			return SQL{}
-		}
-		file := filepath.Join(d.dir, name)
-		text, err := os.ReadFile(file)
-		if err != nil {
-			d.errs = append(d.errs, &Error{File: d.file, Line: n.Line, Path: path, Msg: fmt.Sprintf("cannot read %s; create it or fix the name", name), Err: err})
-			return SQL{}
-		}
-		return SQL{File: file, Line: 1, Text: string(text)}
+		return d.sqlFile(n, path, strings.TrimSpace(s))
 	}
 	line := n.Line
 	if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
 		line++ // a block's text starts on the line after its indicator
 	}
 	return SQL{File: d.file, Line: line, Text: s}
+}
+
+// sqlFile reads the SQL file name of the pack, named at n.
+func (d *decoder) sqlFile(n *yaml.Node, path, name string) SQL {
+	if filepath.IsAbs(name) || strings.HasPrefix(filepath.Clean(name), "..") {
+		d.errorf(n, path, "%q: name a file inside the pack's directory, relative to it", name)
+		return SQL{}
+	}
+	file := filepath.Join(d.dir, name)
+	text, err := os.ReadFile(file)
+	if err != nil {
+		d.errs = append(d.errs, &Error{File: d.file, Line: n.Line, Path: path, Msg: fmt.Sprintf("cannot read %s; create it or fix the name", name), Err: err})
+		return SQL{}
+	}
+	return SQL{File: file, Line: 1, Text: string(text)}
 }
 
 func (d *decoder) data(key, n *yaml.Node) Data {
@@ -464,13 +470,24 @@ func (d *decoder) column(e entry, path string) *Column {
 }
 
 func (d *decoder) choice(n *yaml.Node, path string, c *Column) {
+	values, weights := d.weighted(n, path)
+	for _, v := range values {
+		c.Choices = append(c.Choices, v.Value)
+	}
+	c.Weights = weights
+}
+
+// weighted reads a list of values [a, b] (equal weights) or a mapping of
+// value to weight {open: 60, closed: 40}, and checks that some weight is
+// positive.
+func (d *decoder) weighted(n *yaml.Node, path string) (values []*yaml.Node, weights []float64) {
 	switch n.Kind {
 	case yaml.SequenceNode:
 		for _, item := range n.Content {
-			v, ok := d.str(alias(item), path)
-			if ok {
-				c.Choices = append(c.Choices, v)
-				c.Weights = append(c.Weights, 1)
+			item = alias(item)
+			if _, ok := d.str(item, path); ok {
+				values = append(values, item)
+				weights = append(weights, 1)
 			}
 		}
 	case yaml.MappingNode:
@@ -481,20 +498,21 @@ func (d *decoder) choice(n *yaml.Node, path string, c *Column) {
 				d.errorf(e.val, path+"."+e.key.Value, "a weight must be >= 0, got %v", w)
 				continue
 			}
-			c.Choices = append(c.Choices, e.key.Value)
-			c.Weights = append(c.Weights, w)
+			values = append(values, e.key)
+			weights = append(weights, w)
 		}
 	default:
 		d.errorf(n, path, "must be a list of values [a, b] or a mapping of value to weight {open: 60, closed: 40}, got %s", describe(n))
-		return
+		return nil, nil
 	}
 	var sum float64
-	for _, w := range c.Weights {
+	for _, w := range weights {
 		sum += w
 	}
 	if sum <= 0 {
 		d.errorf(n, path, "needs at least one value with a weight > 0")
 	}
+	return values, weights
 }
 
 // timestamp reads {from: T, to: T} or {days: N} (the N days up to the end

@@ -2,6 +2,7 @@ package pack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -80,13 +81,44 @@ func (p *Pack) Inspect(ctx context.Context, db interface {
 		return nil, fmt.Errorf("inspect pack %s: %w", p.PackName, err)
 	}
 	pl, err := p.plan(s, ds)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		err = pl.checkExprs(ctx, tx)
 	}
-	if err := pl.checkExprs(ctx, tx); err != nil {
-		return nil, err
+	if err != nil {
+		if _, ok := errors.AsType[ErrorList](err); !ok {
+			if _, ok := errors.AsType[*Error](err); !ok {
+				return nil, err
+			}
+		}
+		pl = nil
+	}
+	// The operations are checked even when the data is wrong, so that
+	// every mistake is reported at once.
+	opsErr := p.inspectOps(ctx, tx, s, pl)
+	if err != nil || opsErr != nil {
+		return nil, joinErrors(err, opsErr)
 	}
 	return pl, nil
+}
+
+// joinErrors joins the pack errors (each an *Error or an ErrorList) of
+// several checks into one; an error that is not a pack's is returned
+// alone.
+func joinErrors(errs ...error) error {
+	var all ErrorList
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		if l, ok := errors.AsType[ErrorList](err); ok {
+			all = append(all, l...)
+		} else if e, ok := errors.AsType[*Error](err); ok {
+			all = append(all, e)
+		} else {
+			return err
+		}
+	}
+	return all.err()
 }
 
 // plan resolves the data section against the schema.
