@@ -97,21 +97,28 @@ func sequenceFn(start, step int64) func(*rand.Rand) valueFn {
 
 // choiceFn returns one of values (already in COPY text form) by weight.
 func choiceFn(values []string, weights []float64) func(*rand.Rand) valueFn {
+	index := weightedIndex(weights)
+	return func(r *rand.Rand) valueFn {
+		return func(b []byte, _ *row) []byte { return append(b, values[index(r)]...) }
+	}
+}
+
+// weightedIndex returns a draw of an index of weights, each with
+// probability proportional to its weight (some weight must be > 0).
+func weightedIndex(weights []float64) func(*rand.Rand) int {
 	cum := make([]float64, len(weights))
 	var sum float64
 	for i, w := range weights {
 		sum += w
 		cum[i] = sum
 	}
-	return func(r *rand.Rand) valueFn {
-		return func(b []byte, _ *row) []byte {
-			x := r.Float64() * sum
-			i := sort.SearchFloat64s(cum, x)
-			for i < len(cum)-1 && (cum[i] <= x || weights[i] == 0) {
-				i++
-			}
-			return append(b, values[i]...)
+	return func(r *rand.Rand) int {
+		x := r.Float64() * sum
+		i := sort.SearchFloat64s(cum, x)
+		for i < len(cum)-1 && (cum[i] <= x || weights[i] == 0) {
+			i++
 		}
+		return i
 	}
 }
 
