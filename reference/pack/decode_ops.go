@@ -22,31 +22,25 @@ var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // ops decodes the operations sections of the document's fields and
 // cross-checks them.
 func (d *decoder) ops(fs map[string]entry, p *Pack) {
-	if e, ok := fs["parameters"]; ok {
-		es, _ := d.entries(e.val, "parameters", "a mapping of parameter name to its source, like {pick: tickets.id}")
-		for _, pe := range es {
-			p.Parameters = append(p.Parameters, d.param(pe))
-		}
-	}
-	if e, ok := fs["read_models"]; ok {
-		es, _ := d.entries(e.val, "read_models", "a mapping of read model name to its key: and projection:")
-		for _, re := range es {
-			p.ReadModels = append(p.ReadModels, d.readModel(re))
-		}
-	}
-	if e, ok := fs["commands"]; ok {
-		es, _ := d.entries(e.val, "commands", "a mapping of command name to its weight:, statements: and affects:")
-		for _, ce := range es {
-			p.Commands = append(p.Commands, d.command(ce))
-		}
-	}
-	if e, ok := fs["screens"]; ok {
-		es, _ := d.entries(e.val, "screens", "a mapping of screen name to its weight:, crud:, read_model: and flat:")
-		for _, se := range es {
-			p.Screens = append(p.Screens, d.screen(se))
-		}
-	}
+	p.Parameters = section(d, fs, "parameters", "a mapping of parameter name to its source, like {pick: tickets.id}", d.param)
+	p.ReadModels = section(d, fs, "read_models", "a mapping of read model name to its key: and projection:", d.readModel)
+	p.Commands = section(d, fs, "commands", "a mapping of command name to its weight:, statements: and affects:", d.command)
+	p.Screens = section(d, fs, "screens", "a mapping of screen name to its weight:, crud:, read_model: and flat:", d.screen)
 	d.crossCheck(p)
+}
+
+// section decodes each entry of the named top-level mapping, if given.
+func section[T any](d *decoder, fs map[string]entry, name, want string, each func(entry) T) []T {
+	e, ok := fs[name]
+	if !ok {
+		return nil
+	}
+	es, _ := d.entries(e.val, name, want)
+	out := make([]T, 0, len(es))
+	for _, x := range es {
+		out = append(out, each(x))
+	}
+	return out
 }
 
 // paramKinds are the keys that name a parameter's source, and the fields

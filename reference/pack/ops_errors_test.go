@@ -9,15 +9,19 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference/workload"
 )
 
-// opsBase is a valid pack with every operations section, on baseSchema;
-// each case below changes one line of it. Its line numbers matter.
-const opsBase = `name: x
+// opsHead is the schema and data of the operations tests: 20 customers
+// with 3 orders each.
+const opsHead = `name: x
 schema: schema.sql
 data:
   tables:
     customers: {rows: 20}
     orders: {per: customers, count: 3, columns: {status: {choice: [new, paid]}}}
-parameters:
+`
+
+// opsBase is a valid pack with every operations section, on baseSchema;
+// each case below changes one line of it. Its line numbers matter.
+const opsBase = opsHead + `parameters:
   customer: {pick: customers.id}
   order: {pick: orders.id, where: "status = 'new'"}
 commands:

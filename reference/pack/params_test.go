@@ -15,13 +15,7 @@ import (
 
 // paramsPack declares a parameter of every kind on baseSchema; one
 // command uses them all (a parameter nothing uses is a mistake).
-const paramsPack = `name: x
-schema: schema.sql
-data:
-  tables:
-    customers: {rows: 20}
-    orders: {per: customers, count: 3, columns: {status: {choice: [new, paid]}}}
-parameters:
+const paramsPack = opsHead + `parameters:
   customer: {pick: customers.id}
   hot: {pick: customers.id, dist: zipf, s: 1.5}
   new_order: {pick: orders.id, where: "status = 'new'"}
