@@ -148,7 +148,11 @@ func (c *opsChecker) pick(ctx context.Context, prm *Param, pl *Plan) error {
 	}
 	st := Statement{Source: SQL{File: c.p.File, Line: prm.Line, Text: pickQuery(prm, pgx.Identifier{t.Name}.Sanitize(), "")}}
 	st.Text = st.Source.Text
-	_, err := c.prepare(ctx, st, path, "the pick's query (SELECT … FROM "+t.Name+" WHERE "+prm.Where+")")
+	what := "the pick's query (SELECT … FROM " + t.Name + ")"
+	if prm.Where != "" {
+		what = "the pick's where: (SELECT … FROM " + t.Name + " WHERE " + prm.Where + ")"
+	}
+	_, err := c.prepare(ctx, st, path, what)
 	return err
 }
 
