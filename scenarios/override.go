@@ -3,12 +3,15 @@ package scenarios
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 )
 
 // Overrides are command-line changes to a scenario (`cqrsbench run --orders
@@ -37,6 +40,12 @@ type Overrides struct {
 	// "kind=broker-restart,at=15s,duration=10s". An element "none" removes
 	// every fault.
 	Faults []string
+	// Workload replaces the workload (--workload): a built-in workload's
+	// name or a pack's directory, relative to the working directory. The
+	// scenario's mix is kept if the new workload has all its operations,
+	// else replaced by the workload's own; its architectures (unless Arch
+	// sets them) are narrowed to those that run the workload.
+	Workload *string
 }
 
 // WithOverrides returns a copy of s with o applied and validated again; s is
@@ -84,6 +93,9 @@ func (s *Scenario) WithOverrides(o Overrides) (*Scenario, error) {
 		default:
 			c.scaleRate(r)
 		}
+	}
+	if o.Workload != nil {
+		c.useWorkload(*o.Workload, o.Arch == nil)
 	}
 	if o.Arch != nil {
 		archs, ok := parseArchFlag(o.Arch, bad)
@@ -271,4 +283,35 @@ func faultNode(spec string) (*yaml.Node, error) {
 			v.Content[0])
 	}
 	return node, nil
+}
+
+// useWorkload makes the scenario drive the workload nameOrDir (a relative
+// directory is the working directory's): the mix becomes the workload's own
+// unless the workload has every operation it weighs, and, when narrow is
+// set, architectures that do not run the workload are dropped.
+func (s *Scenario) useWorkload(nameOrDir string, narrow bool) {
+	if abs, err := filepath.Abs(nameOrDir); err == nil && looksLikePath(nameOrDir) {
+		nameOrDir = abs
+	}
+	s.WorkloadName, s.work, s.workErr = nameOrDir, nil, nil
+	s.src.flags["workload"] = "--workload"
+	w := s.Workload()
+	if s.workErr != nil {
+		return // Validate reports it
+	}
+	ops := map[string]bool{}
+	for _, op := range w.Operations() {
+		ops[op.Name] = true
+	}
+	for op := range s.Mix {
+		if !ops[string(op)] {
+			s.Mix = defaultMix(w)
+			break
+		}
+	}
+	if narrow {
+		s.Architectures = slices.DeleteFunc(s.Architectures, func(a Arch) bool {
+			return !catalog.Runs(catalog.MustLookup(string(a)), w)
+		})
+	}
 }

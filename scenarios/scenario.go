@@ -3,8 +3,10 @@ package scenarios
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
@@ -87,6 +89,11 @@ type Scenario struct {
 	Builtin bool `yaml:"-" json:"builtin,omitempty"`
 
 	src *source // where each field came from, for error messages
+
+	// work is WorkloadName resolved (by Workload), workErr why it could
+	// not be (Validate reports it).
+	work    workload.Workload
+	workErr error
 }
 
 // Dataset is the generated data: the same seed and sizes give the same rows.
@@ -358,13 +365,48 @@ func (a Arch) Eventual() bool {
 	return ok && d.Consistency.Lags()
 }
 
-// Workload returns the workload the scenario drives (WorkloadName; the
-// default workload when that is empty or unknown, which Validate reports).
+// Workload returns the workload the scenario drives: WorkloadName, a
+// built-in workload or a pack's directory (relative to the scenario file's
+// directory), resolved once; the default workload when it is empty or
+// cannot be resolved (Validate reports why).
 func (s *Scenario) Workload() workload.Workload {
-	if w, ok := catalog.LookupWorkload(s.WorkloadName); ok {
-		return w
+	if s.work == nil && s.workErr == nil {
+		if s.WorkloadName == "" {
+			s.work = catalog.DefaultWorkload()
+		} else {
+			s.work, s.workErr = catalog.ResolveWorkload(s.workloadPath())
+		}
 	}
-	return catalog.DefaultWorkload()
+	if s.work == nil {
+		return catalog.DefaultWorkload()
+	}
+	return s.work
+}
+
+// workloadPath returns WorkloadName, relative to the scenario file's
+// directory when it is a relative path and the scenario came from a file
+// (not a built-in, whose paths are the working directory's).
+func (s *Scenario) workloadPath() string {
+	name := s.WorkloadName
+	if _, builtin := catalog.LookupWorkload(name); builtin || filepath.IsAbs(name) || s.File == "" || strings.HasPrefix(s.File, builtinDir) {
+		return name
+	}
+	if !strings.ContainsRune(name, '/') && !strings.ContainsRune(name, filepath.Separator) {
+		return name
+	}
+	return filepath.Join(filepath.Dir(s.File), name)
+}
+
+// ArchitecturesOf returns the architectures of the table that run w, in
+// its order.
+func ArchitecturesOf(w workload.Workload) []Arch {
+	var out []Arch
+	for _, d := range catalog.Table() {
+		if catalog.Runs(d, w) {
+			out = append(out, Arch(d.Name))
+		}
+	}
+	return out
 }
 
 // Operations returns the workload's operations that the mix weighs above

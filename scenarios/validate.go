@@ -153,6 +153,8 @@ func (v *validator) architectures() {
 			v.enum(p, "architecture", string(a), all)
 		case slices.Index(archs, a) < i:
 			v.errorf(p, "%s is listed twice", a)
+		case !catalog.Runs(catalog.MustLookup(string(a)), v.s.Workload()):
+			v.errorf(p, "%s does not run workload packs yet; use %s", a, oneOf(ArchitecturesOf(v.s.Workload())))
 		}
 	}
 }
@@ -167,10 +169,15 @@ func (v *validator) operationNames() []string {
 }
 
 func (v *validator) workload() {
-	if _, ok := catalog.LookupWorkload(v.s.WorkloadName); !ok {
+	v.s.Workload()
+	if err := v.s.workErr; err != nil {
 		var names []string
 		for _, w := range catalog.Workloads() {
 			names = append(names, w.Name())
+		}
+		if _, bad := err.(interface{ ExitCode() int }); bad {
+			v.errorf("workload", "%s: %v", v.s.WorkloadName, err)
+			return
 		}
 		v.enum("workload", "workload", v.s.WorkloadName, names)
 	}
@@ -178,6 +185,10 @@ func (v *validator) workload() {
 
 func (v *validator) mix() {
 	ops := v.operationNames()
+	if len(ops) == 0 {
+		v.errorf("workload", "workload %s has no operations; give it commands: and screens: (format: workloads/README.md)", v.s.Workload().Name())
+		return
+	}
 	var total float64
 	for _, op := range slices.Sorted(maps.Keys(v.s.Mix)) {
 		w := v.s.Mix[op]
@@ -192,8 +203,22 @@ func (v *validator) mix() {
 		}
 	}
 	if total <= 0 && !v.s.src.failed("mix") {
-		v.errorf("mix", "weights sum to 0; give at least one operation a positive weight, like {list_orders: 80, create_order: 20}")
+		v.errorf("mix", "weights sum to 0; give at least one operation a positive weight, like %s", v.mixExample())
 	}
+}
+
+// mixExample is a mix of the workload's first screen and first command.
+func (v *validator) mixExample() string {
+	var parts []string
+	for _, query := range []bool{true, false} {
+		for _, op := range v.s.Workload().Operations() {
+			if op.Query == query {
+				parts = append(parts, fmt.Sprintf("%s: %d", op.Name, map[bool]int{true: 80, false: 20}[query]))
+				break
+			}
+		}
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
 }
 
 func (v *validator) load() {

@@ -46,6 +46,7 @@ func commands() []command {
 	return []command{
 		{"run", "run scenarios on the architectures and print comparison tables", runRun},
 		{"scenarios", "list the built-in scenarios", runScenarios},
+		{"workloads", "list the workloads: the built-in shop and the workload packs in workloads/", runWorkloads},
 		{"compare", "set a run beside a baseline run; exit 1 if it regressed", runCompare},
 		{"report", "write an HTML report with latency and lag charts of results files", runReport},
 		{"check", "reconcile the read models with the write model", runCheck},

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"net"
 	"os"
@@ -420,5 +421,52 @@ func TestRunSmokeOnDocker(t *testing.T) {
 	}
 	if after, err := dockerenv.Containers(t.Context()); err != nil || !slices.Equal(after, before) {
 		t.Errorf("this process's containers: %v before the run, %v after (%v)", before, after, err)
+	}
+}
+
+// TestRunSmokeOnAPack runs the smoke scenario on the shipped helpdesk pack:
+// every architecture that runs packs drives the pack's commands and screens
+// and ends with its read models equal to their projections; the results
+// name the pack's operations and read models.
+func TestRunSmokeOnAPack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs PostgreSQL")
+	}
+	if _, err := pglocal.FindBinDir(""); err != nil {
+		infratest.Missing(t, "%v", err)
+	}
+	out := filepath.Join(t.TempDir(), "results")
+	code, stdout, stderr := cli(t, "run", "smoke", "--workload", "../../workloads/helpdesk", "--infra", "local", "--quiet", "--json", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\nstderr:\n%s", code, stderr)
+	}
+	var run results.Run
+	if err := json.Unmarshal([]byte(stdout), &run); err != nil {
+		t.Fatalf("results JSON: %v", err)
+	}
+	var ran []string
+	for _, a := range run.Architectures {
+		ran = append(ran, a.Name)
+		if a.Consistency == nil || a.Consistency.Violations != 0 {
+			t.Errorf("%s: consistency %+v, want a clean check", a.Name, a.Consistency)
+		}
+		for _, op := range a.Ops {
+			if op.Count == 0 {
+				t.Errorf("%s: %s never ran", a.Name, op.Name)
+			}
+		}
+		if a.Name != catalog.Baseline() && (a.Consistency == nil || len(a.Consistency.Tables) != 2) {
+			t.Errorf("%s: reconciled %+v, want the pack's two read models", a.Name, a.Consistency)
+		}
+	}
+	if want := []string{"crud", "cqrs-sync", "cqrs-matview"}; !slices.Equal(ran, want) {
+		t.Errorf("ran %v, want the architectures that run packs, %v", ran, want)
+	}
+	var ops []string
+	for _, op := range run.Operations {
+		ops = append(ops, op.Name)
+	}
+	if !slices.Contains(ops, "my_tickets") || !slices.Contains(ops, "open_ticket") {
+		t.Errorf("results name the operations %v, want the pack's", ops)
 	}
 }

@@ -44,6 +44,7 @@ Examples:
   cqrsbench run read-heavy --arch crud,cqrs-sync --orders 1000000 --duration 60s
   cqrsbench run broker-restart --fault kind=broker-restart,at=20s,duration=5s
   cqrsbench run mixed --fault kind=pg-restart,at=10s --fault kind=relay-crash,at=5s,every=5s
+  cqrsbench run smoke --workload workloads/helpdesk   # a workload pack: your schema, commands, screens
 `
 
 // optionalFlags records which override flags were given.
@@ -54,6 +55,7 @@ type optionalFlags struct {
 	seed     uint64
 	arch     string
 	faults   []string
+	workload string
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -65,6 +67,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.DurationVar(&o.duration, "duration", 0, "override the measured duration per architecture (phases scale with it)")
 	fs.Float64Var(&o.rate, "rate", 0, "override the offered rate in ops/s (the peak, with phases)")
 	fs.Uint64Var(&o.seed, "seed", 0, "override the dataset and workload seed")
+	fs.StringVar(&o.workload, "workload", "", "the workload to drive: shop (built in) or a workload pack's directory, like workloads/helpdesk (`cqrsbench workloads` lists them)")
 	fs.StringVar(&o.arch, "arch", "", "comma-separated architectures to run: "+strings.Join(archNames(), ","))
 	fs.Func("fault", "replace the scenario's faults with this one (repeat for several; `none` for no fault): the fault's YAML fields as key=value pairs, e.g. kind=broker-restart,at=15s,duration=10s; kinds and fields in scenarios/README.md", func(v string) error {
 		o.faults = append(o.faults, v)
@@ -195,6 +198,8 @@ func (o *optionalFlags) overrides(fs *flag.FlagSet) scenarios.Overrides {
 			ov.Arch = []string{o.arch}
 		case "fault":
 			ov.Faults = o.faults
+		case "workload":
+			ov.Workload = &o.workload
 		}
 	})
 	return ov

@@ -139,7 +139,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 
 	lag := newLagObserver()
 	errs := &errorLog{}
-	sys, err := newSystem(ctx, desc, pool, cfg.Infra, sc.Options, faults, faults.observer(lag), errs)
+	sys, err := newSystem(ctx, desc, work, pool, cfg.Infra, sc.Options, faults, faults.observer(lag), errs)
 	if err != nil {
 		return res, err
 	}
@@ -160,7 +160,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	}()
 
 	seed := sc.Dataset.Seed + uint64(round)*1_000_003
-	session, err := work.Open(sys, data, seed)
+	session, err := work.Open(ctx, sys, pool, schema, data, seed)
 	if err != nil {
 		return res, err
 	}
@@ -366,7 +366,7 @@ func trimNL(b []byte) []byte {
 // caught up) and adds the pipeline's event counts; baseline is the
 // workload's Committed count before the run.
 func consistency(ctx context.Context, pool *pgxpool.Pool, work workload.Workload, desc catalog.Descriptor, sys reference.System, baseline int64) (*results.Consistency, error) {
-	diffs, err := work.Check(ctx, pool, desc.Schema, desc.ReadModels)
+	diffs, err := work.Check(ctx, pool, desc.Schema, catalog.ReadModels(desc, work))
 	if err != nil {
 		return nil, fmt.Errorf("check %s: %w", desc.Name, err)
 	}

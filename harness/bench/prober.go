@@ -27,7 +27,7 @@ import (
 // costs a few dozen queries per second instead of one per millisecond per
 // outstanding write, which had starved its own workload of connections.
 type prober struct {
-	session workload.Session
+	session workload.Prober // nil: the workload's sessions cannot be probed
 	sample  float64
 	poll    time.Duration
 	timeout time.Duration
@@ -54,8 +54,9 @@ func pollEvery(poll, age time.Duration) time.Duration {
 
 func newProber(session workload.Session, cfg scenarios.Prober, seed uint64) *prober {
 	reg := hist.NewRegistry()
+	probe, _ := session.(workload.Prober)
 	return &prober{
-		session: session, sample: float64(cfg.Sample), poll: cfg.Poll.Std(), timeout: cfg.Timeout.Std(),
+		session: probe, sample: float64(cfg.Sample), poll: cfg.Poll.Std(), timeout: cfg.Timeout.Std(),
 		rng: rand.New(rand.NewPCG(seed, 23)), reg: reg, rec: reg.NewRecorder(),
 		slots: make(chan struct{}, maxProbesInFlight),
 	}
@@ -63,7 +64,7 @@ func newProber(session workload.Session, cfg scenarios.Prober, seed uint64) *pro
 
 // maybe probes w with the sampling probability.
 func (p *prober) maybe(w workload.Write) {
-	if p.sample <= 0 {
+	if p.sample <= 0 || p.session == nil {
 		return
 	}
 	p.mu.Lock()

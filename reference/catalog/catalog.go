@@ -14,6 +14,8 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/cqrsbench/cqrsbench/reference"
+	"github.com/cqrsbench/cqrsbench/reference/pack"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
 	"github.com/cqrsbench/cqrsbench/reference/settings"
 	"github.com/cqrsbench/cqrsbench/reference/workload"
@@ -83,6 +86,45 @@ type Descriptor struct {
 	// New builds a system from deps (on deps.Schema, whose write model is
 	// loaded); deps.Options come from Options, decoded and validated.
 	New func(ctx context.Context, deps Deps) (reference.System, error)
+	// Derive builds the architecture for a workload pack from the pack's
+	// SQL (reference/pack/derived), on deps.Schema loaded with the pack's
+	// data; nil when the architecture has no derived form yet.
+	Derive func(ctx context.Context, deps Deps, p *pack.Pack) (reference.System, error)
+}
+
+// Runs reports whether architecture d runs workload w: every architecture
+// runs the built-in shop; a pack, those with a derived form.
+func Runs(d Descriptor, w workload.Workload) bool {
+	if _, ok := w.(*pack.Pack); ok {
+		return d.Derive != nil
+	}
+	return true
+}
+
+// Build builds architecture d for deps.Workload: New for the built-in
+// workload, Derive for a pack.
+func Build(ctx context.Context, d Descriptor, deps Deps) (reference.System, error) {
+	p, ok := deps.Workload.(*pack.Pack)
+	if !ok {
+		return d.New(ctx, deps)
+	}
+	if d.Derive == nil {
+		return nil, fmt.Errorf("architecture %s does not run workload packs yet", d.Name)
+	}
+	return d.Derive(ctx, deps, p)
+}
+
+// ReadModels returns the tables the checker reconciles for architecture d
+// running workload w: the descriptor's for the built-in workload; every
+// read model of a pack for an architecture that keeps read models.
+func ReadModels(d Descriptor, w workload.Workload) workload.ReadModels {
+	if p, ok := w.(*pack.Pack); ok && len(d.ReadModels) > 0 {
+		return p.Tables()
+	}
+	if _, ok := w.(*pack.Pack); ok {
+		return nil
+	}
+	return d.ReadModels
 }
 
 // Offers reports whether the architecture's systems implement capability
@@ -112,6 +154,9 @@ type Deps struct {
 	// OnError is told about errors background workers recovered from;
 	// nil: they are only counted.
 	OnError func(error)
+	// Workload is the workload the system runs; nil: the default (the
+	// shop).
+	Workload workload.Workload
 }
 
 // KafkaEndpoint reaches a Kafka cluster.
@@ -193,6 +238,30 @@ func NeedsService(name string, s Service) bool {
 // UnknownError says that name is not an architecture, and which are.
 func UnknownError(name string) error {
 	return fmt.Errorf("unknown architecture %q; use one of %s", name, strings.Join(Names(), ", "))
+}
+
+// ResolveWorkload returns the workload nameOrDir names: a built-in
+// workload's name, or the directory of a workload pack (anything with a
+// path separator, or an existing directory), loaded with pack.Load. An
+// unknown name is an error listing the built-ins; a bad pack, its
+// pack.ErrorList (file and line of each problem, exit code 2).
+func ResolveWorkload(nameOrDir string) (workload.Workload, error) {
+	if w, ok := LookupWorkload(nameOrDir); ok {
+		return w, nil
+	}
+	st, err := os.Stat(nameOrDir)
+	if strings.ContainsRune(nameOrDir, '/') || strings.ContainsRune(nameOrDir, filepath.Separator) || err == nil && st.IsDir() {
+		p, err := pack.Load(nameOrDir)
+		if err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
+	var names []string
+	for _, w := range Workloads() {
+		names = append(names, w.Name())
+	}
+	return nil, fmt.Errorf("unknown workload %q; use one of %s, or the directory of a workload pack (like workloads/helpdesk)", nameOrDir, strings.Join(names, ", "))
 }
 
 // DefaultWorkload returns the workload a scenario runs unless it names one.

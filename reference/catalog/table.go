@@ -9,6 +9,8 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference/cqrsrabbitmq"
 	"github.com/cqrsbench/cqrsbench/reference/cqrssync"
 	"github.com/cqrsbench/cqrsbench/reference/crud"
+	"github.com/cqrsbench/cqrsbench/reference/pack"
+	"github.com/cqrsbench/cqrsbench/reference/pack/derived"
 	"github.com/cqrsbench/cqrsbench/reference/settings"
 	"github.com/cqrsbench/cqrsbench/reference/shop"
 	"github.com/cqrsbench/cqrsbench/reference/workload"
@@ -25,6 +27,9 @@ func Table() []Descriptor {
 			New: func(_ context.Context, d Deps) (reference.System, error) {
 				return crud.New(d.Pool, d.Schema)
 			},
+			Derive: func(ctx context.Context, d Deps, p *pack.Pack) (reference.System, error) {
+				return derived.NewCRUD(ctx, crud.Name, d.Pool, d.Schema, p)
+			},
 		},
 		{
 			Name: cqrssync.Name, Schema: cqrssync.DefaultSchema, Consistency: Immediate,
@@ -33,6 +38,9 @@ func Table() []Descriptor {
 			Prototype:  (*cqrssync.System)(nil),
 			New: func(_ context.Context, d Deps) (reference.System, error) {
 				return cqrssync.New(d.Pool, d.Schema)
+			},
+			Derive: func(ctx context.Context, d Deps, p *pack.Pack) (reference.System, error) {
+				return derived.NewSync(ctx, cqrssync.Name, d.Pool, d.Schema, p, derived.SyncOptions{})
 			},
 		},
 		{
@@ -47,6 +55,13 @@ func Table() []Descriptor {
 					return nil, err
 				}
 				return cqrsmatview.New(d.Pool, d.Schema, o.Refresh.Std())
+			},
+			Derive: func(ctx context.Context, d Deps, p *pack.Pack) (reference.System, error) {
+				o, err := options(d, cqrsmatview.DefaultOptions)
+				if err != nil {
+					return nil, err
+				}
+				return derived.NewMatview(ctx, cqrsmatview.Name, d.Pool, d.Schema, p, o.Refresh.Std())
 			},
 		},
 		{

@@ -7,11 +7,8 @@ package cqrsmatview
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -57,21 +54,14 @@ SELECT status, label, orders, revenue_cents FROM {{schema}}.daily_sales_mv WHERE
 type System struct {
 	pool   *pgxpool.Pool
 	schema string
-	period time.Duration
 	store  *writemodel.Store
 
-	setup, refresh, dashboard string
-	list                      readmodel.SummaryQuery
+	setup, dashboard string
+	list             readmodel.SummaryQuery
 
-	mu      sync.Mutex
-	stats   reference.RefreshStats
-	started uint64        // refreshes started
-	done    uint64        // refreshes finished
-	doneCh  chan struct{} // closed and replaced when a refresh finishes
-	kick    chan struct{} // asks for an immediate refresh
-	lastErr error
-	cancel  context.CancelFunc
-	stopped chan struct{}
+	// Refresher refreshes the views every period (Start, WaitCaughtUp,
+	// RefreshStats, Close).
+	*Refresher
 }
 
 // Name is the architecture's name; DefaultSchema the PostgreSQL schema it
@@ -106,9 +96,9 @@ func New(pool *pgxpool.Pool, schema string, period time.Duration) (*System, erro
 		return strings.ReplaceAll(s, "{{schema}}", q)
 	}
 	return &System{
-		pool: pool, schema: schema, period: period, store: store,
-		setup: expand(setupSQL), refresh: expand(refreshSQL), list: readmodel.NewSummaryQuery("cqrsbench_matview_list_orders_"+schema, expand(listSQL)), dashboard: expand(dashboardSQL),
-		doneCh: make(chan struct{}), kick: make(chan struct{}, 1),
+		pool: pool, schema: schema, store: store,
+		setup: expand(setupSQL), list: readmodel.NewSummaryQuery("cqrsbench_matview_list_orders_"+schema, expand(listSQL)), dashboard: expand(dashboardSQL),
+		Refresher: NewRefresher(pool, expand(refreshSQL), period),
 	}, nil
 }
 
@@ -121,68 +111,6 @@ func (s *System) Setup(ctx context.Context) error {
 		return fmt.Errorf("create materialized views in %s: %w", s.schema, err)
 	}
 	return nil
-}
-
-// Start implements reference.System: starts the refresher.
-func (s *System) Start(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cancel != nil {
-		return errors.New("cqrs-matview: already started")
-	}
-	ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	s.stopped = make(chan struct{})
-	go s.refresher(ctx)
-	return nil
-}
-
-// refresher refreshes every period after the previous refresh ended, or at
-// once when kicked.
-func (s *System) refresher(ctx context.Context) {
-	defer close(s.stopped)
-	timer := time.NewTimer(s.period)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-timer.C:
-		case <-s.kick:
-		}
-		s.refreshOnce(ctx)
-		timer.Reset(s.period)
-	}
-}
-
-func (s *System) refreshOnce(ctx context.Context) {
-	s.mu.Lock()
-	s.started++
-	s.mu.Unlock()
-	start := time.Now()
-	_, err := s.pool.Exec(ctx, s.refresh)
-	took := time.Since(start)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.done++
-	if err != nil && ctx.Err() == nil {
-		s.stats.Errors++
-		s.lastErr = fmt.Errorf("refresh materialized views: %w", err)
-	} else if err == nil {
-		s.stats.Count++
-		s.stats.Durations = append(s.stats.Durations, took)
-		s.lastErr = nil
-	}
-	close(s.doneCh)
-	s.doneCh = make(chan struct{})
-}
-
-// RefreshStats implements reference.Refresher: the refreshes so far.
-func (s *System) RefreshStats() reference.RefreshStats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := s.stats
-	st.Durations = slices.Clone(st.Durations)
-	return st
 }
 
 // Execute implements reference.System.
@@ -202,56 +130,4 @@ func (s *System) SalesDashboard(ctx context.Context, day time.Time) ([]reference
 		return nil, fmt.Errorf("cqrs-matview sales_dashboard: %w", err)
 	}
 	return readmodel.ScanSales(rows)
-}
-
-// WaitCaughtUp implements reference.System: it asks for a refresh and waits
-// until a refresh that started after the call has finished (its snapshot
-// holds every command that returned before). Without a running refresher it
-// refreshes itself.
-func (s *System) WaitCaughtUp(ctx context.Context) error {
-	s.mu.Lock()
-	running := s.cancel != nil
-	target := s.started + 1 // the next refresh to start begins after this call
-	s.mu.Unlock()
-	if !running {
-		if _, err := s.pool.Exec(ctx, s.refresh); err != nil {
-			return fmt.Errorf("refresh materialized views: %w", err)
-		}
-		return nil
-	}
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
-	for {
-		s.mu.Lock()
-		done, ch, lastErr := s.done, s.doneCh, s.lastErr
-		s.mu.Unlock()
-		if done >= target {
-			return lastErr
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-ch:
-		}
-	}
-}
-
-// Close implements reference.System: stops the refresher.
-func (s *System) Close(ctx context.Context) error {
-	s.mu.Lock()
-	cancel, stopped := s.cancel, s.stopped
-	s.cancel = nil
-	s.mu.Unlock()
-	if cancel == nil {
-		return nil
-	}
-	cancel()
-	select {
-	case <-stopped:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

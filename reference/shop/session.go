@@ -30,7 +30,10 @@ type session struct {
 	customers uint64
 }
 
-var _ workload.HeldWriter = (*session)(nil)
+var (
+	_ workload.HeldWriter = (*session)(nil)
+	_ workload.Prober     = (*session)(nil)
+)
 
 func newSession(arch Architecture, gen *datagen.Generator, seed uint64) *session {
 	cfg := gen.Config().WithDefaults()
@@ -106,7 +109,7 @@ func write(out reference.Outcome, created bool) *workload.Write {
 	return &workload.Write{Owner: out.CustomerID, Entity: out.OrderID, Version: out.Version, Created: created, Committed: out.Committed}
 }
 
-// Shows implements workload.Session with list_orders of w's customer.
+// Shows implements workload.Prober with list_orders of w's customer.
 func (s *session) Shows(ctx context.Context, w workload.Write) (bool, error) {
 	rows, err := s.arch.ListOrders(ctx, w.Owner)
 	if err != nil {

@@ -37,9 +37,16 @@ func TestSessionRunsEveryOperation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := w.Open(sys, data, 1)
+	sess, err := w.Open(ctx, sys, pool, d.Schema, data, 1)
 	if err != nil {
 		t.Fatal(err)
+	}
+	s, ok := sess.(interface {
+		workload.Session
+		workload.Prober
+	})
+	if !ok {
+		t.Fatal("the shop's session is not a workload.Prober")
 	}
 	var committed int64
 	for _, op := range w.Operations() {

@@ -103,7 +103,7 @@ func (Workload) Rejection(err error) string {
 }
 
 // Open implements workload.Workload: sys must implement Architecture.
-func (Workload) Open(sys reference.System, data workload.Dataset, seed uint64) (workload.Session, error) {
+func (Workload) Open(_ context.Context, sys reference.System, _ workload.DB, _ string, data workload.Dataset, seed uint64) (workload.Session, error) {
 	arch, ok := sys.(Architecture)
 	if !ok {
 		return nil, fmt.Errorf("architecture %s does not implement the shop's commands and screens (shop.Architecture)", sys.Name())

@@ -51,6 +51,7 @@ type Dataset struct {
 // DB is what checks and counts need: *pgxpool.Pool, *pgx.Conn and pgx.Tx
 // satisfy it.
 type DB interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
@@ -71,9 +72,10 @@ type Workload interface {
 	// Load creates the write model in schema (dropping what was there) and
 	// loads the dataset into it.
 	Load(ctx context.Context, pool *pgxpool.Pool, schema string, data Dataset) error
-	// Open starts a session that drives sys, an architecture set up on a
-	// schema Load filled with data; seed makes its choices deterministic.
-	Open(sys reference.System, data Dataset, seed uint64) (Session, error)
+	// Open starts a session that drives sys, an architecture set up on
+	// schema, which Load filled with data (db reaches it, for parameters
+	// drawn from the data); seed makes its choices deterministic.
+	Open(ctx context.Context, sys reference.System, db DB, schema string, data Dataset, seed uint64) (Session, error)
 	// Committed counts the events committed in schema's write model so
 	// far: every successful command adds one, so two counts bracket what a
 	// run committed (the pipeline's losses and duplicates are counted
@@ -95,6 +97,11 @@ type Session interface {
 	// Do runs one operation (by name, from Workload.Operations) with
 	// parameters of the session's choosing and says what it wrote or read.
 	Do(ctx context.Context, op string) (Effect, error)
+}
+
+// Prober is offered by sessions whose writes the read-your-writes prober
+// can look for.
+type Prober interface {
 	// Shows reports whether a query of w.Owner's screen, started now,
 	// shows w (its entity at w.Version or later). The prober polls it to
 	// measure commit→visible.

@@ -1,0 +1,145 @@
+// Package derived builds architectures of a workload pack from its SQL:
+// crud runs the pack's commands and its screens' CRUD queries on the write
+// model; cqrs-sync keeps a table per read model, recomputed for the keys a
+// command changed by the read model's projection query, in the command's
+// transaction; cqrs-matview makes each projection a materialized view,
+// refreshed concurrently every period.
+//
+// Concurrency (cqrs-sync): two commands changing one key at once must never
+// leave a stale row. A command, after its statements, takes a row lock per
+// changed key — an upsert of the key's row in pack.KeyVersions, which also
+// counts the key's version — in one global order (read model, then key
+// text), and only then recomputes the key's row in a new statement (the
+// projection's row for the key upserted, or the row deleted when the
+// projection has none). Under
+// READ COMMITTED that statement's snapshot is taken after the lock is
+// granted, so it sees every command that held the lock before, and the
+// command that recomputes a key last sees all writes to it. Locks are taken
+// after all of a command's writes and in one order, so they add no
+// deadlock. Options.KeyLock false drops the lock (a negative control: the
+// checker then finds stale rows).
+package derived
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cqrsbench/cqrsbench/reference/pack"
+)
+
+// base is what every derived architecture has: its name, the pack, and a
+// pool whose connections' search_path is the architecture's schema (the
+// pack's SQL names tables unqualified).
+type base struct {
+	name   string
+	schema string
+	pack   *pack.Pack
+	pool   *pgxpool.Pool
+}
+
+// newBase opens a pool like shared (same server, same size) on schema.
+func newBase(ctx context.Context, name string, shared *pgxpool.Pool, schema string, p *pack.Pack) (base, error) {
+	cfg := shared.Config()
+	cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return base{}, fmt.Errorf("%s: connect: %w", name, err)
+	}
+	return base{name: name, schema: schema, pack: p, pool: pool}, nil
+}
+
+// Name implements reference.System.
+func (b *base) Name() string { return b.name }
+
+// Start implements reference.System: nothing runs in the background.
+func (b *base) Start(context.Context) error { return nil }
+
+// WaitCaughtUp implements reference.System: reads see every returned
+// command at once.
+func (b *base) WaitCaughtUp(context.Context) error { return nil }
+
+// Close implements reference.System.
+func (b *base) Close(context.Context) error {
+	b.pool.Close()
+	return nil
+}
+
+// show runs st with args and counts the rows.
+func (b *base) show(ctx context.Context, screen string, st pack.Statement, args map[string]any) (int, error) {
+	vals, err := st.Args(args)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", screen, err)
+	}
+	rows, err := b.pool.Query(ctx, st.Text, vals...)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", screen, err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	return n, rows.Err()
+}
+
+// CRUD is the crud architecture of a pack: commands and the screens' CRUD
+// queries on the write model.
+type CRUD struct{ base }
+
+var _ pack.Executor = (*CRUD)(nil)
+
+// NewCRUD returns pack p's crud architecture, named name, on schema (whose
+// write model p loaded).
+func NewCRUD(ctx context.Context, name string, pool *pgxpool.Pool, schema string, p *pack.Pack) (*CRUD, error) {
+	b, err := newBase(ctx, name, pool, schema, p)
+	if err != nil {
+		return nil, err
+	}
+	return &CRUD{b}, nil
+}
+
+// Setup implements reference.System: there is no read side to build.
+func (c *CRUD) Setup(context.Context) error { return nil }
+
+// Run implements pack.Executor: the statements, one transaction.
+func (c *CRUD) Run(ctx context.Context, cmd *pack.Command, args map[string]any) (pack.Outcome, error) {
+	return runInTx(ctx, c.pool, cmd, args)
+}
+
+// runInTx runs cmd's statements in one transaction on pool.
+func runInTx(ctx context.Context, pool *pgxpool.Pool, cmd *pack.Command, args map[string]any) (pack.Outcome, error) {
+	var out pack.Outcome
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		var err error
+		out, err = pack.RunStatements(ctx, tx, cmd, args)
+		return err
+	})
+	return out, err
+}
+
+// Show implements pack.Executor with the screen's CRUD query.
+func (c *CRUD) Show(ctx context.Context, s *pack.Screen, args map[string]any) (int, error) {
+	return c.show(ctx, s.Name, s.CRUD, args)
+}
+
+// step is one statement of building a read model.
+type step struct{ what, sql string }
+
+// buildReadModel runs, in tx, the statements steps gives for rm's quoted
+// table and key columns; an error names rm's projection line.
+func buildReadModel(ctx context.Context, tx pgx.Tx, rm *pack.ReadModel, steps func(table, key string) []step) error {
+	var key []string
+	for _, k := range rm.Key {
+		key = append(key, pgx.Identifier{k}.Sanitize())
+	}
+	for _, st := range steps(pgx.Identifier{rm.Name}.Sanitize(), strings.Join(key, ", ")) {
+		if _, err := tx.Exec(ctx, st.sql); err != nil {
+			return fmt.Errorf("read model %s (%s:%d): %s: %w", rm.Name, rm.Projection.File, rm.Projection.Line, st.what, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,87 @@
+package scenarios_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cqrsbench/cqrsbench/scenarios"
+)
+
+// writePack writes a minimal workload pack (schema and data only: no
+// operations yet) into a directory and returns it.
+func writePack(t *testing.T, dir string) string {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	yaml := "name: tiny\nschema: |\n  CREATE TABLE things (id bigserial PRIMARY KEY, n int NOT NULL);\ndata:\n  tables:\n    things:\n      rows: 10\n"
+	if err := os.WriteFile(filepath.Join(dir, "workload.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestWorkloadOverrideNarrowsArchitecturesAndMix: --workload with a pack
+// keeps only the architectures that run packs and drops a mix naming the
+// shop's operations; the pack has none, so validation says so.
+func TestWorkloadOverrideNarrowsArchitecturesAndMix(t *testing.T) {
+	t.Parallel()
+	dir := writePack(t, filepath.Join(t.TempDir(), "tiny"))
+	smoke, err := scenarios.Builtin("smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = smoke.WithOverrides(scenarios.Overrides{Workload: &dir})
+	if err == nil || !strings.Contains(err.Error(), "workload tiny has no operations; give it commands: and screens:") {
+		t.Fatalf("a pack without operations: %v, want that reported", err)
+	}
+}
+
+// TestWorkloadOverrideRefusesArchitecturesWithoutDerivedForm: naming an
+// architecture that does not run packs is an error naming those that do.
+func TestWorkloadOverrideRefusesArchitecturesWithoutDerivedForm(t *testing.T) {
+	t.Parallel()
+	dir := writePack(t, filepath.Join(t.TempDir(), "tiny"))
+	smoke, err := scenarios.Builtin("smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = smoke.WithOverrides(scenarios.Overrides{Workload: &dir, Arch: []string{"crud,cqrs-kafka"}})
+	if err == nil || !strings.Contains(err.Error(), "cqrs-kafka does not run workload packs yet; use crud, cqrs-sync") {
+		t.Fatalf("cqrs-kafka on a pack: %v", err)
+	}
+}
+
+// TestScenarioNamesAPackRelativeToItsFile: `workload: DIR` in a scenario
+// file is the directory relative to the file; by default only the
+// architectures that run packs are measured; a broken pack's errors come
+// with their file and line.
+func TestScenarioNamesAPackRelativeToItsFile(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	writePack(t, filepath.Join(root, "packs", "tiny"))
+	file := filepath.Join(root, "sc", "mine.yaml")
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte("workload: ../packs/tiny\nmix: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := scenarios.Load(file)
+	if err == nil || !strings.Contains(err.Error(), "mine.yaml:1: workload: workload tiny has no operations") {
+		t.Fatalf("Load: %v, want only the pack's missing operations reported (the pack itself resolved)", err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "packs", "tiny", "workload.yaml"), []byte("name: tiny\nschema: x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = scenarios.Load(file)
+	if err == nil || !strings.Contains(err.Error(), "workload.yaml:1") {
+		t.Fatalf("a broken pack: %v, want its file and line", err)
+	}
+	if got := scenarios.ArchitecturesOf(mustParse(t, "").Workload()); !slices.Equal(got, scenarios.Architectures()) {
+		t.Errorf("ArchitecturesOf(shop) = %v, want every architecture", got)
+	}
+}
