@@ -43,8 +43,9 @@ type Overrides struct {
 	// Workload replaces the workload (--workload): a built-in workload's
 	// name or a pack's directory, relative to the working directory. The
 	// scenario's mix is kept if the new workload has all its operations,
-	// else replaced by the workload's own; its architectures (unless Arch
-	// sets them) are narrowed to those that run the workload.
+	// else replaced by the workload's own; thresholds on operations the
+	// workload lacks are dropped; its architectures (unless Arch sets
+	// them) are narrowed to those that run the workload.
 	Workload *string
 }
 
@@ -309,9 +310,17 @@ func (s *Scenario) useWorkload(nameOrDir string, narrow bool) {
 			break
 		}
 	}
+	// Thresholds on operations the workload lacks cannot be judged: they
+	// go with the mix they were written for.
+	s.Thresholds = slices.DeleteFunc(s.Thresholds, func(t Threshold) bool {
+		return !ops[t.Metric] && !slices.Contains(runMetrics(), t.Metric)
+	})
 	if narrow {
-		s.Architectures = slices.DeleteFunc(s.Architectures, func(a Arch) bool {
+		// None left: keep them, so that Validate says which run the workload.
+		if kept := slices.DeleteFunc(slices.Clone(s.Architectures), func(a Arch) bool {
 			return !catalog.Runs(catalog.MustLookup(string(a)), w)
-		})
+		}); len(kept) > 0 {
+			s.Architectures = kept
+		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
@@ -384,14 +383,12 @@ func (s *Scenario) Workload() workload.Workload {
 }
 
 // workloadPath returns WorkloadName, relative to the scenario file's
-// directory when it is a relative path and the scenario came from a file
-// (not a built-in, whose paths are the working directory's).
+// directory when it is not a built-in workload nor an absolute path and
+// the scenario came from a file (not a built-in scenario, whose paths are
+// the working directory's).
 func (s *Scenario) workloadPath() string {
 	name := s.WorkloadName
-	if _, builtin := catalog.LookupWorkload(name); builtin || filepath.IsAbs(name) || s.File == "" || strings.HasPrefix(s.File, builtinDir) {
-		return name
-	}
-	if !strings.ContainsRune(name, '/') && !strings.ContainsRune(name, filepath.Separator) {
+	if _, builtin := catalog.LookupWorkload(name); builtin || filepath.IsAbs(name) || s.File == "" || s.Builtin {
 		return name
 	}
 	return filepath.Join(filepath.Dir(s.File), name)

@@ -344,7 +344,7 @@ func TestErrors(t *testing.T) {
 		{"threshold of an unknown operation", "thresholds: ['crud.list_order.p99 < 5ms']\n",
 			[]string{`x.yaml:1: thresholds[0]: bad threshold "crud.list_order.p99 < 5ms": unknown metric "list_order" (did you mean "list_orders"?); use an operation of workload shop (create_order, add_line, confirm_order, ship_order, cancel_order, list_orders, sales_dashboard) or one of lag, visibility, staleness, consistency, recovery`}},
 		{"unknown workload", "workload: shoop\n",
-			[]string{`x.yaml:1: workload: unknown workload "shoop" (did you mean "shop"?); use one of shop`}},
+			[]string{`x.yaml:1: workload: unknown workload "shoop" (did you mean "shop"?); use one of shop, or the directory of a workload pack (like workloads/helpdesk)`}},
 		{"bad threshold syntax", "thresholds:\n  - crud.list_orders.p99 5ms\n  - lag.p99 < 200\n  - crud.create_order.error_rate << 1%\n",
 			[]string{`x.yaml:2: thresholds[0]: "crud.list_orders.p99 5ms": no comparison operator (< <= > >= == !=); want [ARCH.]METRIC.AGGREGATE OP VALUE, like "cqrs-kafka.list_orders.p99 < 5ms"`,
 				`x.yaml:3: thresholds[1]: "lag.p99 < 200": lag.p99 is a time: write a unit, like 200ms (ns, us, ms, s, m, h), got "200"`,

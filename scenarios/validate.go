@@ -113,6 +113,9 @@ func (v *validator) validate() {
 // workload or a metric every run has (ParseThreshold cannot: it knows no
 // workload).
 func (v *validator) thresholdMetric(i int, t Threshold) {
+	if v.s.workErr != nil {
+		return // the workload is wrong: its operations are unknown
+	}
 	ops := v.operationNames()
 	metrics := append(slices.Clone(ops), runMetrics()...)
 	if slices.Contains(metrics, t.Metric) {
@@ -179,11 +182,15 @@ func (v *validator) workload() {
 			v.errorf("workload", "%s: %v", v.s.WorkloadName, err)
 			return
 		}
-		v.enum("workload", "workload", v.s.WorkloadName, names)
+		v.errorf("workload", "unknown workload %q%s; use one of %s, or the directory of a workload pack (like workloads/helpdesk)",
+			v.s.WorkloadName, didYouMean(v.s.WorkloadName, names), strings.Join(names, ", "))
 	}
 }
 
 func (v *validator) mix() {
+	if v.s.workErr != nil {
+		return // the workload is wrong: its operations are unknown
+	}
 	ops := v.operationNames()
 	if len(ops) == 0 {
 		v.errorf("workload", "workload %s has no operations; give it commands: and screens: (format: workloads/README.md)", v.s.Workload().Name())
@@ -314,6 +321,9 @@ func (v *validator) load() {
 func (v *validator) faultArch(f Fault, path string) {
 	s := v.s
 	if f.Arch == "" {
+		if len(s.Architectures) == 0 {
+			return // architectures() reports it
+		}
 		var capable []Arch
 		for _, a := range Architectures() {
 			if f.AppliesTo(a) {

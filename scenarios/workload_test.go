@@ -85,3 +85,33 @@ func TestScenarioNamesAPackRelativeToItsFile(t *testing.T) {
 		t.Errorf("ArchitecturesOf(shop) = %v, want every architecture", got)
 	}
 }
+
+// TestEveryBuiltinTakesAPack: each built-in scenario, given --workload with
+// a pack, validates — thresholds on the shop's operations are dropped with
+// its mix — except those whose faults need an architecture that does not
+// run packs yet, which say so.
+func TestEveryBuiltinTakesAPack(t *testing.T) {
+	t.Parallel()
+	dir, err := filepath.Abs("../workloads/helpdesk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range scenarios.BuiltinNames() {
+		s, err := scenarios.Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.WithOverrides(scenarios.Overrides{Workload: &dir})
+		if err != nil {
+			if len(s.Faults) == 0 || !strings.Contains(err.Error(), "does not run workload packs yet; use crud, cqrs-sync, cqrs-matview") {
+				t.Errorf("%s --workload %s: %v", name, dir, err)
+			}
+			continue
+		}
+		for _, th := range c.Thresholds {
+			if th.Metric == "list_orders" || th.Metric == "create_order" {
+				t.Errorf("%s: threshold %s kept on a shop operation", name, th)
+			}
+		}
+	}
+}

@@ -470,3 +470,58 @@ func TestRunSmokeOnAPack(t *testing.T) {
 		t.Errorf("results name the operations %v, want the pack's", ops)
 	}
 }
+
+// TestRunExits1WhenAPackMissesAKey is the checker's negative control on a
+// pack: a copy of the helpdesk whose assign_ticket no longer returns the
+// ticket's old team and priority, so cqrs-sync never recomputes the backlog
+// row the ticket left. The checker must find the stale rows and run exit 1;
+// the same scenario on the unchanged copy exits 0.
+func TestRunExits1WhenAPackMissesAKey(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs PostgreSQL")
+	}
+	if _, err := pglocal.FindBinDir(""); err != nil {
+		infratest.Missing(t, "%v", err)
+	}
+	dir := t.TempDir()
+	pack := filepath.Join(dir, "helpdesk")
+	if err := os.CopyFS(pack, os.DirFS("../../workloads/helpdesk")); err != nil {
+		t.Fatal(err)
+	}
+	scenario := filepath.Join(dir, "assign.yaml")
+	if err := os.WriteFile(scenario, []byte(`name: assign
+workload: helpdesk
+dataset: {orders: 4000}
+architectures: [cqrs-sync]
+mix: {assign_ticket: 10, team_backlog: 1}
+load: {rate: 100, warmup: 1s, duration: 3s}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func() (int, string, string) {
+		return cli(t, "run", scenario, "--infra", "local", "--quiet", "--out", filepath.Join(dir, "results"))
+	}
+	if code, _, stderr := run(); code != 0 {
+		t.Fatalf("the unchanged pack: exit %d, want 0\n%s", code, stderr)
+	}
+	yamlPath := filepath.Join(pack, "workload.yaml")
+	doc, err := os.ReadFile(yamlPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const oldKey = "SELECT team_id, priority FROM tickets"
+	if !bytes.Contains(doc, []byte(oldKey)) {
+		t.Fatalf("workloads/helpdesk/workload.yaml has no %q to break; update this test", oldKey)
+	}
+	doc = bytes.Replace(doc, []byte(oldKey), []byte("SELECT id FROM tickets"), 1)
+	if err := os.WriteFile(yamlPath, doc, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run()
+	if code != exitFailed {
+		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if !regexp.MustCompile(`scenario assign: cqrs-sync: the checker found [1-9][0-9]* violations`).MatchString(stderr) {
+		t.Errorf("stderr does not report the checker's violations:\n%s", stderr)
+	}
+}

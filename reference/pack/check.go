@@ -88,7 +88,9 @@ func diffSQL(r *ReadModel, table string) string {
 	}
 	first := pgx.Identifier{r.Key[0]}.Sanitize()
 	return `
-WITH e AS (` + r.Projection.Text + `),
+WITH e AS (
+` + r.Projection.Text + `
+),
 a AS (SELECT * FROM ` + pgx.Identifier{table}.Sanitize() + `),
 d AS (
     SELECT CASE WHEN e.` + first + ` IS NULL THEN row(` + strings.Join(aKey, ", ") + `)::text ELSE row(` + strings.Join(eKey, ", ") + `)::text END AS key,

@@ -38,14 +38,25 @@ type Stats struct {
 }
 
 // Load creates the pack's write model in schema and fills it with the
-// data of ds (see Inspect and Plan.Load). It is workload.Workload's Load.
+// data of ds (see Inspect and Plan.Load), then checks that each read
+// model's projection gives one row per key and no NULL key on that data
+// (CheckProjections): the derived read sides and the checker rely on it.
+// It is workload.Workload's Load.
 func (p *Pack) Load(ctx context.Context, pool *pgxpool.Pool, schema string, ds workload.Dataset) error {
 	pl, err := p.Inspect(ctx, pool, ds)
 	if err != nil {
 		return err
 	}
-	_, err = pl.Load(ctx, pool, schema, DefaultWorkers)
-	return err
+	if _, err = pl.Load(ctx, pool, schema, DefaultWorkers); err != nil {
+		return err
+	}
+	if err := p.CheckProjections(ctx, pool, schema); err != nil {
+		if derr := domain.DropWriteModel(context.WithoutCancel(ctx), pool, schema); derr != nil {
+			err = errors.Join(err, fmt.Errorf("and dropping the loaded schema failed: %w", derr))
+		}
+		return err
+	}
+	return nil
 }
 
 // Load creates the write model in schema, replacing a schema cqrsbench

@@ -177,12 +177,18 @@ func TestOpsMistakesNameTheirLine(t *testing.T) {
 			if err != nil {
 				t.Fatalf("inspect: %v", err)
 			}
-			schema := loadInto(t, pool, p, ds)
-			if c.phase == atOpen {
-				_, err = p.OpenParams(t.Context(), pool, schema, 1)
-			} else {
-				err = p.CheckProjections(t.Context(), pool, schema)
+			if c.phase != atOpen {
+				// Load checks the projections on the data it loaded.
+				schema := shared.FreshSchema(t, pool, "pack")
+				wantError(t, p.Load(t.Context(), pool, schema, ds), file, c.line, c.fragments...)
+				var left bool
+				if err := pool.QueryRow(t.Context(), "SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = $1)", schema).Scan(&left); err != nil || left {
+					t.Errorf("schema %s left after a failed load (%v)", schema, err)
+				}
+				return
 			}
+			schema := loadInto(t, pool, p, ds)
+			_, err = p.OpenParams(t.Context(), pool, schema, 1)
 			wantError(t, err, file, c.line, c.fragments...)
 		})
 	}

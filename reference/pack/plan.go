@@ -39,13 +39,16 @@ type TablePlan struct {
 	// Rows is the number of rows it gets.
 	Rows int64
 
-	per     *TablePlan
-	count   Dist
-	data    *TableData
-	copied  []*colPlan // the columns COPY fills, in table order
-	exprs   []*colPlan // the columns an expression fills
-	seqs    map[string][2]int64
-	hasData bool
+	per   *TablePlan
+	count Dist
+	// maxCount caps a fanout's count per parent row (0: no cap): a
+	// distinct ref cannot draw more rows than its table has.
+	maxCount int64
+	data     *TableData
+	copied   []*colPlan // the columns COPY fills, in table order
+	exprs    []*colPlan // the columns an expression fills
+	seqs     map[string][2]int64
+	hasData  bool
 }
 
 // colPlan is the generator of one column.
@@ -291,9 +294,26 @@ func (r *resolver) rows(order []*TablePlan) {
 				continue
 			}
 			tp.per, tp.count, tp.hasData = parent, t.Count, true
+			tp.maxCount = r.distinctCap(t)
 			tp.Rows = tp.fanoutRows(r.pl.seed)
 		}
 	}
+}
+
+// distinctCap returns the fewest rows among the tables t's distinct ref
+// columns point at, already planned (load order puts them first); 0 when
+// none: a fanout group cannot hold more distinct picks than that.
+func (r *resolver) distinctCap(t *TableData) int64 {
+	var lowest int64
+	for _, c := range t.Columns {
+		if c.Ref == "" || !c.Distinct {
+			continue
+		}
+		if p := r.byName[c.Ref]; p != nil && p.Rows > 0 && (lowest == 0 || p.Rows < lowest) {
+			lowest = p.Rows
+		}
+	}
+	return lowest
 }
 
 // fanoutRows draws the count of every parent row, as the loader will, and
@@ -311,7 +331,13 @@ func (tp *TablePlan) fanoutRows(seed uint64) int64 {
 func (tp *TablePlan) counter(seed uint64) func() int64 {
 	d := tp.count
 	s := newSampler(d, newStream(seed, tp.Name, "\x00count"))
-	return func() int64 { return max(0, int64(math.Round(s()))) }
+	return func() int64 {
+		n := max(0, int64(math.Round(s())))
+		if tp.maxCount > 0 {
+			n = min(n, tp.maxCount)
+		}
+		return n
+	}
 }
 
 // singleFK returns the single-column foreign key on column, nil if none.

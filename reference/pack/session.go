@@ -77,10 +77,13 @@ func (s *session) Do(ctx context.Context, name string) (workload.Effect, error) 
 	}
 	if op.command != nil {
 		out, err := s.exec.Run(ctx, op.command, args)
+		if err != nil {
+			return workload.Effect{}, err // rolled back: nothing to learn
+		}
 		for _, l := range out.Learned {
 			s.params.Learn(l.Param, l.Value)
 		}
-		return workload.Effect{}, err
+		return workload.Effect{}, nil
 	}
 	_, err = s.exec.Show(ctx, op.screen, args)
 	return workload.Effect{}, err

@@ -76,10 +76,12 @@ type Workload interface {
 	// schema, which Load filled with data (db reaches it, for parameters
 	// drawn from the data); seed makes its choices deterministic.
 	Open(ctx context.Context, sys reference.System, db DB, schema string, data Dataset, seed uint64) (Session, error)
-	// Committed counts the events committed in schema's write model so
-	// far: every successful command adds one, so two counts bracket what a
-	// run committed (the pipeline's losses and duplicates are counted
-	// against it).
+	// Committed counts the events committed in schema so far: every
+	// event a successful command commits adds one (the shop: one per
+	// command; a pack: one per read-model key it changed, where a derived
+	// read side keeps key versions), so two counts bracket what a run
+	// committed (the pipeline's losses and duplicates are counted against
+	// it).
 	Committed(ctx context.Context, db DB, schema string) (int64, error)
 	// Check reconciles the read models of an architecture in schema with
 	// what its write model implies; call it once the architecture caught

@@ -16,7 +16,7 @@
 // granted, so it sees every command that held the lock before, and the
 // command that recomputes a key last sees all writes to it. Locks are taken
 // after all of a command's writes and in one order, so they add no
-// deadlock. Options.KeyLock false drops the lock (a negative control: the
+// deadlock. Commands run READ COMMITTED whatever the database's default. Options.KeyLock false drops the lock (a negative control: the
 // checker then finds stale rows).
 package derived
 
@@ -33,7 +33,9 @@ import (
 
 // base is what every derived architecture has: its name, the pack, and a
 // pool whose connections' search_path is the architecture's schema (the
-// pack's SQL names tables unqualified).
+// pack's SQL names tables unqualified). The pool is as large as the
+// harness's, which stays nearly idle while the system runs: a run may hold
+// up to twice the scenario's connections.
 type base struct {
 	name   string
 	schema string
@@ -110,15 +112,29 @@ func (c *CRUD) Run(ctx context.Context, cmd *pack.Command, args map[string]any) 
 	return runInTx(ctx, c.pool, cmd, args)
 }
 
+// commandIsolation is the isolation of every command: the derived read
+// sides rely on each statement taking a fresh snapshot (see the package
+// doc), whatever the database's default_transaction_isolation.
+const commandIsolation = pgx.ReadCommitted
+
 // runInTx runs cmd's statements in one transaction on pool.
 func runInTx(ctx context.Context, pool *pgxpool.Pool, cmd *pack.Command, args map[string]any) (pack.Outcome, error) {
 	var out pack.Outcome
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+	err := pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{IsoLevel: commandIsolation}, func(tx pgx.Tx) error {
 		var err error
 		out, err = pack.RunStatements(ctx, tx, cmd, args)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return pack.Outcome{}, err
+	}
+	return out, nil
+}
+
+// projection returns rm's projection as a subquery, on lines of its own so
+// that a trailing -- comment ends before the closing parenthesis.
+func projection(rm *pack.ReadModel) string {
+	return "(\n" + rm.Projection.Text + "\n)"
 }
 
 // Show implements pack.Executor with the screen's CRUD query.

@@ -122,10 +122,28 @@ func beforeCommit(pool *pgxpool.Pool) func(context.Context) error {
 // recompute reads before the first commits (and waits only to write its
 // row), so it misses the first's item and the checker finds the row
 // stale.
+//
+// The "repeatable read default" case runs on a database whose sessions
+// default to REPEATABLE READ (as an external one may): commands still run
+// READ COMMITTED, or the second would fail to serialize its key's version.
 func TestSyncConcurrentCommandsOnOneKey(t *testing.T) {
-	for _, noLock := range []bool{false, true} {
-		t.Run(map[bool]string{false: "key lock", true: "no key lock"}[noLock], func(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		noLock, repeat bool
+	}{{"key lock", false, false}, {"no key lock", true, false}, {"key lock, repeatable read default", false, true}} {
+		noLock := tc.noLock
+		t.Run(tc.name, func(t *testing.T) {
 			pool := shared.Pool(t)
+			if tc.repeat {
+				cfg := pool.Config()
+				cfg.ConnConfig.RuntimeParams["default_transaction_isolation"] = "repeatable read"
+				rr, err := pgxpool.NewWithConfig(t.Context(), cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rr.Close()
+				pool = rr
+			}
 			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
 			const schema = "cqrs_sync"

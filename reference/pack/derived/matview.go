@@ -55,7 +55,7 @@ func (m *Matview) Setup(ctx context.Context) error {
 		for _, rm := range m.pack.ReadModels {
 			err := buildReadModel(ctx, tx, rm, func(table, key string) []step {
 				return []step{
-					{"create", "CREATE MATERIALIZED VIEW " + table + " AS SELECT * FROM (" + rm.Projection.Text + ") p"},
+					{"create", "CREATE MATERIALIZED VIEW " + table + " AS SELECT * FROM " + projection(rm) + " p"},
 					{"key", "CREATE UNIQUE INDEX ON " + table + " (" + key + ")"},
 					{"analyze", "ANALYZE " + table},
 				}

@@ -78,7 +78,7 @@ func (s *Sync) Setup(ctx context.Context) error {
 // projection's row upserted, or the row deleted when the projection has
 // none.
 func recomputeSQL(ctx context.Context, tx pgx.Tx, rm *pack.ReadModel) (string, error) {
-	rows, err := tx.Query(ctx, "SELECT * FROM ("+rm.Projection.Text+") p LIMIT 0")
+	rows, err := tx.Query(ctx, "SELECT * FROM "+projection(rm)+" p LIMIT 0")
 	if err != nil {
 		return "", fmt.Errorf("read model %s: %w", rm.Name, err)
 	}
@@ -101,7 +101,7 @@ func recomputeSQL(ctx context.Context, tx pgx.Tx, rm *pack.ReadModel) (string, e
 		conflict = "DO UPDATE SET " + strings.Join(set, ", ")
 	}
 	w, table := strings.Join(where, " AND "), pgx.Identifier{rm.Name}.Sanitize()
-	return "WITH p AS (SELECT * FROM (" + rm.Projection.Text + ") p WHERE " + w + "),\n" +
+	return "WITH p AS (SELECT * FROM " + projection(rm) + " p WHERE " + w + "),\n" +
 		"d AS (DELETE FROM " + table + " WHERE " + w + " AND NOT EXISTS (SELECT FROM p))\n" +
 		"INSERT INTO " + table + " SELECT * FROM p ON CONFLICT (" + strings.Join(key, ", ") + ") " + conflict, nil
 }
@@ -110,9 +110,9 @@ func recomputeSQL(ctx context.Context, tx pgx.Tx, rm *pack.ReadModel) (string, e
 func createReadModel(ctx context.Context, tx pgx.Tx, rm *pack.ReadModel) error {
 	return buildReadModel(ctx, tx, rm, func(table, key string) []step {
 		return []step{
-			{"create", "CREATE TABLE " + table + " AS SELECT * FROM (" + rm.Projection.Text + ") p WITH NO DATA"},
+			{"create", "CREATE TABLE " + table + " AS SELECT * FROM " + projection(rm) + " p WITH NO DATA"},
 			{"key", "ALTER TABLE " + table + " ADD PRIMARY KEY (" + key + ")"},
-			{"fill", "INSERT INTO " + table + " SELECT * FROM (" + rm.Projection.Text + ") p"},
+			{"fill", "INSERT INTO " + table + " SELECT * FROM " + projection(rm) + " p"},
 			{"analyze", "ANALYZE " + table},
 		}
 	})
@@ -123,7 +123,7 @@ func createReadModel(ctx context.Context, tx pgx.Tx, rm *pack.ReadModel) error {
 // one transaction.
 func (s *Sync) Run(ctx context.Context, cmd *pack.Command, args map[string]any) (pack.Outcome, error) {
 	var out pack.Outcome
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: commandIsolation}, func(tx pgx.Tx) error {
 		var err error
 		if out, err = pack.RunStatements(ctx, tx, cmd, args); err != nil {
 			return err
@@ -157,7 +157,10 @@ func (s *Sync) Run(ctx context.Context, cmd *pack.Command, args map[string]any) 
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return pack.Outcome{}, err
+	}
+	return out, nil
 }
 
 // Show implements pack.Executor with the screen's flat query on its read
