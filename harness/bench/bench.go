@@ -329,8 +329,10 @@ func (a *archRun) do(ctx context.Context, op workload.Operation) error {
 	}
 	warmup := runner.InWarmup(ctx)
 	if w := eff.Write; w != nil {
-		a.track.committed(*w)
-		if (w.Created || a.track.createdInRun(w.Owner, w.Entity)) && !warmup {
+		if w.Owner != 0 {
+			a.track.committed(*w)
+		}
+		if (w.Created || w.Probe || a.track.createdInRun(w.Owner, w.Entity)) && !warmup {
 			a.probe.maybe(*w)
 		}
 	}

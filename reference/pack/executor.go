@@ -25,6 +25,14 @@ type Executor interface {
 	Show(ctx context.Context, s *Screen, args map[string]any) (int, error)
 }
 
+// Verifier is offered by executors with read-model tables: whether a
+// key's row there is what the projection gives now.
+type Verifier interface {
+	// Current reports whether read model rm's row for key equals the
+	// projection's row for it (both absent counts as equal).
+	Current(ctx context.Context, rm *ReadModel, key []any) (bool, error)
+}
+
 // Outcome is what a command did.
 type Outcome struct {
 	// Changed lists, per read model, the keys the command changed; each

@@ -3,7 +3,9 @@ package pack
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
+	"time"
 
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/workload"
@@ -21,7 +23,7 @@ func (p *Pack) Open(ctx context.Context, sys reference.System, db workload.DB, s
 	if err != nil {
 		return nil, err
 	}
-	s := &session{exec: exec, params: params, ops: map[string]operation{}}
+	s := &session{pack: p, exec: exec, params: params, ops: map[string]operation{}}
 	for _, c := range p.Commands {
 		s.ops[c.Name] = operation{command: c, params: c.Params()}
 	}
@@ -46,8 +48,11 @@ func paramsOf(sts ...Statement) []string {
 	return names
 }
 
+var _ workload.Prober = (*session)(nil)
+
 // session drives one architecture through a pack's operations.
 type session struct {
+	pack   *Pack
 	exec   Executor
 	params *Params
 	ops    map[string]operation
@@ -60,8 +65,10 @@ type operation struct {
 	params  []string
 }
 
-// Do implements workload.Session. Commands and screens report no effect:
-// a pack's writes and reads are not yet tracked for staleness.
+// Do implements workload.Session. A command reports a write the prober
+// may look for — the first key it changed, of the first read model by name
+// — with no owner, so reads are not classified against it; a screen
+// reports nothing (a pack's reads are not classified yet).
 func (s *session) Do(ctx context.Context, name string) (workload.Effect, error) {
 	op, ok := s.ops[name]
 	if !ok {
@@ -80,11 +87,48 @@ func (s *session) Do(ctx context.Context, name string) (workload.Effect, error) 
 		if err != nil {
 			return workload.Effect{}, err // rolled back: nothing to learn
 		}
+		committed := time.Now()
 		for _, l := range out.Learned {
 			s.params.Learn(l.Param, l.Value)
 		}
-		return workload.Effect{}, nil
+		return workload.Effect{Write: probeWrite(out, committed)}, nil
 	}
 	_, err = s.exec.Show(ctx, op.screen, args)
 	return workload.Effect{}, err
+}
+
+// keyRef is a read-model key a command changed: what the prober looks for.
+type keyRef struct {
+	readModel string
+	key       []any
+}
+
+// probeWrite returns the write the prober may look for: out's first
+// changed key; nil when it changed none.
+func probeWrite(out Outcome, committed time.Time) *workload.Write {
+	for _, rm := range slices.Sorted(maps.Keys(out.Changed)) {
+		if keys := out.Changed[rm]; len(keys) > 0 {
+			return &workload.Write{Probe: true, Committed: committed, Ref: keyRef{readModel: rm, key: keys[0]}}
+		}
+	}
+	return nil
+}
+
+// Shows implements workload.Prober: the key's read-model row is what its
+// projection gives now. An architecture whose screens read the write model
+// (no Verifier) shows every write at once.
+func (s *session) Shows(ctx context.Context, w workload.Write) (bool, error) {
+	ref, ok := w.Ref.(keyRef)
+	if !ok {
+		return false, fmt.Errorf("not a pack's write: %+v", w)
+	}
+	v, ok := s.exec.(Verifier)
+	if !ok {
+		return true, nil
+	}
+	rm := s.pack.ReadModel(ref.readModel)
+	if rm == nil {
+		return false, fmt.Errorf("the pack has no read model %s", ref.readModel)
+	}
+	return v.Current(ctx, rm, ref.key)
 }

@@ -126,7 +126,9 @@ type Effect struct {
 
 // Write is one committed change of an entity, as a command returned it.
 type Write struct {
-	// Owner is whose screen shows the entity (the shop: the customer).
+	// Owner is whose screen shows the entity (the shop: the customer); 0
+	// when no owner's screen is known to show it: reads are then not
+	// classified against it, but the prober may still look for it.
 	Owner int64
 	// Entity is the entity changed (the shop: the order).
 	Entity int64
@@ -134,6 +136,12 @@ type Write struct {
 	Version int32
 	// Created is true when the command created the entity.
 	Created bool
+	// Probe says the prober may look for it even though it did not create
+	// an entity (a pack's change of a read-model key).
+	Probe bool
+	// Ref is the workload's own reference to what was written, for its
+	// Prober (a pack: the read model and key).
+	Ref any
 	// Committed is when the command's transaction was known committed, on
 	// this process's monotonic clock.
 	Committed time.Time

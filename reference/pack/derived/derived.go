@@ -159,3 +159,20 @@ func buildReadModel(ctx context.Context, tx pgx.Tx, rm *pack.ReadModel, steps fu
 	}
 	return nil
 }
+
+// current reports whether read model rm's row for key, in pool's schema,
+// is the projection's row for it now (both absent: equal).
+func current(ctx context.Context, pool *pgxpool.Pool, rm *pack.ReadModel, key []any) (bool, error) {
+	var where []string
+	for i, k := range rm.Key {
+		where = append(where, fmt.Sprintf("%s = $%d", pgx.Identifier{k}.Sanitize(), i+1))
+	}
+	w := strings.Join(where, " AND ")
+	var same bool
+	err := pool.QueryRow(ctx, "SELECT (SELECT row(p.*)::text FROM "+projection(rm)+" p WHERE "+w+
+		") IS NOT DISTINCT FROM (SELECT row(r.*)::text FROM "+pgx.Identifier{rm.Name}.Sanitize()+" r WHERE "+w+")", key...).Scan(&same)
+	if err != nil {
+		return false, fmt.Errorf("read model %s, key %s: %w", rm.Name, pack.KeyText(key), err)
+	}
+	return same, nil
+}

@@ -227,12 +227,26 @@ func TestRunAndShow(t *testing.T) {
 		if n, err := sys.Show(ctx, p.Screens[0], map[string]any{"grp": 9}); err != nil || n != want {
 			t.Errorf("%s: screen of group 9 showed %d rows, %v; want %d", arch, n, err, want)
 		}
+		v, verifies := sys.(pack.Verifier)
+		if verifies != (arch != "crud") {
+			t.Errorf("%s: offers Verifier %v; want it exactly where there are read-model tables", arch, verifies)
+		}
+		key := out.Changed["group_totals"][0]
+		if verifies {
+			cur, err := v.Current(ctx, p.ReadModels[0], key)
+			if err != nil || cur != (arch == "cqrs-sync") {
+				t.Errorf("%s: Current right after the command = %v, %v; want true only for cqrs-sync", arch, cur, err)
+			}
+		}
 		if arch == "cqrs-matview" {
 			if n := violations(t, p, pool, schema); n != 1 {
 				t.Errorf("cqrs-matview before a refresh: %d rows differ, want group 9's missing", n)
 			}
 			if err := sys.WaitCaughtUp(ctx); err != nil {
 				t.Fatal(err)
+			}
+			if cur, err := v.Current(ctx, p.ReadModels[0], key); err != nil || !cur {
+				t.Errorf("cqrs-matview: Current after the refresh = %v, %v; want true", cur, err)
 			}
 		}
 		if arch != "crud" {

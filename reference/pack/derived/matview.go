@@ -27,6 +27,7 @@ type Matview struct {
 
 var (
 	_ pack.Executor       = (*Matview)(nil)
+	_ pack.Verifier       = (*Matview)(nil)
 	_ reference.Refresher = (*Matview)(nil)
 )
 
@@ -90,4 +91,9 @@ func (m *Matview) Run(ctx context.Context, cmd *pack.Command, args map[string]an
 // Show implements pack.Executor with the screen's flat query on its view.
 func (m *Matview) Show(ctx context.Context, s *pack.Screen, args map[string]any) (int, error) {
 	return m.show(ctx, s.Name, s.Flat, args)
+}
+
+// Current implements pack.Verifier.
+func (m *Matview) Current(ctx context.Context, rm *pack.ReadModel, key []any) (bool, error) {
+	return current(ctx, m.pool, rm, key)
 }

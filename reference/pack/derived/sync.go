@@ -35,7 +35,10 @@ type Sync struct {
 	recompute map[string]string
 }
 
-var _ pack.Executor = (*Sync)(nil)
+var (
+	_ pack.Executor = (*Sync)(nil)
+	_ pack.Verifier = (*Sync)(nil)
+)
 
 // NewSync returns pack p's cqrs-sync architecture, named name, on schema
 // (whose write model p loaded).
@@ -167,4 +170,9 @@ func (s *Sync) Run(ctx context.Context, cmd *pack.Command, args map[string]any) 
 // model.
 func (s *Sync) Show(ctx context.Context, sc *pack.Screen, args map[string]any) (int, error) {
 	return s.show(ctx, sc.Name, sc.Flat, args)
+}
+
+// Current implements pack.Verifier.
+func (s *Sync) Current(ctx context.Context, rm *pack.ReadModel, key []any) (bool, error) {
+	return current(ctx, s.pool, rm, key)
 }
