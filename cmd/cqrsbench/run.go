@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"io"
 	"os"
 	"runtime/debug"
@@ -18,6 +17,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/harness/infra"
 	"github.com/cqrsbench/cqrsbench/harness/report"
 	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
 
@@ -28,6 +28,9 @@ architecture's schema, builds its read models, offers the scenario's
 open-model load (latency measured from each operation's intended start, late
 and dropped operations counted, warmup discarded), waits until the read side
 has caught up, and prints side-by-side tables. Without SCENARIO, runs "mixed".
+The workload is the scenario's (the built-in order shop unless it names
+one), or --workload: the shop, or a workload pack — your own schema,
+commands and screens (workloads/README.md).
 
 Faults (the scenario's faults, or --fault) are injected on their schedule,
 timed from the end of the warmup, and a fault table says how often each
@@ -67,7 +70,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.DurationVar(&o.duration, "duration", 0, "override the measured duration per architecture (phases scale with it)")
 	fs.Float64Var(&o.rate, "rate", 0, "override the offered rate in ops/s (the peak, with phases)")
 	fs.Uint64Var(&o.seed, "seed", 0, "override the dataset and workload seed")
-	fs.StringVar(&o.workload, "workload", "", "the workload to drive: shop (built in) or a workload pack's directory, like workloads/helpdesk (`cqrsbench workloads` lists them)")
+	fs.StringVar(&o.workload, "workload", "", "the workload to drive (`NAME|DIR`): shop, built in, or a workload pack's directory, like workloads/helpdesk ('cqrsbench workloads' lists them; the architectures that do not run packs are left out)")
 	fs.StringVar(&o.arch, "arch", "", "comma-separated architectures to run: "+strings.Join(archNames(), ","))
 	fs.Func("fault", "replace the scenario's faults with this one (repeat for several; `none` for no fault): the fault's YAML fields as key=value pairs, e.g. kind=broker-restart,at=15s,duration=10s; kinds and fields in scenarios/README.md", func(v string) error {
 		o.faults = append(o.faults, v)
