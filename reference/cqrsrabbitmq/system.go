@@ -18,6 +18,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/outbox"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/rabbitmq"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/relay"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/track"
 	"github.com/cqrsbench/cqrsbench/reference/readmodel"
 )
 
@@ -44,7 +45,7 @@ type System struct {
 	cfg     Config
 	pool    *pgxpool.Pool
 	maxID   string
-	track   *tracker
+	track   *track.Tracker
 	relay   *relay.Relay
 	applier *apply.Applier // the workers'
 	replay  *apply.Applier // Rebuild's: no hooks, no observer
@@ -78,7 +79,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*System, error) {
 		return nil, err
 	}
 	s := &System{Orders: orders, cfg: cfg, pool: pool,
-		maxID: outbox.MaxIDSQL(cfg.Schema), track: newTracker()}
+		maxID: outbox.MaxIDSQL(cfg.Schema), track: track.New()}
 	rc := cfg.Relay
 	rc.Schema, rc.Channel, rc.Observer, rc.OnError = cfg.Schema, outbox.Channel(cfg.Schema), cfg.Observer, cfg.OnError
 	var ah apply.Hooks
@@ -134,7 +135,7 @@ func (s *System) Start(ctx context.Context) error {
 }
 
 // publisher adapts the RabbitMQ publisher to the relay: each event is
-// tracked before it is first published (tracker).
+// tracked before it is first published (package track).
 type publisher struct{ s *System }
 
 // Publish implements relay.Publisher.
@@ -151,7 +152,7 @@ func (p publisher) Publish(ctx context.Context, msgs []relay.Message) error {
 		ids[i] = eventID(m.Ref)
 		out[i] = rabbitmq.Message{ID: ids[i], Key: m.Key, Value: m.Value}
 	}
-	p.s.track.publishing(ids)
+	p.s.track.Publishing(ids)
 	return pub.Publish(ctx, out)
 }
 
@@ -185,7 +186,11 @@ func (s *System) handle(ctx context.Context, batch []rabbitmq.Delivery) ([]int, 
 		}
 		return nil, fmt.Errorf("%s: apply %d events: %w", Name, len(events), err)
 	}
-	s.track.applied(events)
+	ids := make([]string, len(events))
+	for i := range events {
+		ids[i] = eventID(events[i].Ref())
+	}
+	s.track.Handled(ids)
 	return poison, nil
 }
 
@@ -200,21 +205,11 @@ func (s *System) WaitCaughtUp(ctx context.Context) error {
 	if err := s.relay.WaitPublished(ctx, maxID); err != nil {
 		return fmt.Errorf("%s: wait caught up: %w", Name, err)
 	}
-	mark := s.track.mark()
-	tick := time.NewTicker(recheckInterval)
-	defer tick.Stop()
-	for {
-		changed := s.track.changed.C()
-		if s.rebuilding.Load() == 0 && s.track.appliedUpTo(mark) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: wait caught up: %d events not applied yet: %w", Name, s.track.backlog(), ctx.Err())
-		case <-changed:
-		case <-tick.C:
-		}
+	ready := func() bool { return s.rebuilding.Load() == 0 }
+	if err := s.track.Wait(ctx, s.track.Mark(), ready, recheckInterval); err != nil {
+		return fmt.Errorf("%s: wait caught up: %w", Name, err)
 	}
+	return nil
 }
 
 // PauseProjector implements reference.Pausable: the workers stop taking
@@ -240,7 +235,7 @@ func (s *System) ResumeProjector() error {
 
 // Backlog implements reference.Pausable: events published and not yet
 // applied.
-func (s *System) Backlog(context.Context) (int64, error) { return s.track.backlog(), nil }
+func (s *System) Backlog(context.Context) (int64, error) { return s.track.Backlog(), nil }
 
 // poisonValue is an undecodable event: its order id is not a number.
 const poisonValue = `{"type":"order_created","order_id":"not-a-number","version":1}`

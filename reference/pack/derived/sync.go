@@ -29,9 +29,7 @@ type SyncOptions struct {
 type Sync struct {
 	base
 	opts SyncOptions
-	// lockSQL locks and counts a key's version; recompute, per read model,
-	// recomputes one key's row (set by Setup).
-	lockSQL   string
+	// recompute, per read model, recomputes one key's row (set by Setup).
 	recompute map[string]string
 }
 
@@ -44,10 +42,21 @@ func NewSync(ctx context.Context, name string, pool *pgxpool.Pool, schema string
 	if err != nil {
 		return nil, err
 	}
-	s := &Sync{base: b, opts: opts, recompute: map[string]string{},
-		lockSQL: `INSERT INTO ` + pgx.Identifier{pack.KeyVersions}.Sanitize() + ` AS v (read_model, key, version) VALUES ($1, $2, 1)
-			ON CONFLICT (read_model, key) DO UPDATE SET version = v.version + 1`}
-	return s, nil
+	return &Sync{base: b, opts: opts, recompute: map[string]string{}}, nil
+}
+
+// lockSQL locks read model $1's key $2 (its KeyText) and counts its
+// version, in pack.KeyVersions.
+var lockSQL = `INSERT INTO ` + pgx.Identifier{pack.KeyVersions}.Sanitize() + ` AS v (read_model, key, version) VALUES ($1, $2, 1)
+	ON CONFLICT (read_model, key) DO UPDATE SET version = v.version + 1`
+
+// createKeyVersions creates pack.KeyVersions.
+func createKeyVersions(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `CREATE TABLE `+pgx.Identifier{pack.KeyVersions}.Sanitize()+
+		` (read_model text, key text, version bigint NOT NULL, PRIMARY KEY (read_model, key))`); err != nil {
+		return fmt.Errorf("create %s: %w", pack.KeyVersions, err)
+	}
+	return nil
 }
 
 // Setup implements reference.System: each read model becomes a table with
@@ -55,9 +64,8 @@ func NewSync(ctx context.Context, name string, pool *pgxpool.Pool, schema string
 // write model; and the key-version table is created.
 func (s *Sync) Setup(ctx context.Context) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `CREATE TABLE `+pgx.Identifier{pack.KeyVersions}.Sanitize()+
-			` (read_model text, key text, version bigint NOT NULL, PRIMARY KEY (read_model, key))`); err != nil {
-			return fmt.Errorf("%s: create %s: %w", s.name, pack.KeyVersions, err)
+		if err := createKeyVersions(ctx, tx); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
 		}
 		for _, rm := range s.pack.ReadModels {
 			if err := createReadModel(ctx, tx, rm); err != nil {
@@ -142,7 +150,7 @@ func (s *Sync) Run(ctx context.Context, cmd *pack.Command, args map[string]any) 
 			}
 			for _, key := range changed[rm] {
 				if !s.opts.NoKeyLock {
-					b.Queue(s.lockSQL, rm, pack.KeyText(key))
+					b.Queue(lockSQL, rm, pack.KeyText(key))
 				}
 				b.Queue(sql, key...)
 			}
