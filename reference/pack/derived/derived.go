@@ -51,7 +51,8 @@
 // table named outbox cannot run cqrs-rabbitmq (Setup says so). WaitCaughtUp
 // waits for the relays to publish every outbox row committed before the
 // call, then for the workers to handle every event published by then, by
-// outbox id (package track, as the shop's cqrs-rabbitmq does).
+// outbox id; the queues, relays, workers and that wait are the shop's
+// cqrs-rabbitmq's (rabbitmq.Runner).
 package derived
 
 import (

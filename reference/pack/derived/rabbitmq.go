@@ -10,9 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -22,17 +20,12 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/outbox"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/rabbitmq"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/relay"
-	"github.com/cqrsbench/cqrsbench/reference/pipeline/track"
 )
 
 // AppliedVersions is the table, in the read side of an event-carried
 // architecture's schema, that holds the version of every read-model key
 // the projector last applied: its version guard.
 const AppliedVersions = "cqrsbench_applied_versions"
-
-// recheckInterval bounds how long WaitCaughtUp waits between checks of
-// what it is not notified about.
-const recheckInterval = 100 * time.Millisecond
 
 // RabbitMQConfig configures the cqrs-rabbitmq architecture of a pack.
 type RabbitMQConfig struct {
@@ -57,24 +50,13 @@ type RabbitMQConfig struct {
 // per-key version guard.
 type RabbitMQ struct {
 	base
-	cfg   RabbitMQConfig
-	track *track.Tracker
-	relay *relay.Relay
-	cons  *rabbitmq.Consumer
-	maxID string
+	cfg RabbitMQConfig
+	run *rabbitmq.Runner // queues, relays, workers
 	// Set by Setup, per read model: event computes a key's event into the
 	// outbox; upsert and remove apply one.
 	event, upsert, remove map[string]string
 
 	applied, skipped atomic.Int64
-
-	mu       sync.Mutex // lifecycle: the fields below
-	topo     *rabbitmq.Topology
-	pub      *rabbitmq.Publisher
-	cancel   context.CancelFunc
-	relayEnd chan struct{}
-	started  bool
-	closed   bool
 }
 
 var (
@@ -94,17 +76,15 @@ func NewRabbitMQ(ctx context.Context, name string, pool *pgxpool.Pool, schema st
 	if err != nil {
 		return nil, err
 	}
-	s := &RabbitMQ{base: b, cfg: cfg, track: track.New(), maxID: outbox.MaxIDSQL(schema),
+	s := &RabbitMQ{base: b, cfg: cfg,
 		event: map[string]string{}, upsert: map[string]string{}, remove: map[string]string{}}
 	rc := cfg.Relay
-	rc.Schema, rc.Channel, rc.OnError = schema, outbox.Channel(schema), cfg.OnError
-	if s.relay, err = relay.New(b.pool, publisher{s}, rc); err != nil {
+	rc.OnError = cfg.OnError
+	s.run, err = rabbitmq.NewRunner(b.pool, rabbitmq.RunnerConfig{Name: name, Schema: schema, AMQP: cfg.AMQP, Relay: rc,
+		Handler: s.handle, EventID: func(m relay.Message) string { return strconv.FormatInt(m.ID, 10) }})
+	if err != nil {
 		b.pool.Close()
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	if s.cons, err = rabbitmq.NewConsumer(cfg.AMQP, s.handle); err != nil {
-		b.pool.Close()
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, err
 	}
 	return s, nil
 }
@@ -144,7 +124,7 @@ func (s *RabbitMQ) Setup(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s setup: %w", s.name, err)
 	}
-	if err := s.declare(ctx); err != nil {
+	if err := s.run.Declare(ctx); err != nil {
 		return fmt.Errorf("%s setup: queues: %w", s.name, err)
 	}
 	return nil
@@ -166,7 +146,7 @@ func (s *RabbitMQ) prepare(ctx context.Context, tx pgx.Tx, rm *pack.ReadModel) e
 	if _, err := pgx.ForEachRow(rows, []any{&c.name, &c.typ}, func() error { cols = append(cols, c); return nil }); err != nil {
 		return fmt.Errorf("read model %s: columns: %w", rm.Name, err)
 	}
-	var keyObj, where, keyCols, set, match []string
+	var keyObj, where, names, match []string
 	for i, k := range rm.Key {
 		j := slices.IndexFunc(cols, func(c column) bool { return c.name == k })
 		if j < 0 {
@@ -175,18 +155,10 @@ func (s *RabbitMQ) prepare(ctx context.Context, tx pgx.Tx, rm *pack.ReadModel) e
 		q, param := pgx.Identifier{k}.Sanitize(), fmt.Sprintf("$%d::%s", i+3, cols[j].typ)
 		keyObj = append(keyObj, "'"+strings.ReplaceAll(k, "'", "''")+"', "+param)
 		where = append(where, q+" = "+param)
-		keyCols = append(keyCols, q)
 		match = append(match, "t."+q+" = k."+q)
 	}
 	for _, c := range cols {
-		if !slices.Contains(rm.Key, c.name) {
-			q := pgx.Identifier{c.name}.Sanitize()
-			set = append(set, q+" = EXCLUDED."+q)
-		}
-	}
-	conflict := "DO NOTHING"
-	if len(set) > 0 {
-		conflict = "DO UPDATE SET " + strings.Join(set, ", ")
+		names = append(names, c.name)
 	}
 	// $1 the read model, $2 the key's text, $3… the key's values. The
 	// statement runs after the one that locked the key and counted its
@@ -198,31 +170,9 @@ SELECT hashtextextended($1::text || ' ' || $2::text, 0), $1::text, v.version::in
            'version', v.version,
            'row', (SELECT to_jsonb(p) FROM (` + rm.Projection.Text + `) p WHERE ` + strings.Join(where, " AND ") + `))
 FROM ` + pgx.Identifier{pack.KeyVersions}.Sanitize() + ` v WHERE v.read_model = $1::text AND v.key = $2::text`
-	s.upsert[rm.Name] = "INSERT INTO " + table + " SELECT * FROM jsonb_populate_record(NULL::" + table + ", $1::jsonb) ON CONFLICT (" +
-		strings.Join(keyCols, ", ") + ") " + conflict
+	s.upsert[rm.Name] = "INSERT INTO " + table + " SELECT * FROM jsonb_populate_record(NULL::" + table + ", $1::jsonb) " + upsertClause(rm, names)
 	s.remove[rm.Name] = "DELETE FROM " + table + " t USING jsonb_populate_record(NULL::" + table + ", $1::jsonb) k WHERE " +
 		strings.Join(match, " AND ")
-	return nil
-}
-
-// declare deletes and declares the queues and opens the publisher.
-func (s *RabbitMQ) declare(ctx context.Context) error {
-	topo, err := rabbitmq.OpenTopology(ctx, s.cfg.AMQP)
-	if err != nil {
-		return err
-	}
-	if err := errors.Join(topo.Delete(ctx), topo.Declare(ctx)); err != nil {
-		_ = topo.Close()
-		return err
-	}
-	pub, err := rabbitmq.NewPublisher(ctx, s.cfg.AMQP)
-	if err != nil {
-		_ = topo.Close()
-		return err
-	}
-	s.mu.Lock()
-	s.topo, s.pub = topo, pub
-	s.mu.Unlock()
 	return nil
 }
 
@@ -264,50 +214,7 @@ func (s *RabbitMQ) Show(ctx context.Context, sc *pack.Screen, args map[string]an
 
 // Start implements reference.System: the relays and the workers run under
 // the architecture's own context until Close.
-func (s *RabbitMQ) Start(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case s.closed:
-		return fmt.Errorf("%s: Start after Close", s.name)
-	case s.started:
-		return fmt.Errorf("%s: already started", s.name)
-	case s.pub == nil:
-		return fmt.Errorf("%s: Start before Setup", s.name)
-	}
-	if err := s.cons.Start(ctx); err != nil {
-		return fmt.Errorf("%s: start the workers: %w", s.name, err)
-	}
-	run, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s.cancel, s.relayEnd, s.started = cancel, make(chan struct{}), true
-	go func() {
-		defer close(s.relayEnd)
-		_ = s.relay.Run(run) // returns at cancel; failures are retried inside
-	}()
-	return nil
-}
-
-// publisher adapts the RabbitMQ publisher to the relay: each event, by its
-// outbox id, is tracked before it is first published.
-type publisher struct{ s *RabbitMQ }
-
-// Publish implements relay.Publisher.
-func (p publisher) Publish(ctx context.Context, msgs []relay.Message) error {
-	p.s.mu.Lock()
-	pub := p.s.pub
-	p.s.mu.Unlock()
-	if pub == nil {
-		return fmt.Errorf("%s: publish before Setup", p.s.name)
-	}
-	out := make([]rabbitmq.Message, len(msgs))
-	ids := make([]string, len(msgs))
-	for i, m := range msgs {
-		ids[i] = strconv.FormatInt(m.ID, 10)
-		out[i] = rabbitmq.Message{ID: ids[i], Key: m.Key, Value: m.Value}
-	}
-	p.s.track.Publishing(ids)
-	return pub.Publish(ctx, out)
-}
+func (s *RabbitMQ) Start(ctx context.Context) error { return s.run.Start(ctx) }
 
 // keyEvent is an event of the outbox: a read-model key's row (null: no
 // row) as of the key's version.
@@ -342,7 +249,7 @@ func (s *RabbitMQ) handle(ctx context.Context, batch []rabbitmq.Delivery) ([]int
 	if err := s.apply(ctx, events); err != nil {
 		return nil, fmt.Errorf("%s: apply %d events: %w", s.name, len(events), err)
 	}
-	s.track.Handled(ids)
+	s.run.Handled(ids)
 	return poison, nil
 }
 
@@ -423,86 +330,23 @@ func (s *RabbitMQ) guard(ctx context.Context, tx pgx.Tx, events []keyEvent) ([]k
 // WaitCaughtUp implements reference.System: it waits until the relays have
 // published every outbox event committed before the call, then until a
 // worker has applied (or skipped as old) every event published by then.
-func (s *RabbitMQ) WaitCaughtUp(ctx context.Context) error {
-	var maxID int64
-	if err := s.pool.QueryRow(ctx, s.maxID).Scan(&maxID); err != nil {
-		return fmt.Errorf("%s: wait caught up: read the outbox: %w", s.name, err)
-	}
-	if err := s.relay.WaitPublished(ctx, maxID); err != nil {
-		return fmt.Errorf("%s: wait caught up: %w", s.name, err)
-	}
-	if err := s.track.Wait(ctx, s.track.Mark(), nil, recheckInterval); err != nil {
-		return fmt.Errorf("%s: wait caught up: %w", s.name, err)
-	}
-	return nil
-}
+func (s *RabbitMQ) WaitCaughtUp(ctx context.Context) error { return s.run.WaitCaughtUp(ctx, nil) }
 
 // PipelineStats implements reference.Pipeline. Duplicates are events the
 // version guard skipped: delivered again, or older than one applied.
 func (s *RabbitMQ) PipelineStats() reference.PipelineStats {
-	r, c := s.relay.Counters(), s.cons.Counters()
-	var p rabbitmq.PublisherCounters
-	s.mu.Lock()
-	if s.pub != nil {
-		p = s.pub.Counters()
-	}
-	s.mu.Unlock()
-	out := reference.PipelineStats{Relayed: r.Relayed, Published: r.Published, Delivered: c.Delivered,
-		Applied: s.applied.Load(), Duplicates: s.skipped.Load(), DeadLettered: c.DeadLettered}
-	for _, e := range []reference.ErrorCount{
-		{Where: "relay database", Count: r.DBErrors},
-		{Where: "publish", Count: r.PublishErrors},
-		{Where: "relay retry (batch published again)", Count: r.Retries},
-		{Where: "publish nacked", Count: p.Nacked},
-		{Where: "publish unroutable", Count: p.Returned},
-		{Where: "publish confirm timeout", Count: p.Timeouts},
-		{Where: "publisher reconnect", Count: p.Reconnects},
-		{Where: "worker handler error (redelivered)", Count: c.HandlerErrors},
-		{Where: "worker channel lost", Count: c.ChannelErrors},
-		{Where: "worker reconnect", Count: c.Reconnects},
-	} {
-		if e.Count > 0 {
-			out.Errors = append(out.Errors, e)
-		}
-	}
-	return out
+	r, c := s.run.Relay().Counters(), s.run.Consumer().Counters()
+	return reference.PipelineStats{Relayed: r.Relayed, Published: r.Published, Delivered: c.Delivered,
+		Applied: s.applied.Load(), Duplicates: s.skipped.Load(), DeadLettered: c.DeadLettered, Errors: s.run.Errors()}
 }
 
 // Close implements reference.System: it stops the relays and the workers
 // (acknowledging what they applied), closes the broker connections and
 // the pool. It drops nothing.
 func (s *RabbitMQ) Close(ctx context.Context) error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil
-	}
-	s.closed = true
-	cancel, relayEnd, started, pub, topo := s.cancel, s.relayEnd, s.started, s.pub, s.topo
-	s.mu.Unlock()
-	var errs []error
-	if cancel != nil {
-		cancel()
-		select {
-		case <-relayEnd:
-		case <-ctx.Done():
-			errs = append(errs, fmt.Errorf("relays still stopping: %w", ctx.Err()))
-		}
-	}
-	if started {
-		errs = append(errs, s.cons.Close(ctx))
-	}
-	if pub != nil {
-		errs = append(errs, pub.Close())
-	}
-	if topo != nil {
-		errs = append(errs, topo.Close())
-	}
+	err := s.run.Close(ctx)
 	s.pool.Close()
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("%s: close: %w", s.name, err)
-	}
-	return nil
+	return err
 }
 
 func (s *RabbitMQ) report(err error) {

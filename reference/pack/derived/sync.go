@@ -92,26 +92,36 @@ func recomputeSQL(ctx context.Context, tx pgx.Tx, rm *pack.ReadModel) (string, e
 	}
 	fields := rows.FieldDescriptions()
 	rows.Close()
-	var where, key, set []string
+	var where, cols []string
 	for i, k := range rm.Key {
-		q := pgx.Identifier{k}.Sanitize()
-		where = append(where, fmt.Sprintf("%s = $%d", q, i+1))
-		key = append(key, q)
+		where = append(where, fmt.Sprintf("%s = $%d", pgx.Identifier{k}.Sanitize(), i+1))
 	}
 	for _, f := range fields {
-		if !slices.Contains(rm.Key, f.Name) {
-			q := pgx.Identifier{f.Name}.Sanitize()
-			set = append(set, q+" = EXCLUDED."+q)
-		}
-	}
-	conflict := "DO NOTHING"
-	if len(set) > 0 {
-		conflict = "DO UPDATE SET " + strings.Join(set, ", ")
+		cols = append(cols, f.Name)
 	}
 	w, table := strings.Join(where, " AND "), pgx.Identifier{rm.Name}.Sanitize()
 	return "WITH p AS (SELECT * FROM (" + rm.Projection.Text + ") p WHERE " + w + "),\n" +
 		"d AS (DELETE FROM " + table + " WHERE " + w + " AND NOT EXISTS (SELECT FROM p))\n" +
-		"INSERT INTO " + table + " SELECT * FROM p ON CONFLICT (" + strings.Join(key, ", ") + ") " + conflict, nil
+		"INSERT INTO " + table + " SELECT * FROM p " + upsertClause(rm, cols), nil
+}
+
+// upsertClause is the ON CONFLICT clause that makes an insert into rm's
+// table, whose columns are cols, an upsert on its key.
+func upsertClause(rm *pack.ReadModel, cols []string) string {
+	var key, set []string
+	for _, k := range rm.Key {
+		key = append(key, pgx.Identifier{k}.Sanitize())
+	}
+	for _, c := range cols {
+		if !slices.Contains(rm.Key, c) {
+			q := pgx.Identifier{c}.Sanitize()
+			set = append(set, q+" = EXCLUDED."+q)
+		}
+	}
+	if len(set) == 0 {
+		return "ON CONFLICT (" + strings.Join(key, ", ") + ") DO NOTHING"
+	}
+	return "ON CONFLICT (" + strings.Join(key, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
 }
 
 // createReadModel creates rm's table from its projection, keyed, filled.
