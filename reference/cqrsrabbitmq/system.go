@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -140,28 +139,16 @@ func (s *System) WaitCaughtUp(ctx context.Context) error {
 
 // PauseProjector implements reference.Pausable: the workers stop taking
 // messages (acknowledging what they hold) until ResumeProjector. Pauses
-// nest (a catch-up's and a Rebuild's may overlap): the workers run again
-// once each PauseProjector that succeeded has been matched by a
-// ResumeProjector.
-func (s *System) PauseProjector(ctx context.Context) error {
-	if err := s.run.Consumer().Pause(ctx); err != nil {
-		return fmt.Errorf("%s: pause the workers: %w", Name, err)
-	}
-	return nil
-}
+// nest (a catch-up's and a Rebuild's may overlap).
+func (s *System) PauseProjector(ctx context.Context) error { return s.run.PauseProjector(ctx) }
 
 // ResumeProjector implements reference.Pausable: it ends one
 // PauseProjector.
-func (s *System) ResumeProjector() error {
-	if err := s.run.Consumer().Resume(); err != nil {
-		return fmt.Errorf("%s: resume the workers: %w", Name, err)
-	}
-	return nil
-}
+func (s *System) ResumeProjector() error { return s.run.ResumeProjector() }
 
 // Backlog implements reference.Pausable: events published and not yet
 // applied.
-func (s *System) Backlog(context.Context) (int64, error) { return s.run.Backlog(), nil }
+func (s *System) Backlog(ctx context.Context) (int64, error) { return s.run.Backlog(ctx) }
 
 // poisonValue is an undecodable event: its order id is not a number.
 const poisonValue = `{"type":"order_created","order_id":"not-a-number","version":1}`
@@ -169,12 +156,7 @@ const poisonValue = `{"type":"order_created","order_id":"not-a-number","version"
 // InjectPoison implements reference.Poisonable: one undecodable message
 // on the queue, which a worker must dead-letter.
 func (s *System) InjectPoison(ctx context.Context, n int) error {
-	pub := s.run.Publisher()
-	if pub == nil {
-		return fmt.Errorf("%s: poison before Setup", Name)
-	}
-	key := strconv.Itoa(-n)
-	return pub.Publish(ctx, []rabbitmq.Message{{ID: "poison/" + key, Key: []byte(key), Value: []byte(poisonValue)}})
+	return s.run.InjectPoison(ctx, n, []byte(poisonValue))
 }
 
 // PipelineStats implements reference.Pipeline.

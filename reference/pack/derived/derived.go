@@ -52,7 +52,9 @@
 // waits for the relays to publish every outbox row committed before the
 // call, then for the workers to handle every event published by then, by
 // outbox id; the queues, relays, workers and that wait are the shop's
-// cqrs-rabbitmq's (rabbitmq.Runner).
+// cqrs-rabbitmq's (rabbitmq.Runner), and so are pausing the workers
+// (reference.Pausable) and dead-lettering poison (reference.Poisonable).
+// It offers no rebuild: the shop's replays an archive of order events.
 package derived
 
 import (

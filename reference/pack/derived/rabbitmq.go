@@ -60,8 +60,10 @@ type RabbitMQ struct {
 }
 
 var (
-	_ pack.Executor      = (*RabbitMQ)(nil)
-	_ reference.Pipeline = (*RabbitMQ)(nil)
+	_ pack.Executor        = (*RabbitMQ)(nil)
+	_ reference.Pipeline   = (*RabbitMQ)(nil)
+	_ reference.Pausable   = (*RabbitMQ)(nil)
+	_ reference.Poisonable = (*RabbitMQ)(nil)
 )
 
 // NewRabbitMQ returns pack p's cqrs-rabbitmq architecture, named name, on
@@ -331,6 +333,27 @@ func (s *RabbitMQ) guard(ctx context.Context, tx pgx.Tx, events []keyEvent) ([]k
 // published every outbox event committed before the call, then until a
 // worker has applied (or skipped as old) every event published by then.
 func (s *RabbitMQ) WaitCaughtUp(ctx context.Context) error { return s.run.WaitCaughtUp(ctx, nil) }
+
+// PauseProjector implements reference.Pausable: the workers stop taking
+// messages until ResumeProjector; pauses nest.
+func (s *RabbitMQ) PauseProjector(ctx context.Context) error { return s.run.PauseProjector(ctx) }
+
+// ResumeProjector implements reference.Pausable: it ends one
+// PauseProjector.
+func (s *RabbitMQ) ResumeProjector() error { return s.run.ResumeProjector() }
+
+// Backlog implements reference.Pausable: events published and not yet
+// handled.
+func (s *RabbitMQ) Backlog(ctx context.Context) (int64, error) { return s.run.Backlog(ctx) }
+
+// poisonValue is an undecodable event: its read model is not a string.
+const poisonValue = `{"read_model":1,"key":{},"version":1,"row":null}`
+
+// InjectPoison implements reference.Poisonable: one undecodable message
+// on the queue, which a worker must dead-letter.
+func (s *RabbitMQ) InjectPoison(ctx context.Context, n int) error {
+	return s.run.InjectPoison(ctx, n, []byte(poisonValue))
+}
 
 // PipelineStats implements reference.Pipeline. Duplicates are events the
 // version guard skipped: delivered again, or older than one applied.

@@ -214,3 +214,51 @@ func TestRabbitMQVersionGuard(t *testing.T) {
 		})
 	}
 }
+
+// TestRabbitMQPauseAndPoison: while the workers are paused commands go
+// on and the read model falls behind; a poison message among the events
+// is dead-lettered, not applied and not waited for; once resumed the
+// workers catch up.
+func TestRabbitMQPauseAndPoison(t *testing.T) {
+	sys, p, pool := newRabbitMQ(t, rabbitConfig(t))
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if err := sys.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := sys.PauseProjector(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := sys.InjectPoison(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	for grp := 1; grp <= 5; grp++ {
+		if _, err := sys.Run(ctx, p.Commands[0], map[string]any{"grp": grp, "qty": 2}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := violations(t, p, pool, "cqrs_rabbitmq"); n != 5 {
+		t.Fatalf("paused: %d rows differ, want the 5 groups behind", n)
+	}
+	if err := sys.ResumeProjector(); err != nil {
+		t.Fatal(err)
+	}
+	if err := sys.WaitCaughtUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := violations(t, p, pool, "cqrs_rabbitmq"); n != 0 {
+		t.Fatalf("resumed and caught up: %d rows differ", n)
+	}
+	tick := time.NewTicker(10 * time.Millisecond) // poll the counter until the deadline
+	defer tick.Stop()
+	for sys.PipelineStats().DeadLettered != 1 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the poison message was not dead-lettered: %+v", sys.PipelineStats())
+		case <-tick.C:
+		}
+	}
+	if st := sys.PipelineStats(); st.Applied != 5 {
+		t.Errorf("applied %d events, want 5", st.Applied)
+	}
+}

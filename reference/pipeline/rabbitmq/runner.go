@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -169,8 +170,40 @@ func (r *Runner) Handled(ids []string) { r.track.Handled(ids) }
 // Notify wakes WaitCaughtUp to check its ready condition again.
 func (r *Runner) Notify() { r.track.Notify() }
 
-// Backlog is the events published and not handled yet.
-func (r *Runner) Backlog() int64 { return r.track.Backlog() }
+// PauseProjector stops the workers taking messages (they acknowledge what
+// they hold) until ResumeProjector (reference.Pausable). Pauses nest: the
+// workers run again once each PauseProjector that succeeded has been
+// matched by a ResumeProjector.
+func (r *Runner) PauseProjector(ctx context.Context) error {
+	if err := r.cons.Pause(ctx); err != nil {
+		return fmt.Errorf("%s: pause the workers: %w", r.cfg.Name, err)
+	}
+	return nil
+}
+
+// ResumeProjector ends one PauseProjector.
+func (r *Runner) ResumeProjector() error {
+	if err := r.cons.Resume(); err != nil {
+		return fmt.Errorf("%s: resume the workers: %w", r.cfg.Name, err)
+	}
+	return nil
+}
+
+// Backlog is the events published and not handled yet
+// (reference.Pausable).
+func (r *Runner) Backlog(context.Context) (int64, error) { return r.track.Backlog(), nil }
+
+// InjectPoison publishes value, which must not decode as an event, for a
+// worker to dead-letter; n tells injections apart (reference.Poisonable).
+// It is not tracked: WaitCaughtUp does not wait for it.
+func (r *Runner) InjectPoison(ctx context.Context, n int, value []byte) error {
+	pub := r.Publisher()
+	if pub == nil {
+		return fmt.Errorf("%s: poison before Setup", r.cfg.Name)
+	}
+	key := strconv.Itoa(-n)
+	return pub.Publish(ctx, []Message{{ID: "poison/" + key, Key: []byte(key), Value: value}})
+}
 
 // WaitCaughtUp waits until the relays have published every outbox row
 // committed before the call, then until the workers have handled every
