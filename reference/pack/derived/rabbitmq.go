@@ -11,12 +11,14 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/pack"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/outbox"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/rabbitmq"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/relay"
@@ -36,6 +38,9 @@ type RabbitMQConfig struct {
 	// Relay tunes the relays (relay.Config; Schema, Channel and OnError
 	// are the architecture's).
 	Relay relay.Config
+	// Observer receives every event's stage timestamps (event.Ref: the
+	// outbox's aggregate_id and the key's version); nil: none.
+	Observer event.Observer
 	// NoVersionGuard applies every event, however old (a negative control:
 	// an event delivered after a newer one of its key moves the row back).
 	NoVersionGuard bool
@@ -81,7 +86,7 @@ func NewRabbitMQ(ctx context.Context, name string, pool *pgxpool.Pool, schema st
 	s := &RabbitMQ{base: b, cfg: cfg,
 		event: map[string]string{}, upsert: map[string]string{}, remove: map[string]string{}}
 	rc := cfg.Relay
-	rc.OnError = cfg.OnError
+	rc.OnError, rc.Observer = cfg.OnError, cfg.Observer
 	s.run, err = rabbitmq.NewRunner(b.pool, rabbitmq.RunnerConfig{Name: name, Schema: schema, AMQP: cfg.AMQP, Relay: rc,
 		Handler: s.handle, EventID: func(m relay.Message) string { return strconv.FormatInt(m.ID, 10) }})
 	if err != nil {
@@ -167,11 +172,14 @@ func (s *RabbitMQ) prepare(ctx context.Context, tx pgx.Tx, rm *pack.ReadModel) e
 	// version, so its snapshot holds every command that held the lock
 	// before.
 	s.event[rm.Name] = `INSERT INTO outbox (aggregate_id, type, version, payload)
-SELECT hashtextextended($1::text || ' ' || $2::text, 0), $1::text, v.version::int,
+SELECT h.route, $1::text, v.version::int,
        jsonb_build_object('read_model', $1::text, 'key', jsonb_build_object(` + strings.Join(keyObj, ", ") + `),
-           'version', v.version,
+           'version', v.version, 'route', h.route,
            'row', (SELECT to_jsonb(p) FROM (` + rm.Projection.Text + `) p WHERE ` + strings.Join(where, " AND ") + `))
-FROM ` + pgx.Identifier{pack.KeyVersions}.Sanitize() + ` v WHERE v.read_model = $1::text AND v.key = $2::text`
+FROM ` + pgx.Identifier{pack.KeyVersions}.Sanitize() + ` v
+CROSS JOIN LATERAL (SELECT hashtextextended($1::text || ' ' || $2::text, 0) AS route) h
+WHERE v.read_model = $1::text AND v.key = $2::text
+RETURNING aggregate_id, version`
 	s.upsert[rm.Name] = "INSERT INTO " + table + " SELECT * FROM jsonb_populate_record(NULL::" + table + ", $1::jsonb) " + upsertClause(rm, names)
 	s.remove[rm.Name] = "DELETE FROM " + table + " t USING jsonb_populate_record(NULL::" + table + ", $1::jsonb) k WHERE " +
 		strings.Join(match, " AND ")
@@ -183,6 +191,7 @@ FROM ` + pgx.Identifier{pack.KeyVersions}.Sanitize() + ` v WHERE v.read_model = 
 // row by the projection, or null) into the outbox; one transaction.
 func (s *RabbitMQ) Run(ctx context.Context, cmd *pack.Command, args map[string]any) (pack.Outcome, error) {
 	var out pack.Outcome
+	var refs []event.Ref // the events, for the Observer
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
 		if out, err = pack.RunStatements(ctx, tx, cmd, args); err != nil {
@@ -203,8 +212,25 @@ func (s *RabbitMQ) Run(ctx context.Context, cmd *pack.Command, args map[string]a
 		if b.Len() == 0 {
 			return nil
 		}
-		return tx.SendBatch(ctx, &b).Close()
+		br := tx.SendBatch(ctx, &b)
+		refs = refs[:0]
+		for range b.Len() / 2 {
+			var ref event.Ref
+			if _, err := br.Exec(); err != nil {
+				_ = br.Close()
+				return err
+			}
+			if err := br.QueryRow().Scan(&ref.OrderID, &ref.Version); err != nil {
+				_ = br.Close()
+				return err
+			}
+			refs = append(refs, ref)
+		}
+		return br.Close()
 	})
+	if err == nil && s.cfg.Observer != nil && len(refs) > 0 {
+		s.cfg.Observer.Observe(event.StageCommitted, time.Now(), refs)
+	}
 	return out, err
 }
 
@@ -225,7 +251,13 @@ type keyEvent struct {
 	Key       json.RawMessage `json:"key"`
 	Version   int64           `json:"version"`
 	Row       json.RawMessage `json:"row"`
+	// Route is the outbox's aggregate_id: with Version, the event's
+	// event.Ref for the Observer.
+	Route int64 `json:"route"`
 }
+
+// ref is e's event.Ref: the stages of one event are observed by it.
+func (e *keyEvent) ref() event.Ref { return event.Ref{OrderID: e.Route, Version: int32(e.Version)} }
 
 // handle is the workers' Handler: decode, apply in one transaction, and
 // only then let the consumer acknowledge. A message that does not decode,
@@ -248,8 +280,19 @@ func (s *RabbitMQ) handle(ctx context.Context, batch []rabbitmq.Delivery) ([]int
 		}
 		events = append(events, e)
 	}
+	obs := s.cfg.Observer
+	var refs []event.Ref
+	if obs != nil && len(events) > 0 {
+		for i := range events {
+			refs = append(refs, events[i].ref())
+		}
+		obs.Observe(event.StageDelivered, batch[0].Received, refs)
+	}
 	if err := s.apply(ctx, events); err != nil {
 		return nil, fmt.Errorf("%s: apply %d events: %w", s.name, len(events), err)
+	}
+	if len(refs) > 0 {
+		obs.Observe(event.StageApplied, time.Now(), refs) // a key's older events too: its row holds them
 	}
 	s.run.Handled(ids)
 	return poison, nil

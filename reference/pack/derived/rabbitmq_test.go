@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/harness/infra/rabbitlocal"
 	"github.com/cqrsbench/cqrsbench/reference/pack"
 	"github.com/cqrsbench/cqrsbench/reference/pack/derived"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
 )
 
 // urlEnv names a RabbitMQ broker for the tests; unset, they start a
@@ -94,10 +96,23 @@ func newRabbitMQ(t *testing.T, cfg derived.RabbitMQConfig) (*derived.RabbitMQ, *
 // TestRabbitMQCommandsCatchUp: concurrent commands adding to, clearing
 // and being refused on five groups go through the outbox, the relay,
 // RabbitMQ and competing workers; once caught up every read-model row is
-// its projection's, and every event was applied or skipped as old.
+// its projection's, every event was applied or skipped as old, and the
+// Observer saw every committed event applied.
 func TestRabbitMQCommandsCatchUp(t *testing.T) {
 	cfg := rabbitConfig(t)
 	cfg.AMQP.Workers, cfg.AMQP.Prefetch = 4, 8 // small batches: workers interleave
+	var mu sync.Mutex
+	seen := map[event.Stage]map[event.Ref]bool{}
+	cfg.Observer = event.ObserverFunc(func(stage event.Stage, _ time.Time, refs []event.Ref) {
+		mu.Lock()
+		defer mu.Unlock()
+		if seen[stage] == nil {
+			seen[stage] = map[event.Ref]bool{}
+		}
+		for _, r := range refs {
+			seen[stage][r] = true
+		}
+	})
 	sys, p, pool := newRabbitMQ(t, cfg)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
@@ -148,6 +163,18 @@ func TestRabbitMQCommandsCatchUp(t *testing.T) {
 	}
 	if rejected.Load() == 0 {
 		t.Error("no command was refused: the test does not exercise refusals")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n := int64(len(seen[event.StageCommitted])); n != committed {
+		t.Errorf("observed %d events committed, want %d", n, committed)
+	}
+	for _, stage := range event.Stages()[1:] {
+		for r := range seen[event.StageCommitted] {
+			if !seen[stage][r] {
+				t.Fatalf("event %+v committed, never observed at stage %v", r, stage)
+			}
+		}
 	}
 }
 
