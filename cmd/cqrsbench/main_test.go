@@ -26,6 +26,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/harness/infra/infratest"
 	"github.com/cqrsbench/cqrsbench/harness/infra/kafkalocal"
 	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
+	"github.com/cqrsbench/cqrsbench/harness/infra/rabbitlocal"
 	"github.com/cqrsbench/cqrsbench/harness/results"
 	"github.com/cqrsbench/cqrsbench/harness/services"
 	"github.com/cqrsbench/cqrsbench/reference/cqrssync"
@@ -430,10 +431,13 @@ func TestRunSmokeOnDocker(t *testing.T) {
 // name the pack's operations and read models.
 func TestRunSmokeOnAPack(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs PostgreSQL")
+		t.Skip("needs PostgreSQL and RabbitMQ")
 	}
 	if _, err := pglocal.FindBinDir(""); err != nil {
 		infratest.Missing(t, "%v", err)
+	}
+	if _, err := rabbitlocal.FindBinaries(""); err != nil {
+		infratest.Missing(t, "cqrs-rabbitmq runs packs: %v", err)
 	}
 	out := filepath.Join(t.TempDir(), "results")
 	code, stdout, stderr := cli(t, "run", "smoke", "--workload", "../../workloads/helpdesk", "--infra", "local", "--quiet", "--json", "--out", out)
@@ -459,7 +463,7 @@ func TestRunSmokeOnAPack(t *testing.T) {
 			t.Errorf("%s: reconciled %+v, want the pack's two read models", a.Name, a.Consistency)
 		}
 	}
-	if want := []string{"crud", "cqrs-sync", "cqrs-matview"}; !slices.Equal(ran, want) {
+	if want := []string{"crud", "cqrs-sync", "cqrs-matview", "cqrs-rabbitmq"}; !slices.Equal(ran, want) {
 		t.Errorf("ran %v, want the architectures that run packs, %v", ran, want)
 	}
 	var ops []string

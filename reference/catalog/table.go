@@ -101,6 +101,18 @@ func Table() []Descriptor {
 				o.Configure(&cfg)
 				return cqrsrabbitmq.New(d.Pool, cfg)
 			},
+			Derive: func(ctx context.Context, d Deps, p *pack.Pack) (reference.System, error) {
+				o, err := options(d, cqrsrabbitmq.DefaultOptions)
+				if err != nil {
+					return nil, err
+				}
+				var c cqrsrabbitmq.Config
+				o.Configure(&c) // the pack's version table is its inbox: Inbox has no effect
+				cfg := derived.RabbitMQConfig{AMQP: c.AMQP, Relay: c.Relay, NoVersionGuard: c.DisableVersionGuard,
+					Observer: d.Observer, OnError: d.OnError}
+				cfg.AMQP.URL, cfg.AMQP.TLS = d.AMQP.URL, d.AMQP.TLS
+				return derived.NewRabbitMQ(ctx, cqrsrabbitmq.Name, d.Pool, d.Schema, p, cfg)
+			},
 		},
 	}
 }

@@ -1,4 +1,4 @@
 package cqrsrabbitmq
 
 // WorkersPaused reports whether a pause holds the workers.
-func (s *System) WorkersPaused() bool { return s.cons.Paused() }
+func (s *System) WorkersPaused() bool { return s.run.Consumer().Paused() }

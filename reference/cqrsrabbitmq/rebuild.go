@@ -46,7 +46,7 @@ func (s *System) Rebuild(ctx context.Context) (_ reference.RebuildStats, err err
 	s.rebuilding.Add(1) // WaitCaughtUp holds on until it ends
 	defer func() {
 		s.rebuilding.Add(-1)
-		s.track.changed.Notify()
+		s.run.Notify()
 	}()
 	// A pause of its own, nested in any other (a catch-up's): resumed
 	// whatever happens next, so the workers do not stay paused, and

@@ -8,7 +8,6 @@ import (
 
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/apply"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/outbox"
-	"github.com/cqrsbench/cqrsbench/reference/pipeline/rabbitmq"
 	"github.com/cqrsbench/cqrsbench/reference/readmodel"
 )
 
@@ -76,7 +75,7 @@ func (s *System) Setup(ctx context.Context) error {
 		{"backfill", func() error { return readmodel.Backfill(ctx, s.pool, s.cfg.Schema) }},
 		{"snapshot", func() error { return s.exec(ctx, snapshotSQL) }},
 		{"checkpoint", func() error { return s.exec(ctx, checkpointSQL) }},
-		{"queues", func() error { return s.declare(ctx) }},
+		{"queues", func() error { return s.run.Declare(ctx) }},
 	}
 	for _, st := range steps {
 		if err := st.do(); err != nil {
@@ -89,29 +88,4 @@ func (s *System) Setup(ctx context.Context) error {
 func (s *System) exec(ctx context.Context, sql string) error {
 	_, err := s.pool.Exec(ctx, s.expand(sql))
 	return err
-}
-
-// declare deletes and declares the queues and opens the publisher.
-func (s *System) declare(ctx context.Context) error {
-	topo, err := rabbitmq.OpenTopology(ctx, s.cfg.AMQP)
-	if err != nil {
-		return err
-	}
-	if err := topo.Delete(ctx); err != nil {
-		_ = topo.Close()
-		return err
-	}
-	if err := topo.Declare(ctx); err != nil {
-		_ = topo.Close()
-		return err
-	}
-	pub, err := rabbitmq.NewPublisher(ctx, s.cfg.AMQP)
-	if err != nil {
-		_ = topo.Close()
-		return err
-	}
-	s.mu.Lock()
-	s.topo, s.pub = topo, pub
-	s.mu.Unlock()
-	return nil
 }

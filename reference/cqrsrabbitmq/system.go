@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -15,7 +13,6 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference/pipeline"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/apply"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
-	"github.com/cqrsbench/cqrsbench/reference/pipeline/outbox"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/rabbitmq"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/relay"
 	"github.com/cqrsbench/cqrsbench/reference/readmodel"
@@ -31,10 +28,6 @@ var (
 	_ reference.TxExecutor  = (*System)(nil)
 )
 
-// recheckInterval bounds how long WaitCaughtUp waits between checks of
-// what it is not notified about.
-const recheckInterval = 100 * time.Millisecond
-
 // System is the cqrs-rabbitmq architecture on one schema.
 type System struct {
 	// Orders executes the shop's commands with their outbox rows and
@@ -43,26 +36,15 @@ type System struct {
 
 	cfg     Config
 	pool    *pgxpool.Pool
-	maxID   string
-	track   *tracker
-	relay   *relay.Relay
-	applier *apply.Applier // the workers'
-	replay  *apply.Applier // Rebuild's: no hooks, no observer
-	cons    *rabbitmq.Consumer
+	run     *rabbitmq.Runner // queues, relays, workers
+	applier *apply.Applier   // the workers'
+	replay  *apply.Applier   // Rebuild's: no hooks, no observer
 
 	// rebuilding counts the Rebuilds running: the read models are being
 	// refilled, so WaitCaughtUp does not return meanwhile.
 	rebuilding atomic.Int32
 	// rebuild serializes Rebuilds: each truncates what the other replays.
 	rebuild sync.Mutex
-
-	mu       sync.Mutex // lifecycle: the fields below
-	topo     *rabbitmq.Topology
-	pub      *rabbitmq.Publisher
-	cancel   context.CancelFunc
-	relayEnd chan struct{}
-	started  bool
-	closed   bool
 }
 
 // New returns the architecture for cfg; the write model of cfg.Schema must
@@ -77,13 +59,14 @@ func New(pool *pgxpool.Pool, cfg Config) (*System, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &System{Orders: orders, cfg: cfg, pool: pool,
-		maxID: outbox.MaxIDSQL(cfg.Schema), track: newTracker()}
+	s := &System{Orders: orders, cfg: cfg, pool: pool}
 	rc := cfg.Relay
-	rc.Schema, rc.Channel, rc.Observer, rc.OnError = cfg.Schema, outbox.Channel(cfg.Schema), cfg.Observer, cfg.OnError
+	rc.Observer, rc.OnError = cfg.Observer, cfg.OnError
 	var ah apply.Hooks
 	rc.Hooks, rc.DuplicateFraction, ah = pipeline.WithFaultHooks(cfg.Hooks, rc.Hooks, rc.DuplicateFraction, apply.Hooks{})
-	if s.relay, err = relay.New(pool, publisher{s}, rc); err != nil {
+	s.run, err = rabbitmq.NewRunner(pool, rabbitmq.RunnerConfig{Name: Name, Schema: cfg.Schema, AMQP: cfg.AMQP, Relay: rc,
+		Handler: s.handle, EventID: func(m relay.Message) string { return eventID(m.Ref) }})
+	if err != nil {
 		return nil, err
 	}
 	ac := apply.Config{Schema: cfg.Schema, Consumer: cfg.Consumer, DisableInbox: cfg.DisableInbox,
@@ -93,9 +76,6 @@ func New(pool *pgxpool.Pool, cfg Config) (*System, error) {
 	}
 	ac.Hooks, ac.Observer = apply.Hooks{}, nil
 	if s.replay, err = apply.New(ac); err != nil {
-		return nil, err
-	}
-	if s.cons, err = rabbitmq.NewConsumer(cfg.AMQP, s.handle); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -110,50 +90,7 @@ func (s *System) Config() Config { return s.cfg }
 // Start implements reference.System: the relays and the workers run under
 // the System's own context until Close. Workers reconnect by themselves
 // after the broker went away.
-func (s *System) Start(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case s.closed:
-		return fmt.Errorf("%s: Start after Close", Name)
-	case s.started:
-		return fmt.Errorf("%s: already started", Name)
-	case s.pub == nil:
-		return fmt.Errorf("%s: Start before Setup", Name)
-	}
-	if err := s.cons.Start(ctx); err != nil {
-		return fmt.Errorf("%s: start the workers: %w", Name, err)
-	}
-	run, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s.cancel, s.relayEnd, s.started = cancel, make(chan struct{}), true
-	go func() {
-		defer close(s.relayEnd)
-		_ = s.relay.Run(run) // returns at cancel; failures are retried inside
-	}()
-	return nil
-}
-
-// publisher adapts the RabbitMQ publisher to the relay: each event is
-// tracked before it is first published (tracker).
-type publisher struct{ s *System }
-
-// Publish implements relay.Publisher.
-func (p publisher) Publish(ctx context.Context, msgs []relay.Message) error {
-	p.s.mu.Lock()
-	pub := p.s.pub
-	p.s.mu.Unlock()
-	if pub == nil {
-		return fmt.Errorf("%s: publish before Setup", Name)
-	}
-	out := make([]rabbitmq.Message, len(msgs))
-	ids := make([]string, len(msgs))
-	for i, m := range msgs {
-		ids[i] = eventID(m.Ref)
-		out[i] = rabbitmq.Message{ID: ids[i], Key: m.Key, Value: m.Value}
-	}
-	p.s.track.publishing(ids)
-	return pub.Publish(ctx, out)
-}
+func (s *System) Start(ctx context.Context) error { return s.run.Start(ctx) }
 
 // handle is the workers' Handler: decode, apply in one transaction, and
 // only then let the consumer acknowledge.
@@ -185,62 +122,33 @@ func (s *System) handle(ctx context.Context, batch []rabbitmq.Delivery) ([]int, 
 		}
 		return nil, fmt.Errorf("%s: apply %d events: %w", Name, len(events), err)
 	}
-	s.track.applied(events)
+	ids := make([]string, len(events))
+	for i := range events {
+		ids[i] = eventID(events[i].Ref())
+	}
+	s.run.Handled(ids)
 	return poison, nil
 }
 
 // WaitCaughtUp implements reference.System: it waits until the relays have
 // published every outbox row committed before the call, then until a
-// worker has applied every event published by then.
+// worker has applied every event published by then, and no Rebuild runs.
 func (s *System) WaitCaughtUp(ctx context.Context) error {
-	var maxID int64
-	if err := s.pool.QueryRow(ctx, s.maxID).Scan(&maxID); err != nil {
-		return fmt.Errorf("%s: wait caught up: read the outbox: %w", Name, err)
-	}
-	if err := s.relay.WaitPublished(ctx, maxID); err != nil {
-		return fmt.Errorf("%s: wait caught up: %w", Name, err)
-	}
-	mark := s.track.mark()
-	tick := time.NewTicker(recheckInterval)
-	defer tick.Stop()
-	for {
-		changed := s.track.changed.C()
-		if s.rebuilding.Load() == 0 && s.track.appliedUpTo(mark) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: wait caught up: %d events not applied yet: %w", Name, s.track.backlog(), ctx.Err())
-		case <-changed:
-		case <-tick.C:
-		}
-	}
+	return s.run.WaitCaughtUp(ctx, func() bool { return s.rebuilding.Load() == 0 })
 }
 
 // PauseProjector implements reference.Pausable: the workers stop taking
 // messages (acknowledging what they hold) until ResumeProjector. Pauses
-// nest (a catch-up's and a Rebuild's may overlap): the workers run again
-// once each PauseProjector that succeeded has been matched by a
-// ResumeProjector.
-func (s *System) PauseProjector(ctx context.Context) error {
-	if err := s.cons.Pause(ctx); err != nil {
-		return fmt.Errorf("%s: pause the workers: %w", Name, err)
-	}
-	return nil
-}
+// nest (a catch-up's and a Rebuild's may overlap).
+func (s *System) PauseProjector(ctx context.Context) error { return s.run.PauseProjector(ctx) }
 
 // ResumeProjector implements reference.Pausable: it ends one
 // PauseProjector.
-func (s *System) ResumeProjector() error {
-	if err := s.cons.Resume(); err != nil {
-		return fmt.Errorf("%s: resume the workers: %w", Name, err)
-	}
-	return nil
-}
+func (s *System) ResumeProjector() error { return s.run.ResumeProjector() }
 
 // Backlog implements reference.Pausable: events published and not yet
 // applied.
-func (s *System) Backlog(context.Context) (int64, error) { return s.track.backlog(), nil }
+func (s *System) Backlog(ctx context.Context) (int64, error) { return s.run.Backlog(ctx) }
 
 // poisonValue is an undecodable event: its order id is not a number.
 const poisonValue = `{"type":"order_created","order_id":"not-a-number","version":1}`
@@ -248,41 +156,16 @@ const poisonValue = `{"type":"order_created","order_id":"not-a-number","version"
 // InjectPoison implements reference.Poisonable: one undecodable message
 // on the queue, which a worker must dead-letter.
 func (s *System) InjectPoison(ctx context.Context, n int) error {
-	s.mu.Lock()
-	pub := s.pub
-	s.mu.Unlock()
-	if pub == nil {
-		return fmt.Errorf("%s: poison before Setup", Name)
-	}
-	key := strconv.Itoa(-n)
-	return pub.Publish(ctx, []rabbitmq.Message{{ID: "poison/" + key, Key: []byte(key), Value: []byte(poisonValue)}})
+	return s.run.InjectPoison(ctx, n, []byte(poisonValue))
 }
 
 // PipelineStats implements reference.Pipeline.
 func (s *System) PipelineStats() reference.PipelineStats {
-	r, a, c := s.relay.Counters(), s.applier.Counters(), s.cons.Counters()
-	var p rabbitmq.PublisherCounters
-	s.mu.Lock()
-	if s.pub != nil {
-		p = s.pub.Counters()
-	}
-	s.mu.Unlock()
-	out := reference.PipelineStats{Relayed: r.Relayed, Published: r.Published, Delivered: c.Delivered,
-		Applied: a.Applied, Duplicates: a.Duplicates, DeadLettered: c.DeadLettered}
+	r, a, c := s.run.Relay().Counters(), s.applier.Counters(), s.run.Consumer().Counters()
 	// Rebuilds replay with their own applier: not in Applied.
+	out := reference.PipelineStats{Relayed: r.Relayed, Published: r.Published, Delivered: c.Delivered,
+		Applied: a.Applied, Duplicates: a.Duplicates, DeadLettered: c.DeadLettered, Errors: s.run.Errors()}
 	for _, e := range []reference.ErrorCount{
-		{Where: "relay database", Count: r.DBErrors},
-		{Where: "publish", Count: r.PublishErrors},
-		{Where: "relay retry (batch published again)", Count: r.Retries},
-		{Where: "relay crash (injected)", Count: r.Crashes},
-		{Where: "publish nacked", Count: p.Nacked},
-		{Where: "publish unroutable", Count: p.Returned},
-		{Where: "publish confirm timeout", Count: p.Timeouts},
-		{Where: "publisher reconnect", Count: p.Reconnects},
-		{Where: "worker handler error (redelivered)", Count: c.HandlerErrors - c.Crashes},
-		{Where: "worker crash (injected)", Count: c.Crashes},
-		{Where: "worker channel lost", Count: c.ChannelErrors},
-		{Where: "worker reconnect", Count: c.Reconnects},
 		{Where: "projector database", Count: a.DBErrors},
 		{Where: "projector retry (deadlock or serialization failure)", Count: a.Retries},
 	} {
@@ -296,46 +179,7 @@ func (s *System) PipelineStats() reference.PipelineStats {
 // Close implements reference.System: it stops the relays and the workers
 // (acknowledging what they applied) and closes the broker connections. It
 // drops nothing.
-func (s *System) Close(ctx context.Context) error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil
-	}
-	s.closed = true
-	cancel, relayEnd, started := s.cancel, s.relayEnd, s.started
-	pub, topo := s.pub, s.topo
-	s.mu.Unlock()
-	var errs []error
-	if cancel != nil {
-		cancel()
-		select {
-		case <-relayEnd:
-		case <-ctx.Done():
-			errs = append(errs, fmt.Errorf("relays still stopping: %w", ctx.Err()))
-		}
-	}
-	if started {
-		errs = append(errs, wrap("close the workers", s.cons.Close(ctx)))
-	}
-	if pub != nil {
-		errs = append(errs, wrap("close the publisher", pub.Close()))
-	}
-	if topo != nil {
-		errs = append(errs, wrap("close the topology connection", topo.Close()))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("%s: close: %w", Name, err)
-	}
-	return nil
-}
-
-func wrap(what string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf("%s: %w", what, err)
-}
+func (s *System) Close(ctx context.Context) error { return s.run.Close(ctx) }
 
 func (s *System) report(err error) {
 	if s.cfg.OnError != nil {

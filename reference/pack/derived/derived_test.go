@@ -10,17 +10,24 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cqrsbench/cqrsbench/harness/infra/infratest"
 	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
+	"github.com/cqrsbench/cqrsbench/harness/infra/rabbitlocal"
 	"github.com/cqrsbench/cqrsbench/internal/pgtest"
 	"github.com/cqrsbench/cqrsbench/reference/pack"
 	"github.com/cqrsbench/cqrsbench/reference/pack/derived"
 	"github.com/cqrsbench/cqrsbench/reference/workload"
 )
 
-var shared = pgtest.NewShared(pglocal.Options{})
+// The PostgreSQL and the RabbitMQ node (started on first use) the
+// package's tests share.
+var (
+	shared = pgtest.NewShared(pglocal.Options{})
+	node   infratest.Shared[*rabbitlocal.Node]
+)
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := node.Run(m)
 	shared.Close()
 	os.Exit(code)
 }

@@ -29,9 +29,7 @@ type SyncOptions struct {
 type Sync struct {
 	base
 	opts SyncOptions
-	// lockSQL locks and counts a key's version; recompute, per read model,
-	// recomputes one key's row (set by Setup).
-	lockSQL   string
+	// recompute, per read model, recomputes one key's row (set by Setup).
 	recompute map[string]string
 }
 
@@ -47,10 +45,21 @@ func NewSync(ctx context.Context, name string, pool *pgxpool.Pool, schema string
 	if err != nil {
 		return nil, err
 	}
-	s := &Sync{base: b, opts: opts, recompute: map[string]string{},
-		lockSQL: `INSERT INTO ` + pgx.Identifier{pack.KeyVersions}.Sanitize() + ` AS v (read_model, key, version) VALUES ($1, $2, 1)
-			ON CONFLICT (read_model, key) DO UPDATE SET version = v.version + 1`}
-	return s, nil
+	return &Sync{base: b, opts: opts, recompute: map[string]string{}}, nil
+}
+
+// lockSQL locks read model $1's key $2 (its KeyText) and counts its
+// version, in pack.KeyVersions.
+var lockSQL = `INSERT INTO ` + pgx.Identifier{pack.KeyVersions}.Sanitize() + ` AS v (read_model, key, version) VALUES ($1, $2, 1)
+	ON CONFLICT (read_model, key) DO UPDATE SET version = v.version + 1`
+
+// createKeyVersions creates pack.KeyVersions.
+func createKeyVersions(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `CREATE TABLE `+pgx.Identifier{pack.KeyVersions}.Sanitize()+
+		` (read_model text, key text, version bigint NOT NULL, PRIMARY KEY (read_model, key))`); err != nil {
+		return fmt.Errorf("create %s: %w", pack.KeyVersions, err)
+	}
+	return nil
 }
 
 // Setup implements reference.System: each read model becomes a table with
@@ -58,9 +67,8 @@ func NewSync(ctx context.Context, name string, pool *pgxpool.Pool, schema string
 // write model; and the key-version table is created.
 func (s *Sync) Setup(ctx context.Context) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `CREATE TABLE `+pgx.Identifier{pack.KeyVersions}.Sanitize()+
-			` (read_model text, key text, version bigint NOT NULL, PRIMARY KEY (read_model, key))`); err != nil {
-			return fmt.Errorf("%s: create %s: %w", s.name, pack.KeyVersions, err)
+		if err := createKeyVersions(ctx, tx); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
 		}
 		for _, rm := range s.pack.ReadModels {
 			if err := createReadModel(ctx, tx, rm); err != nil {
@@ -87,26 +95,36 @@ func recomputeSQL(ctx context.Context, tx pgx.Tx, rm *pack.ReadModel) (string, e
 	}
 	fields := rows.FieldDescriptions()
 	rows.Close()
-	var where, key, set []string
+	var where, cols []string
 	for i, k := range rm.Key {
-		q := pgx.Identifier{k}.Sanitize()
-		where = append(where, fmt.Sprintf("%s = $%d", q, i+1))
-		key = append(key, q)
+		where = append(where, fmt.Sprintf("%s = $%d", pgx.Identifier{k}.Sanitize(), i+1))
 	}
 	for _, f := range fields {
-		if !slices.Contains(rm.Key, f.Name) {
-			q := pgx.Identifier{f.Name}.Sanitize()
-			set = append(set, q+" = EXCLUDED."+q)
-		}
-	}
-	conflict := "DO NOTHING"
-	if len(set) > 0 {
-		conflict = "DO UPDATE SET " + strings.Join(set, ", ")
+		cols = append(cols, f.Name)
 	}
 	w, table := strings.Join(where, " AND "), pgx.Identifier{rm.Name}.Sanitize()
 	return "WITH p AS (SELECT * FROM " + projection(rm) + " p WHERE " + w + "),\n" +
 		"d AS (DELETE FROM " + table + " WHERE " + w + " AND NOT EXISTS (SELECT FROM p))\n" +
-		"INSERT INTO " + table + " SELECT * FROM p ON CONFLICT (" + strings.Join(key, ", ") + ") " + conflict, nil
+		"INSERT INTO " + table + " SELECT * FROM p " + upsertClause(rm, cols), nil
+}
+
+// upsertClause is the ON CONFLICT clause that makes an insert into rm's
+// table, whose columns are cols, an upsert on its key.
+func upsertClause(rm *pack.ReadModel, cols []string) string {
+	var key, set []string
+	for _, k := range rm.Key {
+		key = append(key, pgx.Identifier{k}.Sanitize())
+	}
+	for _, c := range cols {
+		if !slices.Contains(rm.Key, c) {
+			q := pgx.Identifier{c}.Sanitize()
+			set = append(set, q+" = EXCLUDED."+q)
+		}
+	}
+	if len(set) == 0 {
+		return "ON CONFLICT (" + strings.Join(key, ", ") + ") DO NOTHING"
+	}
+	return "ON CONFLICT (" + strings.Join(key, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
 }
 
 // createReadModel creates rm's table from its projection, keyed, filled.
@@ -145,7 +163,7 @@ func (s *Sync) Run(ctx context.Context, cmd *pack.Command, args map[string]any) 
 			}
 			for _, key := range changed[rm] {
 				if !s.opts.NoKeyLock {
-					b.Queue(s.lockSQL, rm, pack.KeyText(key))
+					b.Queue(lockSQL, rm, pack.KeyText(key))
 				}
 				b.Queue(sql, key...)
 			}

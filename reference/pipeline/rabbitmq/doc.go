@@ -14,6 +14,11 @@
 //	state, err := topo.Backlog(ctx)
 //	err = cons.Close(ctx); pub.Close(); topo.Close()
 //
+// Runner assembles them with an outbox's relays (package relay) for an
+// architecture: queues declared afresh, relays publishing through a
+// Publisher that tracks each event (package track), workers, a
+// WaitCaughtUp, counted errors and Close.
+//
 // # Delivery guarantees
 //
 // At least once, end to end. Publish returns nil only after the broker
