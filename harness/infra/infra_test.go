@@ -1,6 +1,7 @@
 package infra_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/cqrsbench/cqrsbench/harness/bench"
 	"github.com/cqrsbench/cqrsbench/harness/infra"
+	"github.com/cqrsbench/cqrsbench/harness/infra/dockerenv"
 	"github.com/cqrsbench/cqrsbench/harness/infra/infratest"
 	"github.com/cqrsbench/cqrsbench/harness/infra/kafkalocal"
 	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
@@ -301,5 +303,30 @@ func TestLocalOutages(t *testing.T) {
 	var unsupported *bench.UnsupportedError
 	if !errors.As(err, &unsupported) || unsupported.ExitCode() != 2 || !strings.Contains(err.Error(), "kfake") {
 		t.Errorf("broker-restart on kfake: %v, want an UnsupportedError (exit 2) naming kfake", err)
+	}
+}
+
+// TestAutoFallsBackToLocalWhenDockerFails: with a healthy engine whose
+// containers cannot start (an image that exists nowhere, as on a machine
+// without a registry), the auto provider says why and runs the local one.
+func TestAutoFallsBackToLocalWhenDockerFails(t *testing.T) {
+	infratest.SkipShort(t)
+	if err := dockerenv.Healthy(t.Context()); err != nil {
+		infratest.Missing(t, "a Docker engine: %v", err)
+	}
+	if _, err := pglocal.FindBinDir(""); err != nil {
+		infratest.Missing(t, "%v", err)
+	}
+	var progress bytes.Buffer
+	env, err := infra.Open(t.Context(), infra.Config{SkipKafka: true, PostgresImage: "cqrsbench/no-such-image:0", Progress: &progress})
+	if err != nil {
+		t.Fatalf("Open auto: %v\n%s", err, progress.String())
+	}
+	t.Cleanup(func() { _ = env.Close(context.Background()) })
+	if got := env.Describe().Provider; got != infra.ProviderLocal {
+		t.Errorf("provider %q, want the local fallback", got)
+	}
+	if !strings.Contains(progress.String(), "the Docker provider failed") {
+		t.Errorf("progress does not say why it fell back:\n%s", progress.String())
 	}
 }

@@ -27,7 +27,15 @@ func Open(ctx context.Context, cfg Config) (Infra, error) {
 			say(cfg.Progress, "infra: Docker not available (%v); using the local provider", err)
 			return openLocal(ctx, cfg)
 		}
-		return openDocker(ctx, cfg)
+		env, err := openDocker(ctx, cfg)
+		if err == nil || ctx.Err() != nil {
+			return env, err
+		}
+		// A healthy engine may still fail to start the containers: no
+		// registry to pull the images from, no disk. The local provider
+		// needs neither.
+		say(cfg.Progress, "infra: the Docker provider failed (%v); using the local provider", err)
+		return openLocal(ctx, cfg)
 	}
 }
 
