@@ -6,6 +6,7 @@ import (
 
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
+	"github.com/cqrsbench/cqrsbench/reference/workload"
 )
 
 // faultSpec declares one fault kind: the fields it takes besides kind and
@@ -83,9 +84,10 @@ func (k FaultKind) Needs(d catalog.Descriptor) (what string, ok bool) {
 	return s.needs, s.hasNeeded(d)
 }
 
-// AppliesTo reports whether fault f is injected into arch's run: f names
-// arch, or names none and arch offers what f's kind needs.
-func (f Fault) AppliesTo(arch Arch) bool {
+// AppliesTo reports whether fault f is injected into arch's run of
+// workload w: f names arch, or names none and arch offers, on w, what f's
+// kind needs.
+func (f Fault) AppliesTo(arch Arch, w workload.Workload) bool {
 	if f.Arch != "" {
 		return f.Arch == arch
 	}
@@ -93,6 +95,6 @@ func (f Fault) AppliesTo(arch Arch) bool {
 	if !ok {
 		return false
 	}
-	_, ok = f.Kind.Needs(d)
+	_, ok = f.Kind.Needs(d.For(w))
 	return ok
 }

@@ -592,7 +592,7 @@ func TestOverrides(t *testing.T) {
 				if pg.Kind != scenarios.FaultPGRestart || pg.At.Std() != 20*time.Second || pg.Duration.Std() != 3*time.Second || pg.Count != 1 || pg.Arch != "" {
 					t.Errorf("pg-restart %+v: want at 20s (not scaled), the default 3s down, count 1, every architecture", pg)
 				}
-				if crash.Arch != "" || !crash.AppliesTo("cqrs-kafka") || crash.AppliesTo("crud") || crash.Every.Std() != 5*time.Second || crash.Count != 0 {
+				if crash.Arch != "" || !crash.AppliesTo("cqrs-kafka", s.Workload()) || crash.AppliesTo("crud", s.Workload()) || crash.Every.Std() != 5*time.Second || crash.Count != 0 {
 					t.Errorf("relay-crash %+v: want every pipeline architecture, every 5s until the end", crash)
 				}
 				if dups.Fraction != 0.2 || dups.Method != scenarios.DuplicateRepublish {

@@ -324,17 +324,23 @@ func (v *validator) faultArch(f Fault, path string) {
 		if len(s.Architectures) == 0 {
 			return // architectures() reports it
 		}
+		w := s.Workload()
+		applies := func(a Arch) bool { return f.AppliesTo(a, w) }
 		var capable []Arch
-		for _, a := range Architectures() {
-			if f.AppliesTo(a) {
+		for _, a := range ArchitecturesOf(w) {
+			if applies(a) {
 				capable = append(capable, a)
 			}
 		}
-		if !slices.ContainsFunc(s.Architectures, f.AppliesTo) {
+		if !slices.ContainsFunc(s.Architectures, applies) {
 			d, _ := catalog.Lookup(string(s.Architectures[0]))
-			what, _ := f.Kind.Needs(d)
-			v.errorf(path+".kind", "%s faults need %s, which none of the architectures run (%s) offers; run one of %s",
-				f.Kind, what, oneOf(s.Architectures), oneOf(capable))
+			what, _ := f.Kind.Needs(d.For(w))
+			hint := "run one of " + oneOf(capable)
+			if len(capable) == 0 {
+				hint = "no architecture offers it on workload " + w.Name() + " yet; drop this fault"
+			}
+			v.errorf(path+".kind", "%s faults need %s, which none of the architectures run (%s) offers; %s",
+				f.Kind, what, oneOf(s.Architectures), hint)
 		}
 		return
 	}
@@ -343,7 +349,7 @@ func (v *validator) faultArch(f Fault, path string) {
 		v.enum(path+".arch", "architecture", string(f.Arch), strs(Architectures()))
 		return
 	}
-	if what, ok := f.Kind.Needs(d); !ok {
+	if what, ok := f.Kind.Needs(d.For(s.Workload())); !ok {
 		v.errorf(path+".arch", "%s faults need %s, which %s does not offer", f.Kind, what, f.Arch)
 		return
 	}

@@ -120,8 +120,9 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	if !ok {
 		return res, catalog.UnknownError(name)
 	}
-	pipeline := catalog.Offers[reference.Pipeline](desc)
 	work := sc.Workload()
+	desc = desc.For(work) // what it offers on this workload
+	pipeline := catalog.Offers[reference.Pipeline](desc)
 	data := workload.Dataset{Rows: sc.Dataset.Orders, Owners: sc.Dataset.Customers, Seed: sc.Dataset.Seed, Skew: sc.Dataset.Skew, Today: cfg.Now().UTC()}
 	schema := desc.Schema
 

@@ -96,7 +96,7 @@ type crashed struct {
 func faultsFor(sc *scenarios.Scenario, arch string, env infra.Infra, progress io.Writer) *faultSet {
 	fs := &faultSet{arch: arch, env: env, progress: progress}
 	for i, f := range sc.Faults {
-		if !f.AppliesTo(scenarios.Arch(arch)) {
+		if !f.AppliesTo(scenarios.Arch(arch), sc.Workload()) {
 			continue
 		}
 		fs.faults = append(fs.faults, &fault{
@@ -117,10 +117,10 @@ func faultsFor(sc *scenarios.Scenario, arch string, env infra.Infra, progress io
 func checkFaults(sc *scenarios.Scenario, env infra.Infra) error {
 	for _, f := range sc.Faults {
 		for _, arch := range sc.Architectures {
-			if !f.AppliesTo(arch) {
+			if !f.AppliesTo(arch, sc.Workload()) {
 				continue
 			}
-			for _, svc := range outageServices(f.Kind, catalog.MustLookup(string(arch))) {
+			for _, svc := range outageServices(f.Kind, catalog.MustLookup(string(arch)).For(sc.Workload())) {
 				if err := infra.CanStop(env, svc); err != nil {
 					return &UnsupportedError{fmt.Sprintf("scenario %s injects %s, which needs infrastructure cqrsbench started itself "+
 						"(--infra local or --infra docker): %v", sc.Name, f.Kind, err)}

@@ -90,6 +90,19 @@ type Descriptor struct {
 	// SQL (reference/pack/derived), on deps.Schema loaded with the pack's
 	// data; nil when the architecture has no derived form yet.
 	Derive func(ctx context.Context, deps Deps, p *pack.Pack) (reference.System, error)
+	// DerivedPrototype is a typed nil of the system Derive builds: what
+	// the architecture can do on a pack is asked of it (For).
+	DerivedPrototype reference.System
+}
+
+// For returns d as it runs workload w: for a pack, capabilities are asked
+// of the derived system (Prototype is DerivedPrototype, nil when there is
+// none), which may offer less than the hand-written one.
+func (d Descriptor) For(w workload.Workload) Descriptor {
+	if _, ok := w.(*pack.Pack); ok {
+		d.Prototype = d.DerivedPrototype
+	}
+	return d
 }
 
 // Runs reports whether architecture d runs workload w: every architecture

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
+	"github.com/cqrsbench/cqrsbench/reference/pack"
 	"github.com/cqrsbench/cqrsbench/reference/shop"
 )
 
@@ -133,5 +134,25 @@ func inspectSources(t *testing.T, dir string, imported, literal func(path, s str
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDerivedReadSidesCanBeProbed: every derived architecture that keeps
+// read models lets the prober ask whether a key's row is current
+// (pack.Verifier); one that forgets would look as fresh as crud.
+func TestDerivedReadSidesCanBeProbed(t *testing.T) {
+	t.Parallel()
+	for _, d := range catalog.Table() {
+		if d.Derive == nil {
+			continue
+		}
+		if d.DerivedPrototype == nil {
+			t.Errorf("%s derives packs but declares no DerivedPrototype", d.Name)
+			continue
+		}
+		_, verifies := d.DerivedPrototype.(pack.Verifier)
+		if keeps := len(d.ReadModels) > 0; verifies != keeps {
+			t.Errorf("%s on packs: Verifier %v, keeps read models %v; want both or neither", d.Name, verifies, keeps)
+		}
 	}
 }

@@ -27,6 +27,7 @@ func Table() []Descriptor {
 			New: func(_ context.Context, d Deps) (reference.System, error) {
 				return crud.New(d.Pool, d.Schema)
 			},
+			DerivedPrototype: (*derived.CRUD)(nil),
 			Derive: func(ctx context.Context, d Deps, p *pack.Pack) (reference.System, error) {
 				return derived.NewCRUD(ctx, crud.Name, d.Pool, d.Schema, p)
 			},
@@ -39,6 +40,7 @@ func Table() []Descriptor {
 			New: func(_ context.Context, d Deps) (reference.System, error) {
 				return cqrssync.New(d.Pool, d.Schema)
 			},
+			DerivedPrototype: (*derived.Sync)(nil),
 			Derive: func(ctx context.Context, d Deps, p *pack.Pack) (reference.System, error) {
 				return derived.NewSync(ctx, cqrssync.Name, d.Pool, d.Schema, p, derived.SyncOptions{})
 			},
@@ -56,6 +58,7 @@ func Table() []Descriptor {
 				}
 				return cqrsmatview.New(d.Pool, d.Schema, o.Refresh.Std())
 			},
+			DerivedPrototype: (*derived.Matview)(nil),
 			Derive: func(ctx context.Context, d Deps, p *pack.Pack) (reference.System, error) {
 				o, err := options(d, cqrsmatview.DefaultOptions)
 				if err != nil {
@@ -101,6 +104,7 @@ func Table() []Descriptor {
 				o.Configure(&cfg)
 				return cqrsrabbitmq.New(d.Pool, cfg)
 			},
+			DerivedPrototype: (*derived.RabbitMQ)(nil),
 			Derive: func(ctx context.Context, d Deps, p *pack.Pack) (reference.System, error) {
 				o, err := options(d, cqrsrabbitmq.DefaultOptions)
 				if err != nil {

@@ -394,9 +394,12 @@ func (d *decoder) readModel(e entry) *ReadModel {
 	if !identifier.MatchString(rm.Name) || strings.ToLower(rm.Name) != rm.Name {
 		d.errorf(e.key, path, "%q: name a read model with lower-case letters, digits and _ (it names a table)", rm.Name)
 	}
-	fs, ok := d.fields(e.val, path, "a mapping with key: and projection:", "key", "projection")
+	fs, ok := d.fields(e.val, path, "a mapping with key:, projection: and indexes:", "key", "projection", "indexes")
 	if !ok {
 		return rm
+	}
+	if f, ok := fs["indexes"]; ok {
+		rm.Indexes = d.indexes(f.val, path+".indexes")
 	}
 	if f, ok := fs["key"]; ok {
 		rm.Key = d.names(f.val, path+".key", "the projection's key columns, like [team_id, priority]")
@@ -418,6 +421,29 @@ func (d *decoder) readModel(e entry) *ReadModel {
 		d.errorf(e.key, path, "projection: is missing; write the SELECT over the write model that gives the read model's rows, one per key")
 	}
 	return rm
+}
+
+// indexes decodes a read model's indexes: a list of column lists, each a
+// string like "assignee_id, priority, updated_at DESC".
+func (d *decoder) indexes(n *yaml.Node, path string) []string {
+	n = alias(n)
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, path, "must be a list of column lists, like [\"assignee_id, priority\"], got %s", describe(n))
+		return nil
+	}
+	var out []string
+	for i, c := range n.Content {
+		s, ok := d.str(c, fmt.Sprintf("%s[%d]", path, i))
+		if !ok {
+			continue
+		}
+		if strings.TrimSpace(s) == "" || strings.ContainsAny(s, ";()") {
+			d.errorf(c, fmt.Sprintf("%s[%d]", path, i), "%q: give the index's columns, like \"assignee_id, updated_at DESC\"", s)
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // crossCheck checks the references between the operations sections.

@@ -98,6 +98,11 @@ type ReadModel struct {
 	// Projection is a SELECT over the write model giving the read model's
 	// rows, one per key.
 	Projection SQL
+	// Indexes are the read model's secondary indexes, each its columns
+	// (`indexes: ["assignee_id, priority"]`): what its screens' flat
+	// queries need, as a table's would. The derived read sides create
+	// them; the key is indexed anyway.
+	Indexes []string
 	// Columns names the projection's columns (the read model's); Inspect
 	// fills it, nil before.
 	Columns []string

@@ -189,7 +189,12 @@ func buildReadModel(ctx context.Context, tx pgx.Tx, rm *pack.ReadModel, steps fu
 	for _, k := range rm.Key {
 		key = append(key, pgx.Identifier{k}.Sanitize())
 	}
-	for _, st := range steps(pgx.Identifier{rm.Name}.Sanitize(), strings.Join(key, ", ")) {
+	table := pgx.Identifier{rm.Name}.Sanitize()
+	all := steps(table, strings.Join(key, ", "))
+	for _, cols := range rm.Indexes {
+		all = append(all, step{"index (" + cols + ")", "CREATE INDEX ON " + table + " (" + cols + ")"})
+	}
+	for _, st := range all {
 		if _, err := tx.Exec(ctx, st.sql); err != nil {
 			return fmt.Errorf("read model %s (%s:%d): %s: %w", rm.Name, rm.Projection.File, rm.Projection.Line, st.what, err)
 		}

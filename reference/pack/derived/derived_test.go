@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -260,6 +262,47 @@ func TestRunAndShow(t *testing.T) {
 			if n := violations(t, p, pool, schema); n != 0 {
 				t.Errorf("%s after commands: %d rows differ", arch, n)
 			}
+		}
+	}
+}
+
+// TestReadModelIndexes: a read model's indexes: are created on its table
+// (cqrs-sync) and its view (cqrs-matview), besides the key's.
+func TestReadModelIndexes(t *testing.T) {
+	pool := shared.Pool(t)
+	ctx := t.Context()
+	for _, arch := range []string{"cqrs-sync", "cqrs-matview"} {
+		schema := map[string]string{"cqrs-sync": "cqrs_sync", "cqrs-matview": "cqrs_matview"}[arch]
+		p := counter(t, pool, schema)
+		p.ReadModels[0].Indexes = []string{"total DESC, n"}
+		var sys pack.Executor
+		var err error
+		if arch == "cqrs-sync" {
+			sys, err = derived.NewSync(ctx, arch, pool, schema, p, derived.SyncOptions{})
+		} else {
+			sys, err = derived.NewMatview(ctx, arch, pool, schema, p, time.Hour)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sys.Close(context.Background())
+		if err := sys.Setup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var defs []string
+		rows, err := pool.Query(ctx, `SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'group_totals' ORDER BY indexname`, schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var d string
+			if err := rows.Scan(&d); err != nil {
+				t.Fatal(err)
+			}
+			defs = append(defs, d)
+		}
+		if len(defs) != 2 || !slices.ContainsFunc(defs, func(d string) bool { return strings.Contains(d, "(total DESC, n)") }) {
+			t.Errorf("%s: indexes %q, want the key's and (total DESC, n)", arch, defs)
 		}
 	}
 }

@@ -66,6 +66,7 @@ type RabbitMQ struct {
 
 var (
 	_ pack.Executor        = (*RabbitMQ)(nil)
+	_ pack.Verifier        = (*RabbitMQ)(nil)
 	_ reference.Pipeline   = (*RabbitMQ)(nil)
 	_ reference.Pausable   = (*RabbitMQ)(nil)
 	_ reference.Poisonable = (*RabbitMQ)(nil)
@@ -419,4 +420,10 @@ func (s *RabbitMQ) report(err error) {
 	if s.cfg.OnError != nil {
 		s.cfg.OnError(err)
 	}
+}
+
+// Current implements pack.Verifier: the prober waits until the projector
+// has brought the key's row in line with the projection.
+func (r *RabbitMQ) Current(ctx context.Context, rm *pack.ReadModel, key []any) (bool, error) {
+	return current(ctx, r.pool, rm, key)
 }
