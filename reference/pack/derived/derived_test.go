@@ -200,23 +200,7 @@ func TestRunAndShow(t *testing.T) {
 	for _, arch := range []string{"crud", "cqrs-sync", "cqrs-matview"} {
 		schema := map[string]string{"crud": "crud", "cqrs-sync": "cqrs_sync", "cqrs-matview": "cqrs_matview"}[arch]
 		p := counter(t, pool, schema)
-		var sys pack.Executor
-		var err error
-		switch arch {
-		case "crud":
-			sys, err = derived.NewCRUD(ctx, arch, pool, schema, p)
-		case "cqrs-sync":
-			sys, err = derived.NewSync(ctx, arch, pool, schema, p, derived.SyncOptions{})
-		default:
-			sys, err = derived.NewMatview(ctx, arch, pool, schema, p, time.Hour)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sys.Close(context.Background())
-		if err := sys.Setup(ctx); err != nil {
-			t.Fatal(err)
-		}
+		sys := setUp(t, arch, pool, schema, p)
 		out, err := sys.Run(ctx, p.Commands[0], map[string]any{"grp": 9, "qty": 5})
 		if err != nil {
 			t.Fatal(err)
@@ -275,20 +259,7 @@ func TestReadModelIndexes(t *testing.T) {
 		schema := map[string]string{"cqrs-sync": "cqrs_sync", "cqrs-matview": "cqrs_matview"}[arch]
 		p := counter(t, pool, schema)
 		p.ReadModels[0].Indexes = []string{"total DESC, n"}
-		var sys pack.Executor
-		var err error
-		if arch == "cqrs-sync" {
-			sys, err = derived.NewSync(ctx, arch, pool, schema, p, derived.SyncOptions{})
-		} else {
-			sys, err = derived.NewMatview(ctx, arch, pool, schema, p, time.Hour)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sys.Close(context.Background())
-		if err := sys.Setup(ctx); err != nil {
-			t.Fatal(err)
-		}
+		setUp(t, arch, pool, schema, p)
 		var defs []string
 		rows, err := pool.Query(ctx, `SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'group_totals' ORDER BY indexname`, schema)
 		if err != nil {
@@ -305,4 +276,29 @@ func TestReadModelIndexes(t *testing.T) {
 			t.Errorf("%s: indexes %q, want the key's and (total DESC, n)", arch, defs)
 		}
 	}
+}
+
+// setUp builds the named derived architecture of p on schema (cqrs-matview
+// refreshing only when asked) and sets it up; cleanup closes it.
+func setUp(t *testing.T, arch string, pool *pgxpool.Pool, schema string, p *pack.Pack) pack.Executor {
+	t.Helper()
+	ctx := t.Context()
+	var sys pack.Executor
+	var err error
+	switch arch {
+	case "crud":
+		sys, err = derived.NewCRUD(ctx, arch, pool, schema, p)
+	case "cqrs-sync":
+		sys, err = derived.NewSync(ctx, arch, pool, schema, p, derived.SyncOptions{})
+	default:
+		sys, err = derived.NewMatview(ctx, arch, pool, schema, p, time.Hour)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sys.Close(context.Background()) })
+	if err := sys.Setup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return sys
 }
