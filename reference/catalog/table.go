@@ -113,7 +113,7 @@ func Table() []Descriptor {
 				var c cqrsrabbitmq.Config
 				o.Configure(&c) // the pack's version table is its inbox: Inbox has no effect
 				cfg := derived.RabbitMQConfig{AMQP: c.AMQP, Relay: c.Relay, NoVersionGuard: c.DisableVersionGuard,
-					Observer: d.Observer, OnError: d.OnError}
+					Observer: d.Observer, OnError: d.OnError, Hooks: d.Hooks}
 				cfg.AMQP.URL, cfg.AMQP.TLS = d.AMQP.URL, d.AMQP.TLS
 				return derived.NewRabbitMQ(ctx, cqrsrabbitmq.Name, d.Pool, d.Schema, p, cfg)
 			},

@@ -18,6 +18,8 @@ import (
 
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/pack"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/apply"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/outbox"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/rabbitmq"
@@ -47,6 +49,11 @@ type RabbitMQConfig struct {
 	// OnError is told about errors the relays and workers recover from;
 	// nil: they are only counted.
 	OnError func(error)
+	// Hooks are the fault-injection points of the relay (a crash after
+	// the broker's confirm, duplicate publishes). The projector's
+	// (before and after its commit) are not wired: projector-crash faults
+	// find no batch to crash.
+	Hooks reference.Hooks
 }
 
 // RabbitMQ is the cqrs-rabbitmq architecture of a pack: commands write
@@ -88,6 +95,7 @@ func NewRabbitMQ(ctx context.Context, name string, pool *pgxpool.Pool, schema st
 		event: map[string]string{}, upsert: map[string]string{}, remove: map[string]string{}}
 	rc := cfg.Relay
 	rc.OnError, rc.Observer = cfg.OnError, cfg.Observer
+	rc.Hooks, rc.DuplicateFraction, _ = pipeline.WithFaultHooks(cfg.Hooks, rc.Hooks, rc.DuplicateFraction, apply.Hooks{})
 	s.run, err = rabbitmq.NewRunner(b.pool, rabbitmq.RunnerConfig{Name: name, Schema: schema, AMQP: cfg.AMQP, Relay: rc,
 		Handler: s.handle, EventID: func(m relay.Message) string { return strconv.FormatInt(m.ID, 10) }})
 	if err != nil {
