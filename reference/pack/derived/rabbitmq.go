@@ -49,10 +49,10 @@ type RabbitMQConfig struct {
 	// OnError is told about errors the relays and workers recover from;
 	// nil: they are only counted.
 	OnError func(error)
-	// Hooks are the fault-injection points of the relay (a crash after
-	// the broker's confirm, duplicate publishes). The projector's
-	// (before and after its commit) are not wired: projector-crash faults
-	// find no batch to crash.
+	// Hooks are the fault-injection points: the relay's (a crash after
+	// the broker's confirm, duplicate publishes) and the workers' (a crash
+	// before their commit, rolled back and redelivered; after it, before
+	// the acknowledgement, redelivered and skipped by the version guard).
 	Hooks reference.Hooks
 }
 
@@ -324,7 +324,8 @@ func (s *RabbitMQ) apply(ctx context.Context, events []keyEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	var applied int
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		apply := events
 		if !s.cfg.NoVersionGuard {
 			var err error
@@ -345,10 +346,21 @@ func (s *RabbitMQ) apply(ctx context.Context, events []keyEvent) error {
 				return err
 			}
 		}
-		s.applied.Add(int64(len(apply)))
-		s.skipped.Add(int64(len(events) - len(apply)))
+		applied = len(apply)
+		if h := s.cfg.Hooks.BeforeDBCommit; h != nil {
+			return h(ctx, reference.Batch{Records: len(events), Applied: applied, Duplicates: len(events) - applied})
+		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	s.applied.Add(int64(applied))
+	s.skipped.Add(int64(len(events) - applied))
+	if h := s.cfg.Hooks.AfterDBCommit; h != nil {
+		return h(ctx, reference.Batch{Records: len(events), Applied: applied, Duplicates: len(events) - applied})
+	}
+	return nil
 }
 
 // guard keeps the newest event of each key, records its version where it
