@@ -70,10 +70,13 @@ func TestRabbitMQStartUseRestartClose(t *testing.T) {
 		if got := mq.URL(); got != url {
 			t.Errorf("URL after restart = %q, want %q", got, url)
 		}
-		ch := channel(ctx, t, url)
-		if got := consumeN(ctx, t, ch, queue, 1); !slices.Equal(got, []string{"kept across the restart"}) {
+		// The node answers AMQP before its quorum queues have recovered: a
+		// consumer may see its channel closed meanwhile, and, like the
+		// pipeline's workers, tries again.
+		if got := consumeAfterRestart(ctx, t, url, queue); got != "kept across the restart" {
 			t.Errorf("after the restart the queue held %q, want the message published before it", got)
 		}
+		ch := channel(ctx, t, url)
 		publish(ctx, t, ch, queue, "after")
 		if got := consumeN(ctx, t, ch, queue, 1); !slices.Equal(got, []string{"after"}) {
 			t.Errorf("consumed %q after the restart, want [after]", got)
@@ -92,6 +95,61 @@ func TestRabbitMQStartUseRestartClose(t *testing.T) {
 	assertGone(ctx, t, []string{id})
 	if got := ours(ctx, t); !slices.Equal(got, before) {
 		t.Errorf("this process's containers after Close: %v, want %v", got, before)
+	}
+}
+
+// consumeAfterRestart receives and acknowledges one message from queue on
+// a fresh connection, trying again (logged) while the node closes the
+// channel as its queues recover, for up to 30 s.
+func consumeAfterRestart(ctx context.Context, t *testing.T, url, queue string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for attempt := 1; ; attempt++ {
+		body, err := consumeOne(ctx, url, queue)
+		if err == nil {
+			return body
+		}
+		t.Logf("consume after the restart (attempt %d): %v; trying again", attempt, err)
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no message from %s within 30 s of the restart: %v", queue, err)
+		case <-time.After(200 * time.Millisecond): // back-off between attempts
+		}
+	}
+}
+
+// consumeOne receives and acknowledges one message from queue on its own
+// connection, which it closes.
+func consumeOne(ctx context.Context, url, queue string) (string, error) {
+	conn, err := amqp.Dial(url)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		return "", err
+	}
+	defer ch.Close()
+	if err := ch.Qos(1, 0, false); err != nil {
+		return "", err
+	}
+	deliveries, err := ch.ConsumeWithContext(ctx, queue, "", false, false, false, false, nil)
+	if err != nil {
+		return "", err
+	}
+	select {
+	case d, ok := <-deliveries:
+		if !ok {
+			return "", errors.New("the consumer was closed")
+		}
+		if err := d.Ack(false); err != nil {
+			return "", err
+		}
+		return string(d.Body), nil
+	case <-ctx.Done():
+		return "", ctx.Err()
 	}
 }
 
