@@ -30,18 +30,14 @@ func (s *System) PipelineStats() reference.PipelineStats {
 	for _, rb := range st.Rebuilds {
 		out.Replayed += rb.Applied
 	}
-	for _, e := range []reference.ErrorCount{
-		{Where: "relay database", Count: r.DBErrors},
-		{Where: "publish", Count: r.PublishErrors},
-		{Where: "relay retry (batch published again)", Count: r.Retries},
-		{Where: "relay crash (injected)", Count: r.Crashes},
+	for _, e := range append(r.Errors(), []reference.ErrorCount{
 		{Where: "projector database", Count: p.DBErrors},
 		{Where: "projector retry (deadlock or serialization failure)", Count: p.Retries},
 		{Where: "offset commit", Count: p.CommitErrors},
 		{Where: "fetch", Count: p.FetchErrors},
 		{Where: "dead-letter publish", Count: p.DeadLetterErrors},
 		{Where: "projector crash (injected)", Count: p.Crashes},
-	} {
+	}...) {
 		if e.Count > 0 {
 			out.Errors = append(out.Errors, e)
 		}

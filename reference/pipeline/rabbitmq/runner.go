@@ -232,11 +232,7 @@ func (r *Runner) Errors() []reference.ErrorCount {
 		p = pub.Counters()
 	}
 	var out []reference.ErrorCount
-	for _, e := range []reference.ErrorCount{
-		{Where: "relay database", Count: rc.DBErrors},
-		{Where: "publish", Count: rc.PublishErrors},
-		{Where: "relay retry (batch published again)", Count: rc.Retries},
-		{Where: "relay crash (injected)", Count: rc.Crashes},
+	for _, e := range append(rc.Errors(), []reference.ErrorCount{
 		{Where: "publish nacked", Count: p.Nacked},
 		{Where: "publish unroutable", Count: p.Returned},
 		{Where: "publish confirm timeout", Count: p.Timeouts},
@@ -245,7 +241,7 @@ func (r *Runner) Errors() []reference.ErrorCount {
 		{Where: "worker crash (injected)", Count: c.Crashes},
 		{Where: "worker channel lost", Count: c.ChannelErrors},
 		{Where: "worker reconnect", Count: c.Reconnects},
-	} {
+	}...) {
 		if e.Count > 0 {
 			out = append(out, e)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/internal/signal"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/outbox"
@@ -106,6 +107,17 @@ type Counters struct {
 	// Arms is how often the relays started waiting for notifications
 	// (commands notify only then; see outbox.NotifyTriggerSQL).
 	Arms int64
+}
+
+// Errors returns the relay's error counts as a pipeline reports them
+// (reference.PipelineStats.Errors), zero ones included.
+func (c Counters) Errors() []reference.ErrorCount {
+	return []reference.ErrorCount{
+		{Where: "relay database", Count: c.DBErrors},
+		{Where: "publish", Count: c.PublishErrors},
+		{Where: "relay retry (batch published again)", Count: c.Retries},
+		{Where: "relay crash (injected)", Count: c.Crashes},
+	}
 }
 
 type counters struct {
