@@ -51,6 +51,7 @@ var paramKinds = map[string][]string{
 	ParamList:  nil,
 	ParamWords: nil,
 	ParamText:  nil,
+	ParamArray: {"length"},
 }
 
 func (d *decoder) param(e entry) *Param {
@@ -76,7 +77,7 @@ func (d *decoder) param(e entry) *Param {
 	}
 	switch len(kindKeys) {
 	case 0:
-		d.errorf(e.key, path, "name a source: pick: table.column, range: [min, max], list: [a, b], words: N or text: N")
+		d.errorf(e.key, path, "name a source: pick: table.column, range: [min, max], list: [a, b], words: N, text: N or array: [param, …]")
 		return p
 	case 1:
 		p.Kind = kindKeys[0].Value
@@ -130,8 +131,48 @@ func (d *decoder) param(e entry) *Param {
 		p.Weights = weights
 	case ParamWords, ParamText:
 		p.MinLen, p.MaxLen = d.lengths(kv.val, kp)
+	case ParamArray:
+		p.Elements = d.names(kv.val, kp, "a parameter, or a list of them, like [product, quantity]")
+		if f, ok := fs["length"]; ok {
+			p.MinLen, p.MaxLen = d.lengths(f.val, path+".length")
+		} else {
+			d.errorf(e.key, path, "length: is missing; say how many elements an array has: length: 3 or length: {min: 1, max: 5}")
+		}
 	}
 	return p
+}
+
+// arrays resolves each array parameter's elements to the parameters
+// declared and sets its Columns: an element's name, or a tuple's columns.
+func (d *decoder) arrays(p *Pack) {
+	for _, prm := range p.Parameters {
+		if prm.Kind != ParamArray {
+			continue
+		}
+		path := "parameters." + prm.Name + ".array"
+		prm.Columns = nil
+		for _, name := range prm.Elements {
+			el := p.param(name)
+			var cols []string
+			switch {
+			case el == nil:
+				d.errs = append(d.errs, &Error{File: d.file, Line: prm.Line, Path: path, Msg: fmt.Sprintf("%s is not a parameter; an array's elements are parameters declared under parameters:", name)})
+			case el.Kind == ParamArray:
+				d.errs = append(d.errs, &Error{File: d.file, Line: prm.Line, Path: path, Msg: fmt.Sprintf("%s is an array; arrays do not nest: list its elements here instead", name)})
+			case el.Tuple:
+				cols = el.Columns
+			default:
+				cols = []string{el.Name}
+			}
+			for _, c := range cols {
+				if slices.Contains(prm.Columns, c) {
+					d.errs = append(d.errs, &Error{File: d.file, Line: prm.Line, Path: path, Msg: fmt.Sprintf("two elements give a column named %s (:%s.%s would be ambiguous); rename a parameter", c, prm.Name, c)})
+					continue
+				}
+				prm.Columns = append(prm.Columns, c)
+			}
+		}
+	}
 }
 
 // pick reads table.column or {table: t, columns: [a, b]}.
@@ -448,6 +489,7 @@ func (d *decoder) indexes(n *yaml.Node, path string) []string {
 
 // crossCheck checks the references between the operations sections.
 func (d *decoder) crossCheck(p *Pack) {
+	d.arrays(p)
 	byName := map[string]*Param{}
 	for _, prm := range p.Parameters {
 		for _, n := range prm.Names() {
@@ -466,8 +508,12 @@ func (d *decoder) crossCheck(p *Pack) {
 				continue
 			}
 			msg := fmt.Sprintf("unknown parameter :%s; declare it under parameters:", u.name)
-			if prm := p.param(u.name); prm != nil && prm.Tuple {
-				msg = fmt.Sprintf(":%s is a tuple; use its columns: :%s", u.name, strings.Join(prm.Names(), ", :"))
+			if prm := p.param(u.name); prm != nil && (prm.Tuple || prm.Kind == ParamArray) {
+				what := "a tuple"
+				if prm.Kind == ParamArray {
+					what = "an array"
+				}
+				msg = fmt.Sprintf(":%s is %s; use its columns: :%s", u.name, what, strings.Join(prm.Names(), ", :"))
 			} else if len(declared) > 0 {
 				msg += " (declared: " + strings.Join(declared, ", ") + "; built in: now)"
 			}
@@ -536,9 +582,22 @@ func (d *decoder) crossCheck(p *Pack) {
 		}
 	}
 	for _, prm := range p.Parameters {
+		if used[prm] && prm.Kind == ParamArray {
+			for _, el := range prm.Elements {
+				if e := p.param(el); e != nil {
+					used[e] = true
+				}
+			}
+		}
+	}
+	for _, prm := range p.Parameters {
 		if !used[prm] && prm.Kind != "" {
+			use := prm.Name
+			if names := prm.Names(); len(names) > 0 {
+				use = names[0]
+			}
 			d.errs = append(d.errs, &Error{File: d.file, Line: prm.Line, Path: "parameters." + prm.Name,
-				Msg: fmt.Sprintf("declared but no command or screen uses it; use it as :%s or remove it", prm.Names()[0])})
+				Msg: fmt.Sprintf("declared but no command or screen uses it; use it as :%s or remove it", use)})
 		}
 	}
 }

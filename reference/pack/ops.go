@@ -120,6 +120,7 @@ const (
 	ParamList  = "list"  // one of a list of values, by weight
 	ParamWords = "words" // a few words
 	ParamText  = "text"  // text of a length
+	ParamArray = "array" // arrays of values of other parameters, drawn together
 )
 
 // BuiltinNow is the parameter every SQL of a pack may use without
@@ -132,7 +133,7 @@ type Param struct {
 	Name string
 	Line int
 	// Kind is one of ParamPick, ParamRange, ParamList, ParamWords,
-	// ParamText.
+	// ParamText, ParamArray.
 	Kind string
 
 	// Table and Columns: pick (one column, or a tuple's). Tuple is true
@@ -159,14 +160,20 @@ type Param struct {
 	Values  []any
 	Weights []float64
 
-	// MinLen and MaxLen: words (a count of words) and text (characters).
+	// MinLen and MaxLen: words (a count of words), text (characters) and
+	// array (elements).
 	MinLen, MaxLen int
+
+	// Elements: array; the parameters each element draws one value of
+	// (a tuple's columns from one row). Columns then names the arrays:
+	// the element parameters' names, or their columns for tuples.
+	Elements []string
 }
 
 // Names returns the names SQL uses for p: its name, or name.column for
-// each column of a tuple.
+// each column of a tuple or array.
 func (p *Param) Names() []string {
-	if !p.Tuple {
+	if !p.Tuple && p.Kind != ParamArray {
 		return []string{p.Name}
 	}
 	out := make([]string, len(p.Columns))

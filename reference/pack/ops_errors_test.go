@@ -109,6 +109,10 @@ func TestOpsMistakesNameTheirLine(t *testing.T) {
 			fragments: []string{"dist: zipf needs s:"}},
 		{name: "two sources", old: "{pick: customers.id}", new: "{pick: customers.id, range: [1, 2]}", phase: atLoad, line: 8,
 			fragments: []string{"two sources"}},
+		{name: "array of an unknown parameter", old: "parameters:\n", new: "parameters:\n  spare: {array: [cust], length: 2}\n", phase: atLoad, line: 8,
+			fragments: []string{"cust is not a parameter"}},
+		{name: "array without length", old: "parameters:\n", new: "parameters:\n  spare: {array: [customer]}\n", phase: atLoad, line: 8,
+			fragments: []string{"length: is missing"}},
 		{name: "now declared", old: "parameters:\n", new: "parameters:\n  now: {range: [1, 2]}\n", phase: atLoad, line: 8,
 			fragments: []string{"now is built in"}},
 

@@ -51,6 +51,8 @@ type paramState struct {
 	zipfN   int
 	// draw draws a value of any other source.
 	draw func() any
+	// elems are an array's element parameters.
+	elems []*paramState
 }
 
 // OpenParams samples the rows of every pick parameter from the pack's
@@ -75,8 +77,10 @@ func (p *Pack) OpenParams(ctx context.Context, db workload.DB, schema string, se
 	}
 	ps := &Params{r: rand.New(rand.NewPCG(seed, 0x7061636b706172)), byName: map[string]source{}}
 	var errs ErrorList
+	states := make(map[*Param]*paramState, len(p.Parameters))
 	for _, prm := range p.Parameters {
 		st := &paramState{prm: prm}
+		states[prm] = st
 		switch prm.Kind {
 		case ParamPick:
 			if st.rows, err = samplePick(ctx, tx, prm); err != nil {
@@ -111,6 +115,11 @@ func (p *Pack) OpenParams(ctx context.Context, db workload.DB, schema string, se
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
+	for prm, st := range states {
+		for _, el := range prm.Elements {
+			st.elems = append(st.elems, states[p.param(el)])
+		}
+	}
 	return ps, nil
 }
 
@@ -144,13 +153,16 @@ func rangeDraw(prm *Param, r *rand.Rand) func() any {
 }
 
 // Draw returns one value for each name: a declared parameter, a tuple's
-// column (name.column) or the built-in now. The columns of one tuple, and
-// every use of one pick, take their values from one row within a Draw; so
-// draw all the names of one command (Command.Params) in one call.
+// or an array's column (name.column) or the built-in now. The columns of
+// one tuple, and every use of one pick, take their values from one row
+// within a Draw, and the columns of one array are drawn together, one
+// []any each; so draw all the names of one command (Command.Params) in one
+// call.
 func (ps *Params) Draw(names []string) ([]any, error) {
 	out := make([]any, len(names))
 	var now time.Time
 	var chosen map[*paramState]int
+	var arrays map[*paramState][]any
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	for i, name := range names {
@@ -170,6 +182,18 @@ func (ps *Params) Draw(names []string) ([]any, error) {
 			out[i] = st.draw()
 			continue
 		}
+		if st.prm.Kind == ParamArray {
+			cols, ok := arrays[st]
+			if !ok {
+				cols = st.drawArray(ps.r)
+				if arrays == nil {
+					arrays = map[*paramState][]any{}
+				}
+				arrays[st] = cols
+			}
+			out[i] = cols[src.col]
+			continue
+		}
 		k, ok := chosen[st]
 		if !ok {
 			k = st.pick(ps.r)
@@ -181,6 +205,32 @@ func (ps *Params) Draw(names []string) ([]any, error) {
 		out[i] = st.rows[k][src.col]
 	}
 	return out, nil
+}
+
+// drawArray draws an array's length, then each element's values, and
+// returns one []any per column.
+func (st *paramState) drawArray(r *rand.Rand) []any {
+	n := st.prm.MinLen + r.IntN(st.prm.MaxLen-st.prm.MinLen+1)
+	cols := make([][]any, len(st.prm.Columns))
+	for range n {
+		c := 0
+		for _, el := range st.elems {
+			if el.draw != nil {
+				cols[c] = append(cols[c], el.draw())
+				c++
+				continue
+			}
+			for _, v := range el.rows[el.pick(r)] {
+				cols[c] = append(cols[c], v)
+				c++
+			}
+		}
+	}
+	out := make([]any, len(cols))
+	for i, c := range cols {
+		out[i] = c
+	}
+	return out
 }
 
 // pick draws the index of a row of the pool: uniformly, or by zipf over
@@ -205,7 +255,7 @@ func (ps *Params) Learn(param string, v any) {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	src, ok := ps.byName[param]
-	if !ok || src.s.draw != nil || src.s.prm.Tuple {
+	if !ok || src.s.prm.Kind != ParamPick || src.s.prm.Tuple {
 		return
 	}
 	st := src.s

@@ -283,3 +283,58 @@ commands:
 		}
 	}
 }
+
+// arrayPack draws an order's lines: an array of (order tuple, quantity)
+// elements, 1 to 4 of them.
+const arrayPack = opsHead + `parameters:
+  order: {pick: {table: orders, columns: [id, customer_id]}}
+  qty: {range: [1, 3]}
+  items: {array: [order, qty], length: {min: 1, max: 4}}
+commands:
+  lines:
+    statements:
+      - sql: |
+          SELECT count(*) AS n FROM unnest(:items.id::bigint[], :items.customer_id::bigint[], :items.qty::int[]) AS t(id, customer_id, qty)
+          JOIN orders o ON o.id = t.id AND o.customer_id = t.customer_id
+          WHERE t.qty BETWEEN 1 AND 3
+    affects: {}
+`
+
+// TestDrawArrays draws an array parameter: its columns have one length,
+// in its bounds, varying; each element's tuple columns come from one row;
+// and pgx sends the []any columns as PostgreSQL arrays.
+func TestDrawArrays(t *testing.T) {
+	pool := shared.Pool(t)
+	p := mustLoad(t, writePack(t, arrayPack, baseSchema))
+	if got := p.Parameters[2].Names(); strings.Join(got, ",") != "items.id,items.customer_id,items.qty" {
+		t.Fatalf("array names: %v", got)
+	}
+	schema := loadInto(t, pool, p, workload.Dataset{Seed: 1, Today: today})
+	ps, err := p.OpenParams(t.Context(), pool, schema, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lengths := map[int]bool{}
+	for range 200 {
+		v, err := ps.Draw([]string{"items.qty", "items.id", "items.customer_id"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		qty, ids, custs := v[0].([]any), v[1].([]any), v[2].([]any)
+		if len(qty) != len(ids) || len(ids) != len(custs) || len(ids) < 1 || len(ids) > 4 {
+			t.Fatalf("array columns of lengths %d, %d, %d; want one length in [1, 4]", len(qty), len(ids), len(custs))
+		}
+		lengths[len(ids)] = true
+		var n int
+		if err := pool.QueryRow(t.Context(), `SELECT count(*) FROM unnest($1::bigint[], $2::bigint[], $3::int[]) AS t(id, customer_id, qty)
+			JOIN `+schema+`.orders o ON o.id = t.id AND o.customer_id = t.customer_id WHERE t.qty BETWEEN 1 AND 3`, ids, custs, qty).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != len(ids) {
+			t.Fatalf("%d of %d elements are an order with its customer and a quantity in [1, 3]: %v %v %v", n, len(ids), ids, custs, qty)
+		}
+	}
+	if len(lengths) < 3 {
+		t.Errorf("lengths drawn: %v; want most of 1..4", lengths)
+	}
+}
