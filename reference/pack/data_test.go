@@ -132,3 +132,37 @@ CREATE TABLE lines (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCE
 		t.Errorf("choice gold:1 silver:3 gave %.3f gold, want 0.25", gold)
 	}
 }
+
+// TestSequencePerParent numbers each order's lines 1, 2, … : the
+// (order_id, line_no) primary key holds, and every order's lines are
+// exactly 1 to its count.
+func TestSequencePerParent(t *testing.T) {
+	pool := shared.Pool(t)
+	schema := baseSchema + `CREATE TABLE lines (
+    order_id bigint NOT NULL REFERENCES orders,
+    line_no int NOT NULL,
+    PRIMARY KEY (order_id, line_no)
+);
+`
+	p := mustLoad(t, writePack(t, `name: x
+schema: schema.sql
+data:
+  tables:
+    customers: {rows: 50}
+    orders: {per: customers, count: 2, columns: {status: {choice: [new, paid]}}}
+    lines:
+      per: orders
+      count: {dist: uniform, min: 1, max: 5}
+      columns:
+        line_no: {sequence: 1, per_parent: true}
+`, schema))
+	s := loadInto(t, pool, p, workload.Dataset{Seed: 1, Today: today})
+	var orders, bad int
+	if err := pool.QueryRow(t.Context(), `SELECT count(*), count(*) FILTER (WHERE min <> 1 OR max <> n)
+		FROM (SELECT order_id, min(line_no), max(line_no), count(*) AS n FROM `+s+`.lines GROUP BY order_id) g`).Scan(&orders, &bad); err != nil {
+		t.Fatal(err)
+	}
+	if orders < 90 || bad != 0 {
+		t.Errorf("%d orders with lines, %d not numbered 1 to their count; want ~100 and 0", orders, bad)
+	}
+}

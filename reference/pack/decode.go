@@ -352,7 +352,7 @@ var kinds = []string{KindSequence, KindDist, KindChoice, KindTimestamp, KindWord
 // kindFields are the fields each kind takes beside its key (and null).
 var kindFields = map[string][]string{
 	KindDefault:   nil,
-	KindSequence:  {"step"},
+	KindSequence:  {"step", "per_parent"},
 	KindDist:      distFields[1:],
 	KindChoice:    nil,
 	KindTimestamp: nil,
@@ -424,6 +424,9 @@ func (d *decoder) column(e entry, path string) *Column {
 			if c.Step, ok = d.int(f.val, path+".step"); ok && c.Step == 0 {
 				d.errorf(f.val, path+".step", "must not be 0")
 			}
+		}
+		if f, ok := fs["per_parent"]; ok {
+			c.PerParent, _ = d.bool(f.val, path+".per_parent")
 		}
 	case KindDist:
 		c.Dist = d.dist(e.val, path, fs)

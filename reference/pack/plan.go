@@ -422,6 +422,14 @@ func (r *resolver) columns(tp *TablePlan) {
 				fail("sequence fills number columns; %s is %s", c.Name, c.Type)
 				continue
 			}
+			if g.PerParent {
+				if tp.data.Per == "" {
+					fail("per_parent: true restarts the sequence for each parent row of a fanout; %s has rows:, not per:", tp.Name)
+					continue
+				}
+				mk = perParentSequenceFn(g.Start, g.Step)
+				break
+			}
 			tp.seqs[c.Name] = [2]int64{g.Start, g.Step}
 			mk = sequenceFn(g.Start, g.Step)
 		case KindDist:

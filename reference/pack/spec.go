@@ -124,8 +124,10 @@ type Column struct {
 	Line int
 	Kind string
 
-	// Start and Step: sequence.
+	// Start and Step: sequence. PerParent restarts it at Start for each
+	// parent row of a fanout (line numbers 1, 2, … within an order).
 	Start, Step int64
+	PerParent   bool
 	// Dist: dist (the numbers), ref (which parent rows: uniform or zipf).
 	Dist Dist
 	// Choices and Weights: choice.

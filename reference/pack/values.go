@@ -95,6 +95,21 @@ func sequenceFn(start, step int64) func(*rand.Rand) valueFn {
 	}
 }
 
+// perParentSequenceFn returns start, start+step, … restarting for each
+// parent row: a row's position among its parent's rows.
+func perParentSequenceFn(start, step int64) func(*rand.Rand) valueFn {
+	return func(*rand.Rand) valueFn {
+		group, k := int64(-1), int64(0)
+		return func(b []byte, r *row) []byte {
+			if r.parent != group {
+				group, k = r.parent, 0
+			}
+			k++
+			return strconv.AppendInt(b, start+(k-1)*step, 10)
+		}
+	}
+}
+
 // choiceFn returns one of values (already in COPY text form) by weight.
 func choiceFn(values []string, weights []float64) func(*rand.Rand) valueFn {
 	index := weightedIndex(weights)
