@@ -18,6 +18,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"github.com/cqrsbench/cqrsbench/reference/cqrsmatview"
+	"github.com/cqrsbench/cqrsbench/reference/cqrsrabbitmq"
 	"github.com/cqrsbench/cqrsbench/reference/crud"
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
@@ -109,9 +110,13 @@ func withoutCreatedAt(rows []reference.OrderSummary, loaded int64) []reference.O
 }
 
 // TestArchitecturesAgree applies one seeded sequence of commands of every
-// kind to every architecture and checks that, once caught up, every query
-// answers the same everywhere, and what each schema's own write model
-// implies.
+// kind to every architecture, hand-written and derived from the shop
+// written as a pack (workloads/shop), and checks that, once caught up,
+// every query answers the same everywhere, and what each schema's own
+// write model implies (by the hand-written CRUD queries). A pack's command
+// agrees when it changed the same order or was refused too: it cannot
+// tell an unknown order from one in another status, nor report the
+// version it made.
 func TestArchitecturesAgree(t *testing.T) {
 	pool := postgres(t)
 	brokers := kafka(t)
@@ -123,6 +128,8 @@ func TestArchitecturesAgree(t *testing.T) {
 	type arch struct {
 		sys   shop.Architecture
 		truth *crud.System // the CRUD queries on this architecture's own write model
+		// fromPack: derived from workloads/shop, compared by coarseOutcome.
+		fromPack bool
 	}
 	var archs []arch
 	// Every architecture of the table, built as the harness builds it
@@ -150,7 +157,20 @@ func TestArchitecturesAgree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		archs = append(archs, arch{sys.(shop.Architecture), truth})
+		archs = append(archs, arch{sys: sys.(shop.Architecture), truth: truth})
+	}
+	deps := catalog.Deps{Pool: pool, Kafka: catalog.KafkaEndpoint{Brokers: brokers}, AMQP: catalog.AMQPEndpoint{URL: amqpURL}}
+	// The pack's transports must not share the hand-written ones' queues
+	// and topics: both run at once here.
+	rabbitOptions := cqrsrabbitmq.DefaultOptions()
+	rabbitOptions.Queue = "cqrsbench.pack-events"
+	packOptions := map[string]settings.Options{"cqrs-matview": options["cqrs-matview"], "cqrs-rabbitmq": rabbitOptions}
+	for _, sys := range derivedArchitectures(t, deps, data, packOptions) {
+		truth, err := crud.New(pool, sys.schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		archs = append(archs, arch{sys: sys, truth: truth, fromPack: true})
 	}
 
 	gen, err := datagen.New(data)
@@ -170,12 +190,18 @@ func TestArchitecturesAgree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var first string
+		var first, firstCoarse string
 		for j, a := range archs {
 			out, err := a.sys.Execute(ctx, cmd)
 			class := outcomeClass(out, err)
+			if a.fromPack {
+				if c := coarseOutcome(out, err); c != firstCoarse {
+					t.Fatalf("command %d %+v: %s says %q, %s says %q (%v)", i, cmd, archs[0].sys.Name(), firstCoarse, a.sys.Name(), c, err)
+				}
+				continue
+			}
 			if j == 0 {
-				first = class
+				first, firstCoarse = class, coarseOutcome(out, err)
 				if err == nil {
 					cmds.Applied(cmd, out.OrderID)
 				}
