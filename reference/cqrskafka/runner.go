@@ -145,20 +145,14 @@ func (s *Runner) Poison(ctx context.Context, n int, value []byte) error {
 // by where (those that happened), the simulated crashes apart.
 func (s *Runner) Errors() []reference.ErrorCount {
 	p := s.proj.Counters()
-	var out []reference.ErrorCount
-	for _, e := range append(s.relay.Counters().Errors(), []reference.ErrorCount{
+	return reference.Happened(append(s.relay.Counters().Errors(), []reference.ErrorCount{
 		{Where: "projector database", Count: p.DBErrors},
 		{Where: "projector retry (deadlock or serialization failure)", Count: p.Retries},
 		{Where: "offset commit", Count: p.CommitErrors},
 		{Where: "fetch", Count: p.FetchErrors},
 		{Where: "dead-letter publish", Count: p.DeadLetterErrors},
 		{Where: "projector crash (injected)", Count: p.Crashes},
-	}...) {
-		if e.Count > 0 {
-			out = append(out, e)
-		}
-	}
-	return out
+	}...)...)
 }
 
 // restartDelay is how long a projector that failed other than by a
