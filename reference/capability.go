@@ -58,6 +58,18 @@ type ErrorCount struct {
 	Last string `json:"last,omitempty"`
 }
 
+// Happened returns the counts of counts that are not zero, in order: the
+// errors a part recovered from, for PipelineStats.Errors.
+func Happened(counts ...ErrorCount) []ErrorCount {
+	var out []ErrorCount
+	for _, c := range counts {
+		if c.Count > 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // Refresher is offered by architectures that refresh their read models
 // periodically.
 type Refresher interface {

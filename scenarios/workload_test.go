@@ -40,18 +40,26 @@ func TestWorkloadOverrideNarrowsArchitecturesAndMix(t *testing.T) {
 	}
 }
 
-// TestWorkloadOverrideRefusesArchitecturesWithoutDerivedForm: naming an
-// architecture that does not run packs is an error naming those that do.
-func TestWorkloadOverrideRefusesArchitecturesWithoutDerivedForm(t *testing.T) {
+// TestEveryArchitectureRunsPacks: every architecture has a derived form,
+// so a pack runs on all of them and naming any is accepted. (Validate
+// refuses an architecture without one, naming those that run packs; the
+// catalog has none to refuse now.)
+func TestEveryArchitectureRunsPacks(t *testing.T) {
 	t.Parallel()
-	dir := writePack(t, filepath.Join(t.TempDir(), "tiny"))
+	dir, err := filepath.Abs("../workloads/helpdesk")
+	if err != nil {
+		t.Fatal(err)
+	}
 	smoke, err := scenarios.Builtin("smoke")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = smoke.WithOverrides(scenarios.Overrides{Workload: &dir, Arch: []string{"crud,cqrs-kafka"}})
-	if err == nil || !strings.Contains(err.Error(), "cqrs-kafka does not run workload packs yet; use crud, cqrs-sync") {
-		t.Fatalf("cqrs-kafka on a pack: %v", err)
+	sc, err := smoke.WithOverrides(scenarios.Overrides{Workload: &dir, Arch: []string{"crud,cqrs-kafka"}})
+	if err != nil {
+		t.Fatalf("crud and cqrs-kafka on a pack: %v", err)
+	}
+	if got, all := scenarios.ArchitecturesOf(sc.Workload()), scenarios.Architectures(); !slices.Equal(got, all) {
+		t.Errorf("architectures that run the pack: %v, want every one, %v", got, all)
 	}
 }
 
@@ -117,8 +125,8 @@ func TestEveryBuiltinTakesAPack(t *testing.T) {
 }
 
 // TestPackFaultsAskTheDerivedSystem: on a pack, a fault needing what only
-// the hand-written architecture offers (cqrs-rabbitmq's rebuild) is refused
-// at validation, naming the architecture; one the derived system offers
+// the hand-written architectures offer (the shop's rebuild) is refused at
+// validation, naming the architecture; one the derived systems offer
 // (poison) is accepted.
 func TestPackFaultsAskTheDerivedSystem(t *testing.T) {
 	t.Parallel()
@@ -126,14 +134,16 @@ func TestPackFaultsAskTheDerivedSystem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc := func(kind string) string {
-		return "workload: " + dir + "\narchitectures: [cqrs-rabbitmq]\nfaults: [{kind: " + kind + ", arch: cqrs-rabbitmq, at: 1s}]\n"
-	}
-	_, err = scenarios.Parse("x.yaml", []byte(doc("rebuild")))
-	if err == nil || !strings.Contains(err.Error(), "rebuild faults need read models that can be rebuilt, which cqrs-rabbitmq does not offer") {
-		t.Errorf("rebuild on a pack's cqrs-rabbitmq: %v", err)
-	}
-	if _, err := scenarios.Parse("x.yaml", []byte(doc("poison"))); err != nil {
-		t.Errorf("poison on a pack's cqrs-rabbitmq: %v", err)
+	for _, arch := range []string{"cqrs-kafka", "cqrs-rabbitmq"} {
+		doc := func(kind string) string {
+			return "workload: " + dir + "\narchitectures: [" + arch + "]\nfaults: [{kind: " + kind + ", arch: " + arch + ", at: 1s}]\n"
+		}
+		_, err = scenarios.Parse("x.yaml", []byte(doc("rebuild")))
+		if err == nil || !strings.Contains(err.Error(), "rebuild faults need read models that can be rebuilt, which "+arch+" does not offer") {
+			t.Errorf("rebuild on a pack's %s: %v", arch, err)
+		}
+		if _, err := scenarios.Parse("x.yaml", []byte(doc("poison"))); err != nil {
+			t.Errorf("poison on a pack's %s: %v", arch, err)
+		}
 	}
 }

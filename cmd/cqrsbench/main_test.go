@@ -431,10 +431,13 @@ func TestRunSmokeOnDocker(t *testing.T) {
 // name the pack's operations and read models.
 func TestRunSmokeOnAPack(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs PostgreSQL and RabbitMQ")
+		t.Skip("needs PostgreSQL, Kafka and RabbitMQ")
 	}
 	if _, err := pglocal.FindBinDir(""); err != nil {
 		infratest.Missing(t, "%v", err)
+	}
+	if _, err := kafkalocal.FindDistribution(""); err != nil {
+		infratest.Missing(t, "cqrs-kafka runs packs: run `make kafka` (needs java and mvn): %v", err)
 	}
 	if _, err := rabbitlocal.FindBinaries(""); err != nil {
 		infratest.Missing(t, "cqrs-rabbitmq runs packs: %v", err)
@@ -463,7 +466,7 @@ func TestRunSmokeOnAPack(t *testing.T) {
 			t.Errorf("%s: reconciled %+v, want the pack's two read models", a.Name, a.Consistency)
 		}
 	}
-	if want := []string{"crud", "cqrs-sync", "cqrs-matview", "cqrs-rabbitmq"}; !slices.Equal(ran, want) {
+	if want := []string{"crud", "cqrs-sync", "cqrs-matview", "cqrs-kafka", "cqrs-rabbitmq"}; !slices.Equal(ran, want) {
 		t.Errorf("ran %v, want the architectures that run packs, %v", ran, want)
 	}
 	var ops []string

@@ -86,6 +86,21 @@ func Table() []Descriptor {
 				o.Configure(&cfg)
 				return cqrskafka.New(d.Pool, cfg)
 			},
+			DerivedPrototype: (*derived.Kafka)(nil),
+			Derive: func(ctx context.Context, d Deps, p *pack.Pack) (reference.System, error) {
+				o, err := options(d, cqrskafka.DefaultOptions)
+				if err != nil {
+					return nil, err
+				}
+				var c cqrskafka.Config
+				o.Configure(&c) // the pack's version table is its inbox: inbox has no effect
+				if o.Topic == cqrskafka.DefaultTopic {
+					c.Topic = "" // the shop's default: the pack's topic is named after its schema
+				}
+				c.Brokers, c.KafkaOptions = d.Kafka.Brokers, d.Kafka.ClientOptions
+				return derived.NewKafka(ctx, cqrskafka.Name, d.Pool, d.Schema, p, derived.KafkaConfig{Kafka: c,
+					NoVersionGuard: c.Projector.DisableVersionGuard, Observer: d.Observer, OnError: d.OnError, Hooks: d.Hooks})
+			},
 		},
 		{
 			Name: cqrsrabbitmq.Name, Schema: cqrsrabbitmq.DefaultSchema, Consistency: Eventual,

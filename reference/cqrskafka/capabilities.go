@@ -2,10 +2,6 @@ package cqrskafka
 
 import (
 	"context"
-	"fmt"
-	"strconv"
-
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/cqrsbench/cqrsbench/reference"
 )
@@ -30,18 +26,7 @@ func (s *System) PipelineStats() reference.PipelineStats {
 	for _, rb := range st.Rebuilds {
 		out.Replayed += rb.Applied
 	}
-	for _, e := range append(r.Errors(), []reference.ErrorCount{
-		{Where: "projector database", Count: p.DBErrors},
-		{Where: "projector retry (deadlock or serialization failure)", Count: p.Retries},
-		{Where: "offset commit", Count: p.CommitErrors},
-		{Where: "fetch", Count: p.FetchErrors},
-		{Where: "dead-letter publish", Count: p.DeadLetterErrors},
-		{Where: "projector crash (injected)", Count: p.Crashes},
-	}...) {
-		if e.Count > 0 {
-			out.Errors = append(out.Errors, e)
-		}
-	}
+	out.Errors = s.Runner.Errors()
 	return out
 }
 
@@ -51,14 +36,5 @@ const poisonValue = `{"type":"order_created","order_id":"not-a-number","version"
 // InjectPoison implements reference.Poisonable: it produces one undecodable
 // record to the event topic, keyed -n.
 func (s *System) InjectPoison(ctx context.Context, n int) error {
-	cl, err := kgo.NewClient(s.cfg.ClientOptions()...)
-	if err != nil {
-		return fmt.Errorf("poison: kafka client: %w", err)
-	}
-	defer cl.Close()
-	key := strconv.AppendInt(nil, -int64(n), 10)
-	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: s.cfg.Topic, Key: key, Value: []byte(poisonValue)}).FirstErr(); err != nil {
-		return fmt.Errorf("poison: produce to %s: %w", s.cfg.Topic, err)
-	}
-	return nil
+	return s.Poison(ctx, n, []byte(poisonValue))
 }

@@ -38,7 +38,7 @@ const rebuildSource = "the Kafka topic from its earliest offset (a snapshot of t
 func (s *System) Rebuild(ctx context.Context) (_ RebuildStats, err error) {
 	began := time.Now()
 	var snapshot *int64
-	if err := s.pool.QueryRow(ctx, s.sql.seed, s.cfg.Topic).Scan(&snapshot); err != nil {
+	if err := s.pool.QueryRow(ctx, s.seedSQL, s.cfg.Topic).Scan(&snapshot); err != nil {
 		return RebuildStats{}, fmt.Errorf("cqrs-kafka rebuild: read how topic %s was seeded (was Setup run?): %w", s.cfg.Topic, err)
 	}
 	if snapshot == nil {

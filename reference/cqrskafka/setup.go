@@ -2,14 +2,10 @@ package cqrskafka
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/apply"
@@ -89,76 +85,10 @@ func (s *System) Setup(ctx context.Context) error {
 	if _, err := s.pool.Exec(ctx, s.expand(`INSERT INTO {{schema}}.topic_seed (topic, snapshot_events) VALUES ($1, $2)`), s.cfg.Topic, snapshot); err != nil {
 		return fmt.Errorf("cqrs-kafka setup: record the topic's seed: %w", err)
 	}
-	ends, err := s.endOffsets(ctx)
-	if err != nil {
-		return fmt.Errorf("cqrs-kafka setup: %w", err)
-	}
-	if err := s.commitGroup(ctx, ends); err != nil {
+	if err := s.commitAtEnd(ctx); err != nil {
 		return fmt.Errorf("cqrs-kafka setup: %w", err)
 	}
 	return nil
-}
-
-// ensureTopic creates topic with partitions, or, if it exists with as many
-// partitions, deletes its records (the log start moves to the end).
-func (s *System) ensureTopic(ctx context.Context, topic string, partitions int32) error {
-	resp, err := s.adm.CreateTopic(ctx, partitions, s.cfg.ReplicationFactor, nil, topic)
-	if err == nil {
-		err = resp.Err
-	}
-	if err == nil {
-		return s.awaitTopic(ctx, topic)
-	}
-	if !errors.Is(err, kerr.TopicAlreadyExists) {
-		return fmt.Errorf("create topic %s: %w", topic, err)
-	}
-	details, err := s.adm.ListTopics(ctx, topic)
-	if err == nil {
-		err = details.Error()
-	}
-	if err != nil {
-		return fmt.Errorf("describe existing topic %s: %w", topic, err)
-	}
-	if got := int32(len(details[topic].Partitions)); got != partitions {
-		return fmt.Errorf("topic %s exists with %d partitions, want %d: delete it or choose another topic name", topic, got, partitions)
-	}
-	ends, err := s.adm.ListEndOffsets(ctx, topic)
-	if err == nil {
-		err = ends.Error()
-	}
-	if err != nil {
-		return fmt.Errorf("list end offsets of existing topic %s: %w", topic, err)
-	}
-	del, err := s.adm.DeleteRecords(ctx, ends.Offsets())
-	if err == nil {
-		err = del.Error()
-	}
-	if err != nil {
-		return fmt.Errorf("empty existing topic %s: %w", topic, err)
-	}
-	return nil
-}
-
-// awaitTopic waits until a new topic's partitions all have a leader, so the
-// first produce and offset listing do not race its creation.
-func (s *System) awaitTopic(ctx context.Context, topic string) error {
-	for {
-		listed, err := s.adm.ListEndOffsets(ctx, topic)
-		if err == nil {
-			err = listed.Error()
-		}
-		if err == nil {
-			return nil
-		}
-		// A fresh topic's leaders are elected within milliseconds.
-		t := time.NewTimer(20 * time.Millisecond)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("wait for new topic %s: %w (last: %w)", topic, ctx.Err(), err)
-		case <-t.C:
-		}
-	}
 }
 
 // publishSnapshot produces one order_snapshot event per row of the
@@ -207,22 +137,4 @@ func (s *System) publishSnapshot(ctx context.Context) (int64, error) {
 		return n, fmt.Errorf("snapshot: produce %d events to %s: %w", n, s.cfg.Topic, firstErr)
 	}
 	return n, nil
-}
-
-// commitGroup sets the group's committed offsets of the topic. The group
-// must have no active member (only this System's projector joins it, and
-// it is stopped).
-func (s *System) commitGroup(ctx context.Context, offsets map[int32]int64) error {
-	var set kadm.Offsets
-	for p, o := range offsets {
-		set.AddOffset(s.cfg.Topic, p, o, -1)
-	}
-	resp, err := s.adm.CommitOffsets(ctx, s.cfg.Group, set)
-	if err == nil {
-		err = resp.Error()
-	}
-	if err != nil {
-		return fmt.Errorf("set the offsets of consumer group %s (is another projector of the group running?): %w", s.cfg.Group, err)
-	}
-	return nil
 }

@@ -165,14 +165,9 @@ func (s *System) PipelineStats() reference.PipelineStats {
 	// Rebuilds replay with their own applier: not in Applied.
 	out := reference.PipelineStats{Relayed: r.Relayed, Published: r.Published, Delivered: c.Delivered,
 		Applied: a.Applied, Duplicates: a.Duplicates, DeadLettered: c.DeadLettered, Errors: s.run.Errors()}
-	for _, e := range []reference.ErrorCount{
-		{Where: "projector database", Count: a.DBErrors},
-		{Where: "projector retry (deadlock or serialization failure)", Count: a.Retries},
-	} {
-		if e.Count > 0 {
-			out.Errors = append(out.Errors, e)
-		}
-	}
+	out.Errors = append(out.Errors, reference.Happened(
+		reference.ErrorCount{Where: "projector database", Count: a.DBErrors},
+		reference.ErrorCount{Where: "projector retry (deadlock or serialization failure)", Count: a.Retries})...)
 	return out
 }
 

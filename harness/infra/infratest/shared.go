@@ -32,11 +32,19 @@ func (s *Shared[S]) Get(start func() (S, error)) (S, error) {
 // returns the exit code: os.Exit(shared.Run(m)) in TestMain.
 func (s *Shared[S]) Run(m *testing.M) int {
 	code := m.Run()
-	if s.started {
-		if err := s.server.Close(context.Background()); err != nil {
-			fmt.Fprintln(os.Stderr, "close the shared server:", err)
-			code = 1
-		}
+	if err := s.Close(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "close the shared server:", err)
+		code = 1
 	}
 	return code
+}
+
+// Close closes the server if one was started: for a TestMain whose tests
+// share several servers (one Run, the others closed after it).
+func (s *Shared[S]) Close(ctx context.Context) error {
+	if !s.started {
+		return nil
+	}
+	s.started = false
+	return s.server.Close(ctx)
 }

@@ -37,7 +37,8 @@ type Counters struct {
 	DeadLettered int64
 	// Batches is read-model transactions committed.
 	Batches int64
-	// DBErrors is failed read-model transactions (retried).
+	// DBErrors is failed read-model transactions (retried): the
+	// Handler's errors other than crashes.
 	DBErrors int64
 	// Retries is read-model transactions run again at once after a
 	// serialization failure or a deadlock (apply.Counters.Retries).
@@ -50,7 +51,8 @@ type Counters struct {
 	// DeadLetterErrors is failed produces to the dead-letter topic
 	// (retried).
 	DeadLetterErrors int64
-	// Crashes is simulated crashes (hook errors).
+	// Crashes is simulated crashes (Handler errors matching
+	// apply.ErrCrash: the hooks').
 	Crashes int64
 	// Runs is group memberships started (Run calls).
 	Runs int64
@@ -58,14 +60,18 @@ type Counters struct {
 
 type counters struct {
 	delivered, deadLettered, commitErrors, fetchErrors, dlqErrors, runs atomic.Int64
+	handlerErrors, crashes                                              atomic.Int64
 }
 
-// Projector applies the events of a topic to the flat read models.
+// Projector applies the events of a topic to read models: the flat read
+// models of the shop with the projection core, or those of its Handler.
 type Projector struct {
 	cfg        Config
 	pool       *pgxpool.Pool
 	clientOpts []kgo.Opt
-	applier    *apply.Applier
+	handle     Handler
+	applier    *apply.Applier // the shop's core; nil with a Handler
+	orders     batch          // the shop's decode buffers
 	c          counters
 	progress   signal.Broadcast
 	mu         sync.Mutex
@@ -75,38 +81,47 @@ type Projector struct {
 
 // New returns a projector whose Kafka clients are built from clientOpts
 // (seed brokers, TLS, ...) plus the consumer-group options it sets itself.
+// Without cfg.Handler it applies the shop's order events on pool with the
+// projection core; with one, pool is unused (nil is fine).
 func New(pool *pgxpool.Pool, clientOpts []kgo.Opt, cfg Config) (*Projector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("projector config: %w", err)
 	}
 	cfg = cfg.WithDefaults()
-	applier, err := apply.New(cfg.Apply)
-	if err != nil {
-		return nil, err
+	p := &Projector{cfg: cfg, pool: pool, clientOpts: slices.Clone(clientOpts), handle: cfg.Handler, positions: map[int32]int64{}}
+	if p.handle == nil {
+		var err error
+		if p.applier, err = apply.New(cfg.Apply); err != nil {
+			return nil, err
+		}
+		p.handle = p.applyOrders
 	}
-	return &Projector{
-		cfg: cfg, pool: pool, clientOpts: slices.Clone(clientOpts), applier: applier,
-		positions: map[int32]int64{},
-	}, nil
+	return p, nil
 }
 
 // Config returns the configuration in use, defaults applied (those of
 // Config.Apply too).
 func (p *Projector) Config() Config {
 	c := p.cfg
-	c.Apply = p.applier.Config()
+	if p.applier != nil {
+		c.Apply = p.applier.Config()
+	}
 	return c
 }
 
-// Counters returns what the projector did so far.
+// Counters returns what the projector did so far. With a Handler, Applied,
+// Duplicates, Batches and Retries are the Handler's to count (zero here).
 func (p *Projector) Counters() Counters {
-	a := p.applier.Counters()
-	return Counters{
-		Delivered: p.c.delivered.Load(), Applied: a.Applied, Duplicates: a.Duplicates,
-		DeadLettered: p.c.deadLettered.Load(), Batches: a.Batches, DBErrors: a.DBErrors, Retries: a.Retries,
+	c := Counters{
+		Delivered: p.c.delivered.Load(), DeadLettered: p.c.deadLettered.Load(), DBErrors: p.c.handlerErrors.Load(),
 		CommitErrors: p.c.commitErrors.Load(), FetchErrors: p.c.fetchErrors.Load(),
-		DeadLetterErrors: p.c.dlqErrors.Load(), Crashes: a.Crashes, Runs: p.c.runs.Load(),
+		DeadLetterErrors: p.c.dlqErrors.Load(), Crashes: p.c.crashes.Load(), Runs: p.c.runs.Load(),
 	}
+	if p.applier != nil {
+		a := p.applier.Counters()
+		c.Applied, c.Duplicates, c.Batches, c.DBErrors, c.Retries = a.Applied, a.Duplicates, a.Batches, a.DBErrors, a.Retries
+	}
+	return c
 }
 
 // Positions returns, per partition of the topic, the offset after the last
@@ -188,7 +203,6 @@ type run struct {
 	p       *Projector
 	cl      *kgo.Client
 	crashed atomic.Bool
-	b       batch
 
 	mu          sync.Mutex
 	uncommitted []*kgo.Record // applied, offsets not committed yet
@@ -215,52 +229,64 @@ func (r *run) revoked(ctx context.Context, cl *kgo.Client, _ map[string][]int32)
 	r.mu.Unlock()
 }
 
-// batch holds the reusable buffers of one poll's processing.
+// batch holds the reusable buffers of the shop's Handler.
 type batch struct {
-	events  []event.OrderEvent
-	errs    []error // per record of the poll, from decode
-	dead    []*kgo.Record
-	reasons []error
-	refs    []event.Ref
+	events []event.OrderEvent
+	errs   []error // per record of the poll, from decode
+	dead   []Dead
+	refs   []event.Ref
 }
 
-// handle processes one poll: decode, dead-letter, apply, commit offsets.
-func (r *run) handle(ctx context.Context, recs []*kgo.Record) error {
-	p, b := r.p, &r.b
+// applyOrders is the shop's Handler: decode, then apply with the
+// projection core; records that do not decode are dead-lettered.
+func (p *Projector) applyOrders(ctx context.Context, recs []*kgo.Record) ([]Dead, error) {
+	b := &p.orders
 	polled := time.Now()
-	p.c.delivered.Add(int64(len(recs)))
 	b.decode(recs)
-	obs := p.cfg.Apply.Observer
-	if obs != nil {
+	if obs := p.cfg.Apply.Observer; obs != nil {
 		b.refs = b.refs[:0]
 		for i := range b.events {
 			b.refs = append(b.refs, b.events[i].Ref())
 		}
 		obs.Observe(event.StageDelivered, polled, b.refs)
 	}
-	if len(b.dead) > 0 {
-		if err := r.deadLetter(ctx); err != nil {
-			return err
-		}
+	if _, err := p.applier.Apply(ctx, p.pool, b.events); err != nil {
+		return nil, err
 	}
+	return b.dead, nil
+}
+
+// handle processes one poll: the Handler (retried until it succeeds or
+// crashes), the dead letters, then the offsets.
+func (r *run) handle(ctx context.Context, recs []*kgo.Record) error {
+	p := r.p
+	p.c.delivered.Add(int64(len(recs)))
+	var dead []Dead
 	for {
-		_, err := p.applier.Apply(ctx, p.pool, b.events)
-		if err == nil {
+		var err error
+		if dead, err = p.handle(ctx, recs); err == nil {
 			break
 		}
 		if errors.Is(err, apply.ErrCrash) {
+			p.c.crashes.Add(1)
 			r.crashed.Store(true)
 			return err
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		p.c.handlerErrors.Add(1)
 		p.report(err)
 		if !signal.Sleep(ctx, retryDelay) {
 			return ctx.Err()
 		}
 	}
-	p.c.deadLettered.Add(int64(len(b.dead)))
+	if len(dead) > 0 {
+		if err := r.deadLetter(ctx, dead); err != nil {
+			return err
+		}
+		p.c.deadLettered.Add(int64(len(dead)))
+	}
 
 	p.mu.Lock()
 	for _, rec := range recs {
@@ -291,8 +317,8 @@ func (r *run) handle(ctx context.Context, recs []*kgo.Record) error {
 // parallelDecodeMin is the smallest poll decoded on several goroutines.
 const parallelDecodeMin = 2048
 
-// decode decodes recs into b.events, and the undecodable ones into b.dead
-// and b.reasons, keeping the records' order. Large polls (a backlog) are
+// decode decodes recs into b.events, and the undecodable ones into
+// b.dead, keeping the records' order. Large polls (a backlog) are
 // decoded on GOMAXPROCS goroutines: decoding is a fifth of a projector's
 // time, spent while the database waits.
 func (b *batch) decode(recs []*kgo.Record) {
@@ -313,11 +339,11 @@ func (b *batch) decode(recs []*kgo.Record) {
 	} else {
 		decodeRange(0, len(recs))
 	}
-	b.dead, b.reasons = b.dead[:0], b.reasons[:0]
+	b.dead = b.dead[:0]
 	n := 0
 	for i, err := range b.errs {
 		if err != nil {
-			b.dead, b.reasons = append(b.dead, recs[i]), append(b.reasons, err)
+			b.dead = append(b.dead, Dead{Record: recs[i], Reason: err})
 			continue
 		}
 		b.events[n] = b.events[i]
@@ -326,16 +352,17 @@ func (b *batch) decode(recs []*kgo.Record) {
 	b.events = b.events[:n]
 }
 
-// deadLetter produces the undecodable records to the dead-letter topic,
+// deadLetter produces the dead records to the dead-letter topic,
 // retrying until the broker acknowledges them.
-func (r *run) deadLetter(ctx context.Context) error {
-	p, b := r.p, &r.b
-	recs := make([]*kgo.Record, len(b.dead))
-	for i, rec := range b.dead {
+func (r *run) deadLetter(ctx context.Context, dead []Dead) error {
+	p := r.p
+	recs := make([]*kgo.Record, len(dead))
+	for i, d := range dead {
+		rec := d.Record
 		recs[i] = &kgo.Record{
 			Topic: p.cfg.DeadLetterTopic, Key: rec.Key, Value: rec.Value,
 			Headers: append(slices.Clone(rec.Headers),
-				kgo.RecordHeader{Key: "cqrsbench-error", Value: []byte(b.reasons[i].Error())},
+				kgo.RecordHeader{Key: "cqrsbench-error", Value: []byte(d.Reason.Error())},
 				kgo.RecordHeader{Key: "cqrsbench-source", Value: fmt.Appendf(nil, "%s/%d/%d", rec.Topic, rec.Partition, rec.Offset)},
 			),
 		}

@@ -3,9 +3,10 @@
 // model; cqrs-sync keeps a table per read model, recomputed for the keys a
 // command changed by the read model's projection query, in the command's
 // transaction; cqrs-matview makes each projection a materialized view,
-// refreshed concurrently every period; cqrs-rabbitmq carries each changed
-// key's new row in an event through an outbox, a relay and RabbitMQ to
-// competing workers that apply it under a per-key version guard.
+// refreshed concurrently every period; cqrs-rabbitmq and cqrs-kafka carry
+// each changed key's new row in an event through an outbox, a relay and
+// the broker to a projector (competing workers; a consumer-group member)
+// that applies it under a per-key version guard.
 //
 // Concurrency (cqrs-sync): two commands changing one key at once must never
 // leave a stale row. A command, after its statements, takes a row lock per
@@ -21,16 +22,19 @@
 // deadlock. Commands run READ COMMITTED whatever the database's default. Options.KeyLock false drops the lock (a negative control: the
 // checker then finds stale rows).
 //
-// Event-carried state (cqrs-rabbitmq): a command, after its statements,
+// Event-carried state (cqrs-rabbitmq, cqrs-kafka; one core, carried, and
+// a transport each): a command, after its statements,
 // takes each changed key's lock and version as cqrs-sync does, in the same
 // order, and inserts into the outbox, in a new statement (so under the
 // lock), the event {read_model, key, version, row}: the key's row by the
 // projection as JSON, or null when the projection has none. The key is a
 // JSON object of the key's columns. Versions of a key are therefore
 // ordered as the states they carry. The relays (pipeline/relay) publish the
-// outbox with publisher confirms to a quorum queue (pipeline/rabbitmq);
-// competing workers apply each batch in one transaction and acknowledge
-// after its commit. The projector never reads the write model: it writes
+// outbox with publisher confirms to a quorum queue (pipeline/rabbitmq),
+// where competing workers apply each batch in one transaction and
+// acknowledge after its commit; or to a Kafka topic keyed by the routing
+// hash (cqrskafka.Runner), whose consumer-group projector applies each
+// poll in one transaction and commits the offsets after it. The projector never reads the write model: it writes
 // the event's row (jsonb_populate_record into the read model's table,
 // upserted on the key) or deletes the key's row, only when the event's
 // version is newer than the one recorded for the key in AppliedVersions,
@@ -48,13 +52,17 @@
 // the routing key, here a 64-bit hash of the read model and the key's text
 // (hashtextextended), type the read model, version the key's version,
 // payload the event. Its name is fixed by the relay's SQL: a pack with a
-// table named outbox cannot run cqrs-rabbitmq (Setup says so). WaitCaughtUp
-// waits for the relays to publish every outbox row committed before the
-// call, then for the workers to handle every event published by then, by
-// outbox id; the queues, relays, workers and that wait are the shop's
-// cqrs-rabbitmq's (rabbitmq.Runner), and so are pausing the workers
-// (reference.Pausable) and dead-lettering poison (reference.Poisonable).
-// It offers no rebuild: the shop's replays an archive of order events.
+// table named outbox cannot run cqrs-rabbitmq or cqrs-kafka (Setup says
+// so). On RabbitMQ, WaitCaughtUp waits for the relays to publish every
+// outbox row committed before the call, then for the workers to handle
+// every event published by then, by outbox id; the queues, relays,
+// workers and that wait are the shop's cqrs-rabbitmq's (rabbitmq.Runner).
+// On Kafka they are the shop's cqrs-kafka's (cqrskafka.Runner, its
+// projector given the core's Handler): the wait is for the projector's
+// applied offsets to reach the topic's end, and a crash leaves the group
+// without committing. Both pause the projector (reference.Pausable) and
+// dead-letter poison (reference.Poisonable). Neither offers a rebuild:
+// the shop's replays an archive of order events.
 package derived
 
 import (

@@ -3,6 +3,7 @@ package derived_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cqrsbench/cqrsbench/harness/infra/infratest"
+	"github.com/cqrsbench/cqrsbench/harness/infra/kafkalocal"
 	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
 	"github.com/cqrsbench/cqrsbench/harness/infra/rabbitlocal"
 	"github.com/cqrsbench/cqrsbench/internal/pgtest"
@@ -26,10 +28,17 @@ import (
 var (
 	shared = pgtest.NewShared(pglocal.Options{})
 	node   infratest.Shared[*rabbitlocal.Node]
+	broker infratest.Shared[*kafkalocal.Broker]
 )
 
 func TestMain(m *testing.M) {
 	code := node.Run(m)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := broker.Close(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "close the Kafka broker:", err)
+		code = 1
+	}
 	shared.Close()
 	os.Exit(code)
 }

@@ -231,8 +231,7 @@ func (r *Runner) Errors() []reference.ErrorCount {
 	if pub := r.Publisher(); pub != nil {
 		p = pub.Counters()
 	}
-	var out []reference.ErrorCount
-	for _, e := range append(rc.Errors(), []reference.ErrorCount{
+	return reference.Happened(append(rc.Errors(), []reference.ErrorCount{
 		{Where: "publish nacked", Count: p.Nacked},
 		{Where: "publish unroutable", Count: p.Returned},
 		{Where: "publish confirm timeout", Count: p.Timeouts},
@@ -241,12 +240,7 @@ func (r *Runner) Errors() []reference.ErrorCount {
 		{Where: "worker crash (injected)", Count: c.Crashes},
 		{Where: "worker channel lost", Count: c.ChannelErrors},
 		{Where: "worker reconnect", Count: c.Reconnects},
-	}...) {
-		if e.Count > 0 {
-			out = append(out, e)
-		}
-	}
-	return out
+	}...)...)
 }
 
 // Close stops the relays and the workers (acknowledging what they
