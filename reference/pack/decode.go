@@ -352,8 +352,8 @@ var kinds = []string{KindSequence, KindDist, KindChoice, KindTimestamp, KindWord
 // kindFields are the fields each kind takes beside its key (and null).
 var kindFields = map[string][]string{
 	KindDefault:   nil,
-	KindSequence:  {"step"},
-	KindDist:      distFields[1:],
+	KindSequence:  {"step", "prefix"},
+	KindDist:      append(slices.Clone(distFields[1:]), "prefix"),
 	KindChoice:    nil,
 	KindTimestamp: nil,
 	KindWords:     nil,
@@ -408,6 +408,10 @@ func (d *decoder) column(e entry, path string) *Column {
 			}
 			c.Null = v
 		}
+	}
+	if f, ok := fs["prefix"]; ok {
+		c.Prefix, _ = d.str(f.val, path+".prefix")
+		c.HasPrefix = true
 	}
 	var kv entry
 	if c.Kind != KindDefault {

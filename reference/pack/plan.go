@@ -363,6 +363,9 @@ func inCompositeFK(t *Table, column string) *ForeignKey {
 // integerTypes are the base types sequences, refs and integer defaults fill.
 var integerTypes = []string{"int2", "int4", "int8"}
 
+// textTypes are the base types a sequence or dist with prefix: fills.
+var textTypes = []string{"text", "varchar", "bpchar", "citext"}
+
 // columns builds the generators of a table's columns.
 func (r *resolver) columns(tp *TablePlan) {
 	if !tp.hasData {
@@ -418,15 +421,31 @@ func (r *resolver) columns(tp *TablePlan) {
 			tp.exprs = append(tp.exprs, cp)
 			continue
 		case KindSequence:
+			if g.HasPrefix {
+				if !slices.Contains(textTypes, c.Base) {
+					fail("prefix: makes text; %s is %s: remove prefix:", c.Name, c.Type)
+					continue
+				}
+				mk = prefixFn(copyText(g.Prefix), sequenceFn(g.Start, g.Step))
+				break
+			}
 			if !slices.Contains(integerTypes, c.Base) && !r.numeric(c) {
-				fail("sequence fills number columns; %s is %s", c.Name, c.Type)
+				fail("sequence fills number columns; %s is %s (give it prefix: to fill text)", c.Name, c.Type)
 				continue
 			}
 			tp.seqs[c.Name] = [2]int64{g.Start, g.Step}
 			mk = sequenceFn(g.Start, g.Step)
 		case KindDist:
+			if g.HasPrefix {
+				if !slices.Contains(textTypes, c.Base) {
+					fail("prefix: makes text; %s is %s: remove prefix:", c.Name, c.Type)
+					continue
+				}
+				mk = prefixFn(copyText(g.Prefix), numberFn(g.Dist, 0))
+				break
+			}
 			if !slices.Contains(integerTypes, c.Base) && !r.numeric(c) {
-				fail("dist fills number columns; %s is %s: use choice:, words: or expr:", c.Name, c.Type)
+				fail("dist fills number columns; %s is %s: use choice:, words:, expr: or dist: with prefix:", c.Name, c.Type)
 				continue
 			}
 			dec := g.Dist.Decimals

@@ -126,6 +126,12 @@ type Column struct {
 
 	// Start and Step: sequence.
 	Start, Step int64
+	// Prefix, with HasPrefix, makes a sequence or a dist fill a text
+	// column: each value is Prefix followed by the whole number drawn
+	// ("v17"), so a text column gets as many distinct values, as skewed,
+	// as a number column would.
+	Prefix    string
+	HasPrefix bool
 	// Dist: dist (the numbers), ref (which parent rows: uniform or zipf).
 	Dist Dist
 	// Choices and Weights: choice.
