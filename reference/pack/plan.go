@@ -87,6 +87,9 @@ func (p *Pack) Inspect(ctx context.Context, db interface {
 	if err == nil {
 		err = pl.checkExprs(ctx, tx)
 	}
+	if err == nil && p.Data.From != "" {
+		err = pl.checkSource(ctx)
+	}
 	if err != nil {
 		if _, ok := errors.AsType[ErrorList](err); !ok {
 			if _, ok := errors.AsType[*Error](err); !ok {
@@ -132,6 +135,10 @@ func (p *Pack) plan(s *Schema, ds workload.Dataset) (*Plan, error) {
 	}
 	y, m, d := today.UTC().Date()
 	pl := &Plan{Schema: s, pack: p, seed: ds.Seed, today: time.Date(y, m, d, 0, 0, 0, 0, time.UTC)}
+	if p.Data.From != "" {
+		pl.planFrom()
+		return pl, nil
+	}
 	r := &resolver{pl: pl, p: p, byName: map[string]*TablePlan{}, scaleTo: int64(ds.Rows)}
 	for _, t := range p.Data.Tables {
 		if s.table(t.Name) == nil {

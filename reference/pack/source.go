@@ -47,12 +47,12 @@ func DescribeDSN(dsn string) string {
 // OpenSnapshot connects to the source database dsn and begins a READ ONLY
 // REPEATABLE READ transaction on it: every read of the source sees one
 // snapshot, and the server refuses any write. An unparsable DSN is an
-// error of the caller's input; a connection that fails is an
+// *Error (exit 2); a connection that fails is an
 // *UnavailableError. Close the returned connection after ending tx.
 func OpenSnapshot(ctx context.Context, dsn string) (*pgx.Conn, pgx.Tx, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, nil, fmt.Errorf("source DSN: %w; write postgres://user@host:5432/dbname (the password from $PGPASSWORD or ~/.pgpass)", redactErr(err, dsn))
+		return nil, nil, &Error{Msg: "source DSN: " + redactErr(err, dsn).Error() + "; write postgres://user@host:5432/dbname (the password from $PGPASSWORD or ~/.pgpass)", Err: err}
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {

@@ -64,6 +64,12 @@ type Data struct {
 	MainLine int
 	// Tables lists the tables given, in file order.
 	Tables []*TableData
+	// From is the DSN of a database whose tables are copied instead of
+	// generated (`from:`), as written: ${VAR} is expanded when it is used.
+	// FromSchema is the schema holding them there (default "public");
+	// FromLine the line of `from:`.
+	From, FromSchema string
+	FromLine         int
 	// Line is the line of `data:`.
 	Line int
 }

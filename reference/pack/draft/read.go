@@ -16,8 +16,10 @@ type Options struct {
 	// Schema is the source's schema to draft from (default "public").
 	Schema string
 	// Statements is how many of pg_stat_statements' most frequent
-	// statements to list (default 20).
+	// statements to list (default 20; negative: none).
 	Statements int
+	// Name is the pack's name ("" derives it from the database's name).
+	Name string
 }
 
 // Source is what Read learnt of the source database.
@@ -134,7 +136,11 @@ func Read(ctx context.Context, dsn string, opts Options) (*Source, error) {
 	}
 	// Last: a failure here (the extension installed but not loaded)
 	// aborts the transaction, which nothing needs any more.
-	src.Statements, src.StatementsNote = readStatements(ctx, tx, opts.Statements)
+	if opts.Statements < 0 {
+		src.StatementsNote = "none asked for"
+	} else {
+		src.Statements, src.StatementsNote = readStatements(ctx, tx, opts.Statements)
+	}
 	return src, nil
 }
 
@@ -226,7 +232,8 @@ FROM pg_stats WHERE schemaname = $1 AND NOT inherited`, src.SchemaName)
 }
 
 // readStatements reads the most frequent statements of the database from
-// pg_stat_statements, or says why there are none.
+// pg_stat_statements — the application's: queries and changes, not
+// utility commands nor reads of the catalog — or says why there are none.
 func readStatements(ctx context.Context, tx pgx.Tx, limit int) ([]Statement, string) {
 	var nsp string
 	err := tx.QueryRow(ctx, `SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_stat_statements'`).Scan(&nsp)
@@ -239,6 +246,8 @@ func readStatements(ctx context.Context, tx pgx.Tx, limit int) ([]Statement, str
 	rows, err := tx.Query(ctx, `
 SELECT query, calls, mean_exec_time FROM `+pgx.Identifier{nsp, "pg_stat_statements"}.Sanitize()+`
 WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND toplevel
+  AND query ~* '^\s*(select|insert|update|delete|with|merge)\M'
+  AND query !~ '\m(pg_catalog|pg_class|pg_attribute|pg_type|pg_constraint|pg_index|pg_namespace|pg_stats|pg_stat_\w+|pg_extension|pg_enum|pg_database|pg_settings)\M'
 ORDER BY calls DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, "pg_stat_statements could not be read: " + pgMessage(err)

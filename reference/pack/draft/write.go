@@ -293,10 +293,8 @@ func yamlKey(s string) string {
 // temporary directory beside it, then renamed. An existing dir that is not
 // empty is refused (an *InputError): nothing is overwritten.
 func Write(dir string, files Files) error {
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		return &InputError{fmt.Sprintf("--out %s exists and is not empty: name a new directory, or remove it first", dir)}
-	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return &InputError{fmt.Sprintf("--out %s: %v", dir, err)}
+	if err := checkOut(dir); err != nil {
+		return err
 	}
 	parent := filepath.Dir(filepath.Clean(dir))
 	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
@@ -325,5 +323,15 @@ func Write(dir string, files Files) error {
 		return &InputError{fmt.Sprintf("--out %s: %v (name a new directory)", dir, err)}
 	}
 	done = true
+	return nil
+}
+
+// checkOut refuses an existing directory that is not empty.
+func checkOut(dir string) error {
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return &InputError{fmt.Sprintf("--out %s exists and is not empty: name a new directory, or remove it first", dir)}
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return &InputError{fmt.Sprintf("--out %s: %v", dir, err)}
+	}
 	return nil
 }
