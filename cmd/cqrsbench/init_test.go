@@ -54,9 +54,10 @@ func sourceCluster(t *testing.T) *pgxpool.Pool {
 // the project has never seen (generated names, foreign keys, skewed data,
 // NULLs) and pg_stat_statements, checks that the draft lists the
 // application's statements, loads, and is refused by run until its TODOs
-// are filled in; then fills in its example screen, read
-// model and command, and runs the smoke scenario on it: every architecture
-// that runs packs ends with its read model equal to its projection.
+// are filled in; then fills in its example screen, read model and command,
+// and runs the smoke scenario on it — with the draft's generated data, then
+// with the source's rows (data: from:): every architecture that runs packs
+// ends with its read model equal to its projection.
 func TestInitFromDBThenRunSmoke(t *testing.T) {
 	pool := sourceCluster(t)
 	if _, err := rabbitlocal.FindBinaries(""); err != nil {
@@ -122,6 +123,21 @@ func TestInitFromDBThenRunSmoke(t *testing.T) {
 		t.Fatalf("the filled-in draft has %d screens, %d read models, %d commands; want 1 each", len(p.Screens), len(p.ReadModels), len(p.Commands))
 	}
 
+	runSmokeOnPack(t, dir, 1)
+
+	// The same pack with the source's own rows: data: from: the source.
+	doc, err = os.ReadFile(yamlPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := regexp.MustCompile(`(?s)\ndata:\n.*?\n\n`)
+	if !data.Match(doc) {
+		t.Fatalf("no data: section followed by a blank line in the draft:\n%s", doc)
+	}
+	from := fmt.Sprintf("\ndata:\n  from: {dsn: %q, schema: %s}\n\n", pool.Config().ConnString(), src.Schema)
+	if err := os.WriteFile(yamlPath, data.ReplaceAll(doc, []byte(from)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	runSmokeOnPack(t, dir, 1)
 }
 

@@ -34,7 +34,7 @@ func Render(src *Source, pl *Plan, name string, now time.Time) Files {
 
 // packName makes a pack name of a database's name.
 func packName(db string) string {
-	s := strings.Trim(regexp.MustCompile(`[^a-z0-9_-]+`).ReplaceAllString(strings.ToLower(db), "_"), "_-")
+	s := strings.Trim(nonName.ReplaceAllString(strings.ToLower(db), "_"), "_-")
 	if s == "" || s[0] < 'a' || s[0] > 'z' {
 		s = "draft_" + s
 	}
@@ -269,8 +269,13 @@ func ident(name string) string {
 	return pgx.Identifier{name}.Sanitize()
 }
 
-// yamlPlain is a YAML key that needs no quotes.
-var yamlPlain = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
+// yamlPlain is a YAML key that needs no quotes; yamlNumber a number, left
+// bare.
+var (
+	yamlPlain  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
+	yamlNumber = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+	nonName    = regexp.MustCompile(`[^a-z0-9_-]+`)
+)
 
 // yamlKey spells s as a YAML scalar that reads back as the string s (a
 // number stays a number: choice values are written as the column reads
@@ -283,7 +288,7 @@ func yamlKey(s string) string {
 		}
 		return fmt.Sprintf("%q", s)
 	}
-	if yamlPlain.MatchString(s) || regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`).MatchString(s) {
+	if yamlPlain.MatchString(s) || yamlNumber.MatchString(s) {
 		return s
 	}
 	return fmt.Sprintf("%q", s)
