@@ -142,7 +142,7 @@ func TestDraftShapedLikeTheSource(t *testing.T) {
 			t.Errorf("%s: NULL fraction %.3f, source %.3f (tolerance ±%.2f)", col, g.nulls, w.nulls, nullTolerance)
 		}
 		if abs > distinctFactor || rel > distinctFactor {
-			t.Errorf("%s: %d distinct of %d rows, source %d of %d (tolerance ×%.1f)", col, g.distinct, g.rows, w.distinct, w.rows, distinctFactor)
+			t.Errorf("%s: %d distinct of %d rows, source %d of %d (tolerance ×%.2f)", col, g.distinct, g.rows, w.distinct, w.rows, distinctFactor)
 		}
 	}
 	t.Logf("worst: NULL fraction ±%.3f, distinct ×%.2f (count), ×%.2f (fraction of rows)", worstNull, worstAbs, worstRel)
