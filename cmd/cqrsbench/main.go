@@ -52,6 +52,7 @@ func commands() []command {
 		{"check", "reconcile the read models with the write model", runCheck},
 		{"infra", "start the infrastructure (infra up) and print its addresses", runInfra},
 		{"load", "create the write-model schema and load a generated dataset", runLoad},
+		{"init", "write a draft workload pack from an existing database (--from-db DSN --out DIR)", runInit},
 	}
 }
 

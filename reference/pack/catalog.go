@@ -76,6 +76,17 @@ type Index struct {
 	Def string
 }
 
+// ReadSchema reads the tables of schema — columns, keys, foreign keys,
+// constraints and indexes — from the catalog, in tx. Definitions are
+// printed as PostgreSQL prints them under tx's search_path: set it to
+// schema alone to get them unqualified.
+func ReadSchema(ctx context.Context, tx pgx.Tx, schema string) (*Schema, error) {
+	return readSchema(ctx, tx, schema)
+}
+
+// Table returns the named table, nil if there is none.
+func (s *Schema) Table(name string) *Table { return s.table(name) }
+
 // table returns the named table, nil if there is none.
 func (s *Schema) table(name string) *Table {
 	for _, t := range s.Tables {

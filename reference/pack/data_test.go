@@ -1,6 +1,7 @@
 package pack_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -164,5 +165,52 @@ data:
 	}
 	if orders < 90 || bad != 0 {
 		t.Errorf("%d orders with lines, %d not numbered 1 to their count; want ~100 and 0", orders, bad)
+	}
+}
+
+// TestPrefixFillsText: a sequence or dist with prefix: fills a text column
+// with the prefix and the number: a sequence gives unique labels, a zipf
+// dist as many distinct labels as it would numbers, the smallest most.
+func TestPrefixFillsText(t *testing.T) {
+	pool := shared.Pool(t)
+	dir := writePack(t, `
+name: prefixes
+schema: schema.sql
+data:
+  tables:
+    items:
+      rows: 5000
+      columns:
+        code: {sequence: 100, prefix: c}
+        label: {dist: zipf, min: 1, max: 50, s: 1.5, prefix: "v"}
+`, `CREATE TABLE items (id bigint PRIMARY KEY, code varchar(12) NOT NULL UNIQUE, label text NOT NULL);`)
+	p := mustLoad(t, dir)
+	schema := loadInto(t, pool, p, workload.Dataset{Seed: 3, Today: today})
+	var distinctCodes, distinctLabels int
+	var first, top string
+	err := pool.QueryRow(t.Context(), sprintf(`SELECT count(DISTINCT code), count(DISTINCT label), min(code) FILTER (WHERE id = 1),
+		(SELECT label FROM %[1]s.items GROUP BY label ORDER BY count(*) DESC LIMIT 1) FROM %[1]s.items`, schema)).Scan(&distinctCodes, &distinctLabels, &first, &top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if distinctCodes != 5000 || first != "c100" {
+		t.Errorf("sequence with prefix: %d distinct codes, the first %q; want 5000 and c100", distinctCodes, first)
+	}
+	if distinctLabels < 30 || distinctLabels > 50 || top != "v1" {
+		t.Errorf("zipf with prefix: %d distinct labels (want 30-50), the most frequent %q (want v1)", distinctLabels, top)
+	}
+	bad := writePack(t, `
+name: badprefix
+schema: schema.sql
+data:
+  tables:
+    items:
+      rows: 5
+      columns:
+        n: {sequence: 1, prefix: c}
+`, `CREATE TABLE items (id bigint PRIMARY KEY, n int NOT NULL);`)
+	_, err = mustLoad(t, bad).Inspect(t.Context(), pool, workload.Dataset{Today: today})
+	if err == nil || !strings.Contains(err.Error(), "workload.yaml:9:") || !strings.Contains(err.Error(), "prefix: makes text") {
+		t.Errorf("prefix: on an int column: %v, want an error at workload.yaml:9 saying prefix: makes text", err)
 	}
 }

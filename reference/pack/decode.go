@@ -137,6 +137,10 @@ func (d *decoder) document(data []byte, p *Pack) {
 	d.ops(fs, p)
 }
 
+// ValidName reports whether s can name a pack: lower-case letters, digits,
+// - and _, starting with a letter.
+func ValidName(s string) bool { return validName(s) }
+
 // validName reports whether s can name a workload.
 func validName(s string) bool {
 	for i, r := range s {
@@ -186,8 +190,17 @@ func (d *decoder) sqlFile(n *yaml.Node, path, name string) SQL {
 
 func (d *decoder) data(key, n *yaml.Node) Data {
 	out := Data{Line: key.Line}
-	fs, ok := d.fields(n, "data", "a mapping with tables: (and main:)", "main", "tables")
+	fs, ok := d.fields(n, "data", "a mapping with tables: (and main:), or from:", "main", "tables", "from")
 	if !ok {
+		return out
+	}
+	if e, ok := fs["from"]; ok {
+		d.from(e, &out)
+		for _, other := range []string{"tables", "main"} {
+			if o, ok := fs[other]; ok {
+				d.errorf(o.key, "data."+other, "from: copies every table of the source; remove %s: (or from: to generate the data)", other)
+			}
+		}
 		return out
 	}
 	if e, ok := fs["main"]; ok {
@@ -211,6 +224,24 @@ func (d *decoder) data(key, n *yaml.Node) Data {
 		}
 	}
 	return out
+}
+
+// from reads `from: DSN` or `from: {dsn: DSN, schema: NAME}`.
+func (d *decoder) from(e entry, out *Data) {
+	out.FromLine, out.FromSchema = e.key.Line, "public"
+	if e.val.Kind == yaml.ScalarNode {
+		out.From, _ = d.str(e.val, "data.from")
+	} else if fs, ok := d.fields(e.val, "data.from", "a DSN, or a mapping {dsn: DSN, schema: NAME}", "dsn", "schema"); ok {
+		if f, ok := fs["dsn"]; ok {
+			out.From, _ = d.str(f.val, "data.from.dsn")
+		}
+		if f, ok := fs["schema"]; ok {
+			out.FromSchema, _ = d.str(f.val, "data.from.schema")
+		}
+	}
+	if strings.TrimSpace(out.From) == "" {
+		d.errorf(e.key, "data.from", "give the source's DSN, like postgres://me@db.internal:5432/app (${VAR} is read from the environment)")
+	}
 }
 
 func (d *decoder) table(e entry) *TableData {
@@ -352,8 +383,8 @@ var kinds = []string{KindSequence, KindDist, KindChoice, KindTimestamp, KindWord
 // kindFields are the fields each kind takes beside its key (and null).
 var kindFields = map[string][]string{
 	KindDefault:   nil,
-	KindSequence:  {"step", "per_parent"},
-	KindDist:      distFields[1:],
+	KindSequence:  {"step", "per_parent", "prefix"},
+	KindDist:      append(slices.Clone(distFields[1:]), "prefix"),
 	KindChoice:    nil,
 	KindTimestamp: nil,
 	KindWords:     nil,
@@ -408,6 +439,10 @@ func (d *decoder) column(e entry, path string) *Column {
 			}
 			c.Null = v
 		}
+	}
+	if f, ok := fs["prefix"]; ok {
+		c.Prefix, _ = d.str(f.val, path+".prefix")
+		c.HasPrefix = true
 	}
 	var kv entry
 	if c.Kind != KindDefault {

@@ -7,7 +7,9 @@
 // of the operations (commands, screens, read models' projections, picks)
 // against them; (*Pack).Load creates the tables in a schema and fills
 // them with deterministic generated rows (COPY on several connections,
-// then indexes, keys, foreign keys and ANALYZE). (*Pack).OpenParams
+// then indexes, keys, foreign keys and ANALYZE), or with the rows of an
+// existing database when the data says from: (read in one read-only
+// snapshot of it). (*Pack).OpenParams
 // samples the loaded data for the parameters a session draws, and
 // (*Pack).CheckProjections checks the read models' projections on it.
 // Every mistake in a pack is an *Error naming the file and line and saying

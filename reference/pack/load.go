@@ -67,7 +67,10 @@ func (p *Pack) Load(ctx context.Context, pool *pgxpool.Pool, schema string, ds w
 //     (NOT NULL and CHECK stay);
 //   - each table is filled in its own transaction (TRUNCATE, then COPY
 //     FREEZE of generated rows; through a temporary table and INSERT …
-//     SELECT when some column is an expr:), workers tables at a time;
+//     SELECT when some column is an expr:), workers tables at a time; or,
+//     when the data says from:, with the rows of the source's table, every
+//     table read in one READ ONLY REPEATABLE READ snapshot of the source,
+//     one after the other, parents first;
 //   - the keys and indexes are created again, then the foreign keys, then
 //     ANALYZE and the sequences of serial and identity columns set past
 //     the loaded values.
@@ -109,6 +112,14 @@ func (l *loader) run(ctx context.Context) (Stats, error) {
 		return stats, err
 	}
 	copyStart := time.Now()
+	if l.pl.pack.Data.From != "" {
+		err := l.copyFromSource(ctx, &stats)
+		stats.Copy = time.Since(copyStart)
+		if err != nil {
+			return stats, err
+		}
+		return stats, l.finish(ctx)
+	}
 	var mu sync.Mutex
 	err := parallel.Run(ctx, l.workers, len(l.pl.Tables), func(ctx context.Context, i int) error {
 		tp := l.pl.Tables[i]
@@ -313,6 +324,11 @@ func (pl *Plan) table(name string) *TablePlan {
 // pack's line; other errors are wrapped as they are.
 func (l *loader) dataError(tp *TablePlan, phase string, err error) error {
 	pgErr, ok := errors.AsType[*pgconn.PgError](err)
+	if ok && tp != nil && l.pl.pack.Data.From != "" && strings.HasPrefix(pgErr.Code, "23") {
+		e := l.pl.fromError("%s: the source's rows of %s do not fit the pack's schema: %s (%s); the copied data must satisfy schema.sql's constraints", phase, tp.Name, pgErr.Message, pgErr.Detail)
+		e.Err = err
+		return e
+	}
 	if !ok || tp == nil || tp.data == nil || !(strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23")) {
 		name := ""
 		if tp != nil {

@@ -87,6 +87,9 @@ func (p *Pack) Inspect(ctx context.Context, db interface {
 	if err == nil {
 		err = pl.checkExprs(ctx, tx)
 	}
+	if err == nil && p.Data.From != "" {
+		err = pl.checkSource(ctx)
+	}
 	if err != nil {
 		if _, ok := errors.AsType[ErrorList](err); !ok {
 			if _, ok := errors.AsType[*Error](err); !ok {
@@ -132,6 +135,10 @@ func (p *Pack) plan(s *Schema, ds workload.Dataset) (*Plan, error) {
 	}
 	y, m, d := today.UTC().Date()
 	pl := &Plan{Schema: s, pack: p, seed: ds.Seed, today: time.Date(y, m, d, 0, 0, 0, 0, time.UTC)}
+	if p.Data.From != "" {
+		pl.planFrom()
+		return pl, nil
+	}
 	r := &resolver{pl: pl, p: p, byName: map[string]*TablePlan{}, scaleTo: int64(ds.Rows)}
 	for _, t := range p.Data.Tables {
 		if s.table(t.Name) == nil {
@@ -363,6 +370,9 @@ func inCompositeFK(t *Table, column string) *ForeignKey {
 // integerTypes are the base types sequences, refs and integer defaults fill.
 var integerTypes = []string{"int2", "int4", "int8"}
 
+// textTypes are the base types a sequence or dist with prefix: fills.
+var textTypes = []string{"text", "varchar", "bpchar", "citext"}
+
 // columns builds the generators of a table's columns.
 func (r *resolver) columns(tp *TablePlan) {
 	if !tp.hasData {
@@ -418,23 +428,40 @@ func (r *resolver) columns(tp *TablePlan) {
 			tp.exprs = append(tp.exprs, cp)
 			continue
 		case KindSequence:
-			if !slices.Contains(integerTypes, c.Base) && !r.numeric(c) {
-				fail("sequence fills number columns; %s is %s", c.Name, c.Type)
-				continue
-			}
+			mk = sequenceFn(g.Start, g.Step)
 			if g.PerParent {
 				if tp.data.Per == "" {
 					fail("per_parent: true restarts the sequence for each parent row of a fanout; %s has rows:, not per:", tp.Name)
 					continue
 				}
 				mk = perParentSequenceFn(g.Start, g.Step)
+			}
+			if g.HasPrefix {
+				if !slices.Contains(textTypes, c.Base) {
+					fail("prefix: makes text; %s is %s: remove prefix:", c.Name, c.Type)
+					continue
+				}
+				mk = prefixFn(copyText(g.Prefix), mk)
 				break
 			}
-			tp.seqs[c.Name] = [2]int64{g.Start, g.Step}
-			mk = sequenceFn(g.Start, g.Step)
-		case KindDist:
 			if !slices.Contains(integerTypes, c.Base) && !r.numeric(c) {
-				fail("dist fills number columns; %s is %s: use choice:, words: or expr:", c.Name, c.Type)
+				fail("sequence fills number columns; %s is %s (give it prefix: to fill text)", c.Name, c.Type)
+				continue
+			}
+			if !g.PerParent {
+				tp.seqs[c.Name] = [2]int64{g.Start, g.Step}
+			}
+		case KindDist:
+			if g.HasPrefix {
+				if !slices.Contains(textTypes, c.Base) {
+					fail("prefix: makes text; %s is %s: remove prefix:", c.Name, c.Type)
+					continue
+				}
+				mk = prefixFn(copyText(g.Prefix), numberFn(g.Dist, 0))
+				break
+			}
+			if !slices.Contains(integerTypes, c.Base) && !r.numeric(c) {
+				fail("dist fills number columns; %s is %s: use choice:, words:, expr: or dist: with prefix:", c.Name, c.Type)
 				continue
 			}
 			dec := g.Dist.Decimals

@@ -64,6 +64,12 @@ type Data struct {
 	MainLine int
 	// Tables lists the tables given, in file order.
 	Tables []*TableData
+	// From is the DSN of a database whose tables are copied instead of
+	// generated (`from:`), as written: ${VAR} is expanded when it is used.
+	// FromSchema is the schema holding them there (default "public");
+	// FromLine the line of `from:`.
+	From, FromSchema string
+	FromLine         int
 	// Line is the line of `data:`.
 	Line int
 }
@@ -128,6 +134,12 @@ type Column struct {
 	// parent row of a fanout (line numbers 1, 2, … within an order).
 	Start, Step int64
 	PerParent   bool
+	// Prefix, with HasPrefix, makes a sequence or a dist fill a text
+	// column: each value is Prefix followed by the whole number drawn
+	// ("v17"), so a text column gets as many distinct values, as skewed,
+	// as a number column would.
+	Prefix    string
+	HasPrefix bool
 	// Dist: dist (the numbers), ref (which parent rows: uniform or zipf).
 	Dist Dist
 	// Choices and Weights: choice.

@@ -88,6 +88,15 @@ func numberFn(d Dist, decimals int) func(r *rand.Rand) valueFn {
 	}
 }
 
+// prefixFn returns the values of mk written after prefix (already in
+// COPY text form).
+func prefixFn(prefix string, mk func(*rand.Rand) valueFn) func(*rand.Rand) valueFn {
+	return func(r *rand.Rand) valueFn {
+		gen := mk(r)
+		return func(b []byte, rw *row) []byte { return gen(append(b, prefix...), rw) }
+	}
+}
+
 // sequenceFn returns start, start+step, ... by row index.
 func sequenceFn(start, step int64) func(*rand.Rand) valueFn {
 	return func(*rand.Rand) valueFn {

@@ -1,0 +1,76 @@
+package pack
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// UnavailableError says a source database (of `data.from:` or of
+// cqrsbench init) cannot be reached: its ExitCode is 3, as for any service
+// that is unavailable.
+type UnavailableError struct {
+	// Where names the database without its password (host, port, name).
+	Where string
+	// Err is the driver's error.
+	Err error
+}
+
+// Error says what failed and what to check.
+func (e *UnavailableError) Error() string {
+	return fmt.Sprintf("source database %s unavailable: %v\n  fix: check the DSN's host, port, user and password, and that the server accepts connections from here", e.Where, e.Err)
+}
+
+// Unwrap returns the driver's error.
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// ExitCode is 3: a service is unavailable.
+func (e *UnavailableError) ExitCode() int { return 3 }
+
+// ExpandDSN replaces ${VAR} and $VAR in dsn by the environment's values,
+// so that a pack can name a source without holding its password.
+func ExpandDSN(dsn string) string { return os.ExpandEnv(dsn) }
+
+// DescribeDSN names the database of dsn without its password:
+// "host:port/dbname", or "(an unparsable DSN)".
+func DescribeDSN(dsn string) string {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return "(an unparsable DSN)"
+	}
+	return fmt.Sprintf("%s:%d/%s", cfg.Host, cfg.Port, cfg.Database)
+}
+
+// OpenSnapshot connects to the source database dsn and begins a READ ONLY
+// REPEATABLE READ transaction on it: every read of the source sees one
+// snapshot, and the server refuses any write. An unparsable DSN is an
+// *Error (exit 2); a connection that fails is an
+// *UnavailableError. Close the returned connection after ending tx.
+func OpenSnapshot(ctx context.Context, dsn string) (*pgx.Conn, pgx.Tx, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, nil, &Error{Msg: "source DSN: " + redactErr(err, dsn).Error() + "; write postgres://user@host:5432/dbname (the password from $PGPASSWORD or ~/.pgpass)", Err: err}
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, nil, &UnavailableError{Where: DescribeDSN(dsn), Err: err}
+	}
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		_ = conn.Close(context.WithoutCancel(ctx))
+		return nil, nil, &UnavailableError{Where: DescribeDSN(dsn), Err: err}
+	}
+	return conn, tx, nil
+}
+
+// redactErr returns err with dsn's text removed from its message (pgx
+// quotes the DSN it could not parse, password included).
+func redactErr(err error, dsn string) error {
+	if dsn == "" || !strings.Contains(err.Error(), dsn) {
+		return err
+	}
+	return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), dsn, "(the DSN)"))
+}
