@@ -6,7 +6,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"net"
 	"os"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +29,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/harness/infra/rabbitlocal"
 	"github.com/cqrsbench/cqrsbench/harness/results"
 	"github.com/cqrsbench/cqrsbench/harness/services"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"github.com/cqrsbench/cqrsbench/reference/cqrssync"
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
 )
@@ -539,5 +540,71 @@ load: {rate: 100, warmup: 1s, duration: 3s}
 	}
 	if !regexp.MustCompile(`scenario assign: cqrs-sync: the checker found [1-9][0-9]* violations`).MatchString(stderr) {
 		t.Errorf("stderr does not report the checker's violations:\n%s", stderr)
+	}
+}
+
+// cancelOn is a writer that cancels when what was written so far
+// contains mark.
+type cancelOn struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	mark   string
+	cancel context.CancelFunc
+}
+
+func (w *cancelOn) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if strings.Contains(w.buf.String(), w.mark) {
+		w.cancel()
+	}
+	return len(p), nil
+}
+
+func (w *cancelOn) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// TestInterruptKeepsFinishedArchitectures interrupts a run as its second
+// architecture starts loading: it exits 130 and writes a results file
+// marked interrupted holding the first architecture, measured.
+func TestInterruptKeepsFinishedArchitectures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs PostgreSQL")
+	}
+	if _, err := pglocal.FindBinDir(""); err != nil {
+		infratest.Missing(t, "%v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	stderr := &cancelOn{mark: "cqrs-sync: loading", cancel: cancel}
+	out := filepath.Join(t.TempDir(), "results")
+	var stdout bytes.Buffer
+	code := run(ctx, []string{"run", "smoke", "--arch", "crud,cqrs-sync", "--infra", "local", "--json", "--out", out}, &stdout, stderr)
+	if code != exitInterrupted {
+		t.Fatalf("exit %d, want %d\nstderr:\n%s", code, exitInterrupted, stderr)
+	}
+	if !strings.Contains(stderr.String(), "results of the 1 architectures that finished before the interrupt: ") {
+		t.Errorf("stderr does not name the results file of the finished architecture:\n%s", stderr)
+	}
+	files, err := filepath.Glob(filepath.Join(out, "smoke-*.json"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("results files %v (%v), want one", files, err)
+	}
+	run, err := results.Read(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !run.Interrupted || len(run.Architectures) != 1 || run.Architectures[0].Name != "crud" {
+		t.Fatalf("results: interrupted %v, architectures %d, want interrupted with crud alone", run.Interrupted, len(run.Architectures))
+	}
+	if op, ok := run.Architectures[0].Op("list_orders"); !ok || op.Latency.Count == 0 {
+		t.Errorf("crud's list_orders has no measurements in the kept results")
+	}
+	if len(run.Thresholds) != 0 {
+		t.Errorf("an interrupted run evaluated %d thresholds", len(run.Thresholds))
 	}
 }

@@ -125,34 +125,55 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer closeInfra(env, stderr)
 
+	var format report.Format = report.Text{}
+	switch {
+	case *jsonOut:
+		format = report.JSON{}
+	case *benchOut:
+		format = report.Bench{}
+	}
 	var failures []string
 	for _, sc := range scs {
 		run, err := bench.Run(ctx, bench.Config{Scenario: sc, Infra: env, Progress: progress, Version: toolVersion()})
 		if err != nil {
+			if run != nil && run.Interrupted && len(run.Architectures) > 0 {
+				// Keep what finished before the interrupt.
+				if werr := finishRun(run, sc, *out, format, stdout, stderr); werr != nil {
+					err = errors.Join(err, werr)
+				}
+			}
 			return fmt.Errorf("scenario %s: %w", sc.Name, err)
 		}
-		run.Verdicts = report.Verdicts(run)
-		run.Thresholds = results.Evaluate(run, sc.Thresholds)
-		path, err := results.Write(*out, run)
-		if err != nil {
-			return fmt.Errorf("write results: %w", err)
-		}
-		var format report.Format = report.Text{}
-		switch {
-		case *jsonOut:
-			format = report.JSON{}
-		case *benchOut:
-			format = report.Bench{}
-		}
-		if err := format.Write(stdout, run); err != nil {
+		if err := finishRun(run, sc, *out, format, stdout, stderr); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "results: %s\n", path)
 		failures = append(failures, runFailures(sc.Name, run)...)
 	}
 	if len(failures) > 0 {
 		return &checkFailed{strings.Join(failures, "\n")}
 	}
+	return nil
+}
+
+// finishRun computes run's verdicts and, unless it was interrupted, its
+// thresholds, writes it to a new file in dir and prints it in format.
+func finishRun(run *results.Run, sc *scenarios.Scenario, dir string, format report.Format, stdout, stderr io.Writer) error {
+	run.Verdicts = report.Verdicts(run)
+	if !run.Interrupted {
+		run.Thresholds = results.Evaluate(run, sc.Thresholds)
+	}
+	path, err := results.Write(dir, run)
+	if err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	if err := format.Write(stdout, run); err != nil {
+		return err
+	}
+	what := "results"
+	if run.Interrupted {
+		what = fmt.Sprintf("results of the %d architectures that finished before the interrupt", len(run.Architectures))
+	}
+	fmt.Fprintf(stderr, "%s: %s\n", what, path)
 	return nil
 }
 

@@ -83,6 +83,9 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 		for _, arch := range sc.Architectures {
 			res, err := runArchitecture(ctx, cfg, pool, string(arch), round)
 			if err != nil {
+				if ctx.Err() != nil {
+					run.Interrupted, run.FinishedAt = true, cfg.Now().UTC()
+				}
 				return run, fmt.Errorf("%s: %w", arch, err)
 			}
 			run.Architectures = mergeArchitecture(run.Architectures, res)

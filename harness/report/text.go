@@ -92,6 +92,13 @@ func writeHeader(b *bytes.Buffer, run *results.Run) {
 		b.WriteString("\n")
 	}
 	b.WriteString(environmentLine(run.Environment) + "\n")
+	if run.Interrupted {
+		var names []string
+		for _, a := range run.Architectures {
+			names = append(names, a.Name)
+		}
+		fmt.Fprintf(b, "INTERRUPTED: only %s finished before the run was stopped; thresholds not evaluated\n", strings.Join(names, ", "))
+	}
 	for _, s := range run.Environment.Infra.Fakes() {
 		writeWrapped(b, "WARNING: "+fakeWarning(run, s, "the "+s.Role+" architectures")+".", "!!! ", "!!! ", 100)
 		if s.Note != "" {

@@ -38,6 +38,10 @@ type Run struct {
 	Verdicts []string `json:"verdicts,omitempty"`
 	// Thresholds are the scenario's pass/fail conditions, evaluated.
 	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
+	// Interrupted is true when the run was stopped (Ctrl-C, SIGTERM)
+	// before every architecture finished: Architectures holds those that
+	// did, and Thresholds are not evaluated.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // Tool identifies the build that produced a result.
