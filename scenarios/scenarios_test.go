@@ -310,6 +310,9 @@ faults:
 	}
 }
 
+// tooFast ends the error of a rate beyond runner.MaxRate.
+const tooFast = " ops/s is more than cqrsbench's load generator schedules faithfully (100000 ops/s: above it, its own dispatch takes a core's noticeable share and the latencies measure it); lower the rate, or split the load over several cqrsbench processes"
+
 func TestErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -355,6 +358,8 @@ func TestErrors(t *testing.T) {
 				`x.yaml:3: load.rate: must be > 0 ops/s, got -5`,
 				`x.yaml:4: load.workers: must be > 0, got -1`,
 				`x.yaml:5: load.warmup: must be >= 0, got -1s`}},
+		{"rates beyond the load generator", "load:\n  rate: 150000\n  duration: 20s\n  phases:\n    - {name: a, duration: 10s, rate: 200000}\n    - {name: b, duration: 10s, ramp: {from: 10, to: 120000}}\n",
+			[]string{`x.yaml:2: load.rate: 150000` + tooFast, `x.yaml:5: load.phases[0].rate: 200000` + tooFast, `x.yaml:6: load.phases[1].ramp.to: 120000` + tooFast}},
 		{"empty architectures", "architectures: []\n",
 			[]string{`x.yaml:1: architectures: empty; name at least one of crud, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq (or remove the key to run all)`}},
 		{"duplicate architecture", "architectures:\n  - crud\n  - crud\n",

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cqrsbench/cqrsbench/harness/runner"
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
 )
 
@@ -252,6 +253,7 @@ func (v *validator) load() {
 		if l.Rate <= 0 {
 			v.errorf("load.rate", "must be > 0 ops/s, got %s", got(l.Rate))
 		}
+		v.schedulable("load.rate", l.Rate)
 		if l.Arrival != ArrivalUniform && l.Arrival != ArrivalPoisson {
 			v.enum("load.arrival", "arrival", string(l.Arrival), strs([]Arrival{ArrivalUniform, ArrivalPoisson}))
 		}
@@ -306,12 +308,24 @@ func (v *validator) load() {
 			if r.From == 0 && r.To == 0 {
 				v.errorf(path+".ramp", "from and to are both 0; give the rates to ramp between, like {from: 100, to: 800}")
 			}
+			v.schedulable(path+".ramp.from", r.From)
+			v.schedulable(path+".ramp.to", r.To)
 		case p.Rate <= 0:
 			v.errorf(path+".rate", "must be > 0 ops/s, got %s", got(p.Rate))
+		default:
+			v.schedulable(path+".rate", p.Rate)
 		}
 	}
 	if total != l.Duration && !v.s.src.failed("load.phases") {
 		v.errorf("load.duration", "%s, but load.phases add up to %s; remove load.duration or make them agree", l.Duration, total)
+	}
+}
+
+// schedulable refuses a rate beyond what the load generator schedules
+// without measuring itself (runner.MaxRate).
+func (v *validator) schedulable(path string, rate float64) {
+	if rate > runner.MaxRate {
+		v.errorf(path, "%s ops/s is more than cqrsbench's load generator schedules faithfully (%d ops/s: above it, its own dispatch takes a core's noticeable share and the latencies measure it); lower the rate, or split the load over several cqrsbench processes", got(rate), runner.MaxRate)
 	}
 }
 

@@ -46,6 +46,15 @@ const (
 	PhaseRamp PhaseKind = "ramp"
 )
 
+// MaxRate is the highest rate, in operations per second, that a run
+// should ask of the runner: its own dispatch costs about 1 to 1.5 µs per
+// operation on a 2-core machine (BenchmarkOpen: 0.9-1.4 µs with no-op
+// operations), so at MaxRate it alone takes 10 to 15% of a core, and a
+// higher rate would measure cqrsbench as much as the system. Config does
+// not enforce it (benchmarks drive the runner flat out); scenarios refuse
+// a rate above it.
+const MaxRate = 100_000
+
 // Defaults applied by Config for zero fields.
 const (
 	// DefaultConcurrency is the default in-flight limit of an open run.
