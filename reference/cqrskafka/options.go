@@ -12,7 +12,9 @@ import (
 // DefaultOptions holds every default.
 type Options struct {
 	pipeline.Options `yaml:",inline"`
-	// Topic carries the events. Default: DefaultTopic.
+	// Topic carries the events. Default: DefaultTopic. On a workload
+	// pack, DefaultTopic (given or not) means a topic named after the
+	// architecture's schema, so that runs on one cluster do not share it.
 	Topic string `yaml:"topic" json:"topic"`
 	// DeadLetterTopic receives events the projector cannot decode.
 	// Default: "" — the topic followed by DeadLetterSuffix.

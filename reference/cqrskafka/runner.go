@@ -142,7 +142,8 @@ func (s *Runner) Poison(ctx context.Context, n int, value []byte) error {
 }
 
 // Errors counts the errors the relays and the projector recovered from,
-// by where (those that happened), the simulated crashes apart.
+// by where (those that happened); injected projector crashes are listed
+// as such.
 func (s *Runner) Errors() []reference.ErrorCount {
 	p := s.proj.Counters()
 	return reference.Happened(append(s.relay.Counters().Errors(), []reference.ErrorCount{
@@ -172,7 +173,7 @@ func (s *Runner) closeClients() {
 // Config returns the configuration in use, defaults applied.
 func (s *Runner) Config() Config { return s.cfg }
 
-// Start (reference.System) starts the relays and the
+// Start (for a System's reference.System) starts the relays and the
 // projector under the Runner's own context (ctx only bounds Start), until
 // Close. A projector that crashes (a hook) or fails is restarted, as a
 // supervisor would restart its process.
@@ -347,7 +348,7 @@ func (s *Runner) ResumeProjector() error {
 	return nil
 }
 
-// WaitCaughtUp (reference.System) takes the highest outbox id
+// WaitCaughtUp (for a System's reference.System) takes the highest outbox id
 // committed now, waits until the relays published every committed row up
 // to it, then takes every partition's end offset and waits until the
 // projector applied up to it (its own applied positions, or the group's
@@ -472,7 +473,7 @@ func (s *Runner) committedOffsets(ctx context.Context) (map[int32]int64, error) 
 	return out, nil
 }
 
-// Close (reference.System) stops the relays and the projector
+// Close (for a System's reference.System) stops the relays and the projector
 // (committing what was applied) and closes the Kafka clients. It does not
 // drop anything.
 func (s *Runner) Close(ctx context.Context) error {
