@@ -31,6 +31,7 @@ func mergeRounds(a, b results.Architecture) results.Architecture {
 	l.Completed += lb.Completed
 	l.Errors += lb.Errors
 	l.Late += lb.Late
+	l.Queued += lb.Queued
 	l.Dropped += lb.Dropped
 	l.WarmupOps += lb.WarmupOps
 	if l.DurationSeconds > 0 {

@@ -72,14 +72,14 @@ func fixedScenario(t *testing.T) *scenarios.Scenario {
 
 // fixture returns a complete, deterministic run of all four architectures:
 // CQRS reads several times faster than crud, writes somewhat slower,
-// cqrs-matview with late operations, cqrs-kafka with pipeline stages.
+// cqrs-matview with late (most of them queued) and dropped operations, cqrs-kafka with pipeline stages.
 func fixture(t *testing.T) *results.Run {
 	t.Helper()
 	start := time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
-	load := func(late, dropped, errors int64) results.LoadSummary {
+	load := func(late, queued, dropped, errors int64) results.LoadSummary {
 		return results.LoadSummary{Mode: "open", DurationSeconds: 30, OfferedRate: 400,
 			AchievedRate: float64(12000-dropped) / 30, Scheduled: 12000, Completed: 12000 - dropped,
-			Errors: errors, Late: late, Dropped: dropped, WarmupOps: 2000}
+			Errors: errors, Late: late, Queued: queued, Dropped: dropped, WarmupOps: 2000}
 	}
 	run := &results.Run{
 		SchemaVersion: results.SchemaVersion,
@@ -99,7 +99,7 @@ func fixture(t *testing.T) *results.Run {
 		Architectures: []results.Architecture{
 			{
 				Name: "crud", LoadSeconds: 17.8, SetupSeconds: 0.4,
-				Load: load(12, 0, 36),
+				Load: load(12, 0, 0, 36),
 				Ops: []results.Op{
 					op("create_order", 1800, 0, 2.10, 4.10),
 					op("add_line", 1200, 12, 1.50, 3.20),
@@ -115,7 +115,7 @@ func fixture(t *testing.T) *results.Run {
 			},
 			{
 				Name: "cqrs-sync", LoadSeconds: 17.6, SetupSeconds: 5.2,
-				Load: load(20, 0, 36),
+				Load: load(20, 0, 0, 36),
 				Ops: []results.Op{
 					op("create_order", 1800, 0, 2.60, 5.80),
 					op("add_line", 1200, 12, 1.90, 4.30),
@@ -129,7 +129,7 @@ func fixture(t *testing.T) *results.Run {
 			},
 			{
 				Name: "cqrs-matview", LoadSeconds: 17.9, SetupSeconds: 2.1,
-				Load: load(264, 6, 36),
+				Load: load(264, 250, 6, 36),
 				Ops: []results.Op{
 					op("create_order", 1800, 0, 2.20, 12.4),
 					op("add_line", 1200, 12, 1.60, 11.2),
@@ -147,7 +147,7 @@ func fixture(t *testing.T) *results.Run {
 			},
 			{
 				Name: "cqrs-kafka", LoadSeconds: 17.7, SetupSeconds: 6.3,
-				Load: load(30, 0, 36),
+				Load: load(30, 0, 0, 36),
 				Ops: []results.Op{
 					op("create_order", 1800, 0, 2.90, 5.90),
 					op("add_line", 1200, 12, 2.10, 4.60),

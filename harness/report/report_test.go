@@ -240,7 +240,12 @@ func TestOldResultsReadAsNew(t *testing.T) {
 		if err := f.Write(&got, old); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.Write(&want, fixture(t)); err != nil {
+		fix := fixture(t)
+		for i := range fix.Architectures {
+			fix.Architectures[i].Load.Queued = 0 // version 1 did not count queued operations
+		}
+		fix.Verdicts = old.Verdicts // stored as computed when the run was written
+		if err := f.Write(&want, fix); err != nil {
 			t.Fatal(err)
 		}
 		if got.String() != want.String() {

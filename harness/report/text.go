@@ -334,19 +334,19 @@ func loadTable(b *bytes.Buffer, run *results.Run) error {
 	if len(run.Architectures) == 0 {
 		return nil
 	}
-	header := []string{"architecture", "seconds", "offered/s", "achieved/s", "completed", "errors", "late", "dropped", "warmup"}
+	header := []string{"architecture", "seconds", "offered", "achieved", "done", "errors", "late", "queued", "dropped", "warmup"}
 	var rows [][]string
 	for _, a := range run.Architectures {
 		l := a.Load
-		offered, late, dropped := rate(l.OfferedRate), count(l.Late), count(l.Dropped)
+		offered, late, queued, dropped := rate(l.OfferedRate), count(l.Late), count(l.Queued), count(l.Dropped)
 		if l.Mode == string(scenarios.ModeClosed) {
-			offered, late, dropped = notRun, notRun, notRun
+			offered, late, queued, dropped = notRun, notRun, notRun, notRun
 		}
 		rows = append(rows, []string{a.Name, fmt.Sprintf("%.0f", l.DurationSeconds), offered, rate(l.AchievedRate),
-			count(l.Completed), count(l.Errors), late, dropped, count(l.WarmupOps)})
+			count(l.Completed), count(l.Errors), late, queued, dropped, count(l.WarmupOps)})
 	}
-	return render(b, table{"Load, warmup excluded (late: started after its intended time; dropped: never started)",
-		header, rows, "lrrrrrrrr", nil})
+	return render(b, table{"Load, warmup excluded (offered and achieved ops/s; done: operations completed; late: started over\n1 ms after its intended time; queued: late after finding every worker busy, the system behind; late\nbut not queued: the load generator's own delay; dropped: never started)",
+		header, rows, "lrrrrrrrrr", nil})
 }
 
 // lagTable writes the pipeline stages, the prober's visible lag and the

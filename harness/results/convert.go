@@ -138,6 +138,7 @@ func LoadFrom(r *runner.Result) LoadSummary {
 		Completed:       r.Counts.Completed,
 		Errors:          r.Counts.Errors,
 		Late:            r.Counts.Late,
+		Queued:          r.Counts.Queued,
 		Dropped:         r.Counts.Dropped,
 		WarmupOps:       r.Warmup.Completed,
 	}

@@ -270,8 +270,13 @@ type LoadSummary struct {
 	Errors          int64   `json:"errors"`
 	// Late ops started more than the tolerance after their intended start;
 	// Dropped ops never started. Neither is hidden from the latencies:
-	// late ops count from their intended start.
+	// late ops count from their intended start. Queued are the late ops
+	// that had found every worker busy when due (the system did not keep
+	// up); late ops that were not queued were made late by the load
+	// generator's own scheduling. Queued is absent when 0, and from files
+	// written before it was counted.
 	Late    int64 `json:"late"`
+	Queued  int64 `json:"queued,omitempty"`
 	Dropped int64 `json:"dropped"`
 	// WarmupOps were run and discarded.
 	WarmupOps int64 `json:"warmup_ops"`

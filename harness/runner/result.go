@@ -10,8 +10,9 @@ import (
 // Counts are the operation counters of a run or of one operation.
 //
 // In an open run, Scheduled = Issued + Dropped and Issued = Completed +
-// Interrupted; Late and Errors are subsets of Issued and Completed. In a
-// closed run Scheduled = Issued, and nothing is late or dropped.
+// Interrupted; Late and Errors are subsets of Issued and Completed, Queued
+// of Late. In a closed run Scheduled = Issued, and nothing is late,
+// queued or dropped.
 type Counts struct {
 	// Scheduled counts operations whose intended start came.
 	Scheduled int64
@@ -22,8 +23,15 @@ type Counts struct {
 	// Errors counts completed operations that returned an error.
 	Errors int64
 	// Late counts operations started more than the lateness tolerance after
-	// their intended start.
+	// their intended start, for whatever reason: the system kept every
+	// worker busy, or the load generator itself was slow to start them (a
+	// late timer, a busy CPU).
 	Late int64
+	// Queued counts the late operations that had found every worker busy
+	// when due and waited for one: the system did not keep up with the
+	// schedule. Late operations that were not queued were made late by
+	// the load generator's own scheduling (a late timer, a busy CPU).
+	Queued int64
 	// Dropped counts operations never started: no worker was free before
 	// their drop deadline or the end of the run.
 	Dropped int64
@@ -40,6 +48,7 @@ func (c Counts) Add(o Counts) Counts {
 		Completed:   c.Completed + o.Completed,
 		Errors:      c.Errors + o.Errors,
 		Late:        c.Late + o.Late,
+		Queued:      c.Queued + o.Queued,
 		Dropped:     c.Dropped + o.Dropped,
 		Interrupted: c.Interrupted + o.Interrupted,
 	}
@@ -53,6 +62,7 @@ func (c Counts) Sub(o Counts) Counts {
 		Completed:   c.Completed - o.Completed,
 		Errors:      c.Errors - o.Errors,
 		Late:        c.Late - o.Late,
+		Queued:      c.Queued - o.Queued,
 		Dropped:     c.Dropped - o.Dropped,
 		Interrupted: c.Interrupted - o.Interrupted,
 	}
@@ -61,7 +71,7 @@ func (c Counts) Sub(o Counts) Counts {
 // counters are live Counts, written by one goroutine and read by the
 // ticker.
 type counters struct {
-	scheduled, issued, completed, errors, late, dropped, interrupted atomic.Int64
+	scheduled, issued, completed, errors, late, queued, dropped, interrupted atomic.Int64
 }
 
 func (c *counters) load() Counts {
@@ -71,6 +81,7 @@ func (c *counters) load() Counts {
 		Completed:   c.completed.Load(),
 		Errors:      c.errors.Load(),
 		Late:        c.late.Load(),
+		Queued:      c.queued.Load(),
 		Dropped:     c.dropped.Load(),
 		Interrupted: c.interrupted.Load(),
 	}

@@ -234,6 +234,8 @@ type job struct {
 	intended time.Time
 	op       int
 	class    int
+	// queued: every worker was busy when the job was due, so it waited.
+	queued bool
 }
 
 func newRun(r *Runner) *run {
@@ -318,6 +320,7 @@ func (rn *run) dispatch(ctx context.Context, timer Timer) {
 			case rn.jobs <- j:
 				continue
 			default:
+				j.queued = true // every worker busy: it waits for one
 			}
 		}
 		if !now.Before(deadline) {
@@ -380,6 +383,9 @@ func (w *worker) execute(ctxs [2]context.Context, rn *run, j job, st time.Time) 
 	c.issued.Add(1)
 	if rn.cfg.Mode == ModeOpen && st.Sub(j.intended) > rn.cfg.LateAfter {
 		c.late.Add(1)
+		if j.queued {
+			c.queued.Add(1)
+		}
 	}
 	err := rn.ops[j.op].Do(ctx)
 	end := rn.clk.Now()
