@@ -227,3 +227,48 @@ func TestWriteRefusesANonEmptyDirectory(t *testing.T) {
 		}
 	}
 }
+
+// readSource creates a fresh schema on pool with ddl (run with the schema
+// on the search_path), analyzes it and reads it as init does.
+func readSource(t *testing.T, pool *pgxpool.Pool, ddl string) *draft.Source {
+	t.Helper()
+	schema := shared.FreshSchema(t, pool, "source")
+	if _, err := pool.Exec(t.Context(), "CREATE SCHEMA "+schema+"; COMMENT ON SCHEMA "+schema+" IS '"+domain.OwnerMarker+"'; SET search_path TO "+schema+"; "+ddl+"; ANALYZE; RESET search_path"); err != nil {
+		t.Fatal(err)
+	}
+	read, err := draft.Read(t.Context(), pool.Config().ConnString(), draft.Options{Schema: schema, Statements: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return read
+}
+
+// writeAndLoad renders the draft of read, writes it and loads it with
+// pack.Load.
+func writeAndLoad(t *testing.T, read *draft.Source) (draft.Files, *pack.Pack) {
+	t.Helper()
+	files := draft.Render(read, draft.MakePlan(read), "", time.Now())
+	dir := filepath.Join(t.TempDir(), "draft")
+	if err := draft.Write(dir, files); err != nil {
+		t.Fatal(err)
+	}
+	p, err := pack.Load(dir)
+	if err != nil {
+		t.Fatalf("the draft does not load: %v\n%s", err, files.Workload)
+	}
+	return files, p
+}
+
+// TestDraftListsLongNonASCIIStatements: a frequent statement longer than
+// the draft lists, of multi-byte characters, is cut between characters,
+// and the draft loads.
+func TestDraftListsLongNonASCIIStatements(t *testing.T) {
+	pool := shared.Pool(t)
+	read := readSource(t, pool, "CREATE TABLE items (id bigint PRIMARY KEY, name text); INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 100) g")
+	long := "SELECT id FROM items WHERE name = '" + strings.Repeat("€", 500) + "'"
+	read.Statements = []draft.Statement{{Query: long, Calls: 7, MeanMS: 0.5}}
+	files, _ := writeAndLoad(t, read)
+	if !strings.Contains(files.Workload, "7 calls, 0.500 ms: SELECT id FROM items WHERE name = '€€€") || !strings.Contains(files.Workload, "€ …\n") {
+		t.Errorf("the draft does not list the statement, cut: %s", files.Workload)
+	}
+}
