@@ -272,3 +272,15 @@ func TestDraftListsLongNonASCIIStatements(t *testing.T) {
 		t.Errorf("the draft does not list the statement, cut: %s", files.Workload)
 	}
 }
+
+// TestDraftOfAOneRowTable: a unique integer column of a one-row table has
+// no statistics to take its range from (no common values, no histogram);
+// its sequence starts at 1.
+func TestDraftOfAOneRowTable(t *testing.T) {
+	pool := shared.Pool(t)
+	read := readSource(t, pool, "CREATE TABLE settings (id bigint PRIMARY KEY, code int NOT NULL UNIQUE); INSERT INTO settings VALUES (1, 42)")
+	files, _ := writeAndLoad(t, read)
+	if !strings.Contains(files.Workload, "code: {sequence: 1}") {
+		t.Errorf("settings.code: want {sequence: 1}:\n%s", files.Workload)
+	}
+}
