@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -94,8 +95,7 @@ func checksum(t *testing.T, pool *pgxpool.Pool, schema string, tables []string) 
 // source is unchanged, and the draft's text columns hold none of its text.
 func TestDraftShapedLikeTheSource(t *testing.T) {
 	pool := shared.Pool(t)
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("source seed %d", seed)
+	seed := sourceSeed(t)
 	src := drafttest.CreateSource(t, pool, seed)
 	before := checksum(t, pool, src.Schema, src.Tables)
 
@@ -153,6 +153,25 @@ func TestDraftShapedLikeTheSource(t *testing.T) {
 			t.Errorf("the draft copies the source's text %q", word)
 		}
 	}
+}
+
+// seedEnv names the variable that overrides the seed of the source
+// TestDraftShapedLikeTheSource drafts from, to try other sources.
+const seedEnv = "CQRSBENCH_TEST_DRAFT_SEED"
+
+// sourceSeed returns the seed of the source's names and values: 1, or
+// $CQRSBENCH_TEST_DRAFT_SEED; logged, so that a failure can be replayed.
+func sourceSeed(t *testing.T) uint64 {
+	t.Helper()
+	seed := uint64(1)
+	if v := os.Getenv(seedEnv); v != "" {
+		var err error
+		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
+			t.Fatalf("%s=%q: want an unsigned integer", seedEnv, v)
+		}
+	}
+	t.Logf("source seed %d (%s=%d replays it)", seed, seedEnv, seed)
+	return seed
 }
 
 // ratio returns the larger of a/b and b/a (1 when both are 0).
