@@ -96,7 +96,8 @@ func (pl *Plan) checkSource(ctx context.Context) error {
 // copyFromSource fills every table with the rows of the source's table of
 // the same name, all read in one READ ONLY REPEATABLE READ snapshot, one
 // table after the other in the plan's order: COPY … TO STDOUT on the
-// source piped into COPY … FROM STDIN (FREEZE) on the target.
+// source piped into COPY … FROM STDIN (FREEZE) on the target, both sides
+// in the text formats of SetTextFormats.
 func (l *loader) copyFromSource(ctx context.Context, stats *Stats) error {
 	d := l.pl.pack.Data
 	conn, tx, err := OpenSnapshot(ctx, ExpandDSN(d.From))
@@ -138,6 +139,9 @@ func (l *loader) copyTableFrom(ctx context.Context, src pgx.Tx, tp *TablePlan) (
 		return 0, err
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if err := SetTextFormats(ctx, tx); err != nil {
+		return 0, err
+	}
 	table := pgx.Identifier{l.schema, tp.Name}.Sanitize()
 	if _, err := tx.Exec(ctx, "TRUNCATE "+table); err != nil {
 		return 0, err

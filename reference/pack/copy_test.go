@@ -3,6 +3,7 @@ package pack_test
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -149,5 +150,57 @@ func TestFromErrors(t *testing.T) {
 	err = inspect("name: copied\nschema: schema.sql\ndata:\n  from: {dsn: '"+dsn+"', schema: nowhere}\n", copySchema)
 	if err == nil || !strings.Contains(err.Error(), `no schema "nowhere"`) {
 		t.Errorf("unknown source schema: %v", err)
+	}
+}
+
+// TestFromKeepsValuesOfAnotherDateStyle copies from a source whose
+// sessions default to DateStyle 'SQL, DMY', IntervalStyle sql_standard and
+// a time zone other than the target's (set in its DSN, as a role's or
+// database's defaults would be): dates, times and intervals arrive as
+// they are in the source, April 3rd as April 3rd.
+func TestFromKeepsValuesOfAnotherDateStyle(t *testing.T) {
+	pool := shared.Pool(t)
+	src := "src_" + strings.ToLower(t.Name())
+	const schema = `CREATE TABLE events (id bigint PRIMARY KEY, day date NOT NULL, at timestamptz NOT NULL, local timestamp NOT NULL, took interval NOT NULL, ratio float8 NOT NULL);`
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+src+" CASCADE"); err != nil {
+			t.Errorf("drop %s: %v", src, err)
+		}
+	})
+	if _, err := pool.Exec(t.Context(), `DROP SCHEMA IF EXISTS `+src+` CASCADE; CREATE SCHEMA `+src+`; SET search_path TO `+src+`; `+schema+`
+INSERT INTO events VALUES (1, '2025-04-03', '2025-04-03 12:30:00+00', '2025-04-03 12:30:00', '-1 day +02:03:04', 0.1),
+	(2, '2025-12-31', '2025-01-02 00:00:00.5+00', '2025-01-02 23:59:59', '1 year 2 mons', 1.0/3);
+RESET search_path;`); err != nil {
+		t.Fatal(err)
+	}
+	dsn := pool.Config().ConnString()
+	odd := map[string]string{"DateStyle": "SQL, DMY", "IntervalStyle": "sql_standard", "TimeZone": "Pacific/Auckland", "extra_float_digits": "-3"}
+	for k, v := range odd {
+		if strings.Contains(dsn, "://") {
+			sep := "?"
+			if strings.Contains(dsn, "?") {
+				sep = "&"
+			}
+			dsn += sep + k + "=" + url.PathEscape(v)
+		} else {
+			dsn += " " + k + "='" + v + "'"
+		}
+	}
+	t.Setenv("CQRSBENCH_TEST_SOURCE_DSN", dsn)
+	p := mustLoad(t, writePack(t, "name: styled\nschema: schema.sql\ndata:\n  from: {dsn: \"${CQRSBENCH_TEST_SOURCE_DSN}\", schema: "+src+"}\n", schema))
+	target := loadInto(t, pool, p, workload.Dataset{Today: today})
+	diff := `SELECT count(*) FROM ((TABLE ` + src + `.events EXCEPT TABLE ` + target + `.events) UNION ALL (TABLE ` + target + `.events EXCEPT TABLE ` + src + `.events)) d`
+	var differ int
+	if err := pool.QueryRow(t.Context(), diff).Scan(&differ); err != nil {
+		t.Fatal(err)
+	}
+	var day time.Time
+	if err := pool.QueryRow(t.Context(), "SELECT day FROM "+target+".events WHERE id = 1").Scan(&day); err != nil {
+		t.Fatal(err)
+	}
+	if differ != 0 || day.Month() != time.April || day.Day() != 3 {
+		t.Errorf("%d rows of the copy differ from the source's; 2025-04-03 arrived as %s", differ, day.Format(time.DateOnly))
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -46,13 +45,17 @@ func DescribeDSN(dsn string) string {
 
 // OpenSnapshot connects to the source database dsn and begins a READ ONLY
 // REPEATABLE READ transaction on it: every read of the source sees one
-// snapshot, and the server refuses any write. An unparsable DSN is an
-// *Error (exit 2); a connection that fails is an
-// *UnavailableError. Close the returned connection after ending tx.
+// snapshot, and the server refuses any write. The transaction writes
+// values as text in the forms of SetTextFormats, whatever the source
+// role's or database's defaults. An unparsable DSN is an *Error (exit 2);
+// a connection that fails is an *UnavailableError. Close the returned
+// connection after ending tx.
 func OpenSnapshot(ctx context.Context, dsn string) (*pgx.Conn, pgx.Tx, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, nil, &Error{Msg: "source DSN: " + redactErr(err, dsn).Error() + "; write postgres://user@host:5432/dbname (the password from $PGPASSWORD or ~/.pgpass)", Err: err}
+		// Only the message, which pgx writes with the password masked: the
+		// error itself holds the DSN as given, password included.
+		return nil, nil, &Error{Msg: "source DSN: " + err.Error() + "; write postgres://user@host:5432/dbname (the password from $PGPASSWORD or ~/.pgpass)"}
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
@@ -63,14 +66,23 @@ func OpenSnapshot(ctx context.Context, dsn string) (*pgx.Conn, pgx.Tx, error) {
 		_ = conn.Close(context.WithoutCancel(ctx))
 		return nil, nil, &UnavailableError{Where: DescribeDSN(dsn), Err: err}
 	}
+	if err := SetTextFormats(ctx, tx); err != nil {
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		_ = conn.Close(context.WithoutCancel(ctx))
+		return nil, nil, fmt.Errorf("set the source's text formats: %w", err)
+	}
 	return conn, tx, nil
 }
 
-// redactErr returns err with dsn's text removed from its message (pgx
-// quotes the DSN it could not parse, password included).
-func redactErr(err error, dsn string) error {
-	if dsn == "" || !strings.Contains(err.Error(), dsn) {
-		return err
-	}
-	return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), dsn, "(the DSN)"))
+// SetTextFormats sets, for the rest of tx, the settings that decide how
+// values are written as text and read back from it: DateStyle ISO with
+// YMD, IntervalStyle postgres, TimeZone UTC, extra_float_digits 3. A
+// session's defaults come from its role, its database and its DSN; with
+// these fixed, text written by one session (COPY TO, a catalog's
+// statistics) means the same in another (COPY FROM), where a source with
+// DateStyle 'SQL, DMY' would write 03/04/2025 for April 3rd, read as
+// March 4th by a target with MDY.
+func SetTextFormats(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, "SET LOCAL DateStyle TO 'ISO, YMD'; SET LOCAL IntervalStyle TO 'postgres'; SET LOCAL TimeZone TO 'UTC'; SET LOCAL extra_float_digits TO 3")
+	return err
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -94,8 +95,7 @@ func checksum(t *testing.T, pool *pgxpool.Pool, schema string, tables []string) 
 // source is unchanged, and the draft's text columns hold none of its text.
 func TestDraftShapedLikeTheSource(t *testing.T) {
 	pool := shared.Pool(t)
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("source seed %d", seed)
+	seed := sourceSeed(t)
 	src := drafttest.CreateSource(t, pool, seed)
 	before := checksum(t, pool, src.Schema, src.Tables)
 
@@ -153,6 +153,25 @@ func TestDraftShapedLikeTheSource(t *testing.T) {
 			t.Errorf("the draft copies the source's text %q", word)
 		}
 	}
+}
+
+// seedEnv names the variable that overrides the seed of the source
+// TestDraftShapedLikeTheSource drafts from, to try other sources.
+const seedEnv = "CQRSBENCH_TEST_DRAFT_SEED"
+
+// sourceSeed returns the seed of the source's names and values: 1, or
+// $CQRSBENCH_TEST_DRAFT_SEED; logged, so that a failure can be replayed.
+func sourceSeed(t *testing.T) uint64 {
+	t.Helper()
+	seed := uint64(1)
+	if v := os.Getenv(seedEnv); v != "" {
+		var err error
+		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
+			t.Fatalf("%s=%q: want an unsigned integer", seedEnv, v)
+		}
+	}
+	t.Logf("source seed %d (%s=%d replays it)", seed, seedEnv, seed)
+	return seed
 }
 
 // ratio returns the larger of a/b and b/a (1 when both are 0).
@@ -225,5 +244,62 @@ func TestWriteRefusesANonEmptyDirectory(t *testing.T) {
 		if strings.HasPrefix(e.Name(), ".") {
 			t.Errorf("left behind %s", e.Name())
 		}
+	}
+}
+
+// readSource creates a fresh schema on pool with ddl (run with the schema
+// on the search_path), analyzes it and reads it as init does.
+func readSource(t *testing.T, pool *pgxpool.Pool, ddl string) *draft.Source {
+	t.Helper()
+	schema := shared.FreshSchema(t, pool, "source")
+	if _, err := pool.Exec(t.Context(), "CREATE SCHEMA "+schema+"; COMMENT ON SCHEMA "+schema+" IS '"+domain.OwnerMarker+"'; SET search_path TO "+schema+"; "+ddl+"; ANALYZE; RESET search_path"); err != nil {
+		t.Fatal(err)
+	}
+	read, err := draft.Read(t.Context(), pool.Config().ConnString(), draft.Options{Schema: schema, Statements: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return read
+}
+
+// writeAndLoad renders the draft of read, writes it and loads it with
+// pack.Load.
+func writeAndLoad(t *testing.T, read *draft.Source) (draft.Files, *pack.Pack) {
+	t.Helper()
+	files := draft.Render(read, draft.MakePlan(read), "", time.Now())
+	dir := filepath.Join(t.TempDir(), "draft")
+	if err := draft.Write(dir, files); err != nil {
+		t.Fatal(err)
+	}
+	p, err := pack.Load(dir)
+	if err != nil {
+		t.Fatalf("the draft does not load: %v\n%s", err, files.Workload)
+	}
+	return files, p
+}
+
+// TestDraftListsLongNonASCIIStatements: a frequent statement longer than
+// the draft lists, of multi-byte characters, is cut between characters,
+// and the draft loads.
+func TestDraftListsLongNonASCIIStatements(t *testing.T) {
+	pool := shared.Pool(t)
+	read := readSource(t, pool, "CREATE TABLE items (id bigint PRIMARY KEY, name text); INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 100) g")
+	long := "SELECT id FROM items WHERE name = '" + strings.Repeat("€", 500) + "'"
+	read.Statements = []draft.Statement{{Query: long, Calls: 7, MeanMS: 0.5}}
+	files, _ := writeAndLoad(t, read)
+	if !strings.Contains(files.Workload, "7 calls, 0.500 ms: SELECT id FROM items WHERE name = '€€€") || !strings.Contains(files.Workload, "€ …\n") {
+		t.Errorf("the draft does not list the statement, cut: %s", files.Workload)
+	}
+}
+
+// TestDraftOfAOneRowTable: a unique integer column of a one-row table has
+// no statistics to take its range from (no common values, no histogram);
+// its sequence starts at 1.
+func TestDraftOfAOneRowTable(t *testing.T) {
+	pool := shared.Pool(t)
+	read := readSource(t, pool, "CREATE TABLE settings (id bigint PRIMARY KEY, code int NOT NULL UNIQUE); INSERT INTO settings VALUES (1, 42)")
+	files, _ := writeAndLoad(t, read)
+	if !strings.Contains(files.Workload, "code: {sequence: 1}") {
+		t.Errorf("settings.code: want {sequence: 1}:\n%s", files.Workload)
 	}
 }

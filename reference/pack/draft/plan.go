@@ -233,7 +233,10 @@ func planColumn(src *Source, t *pack.Table, c *pack.TableColumn, rows int64, st 
 	case isText(c):
 		return ColumnPlan{YAML: "{" + fitDist(st, d, nn, 1) + ", prefix: v" + null + "}", Comment: from + "; labels in place of the source's text"}
 	case isNumber(c) && unique && isInt(c):
-		lo, _, _ := numberBounds(st)
+		lo, _, ok := numberBounds(st)
+		if !ok { // no common values and no histogram: one row, or all NULL
+			lo = 1
+		}
 		return ColumnPlan{YAML: fmt.Sprintf("{sequence: %d%s}", int64(lo), null), Comment: from + "; unique"}
 	case isNumber(c) && d <= numberChoiceMax && len(st.MCVs) >= int(math.Round(d)) && len(st.MCVs) > 0:
 		return ColumnPlan{YAML: "{choice: " + weightsOf(st.MCVs, st, func(v string) string { return v }) + null + "}", Comment: from + "; the source's codes, with their weights"}

@@ -117,9 +117,9 @@ func Read(ctx context.Context, dsn string, opts Options) (*Source, error) {
 	if !exists {
 		return nil, &InputError{fmt.Sprintf("the source %s has no schema %q; name one with --schema", where, opts.Schema)}
 	}
-	// Definitions print unqualified names for what is on the search_path,
-	// times in UTC and ISO.
-	if _, err := tx.Exec(ctx, "SET LOCAL search_path TO "+pgx.Identifier{opts.Schema}.Sanitize()+"; SET LOCAL TimeZone TO 'UTC'; SET LOCAL DateStyle TO 'ISO'"); err != nil {
+	// Definitions print unqualified names for what is on the search_path
+	// (times print in UTC and ISO: OpenSnapshot set the text formats).
+	if _, err := tx.Exec(ctx, "SET LOCAL search_path TO "+pgx.Identifier{opts.Schema}.Sanitize()); err != nil {
 		return nil, fmt.Errorf("read the source: %w", err)
 	}
 	if src.Schema, err = pack.ReadSchema(ctx, tx, opts.Schema); err != nil {

@@ -106,8 +106,8 @@ func renderOperations(b *strings.Builder, src *Source) {
 		p("# commands (INSERT, UPDATE, DELETE) and screens (SELECT):")
 		for _, s := range src.Statements {
 			q := strings.Join(strings.Fields(s.Query), " ")
-			if len(q) > maxStatement {
-				q = q[:maxStatement] + " …"
+			if r := []rune(q); len(r) > maxStatement {
+				q = string(r[:maxStatement]) + " …" // whole characters: YAML refuses a split one, even in a comment
 			}
 			p("#   %d calls, %.3f ms: %s", s.Calls, s.MeanMS, q)
 		}
