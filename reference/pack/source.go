@@ -2,6 +2,7 @@ package pack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -14,8 +15,32 @@ import (
 type UnavailableError struct {
 	// Where names the database without its password (host, port, name).
 	Where string
-	// Err is the driver's error.
+	// Err is the driver's error reduced to its message (pgx writes it
+	// without the password) and, when the context ended it, that: the
+	// driver's own error holds the parsed config, password included.
 	Err error
+}
+
+// driverError is a connection error's message and whether a context
+// ended it.
+type driverError struct {
+	msg string
+	ctx error // context.Canceled, context.DeadlineExceeded or nil
+}
+
+func (e *driverError) Error() string { return e.msg }
+func (e *driverError) Unwrap() error { return e.ctx }
+
+// withoutConfig returns err as a *driverError: nothing reachable from it
+// holds the connection's config.
+func withoutConfig(err error) error {
+	d := &driverError{msg: err.Error()}
+	for _, c := range []error{context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, c) {
+			d.ctx = c
+		}
+	}
+	return d
 }
 
 // Error says what failed and what to check.
@@ -59,12 +84,12 @@ func OpenSnapshot(ctx context.Context, dsn string) (*pgx.Conn, pgx.Tx, error) {
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, nil, &UnavailableError{Where: DescribeDSN(dsn), Err: err}
+		return nil, nil, &UnavailableError{Where: DescribeDSN(dsn), Err: withoutConfig(err)}
 	}
 	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		_ = conn.Close(context.WithoutCancel(ctx))
-		return nil, nil, &UnavailableError{Where: DescribeDSN(dsn), Err: err}
+		return nil, nil, &UnavailableError{Where: DescribeDSN(dsn), Err: withoutConfig(err)}
 	}
 	if err := SetTextFormats(ctx, tx); err != nil {
 		_ = tx.Rollback(context.WithoutCancel(ctx))

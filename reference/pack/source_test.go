@@ -1,8 +1,10 @@
 package pack_test
 
 import (
+	"context"
 	"errors"
 	"iter"
+	"net"
 	"strings"
 	"testing"
 
@@ -59,6 +61,39 @@ func TestOpenSnapshotHidesThePassword(t *testing.T) {
 				t.Errorf("%s: %T says the password: %v", dsn, e, e)
 			}
 		}
+	}
+}
+
+// TestUnreachableSourceHidesThePassword: a source that refuses the
+// connection is an *UnavailableError (exit 3) from which no
+// *pgconn.ConnectError (whose Config holds the password) is reachable;
+// one whose context ended still says so to errors.Is.
+func TestUnreachableSourceHidesThePassword(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close() // nothing listens there now
+	dsn := "postgres://u:s3cret@" + addr + "/db?connect_timeout=5"
+	_, _, err = pack.OpenSnapshot(t.Context(), dsn)
+	var unavailable *pack.UnavailableError
+	if !errors.As(err, &unavailable) || unavailable.ExitCode() != 3 {
+		t.Fatalf("%v, want a *pack.UnavailableError (exit 3)", err)
+	}
+	var raw *pgconn.ConnectError
+	if errors.As(err, &raw) {
+		t.Errorf("the driver's ConnectError is reachable, its Config holding the password")
+	}
+	for e := range unwrapped(err) {
+		if strings.Contains(e.Error(), "s3cret") {
+			t.Errorf("%T says the password: %v", e, e)
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, _, err := pack.OpenSnapshot(ctx, dsn); !errors.Is(err, context.Canceled) {
+		t.Errorf("with a cancelled context: %v, want it to match context.Canceled", err)
 	}
 }
 
