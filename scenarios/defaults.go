@@ -68,6 +68,9 @@ func (s *Scenario) SetDefaults() {
 	if unset("prober.timeout", p.Timeout == 0) {
 		p.Timeout = Duration(defaultProbeTimeout)
 	}
+	if unset("prober.max_share", p.MaxShare == 0) {
+		p.MaxShare = defaultProbeMaxShare
+	}
 
 	for i := range s.Faults {
 		s.defaultFault(i)

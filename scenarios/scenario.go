@@ -32,6 +32,7 @@ const (
 	defaultProbeSample       = 0.05
 	defaultProbePoll         = time.Millisecond
 	defaultProbeTimeout      = 30 * time.Second
+	defaultProbeMaxShare     = 0.05
 	defaultDupFraction       = 0.05
 	defaultBacklogEvents     = 10_000
 	steadyPhase              = "steady"
@@ -276,6 +277,13 @@ type Prober struct {
 	// Timeout is how long a probe polls before counting the write as not
 	// visible. Default: 30s.
 	Timeout Duration `yaml:"timeout" json:"timeout"`
+	// MaxShare caps the prober's queries per second at this share of the
+	// offered rate (load.rate) of an open run: the prober is load the
+	// scenario did not schedule. Past it, sampled writes are skipped
+	// (counted) and a running probe's next poll waits for the budget: the
+	// prober never polls harder. A closed run has no offered rate and no
+	// cap. Default: 0.05.
+	MaxShare Fraction `yaml:"max_share" json:"max_share,omitempty"`
 }
 
 // Fault is one fault to inject. Which fields apply depends on Kind; setting

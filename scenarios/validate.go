@@ -92,6 +92,9 @@ func (v *validator) validate() {
 	if p.Poll <= 0 {
 		v.errorf("prober.poll", "must be > 0, got %s", p.Poll)
 	}
+	if p.MaxShare <= 0 || p.MaxShare > 1 {
+		v.errorf("prober.max_share", "must be above 0 and at most 1 (or 100%%) of the offered rate, got %s", got(float64(p.MaxShare)))
+	}
 	if p.Timeout < p.Poll || p.Timeout <= 0 {
 		v.errorf("prober.timeout", "must be > 0 and at least prober.poll (%s), got %s", p.Poll, p.Timeout)
 	}

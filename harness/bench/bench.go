@@ -174,7 +174,11 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 		track: newTracker(),
 		ages:  ages, ageRec: ages.NewRecorder(),
 	}
-	a.probe = newProber(session, sc.Prober, seed)
+	var offered float64
+	if sc.Load.Mode != scenarios.ModeClosed {
+		offered = sc.Load.Rate
+	}
+	a.probe = newProber(session, sc.Prober, offered, seed)
 
 	classify := func(err error) string { kind, _ := errorKind(work, err); return kind }
 	r, err := runner.New(runnerConfig(sc, seed), a.ops(), runner.WithClassifier(classify), runner.WithProgress(func(p runner.Progress) {
@@ -227,7 +231,8 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	}
 	pr := a.probe.result()
 	if desc.Consistency.Lags() || pr.visible.Count > 0 {
-		res.Lag = &results.Lag{ProbeTimeouts: pr.timeouts, ProbeQueries: pr.queries, ProbesSkipped: pr.skipped}
+		res.Lag = &results.Lag{ProbeTimeouts: pr.timeouts, ProbeQueries: pr.queries, ProbesSkipped: pr.skipped,
+			ProbesOverCap: pr.overCap, ProbeCapQPS: pr.capQPS}
 		if res.Lag.Visible, err = results.StatsFrom(pr.visible); err != nil {
 			return res, err
 		}

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/cqrsbench/cqrsbench/harness/hist"
 	"github.com/cqrsbench/cqrsbench/reference/workload"
 	"github.com/cqrsbench/cqrsbench/scenarios"
@@ -26,19 +28,25 @@ import (
 // many wait is skipped (counted). A refresh-bound view seconds behind thus
 // costs a few dozen queries per second instead of one per millisecond per
 // outstanding write, which had starved its own workload of connections.
+// Its queries per second are also capped at a share of the offered rate
+// (scenarios.Prober.MaxShare): a write sampled when the budget is spent is
+// skipped (counted), and a running probe's next poll waits for budget —
+// the prober samples fewer writes, it never polls harder.
 type prober struct {
 	session workload.Prober // nil: the workload's sessions cannot be probed
 	sample  float64
 	poll    time.Duration
 	timeout time.Duration
 	slots   chan struct{} // a token per probe in flight
+	budget  *rate.Limiter // queries per second; nil: no cap
 
 	mu       sync.Mutex
 	rng      *rand.Rand
 	reg      *hist.Registry
 	rec      *hist.Recorder
 	timeouts int64
-	skipped  int64
+	skipped  int64 // sampled, not probed: maxProbesInFlight polling
+	overCap  int64 // sampled, not probed: the query budget spent
 	queries  atomic.Int64
 	wg       sync.WaitGroup
 }
@@ -52,14 +60,29 @@ func pollEvery(poll, age time.Duration) time.Duration {
 	return max(poll, age/10)
 }
 
-func newProber(session workload.Session, cfg scenarios.Prober, seed uint64) *prober {
+// newProber returns the prober of session; offered is the run's offered
+// rate in operations per second (0: a closed run, no cap).
+func newProber(session workload.Session, cfg scenarios.Prober, offered float64, seed uint64) *prober {
 	reg := hist.NewRegistry()
 	probe, _ := session.(workload.Prober)
-	return &prober{
+	p := &prober{
 		session: probe, sample: float64(cfg.Sample), poll: cfg.Poll.Std(), timeout: cfg.Timeout.Std(),
 		rng: rand.New(rand.NewPCG(seed, 23)), reg: reg, rec: reg.NewRecorder(),
 		slots: make(chan struct{}, maxProbesInFlight),
 	}
+	if qps := float64(cfg.MaxShare) * offered; qps > 0 {
+		// A tenth of a second's budget may be spent at once.
+		p.budget = rate.NewLimiter(rate.Limit(qps), max(1, int(qps/10)))
+	}
+	return p
+}
+
+// capQPS returns the prober's query cap per second, 0 when there is none.
+func (p *prober) capQPS() float64 {
+	if p.budget == nil {
+		return 0
+	}
+	return float64(p.budget.Limit())
 }
 
 // maybe probes w with the sampling probability.
@@ -81,6 +104,13 @@ func (p *prober) maybe(w workload.Write) {
 		p.mu.Unlock()
 		return
 	}
+	if p.budget != nil && !p.budget.Allow() { // the first poll's budget
+		<-p.slots
+		p.mu.Lock()
+		p.overCap++
+		p.mu.Unlock()
+		return
+	}
 	p.wg.Go(func() {
 		defer func() { <-p.slots }()
 		p.probe(w)
@@ -93,7 +123,13 @@ func (p *prober) probe(w workload.Write) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	<-timer.C
-	for {
+	for first := true; ; first = false {
+		if !first && p.budget != nil && p.budget.Wait(ctx) != nil {
+			p.mu.Lock()
+			p.timeouts++ // no budget before the timeout
+			p.mu.Unlock()
+			return
+		}
 		// The query's snapshot is taken when it starts: a write it shows
 		// was visible then, so that is the time recorded.
 		seen := time.Now()
@@ -128,12 +164,15 @@ type proberResult struct {
 	visible  hist.Snapshot
 	timeouts int64
 	skipped  int64 // sampled writes not probed: maxProbesInFlight were
+	overCap  int64 // sampled writes not probed: the query budget was spent
 	queries  int64 // queries the probes ran
+	capQPS   float64
 }
 
 // result returns the visibility lag histogram and the counts.
 func (p *prober) result() proberResult {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return proberResult{visible: p.reg.Tick()["visible"], timeouts: p.timeouts, skipped: p.skipped, queries: p.queries.Load()}
+	return proberResult{visible: p.reg.Tick()["visible"], timeouts: p.timeouts, skipped: p.skipped, overCap: p.overCap,
+		queries: p.queries.Load(), capQPS: p.capQPS()}
 }

@@ -52,7 +52,7 @@ func (n neverVisible) Shows(ctx context.Context, _ workload.Write) (bool, error)
 // skipped and counted.
 func TestProberBoundsProbesInFlight(t *testing.T) {
 	sys := neverVisible{calls: make(chan struct{}, 100)}
-	p := newProber(sys, scenarios.Prober{Sample: 1, Poll: scenarios.Duration(time.Millisecond), Timeout: scenarios.Duration(time.Second)}, 1)
+	p := newProber(sys, scenarios.Prober{Sample: 1, Poll: scenarios.Duration(time.Millisecond), Timeout: scenarios.Duration(time.Second)}, 0, 1)
 	for i := range 20 {
 		p.maybe(workload.Write{Entity: int64(i + 1), Owner: 1, Version: 1, Committed: time.Now()})
 	}
@@ -63,5 +63,42 @@ func TestProberBoundsProbesInFlight(t *testing.T) {
 	r := p.result()
 	if r.skipped != 20-maxProbesInFlight || r.timeouts != maxProbesInFlight || r.queries != maxProbesInFlight {
 		t.Errorf("skipped %d, timed out %d, queries %d; want %d, %d, %d", r.skipped, r.timeouts, r.queries, 20-maxProbesInFlight, maxProbesInFlight, maxProbesInFlight)
+	}
+}
+
+// notYet is a session whose screens never show a write, answering at once.
+type notYet struct{ workload.Session }
+
+func (notYet) Shows(context.Context, workload.Write) (bool, error) { return false, nil }
+
+// TestProberCapsItsQueries: with every write sampled and none visible, a
+// prober capped at 5% of 1,000 ops/s runs at most 50 queries a second
+// (plus its burst) and counts the writes it skipped for the cap; uncapped
+// (a closed run), the same probes poll far more — so the bound is the
+// cap's doing.
+func TestProberCapsItsQueries(t *testing.T) {
+	cfg := scenarios.Prober{Sample: 1, Poll: scenarios.Duration(time.Millisecond), Timeout: scenarios.Duration(300 * time.Millisecond), MaxShare: 0.05}
+	run := func(offered float64) (proberResult, time.Duration) {
+		p := newProber(notYet{}, cfg, offered, 1)
+		start := time.Now()
+		for i := range 100 {
+			p.maybe(workload.Write{Entity: int64(i + 1), Owner: 1, Version: 1, Committed: time.Now()})
+		}
+		p.wait()
+		return p.result(), time.Since(start)
+	}
+	capped, took := run(1000)
+	if capped.capQPS != 50 {
+		t.Fatalf("cap %v q/s, want 50 (5%% of 1,000)", capped.capQPS)
+	}
+	if limit := int64(50*took.Seconds()) + 5 + 1; capped.queries > limit {
+		t.Errorf("capped prober ran %d queries in %v, want at most %d", capped.queries, took, limit)
+	}
+	if capped.overCap == 0 {
+		t.Errorf("no write skipped for the cap; skipped %d for probes in flight", capped.skipped)
+	}
+	uncapped, took := run(0)
+	if uncapped.capQPS != 0 || float64(uncapped.queries) < 2*50*took.Seconds() {
+		t.Errorf("uncapped prober: cap %v, %d queries in %v; want no cap and far more than 50/s", uncapped.capQPS, uncapped.queries, took)
 	}
 }

@@ -366,6 +366,9 @@ func lagTable(b *bytes.Buffer, run *results.Run) error {
 			label := "visible (prober)"
 			if q := a.Lag.ProbeQueries; q > 0 && a.Load.DurationSeconds > 0 {
 				label = fmt.Sprintf("visible (prober, %s q/s)", rate(float64(q)/a.Load.DurationSeconds))
+				if c := a.Lag.ProbeCapQPS; c > 0 {
+					label = fmt.Sprintf("visible (prober, %s of %s q/s)", rate(float64(q)/a.Load.DurationSeconds), rate(c))
+				}
 			}
 			rows = append(rows, stat(a.Name, label, a.Lag.Visible, count(a.Lag.ProbeTimeouts)))
 		}

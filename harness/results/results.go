@@ -328,6 +328,12 @@ type Lag struct {
 	// ProbesSkipped counts sampled writes not probed because the most
 	// probes allowed at once were polling.
 	ProbesSkipped int64 `json:"probes_skipped,omitempty"`
+	// ProbesOverCap counts sampled writes not probed because the prober's
+	// query budget (ProbeCapQPS) was spent.
+	ProbesOverCap int64 `json:"probes_over_cap,omitempty"`
+	// ProbeCapQPS is the most queries per second the prober could run (a
+	// share of the offered rate); 0: no cap (a closed run).
+	ProbeCapQPS float64 `json:"probe_cap_qps,omitempty"`
 }
 
 // Stage is one stage of the pipeline.
