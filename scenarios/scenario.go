@@ -280,9 +280,9 @@ type Prober struct {
 	// MaxShare caps the prober's queries per second at this share of the
 	// offered rate (load.rate) of an open run: the prober is load the
 	// scenario did not schedule. Past it, sampled writes are skipped
-	// (counted) and a running probe's next poll waits for the budget: the
-	// prober never polls harder. A closed run has no offered rate and no
-	// cap. Default: 0.05.
+	// (counted): the prober samples fewer writes, it never polls
+	// differently. A closed run has no offered rate and no cap. Default:
+	// 0.05.
 	MaxShare Fraction `yaml:"max_share" json:"max_share,omitempty"`
 }
 

@@ -29,9 +29,12 @@ import (
 // costs a few dozen queries per second instead of one per millisecond per
 // outstanding write, which had starved its own workload of connections.
 // Its queries per second are also capped at a share of the offered rate
-// (scenarios.Prober.MaxShare): a write sampled when the budget is spent is
-// skipped (counted), and a running probe's next poll waits for budget —
-// the prober samples fewer writes, it never polls harder.
+// (scenarios.Prober.MaxShare), by sampling fewer writes, never by polling
+// differently: every query takes a token from a bucket filled at the cap,
+// a running probe's polls take theirs even into debt (so the figures keep
+// their precision), and a write sampled while the bucket is empty is
+// skipped (counted). Over a run the queries stay within the cap; at any
+// moment by at most what the probes in flight still poll.
 type prober struct {
 	session workload.Prober // nil: the workload's sessions cannot be probed
 	sample  float64
@@ -124,11 +127,8 @@ func (p *prober) probe(w workload.Write) {
 	defer timer.Stop()
 	<-timer.C
 	for first := true; ; first = false {
-		if !first && p.budget != nil && p.budget.Wait(ctx) != nil {
-			p.mu.Lock()
-			p.timeouts++ // no budget before the timeout
-			p.mu.Unlock()
-			return
+		if !first && p.budget != nil {
+			p.budget.Reserve() // the poll's token, into debt if need be: polls are never delayed
 		}
 		// The query's snapshot is taken when it starts: a write it shows
 		// was visible then, so that is the time recorded.

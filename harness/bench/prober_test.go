@@ -71,17 +71,21 @@ type notYet struct{ workload.Session }
 
 func (notYet) Shows(context.Context, workload.Write) (bool, error) { return false, nil }
 
-// TestProberCapsItsQueries: with every write sampled and none visible, a
-// prober capped at 5% of 1,000 ops/s runs at most 50 queries a second
-// (plus its burst) and counts the writes it skipped for the cap; uncapped
-// (a closed run), the same probes poll far more — so the bound is the
-// cap's doing.
+// TestProberCapsItsQueries: a write every 2 ms for a second, every one
+// sampled, none visible (each probe polls until its 50 ms timeout): a
+// prober capped at 5% of 1,000 ops/s runs about 50 queries a second — at
+// most the cap, its burst and what the probes in flight still poll — and
+// counts the writes it skipped for the cap; uncapped (a closed run), the
+// same writes draw many times more, so the bound is the cap's doing.
 func TestProberCapsItsQueries(t *testing.T) {
-	cfg := scenarios.Prober{Sample: 1, Poll: scenarios.Duration(time.Millisecond), Timeout: scenarios.Duration(300 * time.Millisecond), MaxShare: 0.05}
+	cfg := scenarios.Prober{Sample: 1, Poll: scenarios.Duration(time.Millisecond), Timeout: scenarios.Duration(50 * time.Millisecond), MaxShare: 0.05}
 	run := func(offered float64) (proberResult, time.Duration) {
 		p := newProber(notYet{}, cfg, offered, 1)
 		start := time.Now()
-		for i := range 100 {
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for i := range 500 {
+			<-tick.C
 			p.maybe(workload.Write{Entity: int64(i + 1), Owner: 1, Version: 1, Committed: time.Now()})
 		}
 		p.wait()
@@ -91,14 +95,19 @@ func TestProberCapsItsQueries(t *testing.T) {
 	if capped.capQPS != 50 {
 		t.Fatalf("cap %v q/s, want 50 (5%% of 1,000)", capped.capQPS)
 	}
-	if limit := int64(50*took.Seconds()) + 5 + 1; capped.queries > limit {
+	// A probe of a 50 ms timeout polls at most 15 times (every ms to 10 ms,
+	// then every tenth of its age).
+	const pollsPerProbe = 15
+	limit := int64(50*took.Seconds()) + 5 + maxProbesInFlight*pollsPerProbe
+	if capped.queries > limit {
 		t.Errorf("capped prober ran %d queries in %v, want at most %d", capped.queries, took, limit)
 	}
 	if capped.overCap == 0 {
 		t.Errorf("no write skipped for the cap; skipped %d for probes in flight", capped.skipped)
 	}
-	uncapped, took := run(0)
-	if uncapped.capQPS != 0 || float64(uncapped.queries) < 2*50*took.Seconds() {
-		t.Errorf("uncapped prober: cap %v, %d queries in %v; want no cap and far more than 50/s", uncapped.capQPS, uncapped.queries, took)
+	uncapped, tookUncapped := run(0)
+	t.Logf("capped at 50 q/s: %d queries in %v, %d writes skipped for the cap; uncapped: %d queries in %v", capped.queries, took, capped.overCap, uncapped.queries, tookUncapped)
+	if uncapped.capQPS != 0 || uncapped.queries < 4*limit {
+		t.Errorf("uncapped prober: cap %v, %d queries in %v; want no cap and over %d", uncapped.capQPS, uncapped.queries, tookUncapped, 4*limit)
 	}
 }
