@@ -72,6 +72,10 @@ func (s *Scenario) SetDefaults() {
 		p.MaxShare = defaultProbeMaxShare
 	}
 
+	if unset("verdict.staleness_budget", s.Verdict.StalenessBudget == 0) {
+		s.Verdict.StalenessBudget = Duration(DefaultStalenessBudget)
+	}
+
 	for i := range s.Faults {
 		s.defaultFault(i)
 	}

@@ -47,6 +47,9 @@ type Overrides struct {
 	// workload lacks are dropped; its architectures (unless Arch sets
 	// them) are narrowed to those that run the workload.
 	Workload *string
+	// StalenessBudget replaces verdict.staleness_budget
+	// (--staleness-budget).
+	StalenessBudget *time.Duration
 }
 
 // WithOverrides returns a copy of s with o applied and validated again; s is
@@ -93,6 +96,14 @@ func (s *Scenario) WithOverrides(o Overrides) (*Scenario, error) {
 			bad("--rate", "load.rate", "not used in closed mode, where workers loop as fast as they can")
 		default:
 			c.scaleRate(r)
+		}
+	}
+	if o.StalenessBudget != nil {
+		if *o.StalenessBudget <= 0 {
+			bad("--staleness-budget", "verdict.staleness_budget", "must be > 0, got %s", *o.StalenessBudget)
+		} else {
+			c.Verdict.StalenessBudget = Duration(*o.StalenessBudget)
+			c.src.flags["verdict.staleness_budget"] = "--staleness-budget"
 		}
 	}
 	if o.Workload != nil {

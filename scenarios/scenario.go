@@ -75,6 +75,8 @@ type Scenario struct {
 	Options Options `yaml:"options" json:"options"`
 	// Prober is the black-box read-your-writes prober.
 	Prober Prober `yaml:"prober" json:"prober"`
+	// Verdict is how the payoff verdict judges the CQRS architectures.
+	Verdict Verdict `yaml:"verdict" json:"verdict,omitzero"`
 	// Faults to inject during the run. Default: none.
 	Faults []Fault `yaml:"faults" json:"faults,omitempty"`
 	// Thresholds are pass/fail conditions on the results, such as
@@ -262,6 +264,20 @@ func (rawOptions) Validate() []settings.FieldError { return nil }
 // MarshalJSON writes them back unchanged.
 func (r rawOptions) MarshalJSON() ([]byte, error) { return json.RawMessage(r).MarshalJSON() }
 
+// DefaultStalenessBudget is verdict.staleness_budget when a scenario sets
+// none: a change seen within 200 ms looks immediate to a user who clicked.
+const DefaultStalenessBudget = 200 * time.Millisecond
+
+// Verdict is how the payoff verdict judges the CQRS architectures against
+// crud.
+type Verdict struct {
+	// StalenessBudget is the longest lag p99 a CQRS architecture may have
+	// and still pay off: its end-to-end projection lag, or for one without
+	// a pipeline the prober's commit→visible lag. Over it, the
+	// architecture does not pay off however fast it reads. Default: 200ms.
+	StalenessBudget Duration `yaml:"staleness_budget" json:"staleness_budget"`
+}
+
 // Prober is the black-box read-your-writes prober: for a sample of writes it
 // polls the query side until the write is visible, measuring visibility lag
 // independently of the pipeline's own timestamps.
@@ -388,6 +404,14 @@ func (s *Scenario) Workload() workload.Workload {
 		return catalog.DefaultWorkload()
 	}
 	return s.work
+}
+
+// UseWorkload makes the scenario drive w, a workload built in Go (an
+// application embedding cqrsbench as a library, a test's instrumented
+// workload), in place of the one it names; WorkloadName becomes w's name.
+// w must have every operation the mix weighs: call Validate after.
+func (s *Scenario) UseWorkload(w workload.Workload) {
+	s.work, s.workErr, s.WorkloadName = w, nil, w.Name()
 }
 
 // workloadPath returns WorkloadName, relative to the scenario file's

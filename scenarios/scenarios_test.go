@@ -618,7 +618,7 @@ func TestOverrides(t *testing.T) {
 				`--fault: unknown field "colour" in faults[1]; valid fields: kind, arch, at, after_load, every, count, fraction, duration, events, method, point`,
 				`--fault: faults[2]: "at" is not key=value; write the fault as kind=KIND,at=5s,... with the YAML field names`,
 				`--fault: faults[0].kind: unknown fault kind "brokr-restart" (did you mean "broker-restart"?); use one of duplicates, relay-crash, projector-crash, broker-restart, pg-restart, poison, visibility-gap, catch-up, rebuild`,
-				"--fault: faults[3].at: 10m0s is past the end of the measured run (load.duration 35s)",
+				"--fault: faults[3].at: 10m0s is past the end of the measured run (load.duration 8s)",
 				"--fault: faults[4].fraction: not used by poison faults, which take at, every, count",
 			}},
 		{name: "arch leaves a fault without its target", base: "duplicates", o: scenarios.Overrides{Arch: []string{"crud"}},

@@ -99,6 +99,10 @@ func (v *validator) validate() {
 		v.errorf("prober.timeout", "must be > 0 and at least prober.poll (%s), got %s", p.Poll, p.Timeout)
 	}
 
+	if s.Verdict.StalenessBudget <= 0 {
+		v.errorf("verdict.staleness_budget", "must be > 0, got %s", s.Verdict.StalenessBudget)
+	}
+
 	for i := range s.Faults {
 		v.fault(i)
 	}

@@ -59,6 +59,7 @@ type optionalFlags struct {
 	arch     string
 	faults   []string
 	workload string
+	budget   time.Duration
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -70,6 +71,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.DurationVar(&o.duration, "duration", 0, "override the measured duration per architecture (phases scale with it)")
 	fs.Float64Var(&o.rate, "rate", 0, "override the offered rate in ops/s (the peak, with phases)")
 	fs.Uint64Var(&o.seed, "seed", 0, "override the dataset and workload seed")
+	fs.DurationVar(&o.budget, "staleness-budget", 0, "the longest lag p99 a CQRS architecture may have and still pay off in the verdict (default: the scenario's verdict.staleness_budget, 200ms unless it sets one)")
 	fs.StringVar(&o.workload, "workload", "", "the workload to drive (`NAME|DIR`): shop, built in, or a workload pack's directory, like workloads/helpdesk ('cqrsbench workloads' lists them; the architectures that do not run packs are left out)")
 	fs.StringVar(&o.arch, "arch", "", "comma-separated architectures to run: "+strings.Join(archNames(), ","))
 	fs.Func("fault", "replace the scenario's faults with this one (repeat for several; `none` for no fault): the fault's YAML fields as key=value pairs, e.g. kind=broker-restart,at=15s,duration=10s; kinds and fields in scenarios/README.md", func(v string) error {
@@ -159,6 +161,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // thresholds, writes it to a new file in dir and prints it in format.
 func finishRun(run *results.Run, sc *scenarios.Scenario, dir string, format report.Format, stdout, stderr io.Writer) error {
 	run.Verdicts = report.Verdicts(run)
+	run.Payoff = report.Payoff(run)
 	if !run.Interrupted {
 		run.Thresholds = results.Evaluate(run, sc.Thresholds)
 	}
@@ -224,6 +227,8 @@ func (o *optionalFlags) overrides(fs *flag.FlagSet) scenarios.Overrides {
 			ov.Faults = o.faults
 		case "workload":
 			ov.Workload = &o.workload
+		case "staleness-budget":
+			ov.StalenessBudget = &o.budget
 		}
 	})
 	return ov

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -78,9 +79,12 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 	}
 	defer pool.Close()
 
+	if err := enableStatementStats(ctx, pool); err != nil {
+		say(cfg.Progress, "cost per operation: without the statements' (%v)", err)
+	}
 	rounds := max(sc.Interleaving.Rounds, 1)
 	for round := range rounds {
-		for _, arch := range sc.Architectures {
+		for _, arch := range roundOrder(sc.Architectures, round) {
 			res, err := runArchitecture(ctx, cfg, pool, string(arch), round)
 			if err != nil {
 				if ctx.Err() != nil {
@@ -93,6 +97,18 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 	}
 	run.FinishedAt = cfg.Now().UTC()
 	return run, nil
+}
+
+// roundOrder returns the order architectures run in round: as listed in
+// even rounds, reversed in odd ones (A B C, C B A, A B C …), so that across
+// rounds no architecture always runs first, or always after the same one.
+func roundOrder(archs []scenarios.Arch, round int) []scenarios.Arch {
+	if round%2 == 0 {
+		return archs
+	}
+	reversed := slices.Clone(archs)
+	slices.Reverse(reversed)
+	return reversed
 }
 
 // archRun is the state of one architecture's measured run.
@@ -135,6 +151,10 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 		return res, err
 	}
 	res.LoadSeconds = time.Since(start).Seconds()
+	writeModel, err := tableNames(ctx, pool, schema)
+	if err != nil {
+		return res, err
+	}
 	baseline, err := work.Committed(ctx, pool, schema)
 	if err != nil {
 		return res, err
@@ -196,14 +216,24 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	}
 	say(cfg.Progress, "%s: running %s (%s warmup, %s measured)", name, sc.Name, sc.Load.Warmup.Std(), sc.Load.Duration.Std())
 	loadDone := make(chan struct{})
-	// The runner starts its clock at once; fault times count from the end
-	// of its warmup.
-	faults.start(ctx, sys, session, time.Now().Add(sc.Load.Warmup.Std()), loadDone)
+	// The runner starts its clock at once; fault times and the cost's
+	// counters count from the end of its warmup.
+	measured := time.Now().Add(sc.Load.Warmup.Std())
+	faults.start(ctx, sys, session, measured, loadDone)
+	before := countersAt(ctx, pool, measured)
 	out, err := r.Run(ctx)
 	close(loadDone)
 	faults.wait()
 	if err != nil {
 		return res, fmt.Errorf("run load: %w", err)
+	}
+	after, err := readCounters(ctx, pool)
+	if err != nil {
+		return res, err
+	}
+	from, err := before.wait()
+	if err != nil {
+		return res, fmt.Errorf("at the end of the warmup: %w", err)
 	}
 	start = time.Now()
 	if err := sys.WaitCaughtUp(ctx); err != nil {
@@ -219,6 +249,10 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 
 	res.Load = results.LoadFrom(out)
 	res.Ops = results.OpsFrom(out)
+	res.Cost = costBetween(from, after, res.Load.Completed, commandsIn(work, res.Ops))
+	if res.Cost.Storage, err = storage(ctx, pool, schema, writeModel, catalog.ReadModels(desc, work)); err != nil {
+		return res, err
+	}
 	res.Staleness = results.Staleness{Reads: a.reads.Load(), Stale: a.stale.Load()}
 	if res.Staleness.Reads > 0 {
 		res.Staleness.Rate = float64(res.Staleness.Stale) / float64(res.Staleness.Reads)
@@ -247,6 +281,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 		res.Refresh = &results.Refresh{Count: st.Count, Errors: st.Errors, Stats: refreshStats(st.Durations)}
 	}
 	res.WorkerErrors = errs.result(sys)
+	res.Rounds = []results.Round{results.RoundOf(res, round)}
 	return res, nil
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cqrsbench/cqrsbench/harness/bench"
 	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"github.com/cqrsbench/cqrsbench/harness/services"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
@@ -37,6 +38,7 @@ func TestSmokeEndToEnd(t *testing.T) {
 	if kafka, _ := back.Environment.Infra.Find(services.RoleKafka); back.SchemaVersion != results.SchemaVersion || kafka.Product != services.ProductApacheKafka {
 		t.Errorf("schema_version %d, kafka %+v", back.SchemaVersion, kafka)
 	}
+	checkWALAmplification(t, &back)
 	if len(back.Architectures) != len(sc.Architectures) {
 		t.Fatalf("%d architectures in the results, want %d", len(back.Architectures), len(sc.Architectures))
 	}
@@ -63,6 +65,11 @@ func TestSmokeEndToEnd(t *testing.T) {
 		if a.Name != "crud" && a.Name != "cqrs-sync" && (a.Lag == nil || a.Lag.Visible.Count == 0) {
 			t.Errorf("%s: no visibility-lag samples: %+v", a.Name, a.Lag)
 		}
+		if c := a.Cost; c == nil || c.Ops == 0 || c.WALBytesPerCommand <= 0 || c.CPUPerOpUs <= 0 || c.Statements == nil || c.Statements.Calls < c.Ops {
+			t.Errorf("%s: cost %+v, want WAL, host CPU and pg_stat_statements over the measured operations", a.Name, c)
+		} else if d := catalog.MustLookup(a.Name); len(d.ReadModels) != readModelTables(c) {
+			t.Errorf("%s: storage %+v, want its %d read models sized", a.Name, c.Storage, len(d.ReadModels))
+		}
 		if a.Name == "cqrs-matview" {
 			if r := a.Refresh; r == nil || r.Count == 0 || r.Stats.Count != r.Count || r.Stats.P50 == 0 || r.Stats.Histogram == "" {
 				t.Errorf("cqrs-matview refreshes: %+v, want each refresh's duration in a histogram", a.Refresh)
@@ -77,6 +84,33 @@ func TestSmokeEndToEnd(t *testing.T) {
 				t.Errorf("cqrs-kafka stage lag: %+v", a.Lag.Stages)
 			}
 		}
+	}
+}
+
+// readModelTables counts the read-model tables c sized.
+func readModelTables(c *results.Cost) int {
+	n := 0
+	for _, t := range c.Storage {
+		if t.Role == results.RoleReadModel && t.Bytes > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// TestSmokeEndToEnd's cost check, continued: cqrs-sync writes its read
+// models in the command's transaction, so each command must show more WAL
+// than crud's.
+func checkWALAmplification(t *testing.T, run *results.Run) {
+	t.Helper()
+	crud, ok1 := run.Arch("crud")
+	sync, ok2 := run.Arch("cqrs-sync")
+	if !ok1 || !ok2 || crud.Cost == nil || sync.Cost == nil {
+		return
+	}
+	if sync.Cost.WALBytesPerCommand <= crud.Cost.WALBytesPerCommand {
+		t.Errorf("WAL per command: cqrs-sync %.0f B, crud %.0f B; want more for cqrs-sync, which also writes its read models",
+			sync.Cost.WALBytesPerCommand, crud.Cost.WALBytesPerCommand)
 	}
 }
 

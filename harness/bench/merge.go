@@ -2,6 +2,7 @@ package bench
 
 import (
 	"cmp"
+	"slices"
 
 	"github.com/cqrsbench/cqrsbench/harness/hist"
 	"github.com/cqrsbench/cqrsbench/harness/results"
@@ -72,6 +73,8 @@ func mergeRounds(a, b results.Architecture) results.Architecture {
 	m.Faults = mergeFaults(a.Faults, b.Faults)
 	m.Lag = mergeLag(a.Lag, b.Lag)
 	m.Refresh = mergeRefresh(a.Refresh, b.Refresh)
+	m.Cost = mergeCost(a.Cost, b.Cost)
+	m.Rounds = append(slices.Clone(a.Rounds), b.Rounds...)
 	return m
 }
 

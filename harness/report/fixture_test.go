@@ -70,6 +70,27 @@ func fixedScenario(t *testing.T) *scenarios.Scenario {
 	}
 }
 
+// fixtureCost is a 30 s cost of ops operations, commands of them, at cpuUs
+// of host CPU and sqlUs of SQL time per operation, walPerCmd WAL bytes per
+// command and callsPerOp statements per operation, with a write model of
+// 180 MB and the given read-model and pipeline sizes.
+func fixtureCost(ops, commands int64, cpuUs float64, walPerCmd int64, sqlUs, callsPerOp float64, readModels, pipeline int64) *results.Cost {
+	c := &results.Cost{
+		Seconds: 30, Ops: ops, Commands: commands, WALBytes: walPerCmd * commands, WALBytesPerCommand: float64(walPerCmd),
+		HostCPUs: 2, HostCPUSeconds: cpuUs * float64(ops) / 1e6, CPUPerOpUs: cpuUs, PredictedMaxRate: 2 / (cpuUs / 1e6),
+		Statements: &results.StatementCost{Calls: int64(callsPerOp * float64(ops)), ExecMs: sqlUs * float64(ops) / 1000,
+			ExecUsPerOp: sqlUs, CallsPerOp: callsPerOp, SharedBlocks: 40 * ops},
+		Storage: []results.TableSize{{Table: "orders", Role: results.RoleWriteModel, Bytes: 180 << 20}},
+	}
+	if readModels > 0 {
+		c.Storage = append(c.Storage, results.TableSize{Table: "order_read_model", Role: results.RoleReadModel, Bytes: readModels})
+	}
+	if pipeline > 0 {
+		c.Storage = append(c.Storage, results.TableSize{Table: "outbox", Role: results.RolePipeline, Bytes: pipeline})
+	}
+	return c
+}
+
 // fixture returns a complete, deterministic run of all four architectures:
 // CQRS reads several times faster than crud, writes somewhat slower,
 // cqrs-matview with late (most of them queued) and dropped operations, cqrs-kafka with pipeline stages.
@@ -99,6 +120,7 @@ func fixture(t *testing.T) *results.Run {
 		Architectures: []results.Architecture{
 			{
 				Name: "crud", LoadSeconds: 17.8, SetupSeconds: 0.4,
+				Cost: fixtureCost(12000, 4800, 1150, 4900, 480, 2.6, 0, 0),
 				Load: load(12, 0, 0, 36),
 				Ops: []results.Op{
 					op("create_order", 1800, 0, 2.10, 4.10),
@@ -115,6 +137,7 @@ func fixture(t *testing.T) *results.Run {
 			},
 			{
 				Name: "cqrs-sync", LoadSeconds: 17.6, SetupSeconds: 5.2,
+				Cost: fixtureCost(12000, 4800, 690, 9300, 210, 3.1, 96<<20, 0),
 				Load: load(20, 0, 0, 36),
 				Ops: []results.Op{
 					op("create_order", 1800, 0, 2.60, 5.80),

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/cqrsbench/cqrsbench/harness/results"
 )
 
 //go:embed report.html.tmpl
@@ -20,6 +22,8 @@ var htmlTemplate string
 type htmlRun struct {
 	ID, Title, Path, Environment, Load string
 	Warning                            string
+	Payoff                             *results.Payoff // nil: nothing to judge
+	PayoffHeading                      string
 	Verdicts                           []string
 	Latency                            []template.HTML // one chart per operation
 	Lag                                template.HTML   // empty without lag
@@ -72,6 +76,13 @@ func htmlRunOf(i int, side Side) (htmlRun, error) {
 	}
 	if len(r.Verdicts) == 0 {
 		r.Verdicts = Verdicts(run)
+	}
+	if r.Payoff = run.Payoff; r.Payoff == nil {
+		r.Payoff = Payoff(run)
+	}
+	if p := r.Payoff; p != nil {
+		r.PayoffHeading = fmt.Sprintf("Does CQRS pay off? p50 and p99 ratios to crud, [%.0f%% intervals] across %s, staleness budget %s",
+			p.Confidence*100, plural(int64(p.Rounds), "round", "interleaved rounds"), human(p.StalenessBudgetMs*1000))
 	}
 	var fakes []string
 	for _, s := range run.Environment.Infra.Fakes() {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
@@ -30,6 +31,8 @@ import (
 //   - lag: per pipeline stage of cqrs-kafka and the prober's visible lag
 //     of every architecture probed, cqrs-matview's refresh durations;
 //   - staleness: reads, stale reads, their share and age, catch-up time;
+//   - the payoff verdict: does each CQRS architecture pay off against
+//     crud (the run's, or Payoff when it has none);
 //   - verdicts (the run's, or Verdicts when it has none);
 //   - thresholds with pass, FAIL or skipped and why (the run's, or
 //     results.Evaluate of the scenario's when it has none).
@@ -46,13 +49,14 @@ func (Text) Write(w io.Writer, run *results.Run) error {
 	var b bytes.Buffer
 	writeHeader(&b, run)
 	sections := []func(*bytes.Buffer, *results.Run) error{
-		latencyTables, countTable, loadTable, lagTable, stalenessTable, consistencyTable, faultTable, workerErrorTable,
+		latencyTables, countTable, loadTable, costTable, lagTable, stalenessTable, consistencyTable, faultTable, workerErrorTable,
 	}
 	for _, section := range sections {
 		if err := section(&b, run); err != nil {
 			return fmt.Errorf("text report: %w", err)
 		}
 	}
+	writePayoff(&b, run)
 	writeVerdicts(&b, run)
 	if err := thresholdTable(&b, run); err != nil {
 		return fmt.Errorf("text report: %w", err)
@@ -592,13 +596,53 @@ func kinds(m map[string]int64) string {
 	return " (" + strings.Join(parts, ", ") + ")"
 }
 
+// writePayoff writes the run's payoff verdict, computing it when the run
+// has none; nothing when there is none to compute (crud alone, or no crud).
+func writePayoff(b *bytes.Buffer, run *results.Run) {
+	p := run.Payoff
+	if p == nil {
+		p = Payoff(run)
+	}
+	if p == nil {
+		return
+	}
+	fmt.Fprintf(b, "\nDoes CQRS pay off? (p50 and p99 ratios to crud, [%.0f%% intervals] across %s;\ndifferences under %s are not called; staleness budget %s)\n",
+		p.Confidence*100, plural(int64(p.Rounds), "round", "interleaved rounds"), pct(p.MinEffect), human(p.StalenessBudgetMs*1000))
+	b.WriteString(wrap(p.Summary, "  ", 100))
+	for _, a := range p.Architectures {
+		fmt.Fprintf(b, "  - %s\n", a.Sentence)
+	}
+}
+
+// wrap breaks text into lines of at most width columns (a longer word
+// gets a line of its own), each starting with indent and ending in "\n".
+func wrap(text, indent string, width int) string {
+	var b strings.Builder
+	line := indent
+	for _, word := range strings.Fields(text) {
+		if line != indent && utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) > width {
+			b.WriteString(line + "\n")
+			line = indent
+		}
+		if line != indent {
+			line += " "
+		}
+		line += word
+	}
+	return b.String() + line + "\n"
+}
+
 // writeVerdicts writes the run's verdicts, computing them when it has none.
 func writeVerdicts(b *bytes.Buffer, run *results.Run) {
 	v := run.Verdicts
 	if len(v) == 0 {
 		v = Verdicts(run)
 	}
-	b.WriteString("\nVerdict\n")
+	if run.Payoff != nil || Payoff(run) != nil {
+		b.WriteString("\nVerdict on the figures merged over all rounds (no intervals: the answer is above), and warnings\n")
+	} else {
+		b.WriteString("\nVerdict\n")
+	}
 	for _, line := range v {
 		fmt.Fprintf(b, "  - %s\n", line)
 	}

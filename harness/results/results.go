@@ -36,6 +36,11 @@ type Run struct {
 	Architectures []Architecture `json:"architectures"`
 	// Verdicts are one-line conclusions computed from the numbers.
 	Verdicts []string `json:"verdicts,omitempty"`
+	// Payoff is the verdict on whether each CQRS architecture pays off
+	// against crud, with intervals across the interleaved rounds; nil when
+	// crud or every CQRS architecture was missing, and in files written
+	// before it existed.
+	Payoff *Payoff `json:"payoff,omitempty"`
 	// Thresholds are the scenario's pass/fail conditions, evaluated.
 	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
 	// Interrupted is true when the run was stopped (Ctrl-C, SIGTERM)
@@ -98,6 +103,41 @@ type Architecture struct {
 	// there were none. A pipeline that retries all the time shows here,
 	// not only as lag.
 	WorkerErrors *WorkerErrors `json:"worker_errors,omitempty"`
+	// Cost is what the operations cost the database and the host; nil
+	// in files written before it was measured. With interleaved rounds,
+	// the rounds' counters are added up.
+	Cost *Cost `json:"cost,omitempty"`
+	// Rounds are this architecture's interleaved rounds one by one (the
+	// fields above merge them), so comparisons can see the spread between
+	// rounds; absent from files written before rounds were kept.
+	Rounds []Round `json:"rounds,omitempty"`
+}
+
+// Round is one round of an architecture's run.
+type Round struct {
+	// Round numbers the round from 0: round i of every architecture ran
+	// in the same pass over the architectures, next to each other in time.
+	Round int `json:"round"`
+	// AchievedRate is the operations completed per second.
+	AchievedRate float64 `json:"achieved_rate"`
+	// Ops are the operations' latency percentiles (from the intended
+	// start, microseconds).
+	Ops []RoundOp `json:"ops"`
+	// LagP99 is the end-to-end projection lag p99 (microseconds) or, for
+	// an architecture without a pipeline, the prober's commit→visible p99;
+	// absent without samples.
+	LagP99 float64 `json:"lag_p99_us,omitempty"`
+	// CPUPerOpUs is the host's CPU time per operation (Cost.CPUPerOpUs)
+	// in this round; absent when not measured.
+	CPUPerOpUs float64 `json:"cpu_per_op_us,omitempty"`
+}
+
+// RoundOp is one operation's latency in one round.
+type RoundOp struct {
+	Name  string  `json:"name"`
+	Count int64   `json:"count"`
+	P50   float64 `json:"p50_us"`
+	P99   float64 `json:"p99_us"`
 }
 
 // WorkerErrors counts the errors background workers recovered from.
@@ -369,4 +409,100 @@ type ThresholdResult struct {
 	// Skipped explains a threshold that could not be evaluated (its
 	// architecture did not run).
 	Skipped string `json:"skipped,omitempty"`
+}
+
+// RoundOf summarises a, the results of one round of an architecture's
+// run, as that round (numbered round).
+func RoundOf(a Architecture, round int) Round {
+	r := Round{Round: round, AchievedRate: a.Load.AchievedRate}
+	for _, op := range a.Ops {
+		r.Ops = append(r.Ops, RoundOp{Name: op.Name, Count: op.Latency.Count, P50: op.Latency.P50, P99: op.Latency.P99})
+	}
+	r.LagP99 = a.Lag.P99()
+	if a.Cost != nil {
+		r.CPUPerOpUs = a.Cost.CPUPerOpUs
+	}
+	return r
+}
+
+// P99 returns the end-to-end projection lag p99 (microseconds) or, without
+// pipeline stages, the prober's commit→visible p99; 0 without samples or
+// for a nil Lag.
+func (l *Lag) P99() float64 {
+	if l == nil {
+		return 0
+	}
+	if st, ok := l.Stage(StageEndToEnd); ok && st.Stats.Count > 0 {
+		return st.Stats.P99
+	}
+	return l.Visible.P99
+}
+
+// Cost is what an architecture's operations cost the machine and the
+// database during the measured time (warmup excluded), from the server's
+// and the host's own counters.
+type Cost struct {
+	// Seconds is the measured time the counters cover; Ops and Commands
+	// the operations and commands completed in it.
+	Seconds  float64 `json:"seconds"`
+	Ops      int64   `json:"ops"`
+	Commands int64   `json:"commands"`
+	// WALBytes is the write-ahead log PostgreSQL wrote (LSN difference);
+	// WALRecords its records (pg_stat_wal; 0 before PostgreSQL 14). Per
+	// command: the write model's change and everything the architecture
+	// writes besides it (read models, outbox, inbox).
+	WALBytes           int64   `json:"wal_bytes"`
+	WALRecords         int64   `json:"wal_records,omitempty"`
+	WALBytesPerCommand float64 `json:"wal_bytes_per_command"`
+	// Statements sums pg_stat_statements over the database: every
+	// statement the architecture, its pipeline and the prober ran. Nil
+	// when the extension is not available (StatementsMissing says why).
+	Statements        *StatementCost `json:"statements,omitempty"`
+	StatementsMissing string         `json:"statements_missing,omitempty"`
+	// HostCPUSeconds is the CPU time every process of the host used
+	// (/proc/stat, steal excluded): cqrsbench, PostgreSQL, the brokers
+	// and anything else running. HostCPUs is the host's CPU count.
+	// CPUPerOpUs is HostCPUSeconds per operation, in microseconds; zero
+	// when the host's counters could not be read.
+	HostCPUSeconds float64 `json:"host_cpu_seconds"`
+	HostCPUs       int     `json:"host_cpus"`
+	CPUPerOpUs     float64 `json:"cpu_per_op_us"`
+	// PredictedMaxRate is the operations per second of this mix at which
+	// the host's CPUs would be 100% busy (the utilization law: HostCPUs /
+	// CPU per operation). It holds when the services run on this host and
+	// the CPU, not the disk or a lock, is what saturates first.
+	PredictedMaxRate float64 `json:"predicted_max_rate"`
+	// Storage is the size of each table of the architecture's schema
+	// (with its indexes and TOAST) after the run.
+	Storage []TableSize `json:"storage,omitempty"`
+}
+
+// StatementCost is pg_stat_statements summed over a database.
+type StatementCost struct {
+	Calls int64 `json:"calls"`
+	// ExecMs is the statements' total execution time.
+	ExecMs float64 `json:"exec_ms"`
+	// ExecUsPerOp and CallsPerOp divide by the operations completed.
+	ExecUsPerOp float64 `json:"exec_us_per_op"`
+	CallsPerOp  float64 `json:"calls_per_op"`
+	// SharedBlocks is blocks hit or read in shared buffers.
+	SharedBlocks int64 `json:"shared_blocks"`
+	// Rows is the rows the statements returned or changed.
+	Rows int64 `json:"rows"`
+}
+
+// The roles of a table in an architecture's schema (TableSize.Role).
+const (
+	RoleWriteModel = "write model"
+	RoleReadModel  = "read model"
+	RolePipeline   = "pipeline"
+)
+
+// TableSize is one table's size.
+type TableSize struct {
+	Table string `json:"table"`
+	// Role is RoleWriteModel, RoleReadModel or RolePipeline (outbox,
+	// inbox, archive: what the architecture keeps besides its models).
+	Role  string `json:"role"`
+	Bytes int64  `json:"bytes"`
 }

@@ -63,6 +63,9 @@ func DefaultSettings() map[string]string {
 		"fsync":                "on",
 		"synchronous_commit":   "on",
 		"log_min_messages":     "warning",
+		// Per-statement cost for the results (calls, execution time,
+		// blocks); it adds a hash lookup per statement.
+		"shared_preload_libraries": "pg_stat_statements",
 	}
 }
 

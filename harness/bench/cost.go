@@ -1,0 +1,247 @@
+package bench
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/procfs"
+
+	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/reference/workload"
+)
+
+// counters is a snapshot of the database's and the host's cumulative
+// counters; a cost is the difference of two.
+type counters struct {
+	at         time.Time
+	walBytes   int64 // pg_current_wal_lsn() as a byte position
+	walRecords int64 // pg_stat_wal; 0 before PostgreSQL 14
+	stmts      results.StatementCost
+	stmtsErr   error // pg_stat_statements could not be read
+	hostBusy   float64
+	hostErr    error // /proc/stat could not be read
+}
+
+// enableStatementStats creates pg_stat_statements in the database when it
+// can: the local and docker providers preload it; on a team's server it
+// needs shared_preload_libraries and a role allowed to create it. The
+// error says why the statements' cost will be missing.
+func enableStatementStats(ctx context.Context, pool *pgxpool.Pool) error {
+	if _, err := pool.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"); err != nil {
+		return fmt.Errorf("create extension pg_stat_statements: %w", err)
+	}
+	return nil
+}
+
+// readCounters snapshots the counters. Only the WAL position is required:
+// the statements and the host's CPU are recorded as missing when they
+// cannot be read.
+func readCounters(ctx context.Context, pool *pgxpool.Pool) (counters, error) {
+	c := counters{at: time.Now()}
+	if err := pool.QueryRow(ctx, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint").Scan(&c.walBytes); err != nil {
+		return c, fmt.Errorf("read the WAL position: %w", err)
+	}
+	// pg_stat_wal is PostgreSQL 14+; without it the records stay 0.
+	_ = pool.QueryRow(ctx, "SELECT wal_records FROM pg_stat_wal").Scan(&c.walRecords)
+	c.stmtsErr = pool.QueryRow(ctx, `
+		SELECT coalesce(sum(calls), 0)::bigint, coalesce(sum(total_exec_time), 0)::float8,
+		       coalesce(sum(shared_blks_hit + shared_blks_read), 0)::bigint, coalesce(sum(rows), 0)::bigint
+		FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`).
+		Scan(&c.stmts.Calls, &c.stmts.ExecMs, &c.stmts.SharedBlocks, &c.stmts.Rows)
+	c.hostBusy, c.hostErr = hostBusySeconds()
+	return c, nil
+}
+
+// pendingCounters is a reading of the counters due at a set time.
+type pendingCounters struct {
+	done chan struct{}
+	c    counters
+	err  error
+}
+
+// countersAt reads the counters at t (at once if t has passed).
+func countersAt(ctx context.Context, pool *pgxpool.Pool, t time.Time) *pendingCounters {
+	p := &pendingCounters{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		timer := time.NewTimer(time.Until(t))
+		defer timer.Stop()
+		select {
+		case <-ctx.Done():
+			p.err = ctx.Err()
+			return
+		case <-timer.C:
+		}
+		p.c, p.err = readCounters(ctx, pool)
+	}()
+	return p
+}
+
+// wait returns the reading once it is made.
+func (p *pendingCounters) wait() (counters, error) {
+	<-p.done
+	return p.c, p.err
+}
+
+// commandsIn counts the completed commands among ops.
+func commandsIn(work workload.Workload, ops []results.Op) int64 {
+	var n int64
+	for _, op := range ops {
+		for _, w := range work.Operations() {
+			if w.Name == op.Name && !w.Query {
+				n += op.Count
+			}
+		}
+	}
+	return n
+}
+
+// hostBusySeconds is the CPU time the host has spent running anything
+// since boot: user, nice, system, irq and softirq time of every CPU (idle,
+// iowait and time stolen by a hypervisor are not work done here).
+func hostBusySeconds() (float64, error) {
+	fs, err := procfs.NewDefaultFS()
+	if err != nil {
+		return 0, fmt.Errorf("open /proc: %w", err)
+	}
+	st, err := fs.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("read /proc/stat: %w", err)
+	}
+	t := st.CPUTotal
+	return t.User + t.Nice + t.System + t.IRQ + t.SoftIRQ, nil
+}
+
+// costBetween is the cost of the ops operations, commands of them, run
+// between from and to.
+func costBetween(from, to counters, ops, commands int64) *results.Cost {
+	c := &results.Cost{
+		Seconds:    to.at.Sub(from.at).Seconds(),
+		Ops:        ops,
+		Commands:   commands,
+		WALBytes:   to.walBytes - from.walBytes,
+		WALRecords: to.walRecords - from.walRecords,
+		HostCPUs:   runtime.NumCPU(),
+	}
+	switch err := errors.Join(from.stmtsErr, to.stmtsErr); {
+	case err != nil:
+		c.StatementsMissing = "pg_stat_statements not readable (" + err.Error() + "): preload it (shared_preload_libraries = 'pg_stat_statements', a restart) and CREATE EXTENSION pg_stat_statements, as the local and docker providers do"
+	default:
+		c.Statements = &results.StatementCost{
+			Calls:        to.stmts.Calls - from.stmts.Calls,
+			ExecMs:       to.stmts.ExecMs - from.stmts.ExecMs,
+			SharedBlocks: to.stmts.SharedBlocks - from.stmts.SharedBlocks,
+			Rows:         to.stmts.Rows - from.stmts.Rows,
+		}
+	}
+	if from.hostErr == nil && to.hostErr == nil {
+		c.HostCPUSeconds = to.hostBusy - from.hostBusy
+	}
+	perOp(c)
+	return c
+}
+
+// perOp computes c's per-operation figures from its totals.
+func perOp(c *results.Cost) {
+	c.WALBytesPerCommand, c.CPUPerOpUs, c.PredictedMaxRate = 0, 0, 0
+	if c.Commands > 0 {
+		c.WALBytesPerCommand = float64(c.WALBytes) / float64(c.Commands)
+	}
+	if c.Ops == 0 {
+		return
+	}
+	if s := c.Statements; s != nil {
+		s.ExecUsPerOp = s.ExecMs * 1000 / float64(c.Ops)
+		s.CallsPerOp = float64(s.Calls) / float64(c.Ops)
+	}
+	if c.HostCPUSeconds > 0 {
+		c.CPUPerOpUs = c.HostCPUSeconds * 1e6 / float64(c.Ops)
+		c.PredictedMaxRate = float64(c.HostCPUs) / (c.HostCPUSeconds / float64(c.Ops))
+	}
+}
+
+// mergeCost adds up two rounds' costs; the storage is the later round's.
+func mergeCost(a, b *results.Cost) *results.Cost {
+	if a == nil || b == nil {
+		return cmp.Or(a, b)
+	}
+	m := *a
+	m.Seconds += b.Seconds
+	m.Ops += b.Ops
+	m.Commands += b.Commands
+	m.WALBytes += b.WALBytes
+	m.WALRecords += b.WALRecords
+	m.HostCPUSeconds += b.HostCPUSeconds
+	if a.Statements != nil && b.Statements != nil {
+		s := *a.Statements
+		s.Calls += b.Statements.Calls
+		s.ExecMs += b.Statements.ExecMs
+		s.SharedBlocks += b.Statements.SharedBlocks
+		s.Rows += b.Statements.Rows
+		m.Statements = &s
+	} else {
+		m.Statements, m.StatementsMissing = nil, a.StatementsMissing+b.StatementsMissing
+	}
+	m.Storage = b.Storage
+	perOp(&m)
+	return &m
+}
+
+// tableNames lists the tables and materialized views of schema.
+func tableNames(ctx context.Context, db workload.DB, schema string) ([]string, error) {
+	rows, err := db.Query(ctx, `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = $1 AND c.relkind IN ('r', 'm', 'p') ORDER BY 1`, schema)
+	if err != nil {
+		return nil, fmt.Errorf("list the tables of %s: %w", schema, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// storage sizes every table of schema: those of writeModel (the tables
+// the workload loaded) are the write model, those of readModels the read
+// models, the rest what the pipeline keeps (outbox, inbox, archive).
+func storage(ctx context.Context, db workload.DB, schema string, writeModel []string, readModels workload.ReadModels) ([]results.TableSize, error) {
+	rows, err := db.Query(ctx, `SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = $1 AND c.relkind IN ('r', 'm', 'p') ORDER BY 1`, schema)
+	if err != nil {
+		return nil, fmt.Errorf("size the tables of %s: %w", schema, err)
+	}
+	sizes, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (results.TableSize, error) {
+		var t results.TableSize
+		err := row.Scan(&t.Table, &t.Bytes)
+		return t, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("size the tables of %s: %w", schema, err)
+	}
+	for i := range sizes {
+		t := &sizes[i]
+		switch {
+		case slices.Contains(writeModel, t.Table):
+			t.Role = results.RoleWriteModel
+		case isReadModel(readModels, t.Table):
+			t.Role = results.RoleReadModel
+		default:
+			t.Role = results.RolePipeline
+		}
+	}
+	return sizes, nil
+}
+
+// isReadModel reports whether table holds one of rm.
+func isReadModel(rm workload.ReadModels, table string) bool {
+	for _, t := range rm {
+		if t == table {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,77 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+
+	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
+)
+
+// costTable writes what each architecture's operations cost the host and
+// the database; nothing when no architecture measured it.
+func costTable(b *bytes.Buffer, run *results.Run) error {
+	header := []string{"architecture", "CPU µs", "max/s", "WAL B/cmd", "SQL µs", "SQL/op", "blk/op", "read MB", "pipe MB"}
+	crud, _ := run.Arch(catalog.Baseline())
+	var rows [][]string
+	var missing string
+	for _, a := range run.Architectures {
+		c := a.Cost
+		if c == nil {
+			continue
+		}
+		cpu, maxRate := noData, noData
+		if c.CPUPerOpUs > 0 {
+			cpu, maxRate = strconv.FormatFloat(c.CPUPerOpUs, 'f', 0, 64), rate(c.PredictedMaxRate)
+		}
+		wal := strconv.FormatFloat(c.WALBytesPerCommand, 'f', 0, 64)
+		if crud != nil && crud.Cost != nil && crud.Cost.WALBytesPerCommand > 0 && a.Name != crud.Name {
+			wal += " (" + ratio(c.WALBytesPerCommand/crud.Cost.WALBytesPerCommand) + ")"
+		}
+		sqlTime, sqlCalls, blocks := noData, noData, noData
+		if s := c.Statements; s != nil && c.Ops > 0 {
+			sqlTime = strconv.FormatFloat(s.ExecUsPerOp, 'f', 0, 64)
+			sqlCalls = strconv.FormatFloat(s.CallsPerOp, 'f', 1, 64)
+			blocks = strconv.FormatFloat(float64(s.SharedBlocks)/float64(c.Ops), 'f', 0, 64)
+		} else if c.StatementsMissing != "" {
+			missing = c.StatementsMissing
+		}
+		rows = append(rows, []string{a.Name, cpu, maxRate, wal, sqlTime, sqlCalls, blocks,
+			megabytes(storageOf(c, results.RoleReadModel)), megabytes(storageOf(c, results.RolePipeline))})
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	title := "Cost per operation, warmup excluded (CPU µs: every process of the host, per operation; max/s:\n" +
+		"the rate at which that would keep all its CPUs busy; WAL bytes per command, × crud's; SQL µs,\n" +
+		"SQL/op, blk/op: pg_stat_statements' execution time, statements and shared blocks per operation;\n" +
+		"read models' and pipeline tables' (outbox, inbox) size after the run, indexes included)"
+	if missing != "" {
+		title += "\n" + missing
+	}
+	return render(b, table{title, header, rows, "lrrrrrrrr", nil})
+}
+
+// storageOf adds up the bytes of c's tables of the given role.
+func storageOf(c *results.Cost, role string) int64 {
+	var n int64
+	for _, t := range c.Storage {
+		if t.Role == role {
+			n += t.Bytes
+		}
+	}
+	return n
+}
+
+// megabytes formats a size in MB: "-" for none.
+func megabytes(n int64) string {
+	if n == 0 {
+		return notRun
+	}
+	mb := float64(n) / (1 << 20)
+	if mb < 10 {
+		return fmt.Sprintf("%.1f", mb)
+	}
+	return fmt.Sprintf("%.0f", mb)
+}

@@ -1,0 +1,357 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/harness/stats"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
+	"github.com/cqrsbench/cqrsbench/scenarios"
+)
+
+// How the payoff verdict weighs the evidence.
+const (
+	// confidence is the level of the ratios' intervals.
+	confidence = 0.95
+	// minEffect is the smallest change the verdict calls a difference: on
+	// a shared machine the same query's throughput moves ±30% between
+	// consecutive runs, and a 5% gain is not worth an architecture.
+	minEffect = 0.10
+	// minSamplesP50 and minSamplesP99 are the fewest samples a round must
+	// have, on both sides, for the ratio of that percentile to be called:
+	// the p99 of fewer than 400 samples rests on the 3 slowest, often one
+	// stall of the machine.
+	minSamplesP50 = 20
+	minSamplesP99 = 400
+)
+
+// Payoff judges each CQRS architecture of run against crud: does it pay
+// off for this workload, not, or is the difference inside the noise? Nil
+// when crud or every other architecture is missing.
+//
+// The rules, in order (the first that applies decides):
+//  1. read models inconsistent after catch-up: does not pay off;
+//  2. lag p99 over the scenario's staleness budget: does not pay off;
+//  3. the offered load not sustained where crud sustained it: does not;
+//  4. the headline query's p99 distinguishably lower than crud's (the
+//     whole 95% interval of the ratio, across interleaved rounds, beyond
+//     minEffect): pays off, unless the headline command's p99 is
+//     distinguishably higher and, weighted by the mix's shares of reads
+//     and writes, the write cost outweighs the read gain (logarithms of the
+//     ratios: 2× faster reads at 50% reads balance 2× slower writes at 50%
+//     writes);
+//  5. the headline query distinguishably slower, or no faster while writes
+//     cost more: does not pay off;
+//  6. otherwise: not distinguishable.
+func Payoff(run *results.Run) *results.Payoff {
+	if run == nil {
+		return nil
+	}
+	crud, ok := run.Arch(catalog.Baseline())
+	if !ok || len(run.Architectures) < 2 {
+		return nil
+	}
+	budget := scenarios.DefaultStalenessBudget
+	if run.Scenario != nil && run.Scenario.Verdict.StalenessBudget > 0 {
+		budget = run.Scenario.Verdict.StalenessBudget.Std()
+	}
+	p := &results.Payoff{
+		Rounds:            max(len(crud.Rounds), 1),
+		Confidence:        confidence,
+		MinEffect:         minEffect,
+		StalenessBudgetMs: float64(budget) / float64(time.Millisecond),
+		ReadShare:         readShare(run),
+	}
+	heads := headlineOps(run)
+	for i := range run.Architectures {
+		a := &run.Architectures[i]
+		if a.Name == crud.Name {
+			continue
+		}
+		p.Architectures = append(p.Architectures, judge(a, crud, heads, p))
+	}
+	p.Summary = payoffSummary(p)
+	return p
+}
+
+// readShare is the share of the scenario's mix that is queries.
+func readShare(run *results.Run) float64 {
+	if run.Scenario == nil {
+		return 0
+	}
+	var reads, all float64
+	for _, op := range workloadOps(run) {
+		w := run.Scenario.Mix[scenarios.Op(op.Name)]
+		all += w
+		if op.Query {
+			reads += w
+		}
+	}
+	if all == 0 {
+		return 0
+	}
+	return reads / all
+}
+
+// judge applies Payoff's rules to a against crud.
+func judge(a, crud *results.Architecture, heads [2][]string, p *results.Payoff) results.ArchPayoff {
+	v := results.ArchPayoff{
+		Architecture:   a.Name,
+		StaleReadShare: a.Staleness.Rate,
+		Sustained:      sustained(a.Load),
+		Read:           compareLatency(crud, a, heads[0], false),
+		Write:          compareLatency(a, crud, heads[1], true),
+	}
+	if a.Consistency != nil {
+		v.Violations = a.Consistency.Violations
+	}
+	lagClause := ""
+	if d, ok := catalog.Lookup(a.Name); ok && d.Consistency.Lags() {
+		if lag := a.Lag.P99(); lag > 0 {
+			ms := lag / 1000
+			v.LagP99Ms = &ms
+			v.OverBudget = ms > p.StalenessBudgetMs
+			lagClause = fmt.Sprintf("lag p99 %s (budget %s)", human(lag), human(p.StalenessBudgetMs*1000))
+			if v.OverBudget {
+				lagClause = fmt.Sprintf("lag p99 %s, over the %s staleness budget", human(lag), human(p.StalenessBudgetMs*1000))
+			}
+		} else {
+			lagClause = "lag n/a (no samples)"
+		}
+	}
+	readClause, writeClause := comparisonClause(v.Read, "lower", "higher"), comparisonClause(v.Write, "higher", "lower")
+	var stale string
+	if a.Staleness.Reads > 0 {
+		stale = pct(a.Staleness.Rate) + " of reads stale"
+	}
+	readCall, writeCall := call(v.Read), call(v.Write)
+
+	var deciding string
+	switch {
+	case v.Violations > 0:
+		v.Outcome = results.DoesNotPayOff
+		deciding = fmt.Sprintf("its read models were INCONSISTENT after catch-up (%s lost, extra or mismatched)", plural(v.Violations, "row", "rows"))
+	case v.OverBudget:
+		v.Outcome, deciding, lagClause = results.DoesNotPayOff, lagClause, ""
+	case !v.Sustained && sustained(crud.Load):
+		v.Outcome = results.DoesNotPayOff
+		deciding = fmt.Sprintf("it did not sustain the offered load crud sustained (%s of %s ops/s)", rate(a.Load.AchievedRate), rate(a.Load.OfferedRate))
+	case readCall == results.Better && writeCall == results.Worse:
+		readWeight := p.ReadShare * math.Log(decisive(v.Read))
+		writeWeight := (1 - p.ReadShare) * math.Log(decisive(v.Write))
+		if readWeight >= writeWeight {
+			v.Outcome = results.PaysOff
+			deciding = fmt.Sprintf("at %s reads the read gain outweighs the write cost", pct(p.ReadShare))
+		} else {
+			v.Outcome = results.DoesNotPayOff
+			deciding = fmt.Sprintf("at %s reads the write cost outweighs the read gain", pct(p.ReadShare))
+		}
+	case readCall == results.Better:
+		v.Outcome = results.PaysOff
+	case readCall == results.Worse:
+		v.Outcome = results.DoesNotPayOff
+		deciding = "its reads are slower than crud's"
+	case writeCall == results.Worse:
+		v.Outcome = results.DoesNotPayOff
+		deciding = "its reads are not distinguishably faster and its writes cost more"
+	default:
+		v.Outcome = results.NotDistinguishable
+		if p.Rounds < 2 {
+			deciding = "one round gives no interval: run interleaved rounds (interleaving.mode: interleaved)"
+		}
+	}
+	for _, c := range []string{deciding, readClause, writeClause, lagClause, stale} {
+		if c != "" {
+			v.Reasons = append(v.Reasons, c)
+		}
+	}
+	v.Sentence = a.Name + " " + outcomeWords(v.Outcome) + " for this workload: " + strings.Join(v.Reasons, "; ")
+	return v
+}
+
+// outcomeWords says an outcome in a sentence.
+func outcomeWords(outcome string) string {
+	switch outcome {
+	case results.PaysOff:
+		return "pays off"
+	case results.DoesNotPayOff:
+		return "does not pay off"
+	}
+	return "is not distinguishable from crud"
+}
+
+// compareLatency compares num's latency with den's (num over den) for the
+// first of ops both ran with samples, at p50 and p99, pairing their rounds
+// by number (a file without rounds gives one ratio from the merged
+// percentiles). worseIfAbove says which way is worse for the architecture
+// judged: a write ratio above 1 is a cost, a read ratio above 1 a gain.
+// Nil when no operation has samples on both sides.
+func compareLatency(num, den *results.Architecture, ops []string, worseIfAbove bool) *results.Comparison {
+	for _, name := range ops {
+		p50, ok50 := percentileRatio(num, den, name, func(o results.RoundOp) float64 { return o.P50 }, minSamplesP50, worseIfAbove)
+		p99, ok99 := percentileRatio(num, den, name, func(o results.RoundOp) float64 { return o.P99 }, minSamplesP99, worseIfAbove)
+		if !ok50 || !ok99 {
+			continue
+		}
+		return &results.Comparison{Op: name, P50: p50, P99: p99, Call: combine(p50.Call, p99.Call)}
+	}
+	return nil
+}
+
+// percentileRatio estimates num's over den's percentile of op (pct picks
+// it from a round) across their paired rounds; it is called only when
+// every round had minSamples on both sides.
+func percentileRatio(num, den *results.Architecture, op string, pct func(results.RoundOp) float64, minSamples int64, worseIfAbove bool) (results.Ratio, bool) {
+	numRounds, denRounds := roundsOf(num), roundsOf(den)
+	var ratios []float64
+	tooFew := false
+	for _, rn := range numRounds {
+		for _, rd := range denRounds {
+			if rd.Round != rn.Round {
+				continue
+			}
+			x, okX := roundOp(rn, op)
+			y, okY := roundOp(rd, op)
+			if okX && okY && pct(x) > 0 && pct(y) > 0 {
+				ratios = append(ratios, pct(x)/pct(y))
+				tooFew = tooFew || x.Count < minSamples || y.Count < minSamples
+			}
+		}
+	}
+	iv, err := stats.RatioInterval(ratios, confidence)
+	if err != nil || len(ratios) == 0 {
+		return results.Ratio{}, false
+	}
+	r := results.Ratio{Estimate: iv.Estimate, Low: iv.Low, High: iv.High, Rounds: iv.N, Call: results.Same, TooFewSamples: tooFew}
+	switch c := iv.Compare(minEffect); {
+	case tooFew:
+	case c == stats.Above && !worseIfAbove, c == stats.Below && worseIfAbove:
+		r.Call = results.Better
+	case c != stats.Inside:
+		r.Call = results.Worse
+	}
+	return r, true
+}
+
+// roundsOf returns a's rounds; a file written before rounds were kept
+// has one, made of the merged statistics.
+func roundsOf(a *results.Architecture) []results.Round {
+	if len(a.Rounds) > 0 {
+		return a.Rounds
+	}
+	return []results.Round{results.RoundOf(*a, 0)}
+}
+
+// roundOp is op's latency in round r, if it had samples.
+func roundOp(r results.Round, op string) (results.RoundOp, bool) {
+	for _, o := range r.Ops {
+		if o.Name == op && o.Count > 0 {
+			return o, true
+		}
+	}
+	return results.RoundOp{}, false
+}
+
+// decisive is the estimate of the percentile that made c's call: the
+// p50's when it agrees with the call (it is the steadier), else the p99's.
+func decisive(c *results.Comparison) float64 {
+	if c.P50.Call == c.Call {
+		return c.P50.Estimate
+	}
+	return c.P99.Estimate
+}
+
+// combine is a Comparison's call from its percentiles' calls.
+func combine(a, b string) string {
+	better := a == results.Better || b == results.Better
+	worse := a == results.Worse || b == results.Worse
+	switch {
+	case better && !worse:
+		return results.Better
+	case worse && !better:
+		return results.Worse
+	}
+	return results.Same
+}
+
+// call is c's call; Same when c is nil.
+func call(c *results.Comparison) string {
+	if c == nil {
+		return results.Same
+	}
+	return c.Call
+}
+
+// comparisonClause says c in words: "list_orders faster than crud (p50
+// 3.7x lower [3.4–4.0], p99 2.8x lower [0.2–46]; 3 rounds)", the brackets
+// holding 95% intervals; up and down name the directions of a ratio above
+// and below 1.
+func comparisonClause(c *results.Comparison, up, down string) string {
+	if c == nil {
+		return ""
+	}
+	head := c.Op + " not distinguishable from crud"
+	switch c.Call {
+	case results.Better:
+		head = c.Op + " faster than crud"
+	case results.Worse:
+		head = c.Op + " slower than crud"
+	}
+	rounds := plural(int64(c.P50.Rounds), "round", "rounds")
+	if c.P50.Rounds < 2 {
+		rounds = "1 round: no interval"
+	}
+	return fmt.Sprintf("%s (p50 %s, p99 %s; %s)", head, ratioWords(c.P50, up, down), ratioWords(c.P99, up, down), rounds)
+}
+
+// ratioWords says r: "3.7x lower [3.4–4.0]", "1.1x higher [0.6–2.0]";
+// up and down name the directions of a ratio above and below 1.
+func ratioWords(r results.Ratio, up, down string) string {
+	dir, f, lo, hi := up, r.Estimate, r.Low, r.High
+	if f < 1 {
+		dir, f, lo, hi = down, 1/f, 1/r.High, 1/r.Low
+	}
+	s := factor(f) + "x " + dir
+	if r.Rounds >= 2 {
+		s += " [" + factor(lo) + "–" + factor(hi) + "]"
+	}
+	if r.TooFewSamples {
+		s += " (too few samples a round to call)"
+	}
+	return s
+}
+
+// payoffSummary says p in one sentence: which architectures pay off, or
+// that crud is the better choice and why.
+func payoffSummary(p *results.Payoff) string {
+	by := map[string][]string{}
+	var why []string
+	for _, a := range p.Architectures {
+		by[a.Outcome] = append(by[a.Outcome], a.Architecture)
+		if a.Outcome == results.DoesNotPayOff && len(a.Reasons) > 0 {
+			why = append(why, a.Architecture+": "+a.Reasons[0])
+		}
+	}
+	list := func(outcome string) string { return strings.Join(by[outcome], ", ") }
+	if len(by[results.PaysOff]) > 0 {
+		s := "Pays off for this workload: " + list(results.PaysOff)
+		if len(by[results.DoesNotPayOff]) > 0 {
+			s += "; does not: " + list(results.DoesNotPayOff)
+		}
+		if len(by[results.NotDistinguishable]) > 0 {
+			s += "; not distinguishable from crud: " + list(results.NotDistinguishable)
+		}
+		return s + "."
+	}
+	if len(by[results.NotDistinguishable]) == 0 {
+		return "crud is the better choice for this workload: no CQRS architecture pays off (" + strings.Join(why, "; ") + ")."
+	}
+	s := "No CQRS architecture is distinguishably better than crud for this workload"
+	if len(why) > 0 {
+		s += " (" + strings.Join(why, "; ") + ")"
+	}
+	return s + ": crud is simpler, keep it unless more rounds show a difference."
+}

@@ -1,0 +1,148 @@
+package report_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cqrsbench/cqrsbench/harness/report"
+	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/scenarios"
+)
+
+// roundsArch is an architecture whose list_orders and create_order had the
+// given p99s (ms) in rounds 0, 1, 2 …, at a sustained 400 ops/s.
+func roundsArch(name string, readP99, writeP99 []float64) results.Architecture {
+	a := results.Architecture{
+		Name: name,
+		Load: results.LoadSummary{Mode: "open", OfferedRate: 400, AchievedRate: 400, Scheduled: 12000, Completed: 12000},
+		Ops:  []results.Op{op("list_orders", 6600, 0, 1, readP99[0]), op("create_order", 1800, 0, 2, writeP99[0])},
+	}
+	for i := range readP99 {
+		a.Rounds = append(a.Rounds, results.Round{Round: i, AchievedRate: 400, Ops: []results.RoundOp{
+			{Name: "list_orders", Count: 2200, P50: readP99[i] * 1000 / 3, P99: readP99[i] * 1000},
+			{Name: "create_order", Count: 600, P50: writeP99[i] * 1000 / 3, P99: writeP99[i] * 1000},
+		}})
+	}
+	return a
+}
+
+func payoffRun(archs ...results.Architecture) *results.Run {
+	return &results.Run{
+		Scenario: &scenarios.Scenario{
+			Mix:     scenarios.Mix{"list_orders": 60, "create_order": 40},
+			Verdict: scenarios.Verdict{StalenessBudget: scenarios.Duration(200 * time.Millisecond)},
+		},
+		Operations:    []results.Operation{{Name: "create_order"}, {Name: "list_orders", Query: true}},
+		Architectures: archs,
+	}
+}
+
+func withLag(a results.Architecture, p99ms float64) results.Architecture {
+	a.Lag = &results.Lag{Stages: []results.Stage{{Name: results.StageEndToEnd, Stats: lat(500, p99ms/3, p99ms)}}}
+	return a
+}
+
+func TestPayoffRules(t *testing.T) {
+	crud := roundsArch("crud", []float64{6, 7, 6.5}, []float64{4, 4.2, 3.9})
+	for _, c := range []struct {
+		name    string
+		arch    results.Architecture
+		outcome string
+		first   string // the first reason starts with it
+	}{
+		{"reads 5x faster, writes the same", roundsArch("cqrs-sync", []float64{1.2, 1.4, 1.3}, []float64{4.1, 4, 4}),
+			results.PaysOff, "list_orders faster than crud (p50 5.0x lower [5.0–5.0], p99 5.0x lower [5.0–5.0]; 3 rounds)"},
+		{"reads within the noise", roundsArch("cqrs-sync", []float64{5, 9, 6}, []float64{4, 4.2, 3.9}),
+			results.NotDistinguishable, "list_orders not distinguishable from crud"},
+		{"reads slower", roundsArch("cqrs-sync", []float64{12, 14, 13}, []float64{4, 4.2, 3.9}),
+			results.DoesNotPayOff, "its reads are slower"},
+		{"reads the same, writes 3x dearer", roundsArch("cqrs-sync", []float64{6, 7, 6.5}, []float64{12, 12.6, 11.7}),
+			results.DoesNotPayOff, "its reads are not distinguishably faster and its writes cost more"},
+		{"reads 1.5x faster, writes 4x dearer", roundsArch("cqrs-sync", []float64{4, 4.7, 4.3}, []float64{16, 16.8, 15.6}),
+			results.DoesNotPayOff, "at 60% reads the write cost outweighs"},
+		{"reads 5x faster, writes 1.5x dearer", roundsArch("cqrs-sync", []float64{1.2, 1.4, 1.3}, []float64{6, 6.3, 5.85}),
+			results.PaysOff, "at 60% reads the read gain outweighs"},
+		{"fast but stale", withLag(roundsArch("cqrs-kafka", []float64{1.2, 1.4, 1.3}, []float64{4, 4, 4}), 900),
+			results.DoesNotPayOff, "lag p99 900 ms, over the 200 ms staleness budget"},
+		{"fast and fresh enough", withLag(roundsArch("cqrs-kafka", []float64{1.2, 1.4, 1.3}, []float64{4, 4, 4}), 30),
+			results.PaysOff, "list_orders faster"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := report.Payoff(payoffRun(crud, c.arch))
+			if p == nil || len(p.Architectures) != 1 {
+				t.Fatalf("payoff %+v", p)
+			}
+			v := p.Architectures[0]
+			t.Log(v.Sentence)
+			if v.Outcome != c.outcome || !strings.HasPrefix(v.Reasons[0], c.first) {
+				t.Errorf("%s\ngot %s, first reason %q; want %s, %q…", v.Sentence, v.Outcome, v.Reasons[0], c.outcome, c.first)
+			}
+			if p.Rounds != 3 || p.ReadShare != 0.6 {
+				t.Errorf("rounds %d, read share %g; want 3, 0.6", p.Rounds, p.ReadShare)
+			}
+		})
+	}
+}
+
+func TestPayoffDisqualifies(t *testing.T) {
+	crud := roundsArch("crud", []float64{6, 7, 6.5}, []float64{4, 4.2, 3.9})
+	fast := roundsArch("cqrs-sync", []float64{1.2, 1.4, 1.3}, []float64{4, 4, 4})
+
+	broken := fast
+	broken.Consistency = &results.Consistency{Violations: 3, Lost: 3}
+	behind := fast
+	behind.Load.AchievedRate, behind.Load.Queued = 350, 900
+	for name, a := range map[string]results.Architecture{"inconsistent": broken, "not sustained": behind} {
+		v := report.Payoff(payoffRun(crud, a)).Architectures[0]
+		if v.Outcome != results.DoesNotPayOff {
+			t.Errorf("%s: %s", name, v.Sentence)
+		}
+	}
+	// crud failing the load is what the faster architecture gains.
+	crudBehind := crud
+	crudBehind.Load.AchievedRate, crudBehind.Load.Queued = 350, 900
+	if v := report.Payoff(payoffRun(crudBehind, behind)).Architectures[0]; v.Outcome != results.PaysOff {
+		t.Errorf("both behind: %s", v.Sentence)
+	}
+}
+
+func TestPayoffSummary(t *testing.T) {
+	crud := roundsArch("crud", []float64{6, 7, 6.5}, []float64{4, 4.2, 3.9})
+	slow := roundsArch("cqrs-sync", []float64{12, 14, 13}, []float64{4, 4.2, 3.9})
+	p := report.Payoff(payoffRun(crud, slow))
+	if !strings.HasPrefix(p.Summary, "crud is the better choice for this workload") || !strings.Contains(p.Summary, "cqrs-sync: its reads are slower") {
+		t.Errorf("summary %q", p.Summary)
+	}
+	single := crud
+	single.Rounds = single.Rounds[:1]
+	one := slow
+	one.Rounds = one.Rounds[:1]
+	v := report.Payoff(payoffRun(single, one)).Architectures[0]
+	if v.Outcome != results.NotDistinguishable || !strings.Contains(v.Sentence, "one round gives no interval") {
+		t.Errorf("one round: %s", v.Sentence)
+	}
+	if report.Payoff(payoffRun(crud)) != nil {
+		t.Error("crud alone: want no payoff verdict")
+	}
+}
+
+// TestPayoffWeighsMedianAndTail: a read faster at the median but slower at
+// the tail is no win; a tail gain at an equal median is one.
+func TestPayoffWeighsMedianAndTail(t *testing.T) {
+	crud := roundsArch("crud", []float64{6, 7, 6.5}, []float64{4, 4.2, 3.9})
+	withMedians := func(a results.Architecture, p50 []float64) results.Architecture {
+		for i := range a.Rounds {
+			a.Rounds[i].Ops[0].P50 = p50[i] * 1000
+		}
+		return a
+	}
+	mixed := withMedians(roundsArch("cqrs-sync", []float64{14, 15, 13}, []float64{4, 4.2, 3.9}), []float64{0.5, 0.6, 0.55})
+	if v := report.Payoff(payoffRun(crud, mixed)).Architectures[0]; v.Outcome != results.NotDistinguishable || v.Read.Call != results.Same {
+		t.Errorf("median 4x faster, tail 2x slower: %s", v.Sentence)
+	}
+	tail := withMedians(roundsArch("cqrs-sync", []float64{2, 2.2, 2.1}, []float64{4, 4.2, 3.9}), []float64{2, 2.33, 2.17})
+	if v := report.Payoff(payoffRun(crud, tail)).Architectures[0]; v.Outcome != results.PaysOff || v.Read.P50.Call != results.Same {
+		t.Errorf("same median, tail 3x faster: %s", v.Sentence)
+	}
+}
