@@ -56,6 +56,8 @@ func (s *Scenario) SetDefaults() {
 		}
 	}
 
+	s.Capacity.setDefaults(unset)
+
 	s.defaultOptions()
 
 	p := &s.Prober
@@ -78,6 +80,19 @@ func (s *Scenario) SetDefaults() {
 
 	for i := range s.Faults {
 		s.defaultFault(i)
+	}
+}
+
+// setDefaults fills the search's unset fields when it is on.
+func (c *Capacity) setDefaults(unset func(path string, zero bool) bool) {
+	if !c.Search {
+		return
+	}
+	if unset("capacity.step", c.Step == 0) {
+		c.Step = Duration(defaultCapacityStep)
+	}
+	if unset("capacity.max_p99", c.MaxP99 == 0) {
+		c.MaxP99 = Duration(defaultCapacityMaxP99)
 	}
 }
 

@@ -50,6 +50,9 @@ type Overrides struct {
 	// StalenessBudget replaces verdict.staleness_budget
 	// (--staleness-budget).
 	StalenessBudget *time.Duration
+	// FindMaxRate turns capacity.search on (--find-max-rate), with its
+	// defaults for the fields the scenario does not set.
+	FindMaxRate bool
 }
 
 // WithOverrides returns a copy of s with o applied and validated again; s is
@@ -97,6 +100,11 @@ func (s *Scenario) WithOverrides(o Overrides) (*Scenario, error) {
 		default:
 			c.scaleRate(r)
 		}
+	}
+	if o.FindMaxRate && !c.Capacity.Search {
+		c.Capacity.Search = true
+		c.Capacity.setDefaults(func(_ string, zero bool) bool { return zero })
+		c.src.flags["capacity.search"] = "--find-max-rate"
 	}
 	if o.StalenessBudget != nil {
 		if *o.StalenessBudget <= 0 {

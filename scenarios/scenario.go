@@ -71,6 +71,9 @@ type Scenario struct {
 	Load LoadProfile `yaml:"load" json:"load"`
 	// Interleaving is the order the architectures are measured in.
 	Interleaving Interleaving `yaml:"interleaving" json:"interleaving"`
+	// Capacity is the search for each architecture's highest sustainable
+	// rate, after its measured run. Default: off.
+	Capacity Capacity `yaml:"capacity" json:"capacity,omitzero"`
 	// Options are per-architecture settings.
 	Options Options `yaml:"options" json:"options"`
 	// Prober is the black-box read-your-writes prober.
@@ -196,6 +199,25 @@ func (p Phase) peakRate() float64 {
 	return max(p.Ramp.From, p.Ramp.To)
 }
 
+// Capacity is the search for the highest rate an architecture sustains:
+// after its measured run (the first round's), open-model steps of the scenario's mix at rising
+// rates (from half the rate its CPU cost predicts, ×1.25 a step, then
+// halving the gap between the last sustained and the first failed rate
+// twice), as OpenMessaging Benchmark does. A step is sustained when the
+// load is (achieved ≥ 99% of offered, < 1% queued, < 0.1% dropped), every
+// operation's p99 is within MaxP99 and, for a pipeline, the lag p99 is
+// within the verdict's staleness budget.
+type Capacity struct {
+	// Search turns the search on (--find-max-rate). Default: false.
+	Search bool `yaml:"search" json:"search,omitempty"`
+	// Step is how long each rate is measured, after a warmup of a fifth
+	// of it. Default: 8s.
+	Step Duration `yaml:"step" json:"step,omitempty"`
+	// MaxP99 is the longest p99 of any operation a sustained step may
+	// have. Default: 100ms.
+	MaxP99 Duration `yaml:"max_p99" json:"max_p99,omitempty"`
+}
+
 // Interleaving is the order architectures are measured in.
 type Interleaving struct {
 	// Mode is "sequential" (each architecture runs once: A B C D) or
@@ -263,6 +285,12 @@ func (rawOptions) Validate() []settings.FieldError { return nil }
 
 // MarshalJSON writes them back unchanged.
 func (r rawOptions) MarshalJSON() ([]byte, error) { return json.RawMessage(r).MarshalJSON() }
+
+// The capacity search's defaults.
+const (
+	defaultCapacityStep   = 8 * time.Second
+	defaultCapacityMaxP99 = 100 * time.Millisecond
+)
 
 // DefaultStalenessBudget is verdict.staleness_budget when a scenario sets
 // none: a change seen within 200 ms looks immediate to a user who clicked.

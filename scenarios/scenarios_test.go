@@ -734,3 +734,32 @@ func TestOptionsRoundTripThroughJSON(t *testing.T) {
 		t.Errorf("cqrs-matview options read back as %#v", back.Options["cqrs-matview"])
 	}
 }
+
+// TestCapacitySearch: --find-max-rate turns the search on with its
+// defaults; bad settings name their field.
+func TestCapacitySearch(t *testing.T) {
+	sc, err := scenarios.Builtin("read-heavy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Capacity.Search {
+		t.Fatal("read-heavy searches by default; want off")
+	}
+	on, err := sc.WithOverrides(scenarios.Overrides{FindMaxRate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := on.Capacity; !c.Search || c.Step.Std() != 8*time.Second || c.MaxP99.Std() != 100*time.Millisecond {
+		t.Errorf("--find-max-rate: %+v, want the search on, 8s steps, p99 within 100ms", c)
+	}
+	for _, c := range []struct{ yaml, want string }{
+		{"capacity: {search: true, step: 500ms}", "capacity.step: must be at least 1s"},
+		{"capacity: {search: true, max_p99: 0s}", "capacity.max_p99: must be > 0"},
+		{"load: {mode: closed, workers: 2}\ncapacity: {search: true}", "capacity.search: needs an open load"},
+	} {
+		_, err := scenarios.Parse("c.yaml", []byte("name: c\n"+c.yaml+"\n"))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.yaml, err, c.want)
+		}
+	}
+}

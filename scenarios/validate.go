@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cqrsbench/cqrsbench/harness/runner"
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
@@ -99,6 +100,17 @@ func (v *validator) validate() {
 		v.errorf("prober.timeout", "must be > 0 and at least prober.poll (%s), got %s", p.Poll, p.Timeout)
 	}
 
+	if c := s.Capacity; c.Search {
+		if c.Step < Duration(time.Second) {
+			v.errorf("capacity.step", "must be at least 1s for a rate to be measured, got %s", c.Step)
+		}
+		if c.MaxP99 <= 0 {
+			v.errorf("capacity.max_p99", "must be > 0, got %s", c.MaxP99)
+		}
+		if s.Load.Mode == ModeClosed {
+			v.errorf("capacity.search", "needs an open load: a closed run has no rate to raise")
+		}
+	}
 	if s.Verdict.StalenessBudget <= 0 {
 		v.errorf("verdict.staleness_budget", "must be > 0, got %s", s.Verdict.StalenessBudget)
 	}

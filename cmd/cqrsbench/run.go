@@ -60,6 +60,7 @@ type optionalFlags struct {
 	faults   []string
 	workload string
 	budget   time.Duration
+	findMax  bool
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -71,6 +72,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.DurationVar(&o.duration, "duration", 0, "override the measured duration per architecture (phases scale with it)")
 	fs.Float64Var(&o.rate, "rate", 0, "override the offered rate in ops/s (the peak, with phases)")
 	fs.Uint64Var(&o.seed, "seed", 0, "override the dataset and workload seed")
+	fs.BoolVar(&o.findMax, "find-max-rate", false, "after each architecture's run, search for the highest rate of the mix it sustains (load kept up, every p99 within capacity.max_p99, a pipeline's lag within the staleness budget) and print it beside the rate its CPU cost predicts")
 	fs.DurationVar(&o.budget, "staleness-budget", 0, "the longest lag p99 a CQRS architecture may have and still pay off in the verdict (default: the scenario's verdict.staleness_budget, 200ms unless it sets one)")
 	fs.StringVar(&o.workload, "workload", "", "the workload to drive (`NAME|DIR`): shop, built in, or a workload pack's directory, like workloads/helpdesk ('cqrsbench workloads' lists them; the architectures that do not run packs are left out)")
 	fs.StringVar(&o.arch, "arch", "", "comma-separated architectures to run: "+strings.Join(archNames(), ","))
@@ -227,6 +229,8 @@ func (o *optionalFlags) overrides(fs *flag.FlagSet) scenarios.Overrides {
 			ov.Faults = o.faults
 		case "workload":
 			ov.Workload = &o.workload
+		case "find-max-rate":
+			ov.FindMaxRate = o.findMax
 		case "staleness-budget":
 			ov.StalenessBudget = &o.budget
 		}

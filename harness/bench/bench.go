@@ -253,6 +253,9 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	if res.Cost.Storage, err = storage(ctx, pool, schema, writeModel, catalog.ReadModels(desc, work)); err != nil {
 		return res, err
 	}
+	if err := idleAndPredict(ctx, res.Cost); err != nil {
+		return res, err
+	}
 	res.Staleness = results.Staleness{Reads: a.reads.Load(), Stale: a.stale.Load()}
 	if res.Staleness.Reads > 0 {
 		res.Staleness.Rate = float64(res.Staleness.Stale) / float64(res.Staleness.Reads)
@@ -282,6 +285,17 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	}
 	res.WorkerErrors = errs.result(sys)
 	res.Rounds = []results.Round{results.RoundOf(res, round)}
+	// Last: the search's load must not reach the figures above.
+	if sc.Capacity.Search && round == 0 {
+		var lagP99 func() time.Duration
+		if pipeline {
+			lagP99 = func() time.Duration { p99, _ := lag.live(); return p99 }
+		}
+		if res.Capacity, err = a.searchMaxRate(ctx, name, res.Cost.PredictedMaxRate, lagP99); err != nil {
+			return res, err
+		}
+	}
+
 	return res, nil
 }
 

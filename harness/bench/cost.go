@@ -163,7 +163,12 @@ func perOp(c *results.Cost) {
 	}
 	if c.HostCPUSeconds > 0 {
 		c.CPUPerOpUs = c.HostCPUSeconds * 1e6 / float64(c.Ops)
-		c.PredictedMaxRate = float64(c.HostCPUs) / (c.HostCPUSeconds / float64(c.Ops))
+		// The utilization law, idle work apart: busy CPUs = idle + rate ×
+		// demand, so the CPUs are all busy at (CPUs − idle) / demand.
+		demand := (c.HostCPUSeconds - c.IdleCPUs*c.Seconds) / float64(c.Ops)
+		if free := float64(c.HostCPUs) - c.IdleCPUs; demand > 0 && free > 0 {
+			c.PredictedMaxRate = free / demand
+		}
 	}
 }
 
@@ -179,6 +184,10 @@ func mergeCost(a, b *results.Cost) *results.Cost {
 	m.WALBytes += b.WALBytes
 	m.WALRecords += b.WALRecords
 	m.HostCPUSeconds += b.HostCPUSeconds
+	if idle := a.IdleSeconds + b.IdleSeconds; idle > 0 {
+		m.IdleCPUs = (a.IdleCPUs*a.IdleSeconds + b.IdleCPUs*b.IdleSeconds) / idle
+		m.IdleSeconds = idle
+	}
 	if a.Statements != nil && b.Statements != nil {
 		s := *a.Statements
 		s.Calls += b.Statements.Calls

@@ -53,6 +53,40 @@ func costTable(b *bytes.Buffer, run *results.Run) error {
 	return render(b, table{title, header, rows, "lrrrrrrrr", nil})
 }
 
+// capacityTable writes the predicted and measured highest sustainable
+// rates; nothing when no architecture searched.
+func capacityTable(b *bytes.Buffer, run *results.Run) error {
+	header := []string{"architecture", "predicted/s", "measured/s", "predicted ÷ measured", "failed at/s", "steps"}
+	var rows [][]string
+	for _, a := range run.Architectures {
+		c := a.Capacity
+		if c == nil {
+			continue
+		}
+		pred, measured, quotient, failed := noData, "none sustained", noData, "none failed"
+		if c.PredictedMaxRate > 0 {
+			pred = rate(c.PredictedMaxRate)
+		}
+		if c.MeasuredMaxRate > 0 {
+			measured = rate(c.MeasuredMaxRate)
+			if c.PredictedMaxRate > 0 {
+				quotient = strconv.FormatFloat(c.PredictedMaxRate/c.MeasuredMaxRate, 'f', 2, 64)
+			}
+		}
+		if c.FirstFailedRate > 0 {
+			failed = rate(c.FirstFailedRate)
+		}
+		rows = append(rows, []string{a.Name, pred, measured, quotient, failed, strconv.Itoa(len(c.Steps))})
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	return render(b, table{"Capacity (predicted: the rate at which the host's CPUs would be all busy, from the cost per\n" +
+		"operation with the idle work apart; measured: the highest rate a step sustained — load kept up,\n" +
+		"every p99 within capacity.max_p99, a pipeline's lag within the staleness budget)",
+		header, rows, "lrrrrr", nil})
+}
+
 // storageOf adds up the bytes of c's tables of the given role.
 func storageOf(c *results.Cost, role string) int64 {
 	var n int64

@@ -78,6 +78,7 @@ func fixtureCost(ops, commands int64, cpuUs float64, walPerCmd int64, sqlUs, cal
 	c := &results.Cost{
 		Seconds: 30, Ops: ops, Commands: commands, WALBytes: walPerCmd * commands, WALBytesPerCommand: float64(walPerCmd),
 		HostCPUs: 2, HostCPUSeconds: cpuUs * float64(ops) / 1e6, CPUPerOpUs: cpuUs, PredictedMaxRate: 2 / (cpuUs / 1e6),
+		IdleCPUs: 0.02, IdleSeconds: 1,
 		Statements: &results.StatementCost{Calls: int64(callsPerOp * float64(ops)), ExecMs: sqlUs * float64(ops) / 1000,
 			ExecUsPerOp: sqlUs, CallsPerOp: callsPerOp, SharedBlocks: 40 * ops},
 		Storage: []results.TableSize{{Table: "orders", Role: results.RoleWriteModel, Bytes: 180 << 20}},
@@ -121,6 +122,11 @@ func fixture(t *testing.T) *results.Run {
 			{
 				Name: "crud", LoadSeconds: 17.8, SetupSeconds: 0.4,
 				Cost: fixtureCost(12000, 4800, 1150, 4900, 480, 2.6, 0, 0),
+				Capacity: &results.Capacity{PredictedMaxRate: 1739, MeasuredMaxRate: 1525, FirstFailedRate: 1620, Steps: []results.CapacityStep{
+					{OfferedRate: 870, AchievedRate: 870, WorstP99: 9100, WorstOp: "list_orders", Sustained: true},
+					{OfferedRate: 1620, AchievedRate: 1540, WorstP99: 240000, WorstOp: "list_orders", Why: "achieved 1540 of 1620 ops/s, 900 queued, 0 dropped"},
+					{OfferedRate: 1525, AchievedRate: 1525, WorstP99: 61000, WorstOp: "list_orders", Sustained: true},
+				}},
 				Load: load(12, 0, 0, 36),
 				Ops: []results.Op{
 					op("create_order", 1800, 0, 2.10, 4.10),

@@ -16,14 +16,6 @@ import (
 
 // Limits beyond which Verdicts says a result cannot be taken at face value.
 const (
-	// queuedWarn is the share of scheduled operations that found every
-	// worker busy above which the offered load counts as not sustained.
-	// Operations late only through the load generator's own scheduling do
-	// not count: the system kept up.
-	queuedWarn = 0.01
-	// droppedWarn is the share of scheduled operations dropped above which
-	// the offered load counts as not sustained.
-	droppedWarn = 0.001
 	// errorWarn is the share of failed operations worth a warning: failed
 	// operations are not in the latencies.
 	errorWarn = 0.05
@@ -264,7 +256,7 @@ func loadWarning(a *results.Architecture) string {
 	}
 	queued := float64(l.Queued) / float64(l.Scheduled)
 	dropped := float64(l.Dropped) / float64(l.Scheduled)
-	behind := l.AchievedRate < 0.99*l.OfferedRate
+	behind := l.AchievedRate < results.AchievedShare*l.OfferedRate
 	var what []string
 	if l.Queued > 0 {
 		what = append(what, pct(queued)+" of ops queued (every worker busy when due)")
@@ -279,18 +271,9 @@ func loadWarning(a *results.Architecture) string {
 		warnPrefix, a.Name, strings.Join(what, "; "))
 }
 
-// sustained reports whether l, an open-model run's load, kept up with the
-// offered rate: achieved at least 99% of it, queued fewer than queuedWarn
-// and dropped fewer than droppedWarn of the operations. A closed run, or
-// one that scheduled nothing, counts as sustained.
-func sustained(l results.LoadSummary) bool {
-	if l.Mode == string(scenarios.ModeClosed) || l.Scheduled == 0 {
-		return true
-	}
-	queued := float64(l.Queued) / float64(l.Scheduled)
-	dropped := float64(l.Dropped) / float64(l.Scheduled)
-	return queued < queuedWarn && dropped < droppedWarn && l.AchievedRate >= 0.99*l.OfferedRate
-}
+// sustained reports whether l kept up with the offered rate
+// (results.LoadSummary.Sustained).
+func sustained(l results.LoadSummary) bool { return l.Sustained() }
 
 // errorWarning flags an architecture where many operations failed.
 func errorWarning(a *results.Architecture) string {

@@ -103,6 +103,9 @@ type Architecture struct {
 	// there were none. A pipeline that retries all the time shows here,
 	// not only as lag.
 	WorkerErrors *WorkerErrors `json:"worker_errors,omitempty"`
+	// Capacity is the search for the highest rate sustained, beside the
+	// rate the CPU cost predicts; nil when the scenario did not search.
+	Capacity *Capacity `json:"capacity,omitempty"`
 	// Cost is what the operations cost the database and the host; nil
 	// in files written before it was measured. With interleaved rounds,
 	// the rounds' counters are added up.
@@ -322,6 +325,31 @@ type LoadSummary struct {
 	WarmupOps int64 `json:"warmup_ops"`
 }
 
+// Limits beyond which an open run's offered load counts as not sustained.
+const (
+	// QueuedLimit is the share of scheduled operations that found every
+	// worker busy when due. Operations late only through the load
+	// generator's own scheduling do not count: the system kept up.
+	QueuedLimit = 0.01
+	// DroppedLimit is the share of scheduled operations never started.
+	DroppedLimit = 0.001
+	// AchievedShare is the share of the offered rate that must complete.
+	AchievedShare = 0.99
+)
+
+// Sustained reports whether l, an open run's load, kept up with the
+// offered rate: achieved at least AchievedShare of it, queued fewer than
+// QueuedLimit and dropped fewer than DroppedLimit of the operations. A
+// closed run, or one that scheduled nothing, counts as sustained.
+func (l LoadSummary) Sustained() bool {
+	if l.Mode == string(scenarios.ModeClosed) || l.Scheduled == 0 {
+		return true
+	}
+	queued := float64(l.Queued) / float64(l.Scheduled)
+	dropped := float64(l.Dropped) / float64(l.Scheduled)
+	return queued < QueuedLimit && dropped < DroppedLimit && l.AchievedRate >= AchievedShare*l.OfferedRate
+}
+
 // Op is one operation's statistics.
 type Op struct {
 	Name      string           `json:"name"`
@@ -467,14 +495,48 @@ type Cost struct {
 	HostCPUSeconds float64 `json:"host_cpu_seconds"`
 	HostCPUs       int     `json:"host_cpus"`
 	CPUPerOpUs     float64 `json:"cpu_per_op_us"`
+	// IdleCPUs is the host's CPUs busy while the architecture ran with no
+	// load (brokers' housekeeping, relays' polling, other processes),
+	// measured for IdleSeconds after its run; 0 when not measured.
+	IdleCPUs    float64 `json:"idle_cpus,omitempty"`
+	IdleSeconds float64 `json:"idle_seconds,omitempty"`
 	// PredictedMaxRate is the operations per second of this mix at which
-	// the host's CPUs would be 100% busy (the utilization law: HostCPUs /
-	// CPU per operation). It holds when the services run on this host and
-	// the CPU, not the disk or a lock, is what saturates first.
+	// the host's CPUs would be 100% busy, by the utilization law with the
+	// idle work apart: (HostCPUs − IdleCPUs) / (CPU per operation beyond
+	// the idle work). It holds when the services run on this host and the
+	// CPU, not the disk or a lock, is what saturates first.
 	PredictedMaxRate float64 `json:"predicted_max_rate"`
 	// Storage is the size of each table of the architecture's schema
 	// (with its indexes and TOAST) after the run.
 	Storage []TableSize `json:"storage,omitempty"`
+}
+
+// Capacity is the measured highest sustainable rate of an architecture.
+type Capacity struct {
+	// PredictedMaxRate is Cost.PredictedMaxRate of the run before the
+	// search (0 when the host's CPU could not be read).
+	PredictedMaxRate float64 `json:"predicted_max_rate"`
+	// MeasuredMaxRate is the highest offered rate a step sustained; 0 when
+	// none did.
+	MeasuredMaxRate float64 `json:"measured_max_rate"`
+	// FirstFailedRate is the lowest rate a step failed at; 0 when none
+	// failed (the search stopped at its highest step).
+	FirstFailedRate float64 `json:"first_failed_rate"`
+	// Steps are the steps in the order they ran.
+	Steps []CapacityStep `json:"steps"`
+}
+
+// CapacityStep is one rate of the search.
+type CapacityStep struct {
+	OfferedRate  float64 `json:"offered_rate"`
+	AchievedRate float64 `json:"achieved_rate"`
+	// WorstP99 is the highest p99 of any operation, microseconds, and
+	// WorstOp that operation.
+	WorstP99  float64 `json:"worst_p99_us"`
+	WorstOp   string  `json:"worst_op"`
+	Sustained bool    `json:"sustained"`
+	// Why says why a step was not sustained.
+	Why string `json:"why,omitempty"`
 }
 
 // StatementCost is pg_stat_statements summed over a database.

@@ -1,0 +1,172 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/harness/runner"
+	"github.com/cqrsbench/cqrsbench/scenarios"
+)
+
+// The capacity search's shape.
+const (
+	// capacityGrowth is the factor between rising steps.
+	capacityGrowth = 1.25
+	// capacityBisections is how often the gap between the last sustained
+	// and the first failed rate is halved after the rise.
+	capacityBisections = 2
+	// capacityMaxSteps bounds the rise (1.25^16 ≈ 35× the first rate).
+	capacityMaxSteps = 16
+)
+
+// measureIdle measures how many of the host's CPUs are busy for d while
+// nothing is offered: the architecture's own idle work and everything
+// else running on the host.
+func measureIdle(ctx context.Context, d time.Duration) (cpus, seconds float64, err error) {
+	before, err := hostBusySeconds()
+	if err != nil {
+		return 0, 0, err
+	}
+	start := time.Now()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return 0, 0, ctx.Err()
+	case <-timer.C:
+	}
+	after, err := hostBusySeconds()
+	if err != nil {
+		return 0, 0, err
+	}
+	seconds = time.Since(start).Seconds()
+	return (after - before) / seconds, seconds, nil
+}
+
+// searchMaxRate runs the scenario's mix at rising rates on the
+// architecture a runs, from half of predicted (the scenario's rate when
+// nothing is predicted), until a step is not sustained, then halves the
+// gap between the last sustained and the first failed rate
+// capacityBisections times. lagP99 returns the pipeline's lag p99 since
+// its previous call (nil without a pipeline).
+func (a *archRun) searchMaxRate(ctx context.Context, name string, predicted float64, lagP99 func() time.Duration) (*results.Capacity, error) {
+	sc := a.cfg.Scenario
+	c := &results.Capacity{PredictedMaxRate: predicted}
+	rate := sc.Load.Rate
+	if predicted > 0 {
+		rate = predicted / 2
+	}
+	step := func(rate float64) (bool, error) {
+		s, err := a.capacityStep(ctx, rate, lagP99)
+		if err != nil {
+			return false, err
+		}
+		c.Steps = append(c.Steps, s)
+		verdict := "sustained"
+		if !s.Sustained {
+			verdict = "NOT sustained: " + s.Why
+		}
+		say(a.cfg.Progress, "%s: capacity step %s ops/s: achieved %.0f/s, worst p99 %.1f ms (%s); %s",
+			name, fmt.Sprintf("%.0f", rate), s.AchievedRate, s.WorstP99/1000, s.WorstOp, verdict)
+		return s.Sustained, nil
+	}
+	good, bad := 0.0, 0.0
+	for range capacityMaxSteps {
+		ok, err := step(rate)
+		if err != nil {
+			return c, err
+		}
+		if !ok {
+			bad = rate
+			break
+		}
+		good, rate = rate, rate*capacityGrowth
+	}
+	for i := 0; i < capacityBisections && bad > 0; i++ {
+		mid := (good + bad) / 2
+		if good == 0 {
+			mid = bad / 2
+		}
+		ok, err := step(mid)
+		if err != nil {
+			return c, err
+		}
+		if ok {
+			good = mid
+		} else {
+			bad = mid
+		}
+	}
+	c.MeasuredMaxRate, c.FirstFailedRate = good, bad
+	return c, nil
+}
+
+// capacityStep offers rate for the scenario's capacity step (after a
+// warmup of a fifth of it) and judges whether it was sustained.
+func (a *archRun) capacityStep(ctx context.Context, rate float64, lagP99 func() time.Duration) (results.CapacityStep, error) {
+	sc := a.cfg.Scenario
+	stepLen := sc.Capacity.Step.Std()
+	cfg := runner.Config{
+		Warmup:      stepLen / 5,
+		Arrival:     runner.Arrival(sc.Load.Arrival),
+		Seed:        sc.Dataset.Seed + uint64(rate),
+		Concurrency: sc.Load.Workers,
+		Phases:      []runner.Phase{runner.Steady(stepLen, rate)},
+	}
+	var ops []runner.Op
+	for _, op := range sc.Operations() {
+		ops = append(ops, runner.Op{Name: op.Name, Weight: sc.Mix[scenarios.Op(op.Name)],
+			Do: func(ctx context.Context) error { _, err := a.session.Do(ctx, op.Name); return err }})
+	}
+	classify := func(err error) string { kind, _ := errorKind(a.work, err); return kind }
+	r, err := runner.New(cfg, ops, runner.WithClassifier(classify))
+	if err != nil {
+		return results.CapacityStep{}, err
+	}
+	if lagP99 != nil {
+		lagP99() // forget the lag before this step
+	}
+	out, err := r.Run(ctx)
+	if err != nil {
+		return results.CapacityStep{}, fmt.Errorf("capacity step at %.0f ops/s: %w", rate, err)
+	}
+	load := results.LoadFrom(out)
+	s := results.CapacityStep{OfferedRate: rate, AchievedRate: load.AchievedRate, Sustained: true}
+	for _, op := range results.OpsFrom(out) {
+		if op.Latency.P99 > s.WorstP99 {
+			s.WorstP99, s.WorstOp = op.Latency.P99, op.Name
+		}
+	}
+	maxP99 := sc.Capacity.MaxP99.Std()
+	switch {
+	case !load.Sustained():
+		s.Sustained = false
+		s.Why = fmt.Sprintf("achieved %.0f of %.0f ops/s, %d queued, %d dropped", load.AchievedRate, load.OfferedRate, load.Queued, load.Dropped)
+	case time.Duration(s.WorstP99)*time.Microsecond > maxP99:
+		s.Sustained = false
+		s.Why = fmt.Sprintf("%s p99 %.1f ms over %s", s.WorstOp, s.WorstP99/1000, maxP99)
+	case lagP99 != nil:
+		if lag := lagP99(); lag > sc.Verdict.StalenessBudget.Std() {
+			s.Sustained = false
+			s.Why = fmt.Sprintf("lag p99 %s over the staleness budget %s", lag.Round(time.Millisecond), sc.Verdict.StalenessBudget)
+		}
+	}
+	return s, nil
+}
+
+// idleAndPredict measures the host's idle CPUs after a run and completes
+// cost's prediction with them.
+func idleAndPredict(ctx context.Context, cost *results.Cost) error {
+	cpus, seconds, err := measureIdle(ctx, idleWindow)
+	if err != nil {
+		return fmt.Errorf("measure the idle host: %w", err)
+	}
+	cost.IdleCPUs, cost.IdleSeconds = cpus, seconds
+	perOp(cost)
+	return nil
+}
+
+// idleWindow is how long the idle host is measured after each run.
+const idleWindow = time.Second
