@@ -43,9 +43,12 @@ const (
 //     and writes, the write cost outweighs the read gain (logarithms of the
 //     ratios: 2× faster reads at 50% reads balance 2× slower writes at 50%
 //     writes);
-//  5. the headline query distinguishably slower, or no faster while writes
-//     cost more: does not pay off;
-//  6. otherwise: not distinguishable.
+//  5. the headline query no faster, but the predicted capacity (CPU per
+//     operation, see results.Cost) distinguishably higher, writes not
+//     costlier: pays off;
+//  6. the headline query distinguishably slower, or no faster while writes
+//     cost more or the capacity is lower: does not pay off;
+//  7. otherwise: not distinguishable.
 func Payoff(run *results.Run) *results.Payoff {
 	if run == nil {
 		return nil
@@ -104,6 +107,7 @@ func judge(a, crud *results.Architecture, heads [2][]string, p *results.Payoff) 
 		Sustained:      sustained(a.Load),
 		Read:           compareLatency(crud, a, heads[0], false),
 		Write:          compareLatency(a, crud, heads[1], true),
+		Capacity:       capacityRatio(a, crud),
 	}
 	if a.Consistency != nil {
 		v.Violations = a.Consistency.Violations
@@ -128,6 +132,11 @@ func judge(a, crud *results.Architecture, heads [2][]string, p *results.Payoff) 
 		stale = pct(a.Staleness.Rate) + " of reads stale"
 	}
 	readCall, writeCall := call(v.Read), call(v.Write)
+	capacityCall, capacityClause := results.Same, ""
+	if c := v.Capacity; c != nil {
+		capacityCall = c.Call
+		capacityClause = "predicted capacity " + ratioWords(*c, "higher", "lower") + " than crud's"
+	}
 
 	var deciding string
 	switch {
@@ -151,19 +160,25 @@ func judge(a, crud *results.Architecture, heads [2][]string, p *results.Payoff) 
 		}
 	case readCall == results.Better:
 		v.Outcome = results.PaysOff
+	case readCall == results.Same && writeCall != results.Worse && capacityCall == results.Better:
+		v.Outcome = results.PaysOff
+		deciding = "it carries more load on this host"
 	case readCall == results.Worse:
 		v.Outcome = results.DoesNotPayOff
 		deciding = "its reads are slower than crud's"
 	case writeCall == results.Worse:
 		v.Outcome = results.DoesNotPayOff
 		deciding = "its reads are not distinguishably faster and its writes cost more"
+	case capacityCall == results.Worse:
+		v.Outcome = results.DoesNotPayOff
+		deciding = "its reads are not distinguishably faster and it carries less load on this host"
 	default:
 		v.Outcome = results.NotDistinguishable
 		if p.Rounds < 2 {
 			deciding = "one round gives no interval: run interleaved rounds (interleaving.mode: interleaved)"
 		}
 	}
-	for _, c := range []string{deciding, readClause, writeClause, lagClause, stale} {
+	for _, c := range []string{deciding, readClause, writeClause, capacityClause, lagClause, stale} {
 		if c != "" {
 			v.Reasons = append(v.Reasons, c)
 		}
@@ -221,6 +236,31 @@ func percentileRatio(num, den *results.Architecture, op string, pct func(results
 			}
 		}
 	}
+	return ratioOf(ratios, worseIfAbove, tooFew)
+}
+
+// capacityRatio estimates a's predicted highest rate over crud's across
+// their paired rounds; nil when a round lacks a prediction.
+func capacityRatio(a, crud *results.Architecture) *results.Ratio {
+	var ratios []float64
+	for _, ra := range roundsOf(a) {
+		for _, rc := range roundsOf(crud) {
+			if ra.Round == rc.Round && ra.PredictedMaxRate > 0 && rc.PredictedMaxRate > 0 {
+				ratios = append(ratios, ra.PredictedMaxRate/rc.PredictedMaxRate)
+			}
+		}
+	}
+	r, ok := ratioOf(ratios, false, false)
+	if !ok {
+		return nil
+	}
+	return &r
+}
+
+// ratioOf estimates a ratio from the rounds' ratios and calls it (unless
+// tooFew): Better when it is beyond 1 + minEffect in the architecture's
+// favour — above 1, or below when worseIfAbove — Worse the other way.
+func ratioOf(ratios []float64, worseIfAbove, tooFew bool) (results.Ratio, bool) {
 	iv, err := stats.RatioInterval(ratios, confidence)
 	if err != nil || len(ratios) == 0 {
 		return results.Ratio{}, false

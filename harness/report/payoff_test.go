@@ -146,3 +146,25 @@ func TestPayoffWeighsMedianAndTail(t *testing.T) {
 		t.Errorf("same median, tail 3x faster: %s", v.Sentence)
 	}
 }
+
+// TestPayoffCountsCapacity: reads no faster, but 1.6x the predicted
+// capacity, is a payoff; its interval is in the sentence.
+func TestPayoffCountsCapacity(t *testing.T) {
+	withCapacity := func(a results.Architecture, rates ...float64) results.Architecture {
+		for i := range a.Rounds {
+			a.Rounds[i].PredictedMaxRate = rates[i]
+		}
+		return a
+	}
+	crud := withCapacity(roundsArch("crud", []float64{6, 7, 6.5}, []float64{4, 4.2, 3.9}), 1000, 1100, 950)
+	same := withCapacity(roundsArch("cqrs-sync", []float64{6, 7, 6.5}, []float64{4, 4.2, 3.9}), 1600, 1800, 1500)
+	v := report.Payoff(payoffRun(crud, same)).Architectures[0]
+	if v.Outcome != results.PaysOff || v.Capacity == nil || v.Capacity.Call != results.Better ||
+		!strings.Contains(v.Sentence, "predicted capacity 1.6x higher [") {
+		t.Errorf("same latency, 1.6x capacity: %s (capacity %+v)", v.Sentence, v.Capacity)
+	}
+	less := withCapacity(roundsArch("cqrs-sync", []float64{6, 7, 6.5}, []float64{4, 4.2, 3.9}), 600, 700, 550)
+	if v := report.Payoff(payoffRun(crud, less)).Architectures[0]; v.Outcome != results.DoesNotPayOff || v.Capacity.Call != results.Worse {
+		t.Errorf("same latency, less capacity: %s", v.Sentence)
+	}
+}

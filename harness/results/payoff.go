@@ -47,6 +47,10 @@ type ArchPayoff struct {
 	// Write compares the headline command: this architecture's latency
 	// over crud's, above 1 when writes cost more here.
 	Write *Comparison `json:"write,omitempty"`
+	// Capacity is this architecture's predicted highest rate of the mix
+	// over crud's (Cost.PredictedMaxRate, round by round): above 1, it
+	// would carry more load on this host. Nil when not measured.
+	Capacity *Ratio `json:"capacity,omitempty"`
 	// LagP99Ms is the end-to-end projection lag p99 (or the prober's
 	// visible lag p99 without a pipeline); absent for architectures whose
 	// reads never lag.

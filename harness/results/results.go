@@ -133,6 +133,8 @@ type Round struct {
 	// CPUPerOpUs is the host's CPU time per operation (Cost.CPUPerOpUs)
 	// in this round; absent when not measured.
 	CPUPerOpUs float64 `json:"cpu_per_op_us,omitempty"`
+	// PredictedMaxRate is Cost.PredictedMaxRate in this round.
+	PredictedMaxRate float64 `json:"predicted_max_rate,omitempty"`
 }
 
 // RoundOp is one operation's latency in one round.
@@ -448,7 +450,7 @@ func RoundOf(a Architecture, round int) Round {
 	}
 	r.LagP99 = a.Lag.P99()
 	if a.Cost != nil {
-		r.CPUPerOpUs = a.Cost.CPUPerOpUs
+		r.CPUPerOpUs, r.PredictedMaxRate = a.Cost.CPUPerOpUs, a.Cost.PredictedMaxRate
 	}
 	return r
 }
