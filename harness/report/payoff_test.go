@@ -1,6 +1,7 @@
 package report_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,7 @@ func roundsArch(name string, readP99, writeP99 []float64) results.Architecture {
 		Ops:  []results.Op{op("list_orders", 6600, 0, 1, readP99[0]), op("create_order", 1800, 0, 2, writeP99[0])},
 	}
 	for i := range readP99 {
-		a.Rounds = append(a.Rounds, results.Round{Round: i, AchievedRate: 400, Ops: []results.RoundOp{
+		a.Rounds = append(a.Rounds, results.Round{Round: i, AchievedRate: 400, Sustained: true, Ops: []results.RoundOp{
 			{Name: "list_orders", Count: 2200, P50: readP99[i] * 1000 / 3, P99: readP99[i] * 1000},
 			{Name: "create_order", Count: 600, P50: writeP99[i] * 1000 / 3, P99: writeP99[i] * 1000},
 		}})
@@ -91,8 +92,15 @@ func TestPayoffDisqualifies(t *testing.T) {
 
 	broken := fast
 	broken.Consistency = &results.Consistency{Violations: 3, Lost: 3}
-	behind := fast
-	behind.Load.AchievedRate, behind.Load.Queued = 350, 900
+	behindIn := func(a results.Architecture, rounds ...int) results.Architecture {
+		a.Rounds = slices.Clone(a.Rounds)
+		for _, i := range rounds {
+			a.Rounds[i].Sustained = false
+		}
+		a.Load.AchievedRate, a.Load.Queued = 350, 900
+		return a
+	}
+	behind := behindIn(fast, 0, 2)
 	for name, a := range map[string]results.Architecture{"inconsistent": broken, "not sustained": behind} {
 		v := report.Payoff(payoffRun(crud, a)).Architectures[0]
 		if v.Outcome != results.DoesNotPayOff {
@@ -100,10 +108,12 @@ func TestPayoffDisqualifies(t *testing.T) {
 		}
 	}
 	// crud failing the load is what the faster architecture gains.
-	crudBehind := crud
-	crudBehind.Load.AchievedRate, crudBehind.Load.Queued = 350, 900
-	if v := report.Payoff(payoffRun(crudBehind, behind)).Architectures[0]; v.Outcome != results.PaysOff {
+	if v := report.Payoff(payoffRun(behindIn(crud, 0, 2), behind)).Architectures[0]; v.Outcome != results.PaysOff {
 		t.Errorf("both behind: %s", v.Sentence)
+	}
+	// One stall in one round of three does not decide.
+	if v := report.Payoff(payoffRun(crud, behindIn(fast, 1))).Architectures[0]; v.Outcome != results.PaysOff {
+		t.Errorf("behind in one round of three: %s", v.Sentence)
 	}
 }
 

@@ -123,6 +123,8 @@ type Round struct {
 	Round int `json:"round"`
 	// AchievedRate is the operations completed per second.
 	AchievedRate float64 `json:"achieved_rate"`
+	// Sustained is LoadSummary.Sustained of the round.
+	Sustained bool `json:"sustained"`
 	// Ops are the operations' latency percentiles (from the intended
 	// start, microseconds).
 	Ops []RoundOp `json:"ops"`
@@ -444,7 +446,7 @@ type ThresholdResult struct {
 // RoundOf summarises a, the results of one round of an architecture's
 // run, as that round (numbered round).
 func RoundOf(a Architecture, round int) Round {
-	r := Round{Round: round, AchievedRate: a.Load.AchievedRate}
+	r := Round{Round: round, AchievedRate: a.Load.AchievedRate, Sustained: a.Load.Sustained()}
 	for _, op := range a.Ops {
 		r.Ops = append(r.Ops, RoundOp{Name: op.Name, Count: op.Latency.Count, P50: op.Latency.P50, P99: op.Latency.P99})
 	}
