@@ -205,16 +205,19 @@ func (p Phase) peakRate() float64 {
 // halving the gap between the last sustained and the first failed rate
 // twice), as OpenMessaging Benchmark does. A step is sustained when the
 // load is (achieved ≥ 99% of offered, < 1% queued, < 0.1% dropped), every
-// operation's p99 is within MaxP99 and, for a pipeline, the lag p99 is
-// within the verdict's staleness budget.
+// operation's p99 is within MaxP99 or 5× its p99 in the measured run,
+// whichever is longer (an operation slow at any load does not stop the
+// search), and, for a pipeline, the lag p99 is within the verdict's
+// staleness budget.
 type Capacity struct {
 	// Search turns the search on (--find-max-rate). Default: false.
 	Search bool `yaml:"search" json:"search,omitempty"`
 	// Step is how long each rate is measured, after a warmup of a fifth
 	// of it. Default: 8s.
 	Step Duration `yaml:"step" json:"step,omitempty"`
-	// MaxP99 is the longest p99 of any operation a sustained step may
-	// have. Default: 100ms.
+	// MaxP99 is the p99 any operation may reach in a sustained step (or
+	// 5× its p99 in the measured run, when that is longer). Default:
+	// 100ms.
 	MaxP99 Duration `yaml:"max_p99" json:"max_p99,omitempty"`
 }
 

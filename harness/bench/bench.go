@@ -291,7 +291,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 		if pipeline {
 			lagP99 = func() time.Duration { p99, _ := lag.live(); return p99 }
 		}
-		if res.Capacity, err = a.searchMaxRate(ctx, name, res.Cost.PredictedMaxRate, lagP99); err != nil {
+		if res.Capacity, err = a.searchMaxRate(ctx, pool, name, res.Ops, res.Cost.PredictedMaxRate, lagP99); err != nil {
 			return res, err
 		}
 	}

@@ -56,7 +56,7 @@ func costTable(b *bytes.Buffer, run *results.Run) error {
 // capacityTable writes the predicted and measured highest sustainable
 // rates; nothing when no architecture searched.
 func capacityTable(b *bytes.Buffer, run *results.Run) error {
-	header := []string{"architecture", "predicted/s", "measured/s", "predicted ÷ measured", "failed at/s", "steps"}
+	header := []string{"architecture", "predicted/s", "measured/s", "pred ÷ meas", "CPU busy at it", "failed at/s", "steps"}
 	var rows [][]string
 	for _, a := range run.Architectures {
 		c := a.Capacity
@@ -76,15 +76,24 @@ func capacityTable(b *bytes.Buffer, run *results.Run) error {
 		if c.FirstFailedRate > 0 {
 			failed = rate(c.FirstFailedRate)
 		}
-		rows = append(rows, []string{a.Name, pred, measured, quotient, failed, strconv.Itoa(len(c.Steps))})
+		busy := noData
+		if a.Cost != nil && a.Cost.HostCPUs > 0 {
+			for _, s := range c.Steps {
+				if s.Sustained && s.OfferedRate == c.MeasuredMaxRate && s.BusyCPUs > 0 {
+					busy = pct(s.BusyCPUs / float64(a.Cost.HostCPUs))
+				}
+			}
+		}
+		rows = append(rows, []string{a.Name, pred, measured, quotient, busy, failed, strconv.Itoa(len(c.Steps))})
 	}
 	if len(rows) == 0 {
 		return nil
 	}
 	return render(b, table{"Capacity (predicted: the rate at which the host's CPUs would be all busy, from the cost per\n" +
 		"operation with the idle work apart; measured: the highest rate a step sustained — load kept up,\n" +
-		"every p99 within capacity.max_p99, a pipeline's lag within the staleness budget)",
-		header, rows, "lrrrrr", nil})
+		"every p99 within capacity.max_p99 or 5x the run's, a pipeline's lag within the staleness budget;\n" +
+		"CPU busy at it well under 100%: something other than the CPU saturates first)",
+		header, rows, "lrrrrrr", nil})
 }
 
 // storageOf adds up the bytes of c's tables of the given role.

@@ -536,8 +536,13 @@ type CapacityStep struct {
 	AchievedRate float64 `json:"achieved_rate"`
 	// WorstP99 is the highest p99 of any operation, microseconds, and
 	// WorstOp that operation.
-	WorstP99  float64 `json:"worst_p99_us"`
-	WorstOp   string  `json:"worst_op"`
+	WorstP99 float64 `json:"worst_p99_us"`
+	WorstOp  string  `json:"worst_op"`
+	// BusyCPUs is how many of the host's CPUs were busy during the step
+	// (after its warmup): near Cost.HostCPUs at the knee when the CPU is
+	// what saturates, well below it when something else is (a lock, the
+	// disk's fsyncs, the load generator's workers).
+	BusyCPUs  float64 `json:"busy_cpus"`
 	Sustained bool    `json:"sustained"`
 	// Why says why a step was not sustained.
 	Why string `json:"why,omitempty"`
