@@ -214,7 +214,11 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	if err != nil {
 		return res, err
 	}
-	say(cfg.Progress, "%s: running %s (%s warmup, %s measured)", name, sc.Name, sc.Load.Warmup.Std(), sc.Load.Duration.Std())
+	canaryQPS, err := canary(ctx, pool)
+	if err != nil {
+		return res, err
+	}
+	say(cfg.Progress, "%s: running %s (%s warmup, %s measured; canary %.0f q/s)", name, sc.Name, sc.Load.Warmup.Std(), sc.Load.Duration.Std(), canaryQPS)
 	loadDone := make(chan struct{})
 	// The runner starts its clock at once; fault times and the cost's
 	// counters count from the end of its warmup.
@@ -285,6 +289,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	}
 	res.WorkerErrors = errs.result(sys)
 	res.Rounds = []results.Round{results.RoundOf(res, round)}
+	res.Rounds[0].CanaryQPS = canaryQPS
 	// Last: the search's load must not reach the figures above.
 	if sc.Capacity.Search && round == 0 {
 		var lagP99 func() time.Duration

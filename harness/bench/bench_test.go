@@ -70,6 +70,9 @@ func TestSmokeEndToEnd(t *testing.T) {
 		} else if d := catalog.MustLookup(a.Name); len(d.ReadModels) != readModelTables(c) {
 			t.Errorf("%s: storage %+v, want its %d read models sized", a.Name, c.Storage, len(d.ReadModels))
 		}
+		if len(a.Rounds) == 0 || a.Rounds[0].CanaryQPS <= 0 {
+			t.Errorf("%s: rounds %+v, want the canary's rate before the round", a.Name, a.Rounds)
+		}
 		if a.Name == "cqrs-matview" {
 			if r := a.Refresh; r == nil || r.Count == 0 || r.Stats.Count != r.Count || r.Stats.P50 == 0 || r.Stats.Histogram == "" {
 				t.Errorf("cqrs-matview refreshes: %+v, want each refresh's duration in a histogram", a.Refresh)

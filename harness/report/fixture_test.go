@@ -217,6 +217,11 @@ func fixture(t *testing.T) *results.Run {
 			},
 		},
 	}
+	for i, canaryQPS := range []float64{1612, 1398} { // one round each, the canary before it
+		a := &run.Architectures[i]
+		a.Rounds = []results.Round{results.RoundOf(*a, 0)}
+		a.Rounds[0].CanaryQPS = canaryQPS
+	}
 	run.Verdicts = report.Verdicts(run)
 	run.Thresholds = results.Evaluate(run, run.Scenario.Thresholds)
 	return run

@@ -21,6 +21,7 @@ var htmlTemplate string
 // htmlRun is one results file as the template shows it.
 type htmlRun struct {
 	ID, Title, Path, Environment, Load string
+	Canary                             string // empty without canary rates
 	Warning                            string
 	Payoff                             *results.Payoff // nil: nothing to judge
 	PayoffHeading                      string
@@ -71,6 +72,7 @@ func htmlRunOf(i int, side Side) (htmlRun, error) {
 		Title:       name + " — " + run.StartedAt.UTC().Format("2006-01-02 15:04 UTC"),
 		Path:        side.Path,
 		Environment: environmentLine(run.Environment),
+		Canary:      canaryLine(run),
 		Load:        load,
 		Verdicts:    run.Verdicts,
 	}

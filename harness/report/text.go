@@ -96,6 +96,9 @@ func writeHeader(b *bytes.Buffer, run *results.Run) {
 		b.WriteString("\n")
 	}
 	b.WriteString(environmentLine(run.Environment) + "\n")
+	if line := canaryLine(run); line != "" {
+		b.WriteString(line + "\n")
+	}
 	if run.Interrupted {
 		var names []string
 		for _, a := range run.Architectures {
@@ -129,6 +132,17 @@ func environmentLine(env results.Environment) string {
 	}
 	parts = append(parts, host)
 	return "environment: " + strings.Join(parts, " · ")
+}
+
+// canaryLine says how much the machine drifted during the run, from the
+// canary's rates before each round; "" without them.
+func canaryLine(run *results.Run) string {
+	c := run.Canary()
+	if c.Samples == 0 {
+		return ""
+	}
+	return fmt.Sprintf("machine: canary query %.0f–%.0f q/s before the %d runs (max/min %.2fx: the machine's own drift)",
+		c.Min, c.Max, c.Samples, c.Max/c.Min)
 }
 
 // orUnknown returns s, or "unknown" when it is empty.

@@ -137,6 +137,39 @@ type Round struct {
 	CPUPerOpUs float64 `json:"cpu_per_op_us,omitempty"`
 	// PredictedMaxRate is Cost.PredictedMaxRate in this round.
 	PredictedMaxRate float64 `json:"predicted_max_rate,omitempty"`
+	// CanaryQPS is the canary's rate just before this round's load: a
+	// fixed, cheap query run back to back on one connection with nothing
+	// else offered, so it moves only with the machine. Absent when not
+	// measured.
+	CanaryQPS float64 `json:"canary_qps,omitempty"`
+}
+
+// Canary summarises the canary's rates over a run's rounds: how much the
+// machine itself drifted while the architectures were measured.
+type Canary struct {
+	// Samples is the number of rounds with a canary rate; Min and Max
+	// its lowest and highest rate, queries per second.
+	Samples  int
+	Min, Max float64
+}
+
+// Canary returns the spread of the canary's rates over every round of
+// every architecture; Samples is 0 when none was measured.
+func (r *Run) Canary() Canary {
+	var c Canary
+	for _, a := range r.Architectures {
+		for _, rd := range a.Rounds {
+			if rd.CanaryQPS <= 0 {
+				continue
+			}
+			if c.Samples == 0 || rd.CanaryQPS < c.Min {
+				c.Min = rd.CanaryQPS
+			}
+			c.Max = max(c.Max, rd.CanaryQPS)
+			c.Samples++
+		}
+	}
+	return c
 }
 
 // RoundOp is one operation's latency in one round.
