@@ -53,6 +53,8 @@ type Overrides struct {
 	// FindMaxRate turns capacity.search on (--find-max-rate), with its
 	// defaults for the fields the scenario does not set.
 	FindMaxRate bool
+	// Sweep replaces the sweep (--sweep PARAMETER=V1,V2,...).
+	Sweep *Sweep
 }
 
 // WithOverrides returns a copy of s with o applied and validated again; s is
@@ -116,6 +118,12 @@ func (s *Scenario) WithOverrides(o Overrides) (*Scenario, error) {
 	}
 	if o.Workload != nil {
 		c.useWorkload(*o.Workload, o.Arch == nil)
+	}
+	if o.Sweep != nil {
+		c.Sweep = o.Sweep
+		c.src.flags["sweep"] = "--sweep"
+		c.src.flags["sweep.parameter"] = "--sweep"
+		c.src.flags["sweep.values"] = "--sweep"
 	}
 	if o.Arch != nil {
 		archs, ok := parseArchFlag(o.Arch, bad)

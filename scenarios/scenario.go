@@ -78,6 +78,9 @@ type Scenario struct {
 	Options Options `yaml:"options" json:"options"`
 	// Prober is the black-box read-your-writes prober.
 	Prober Prober `yaml:"prober" json:"prober"`
+	// Sweep runs the scenario once per value of a parameter (the orders
+	// per customer, the orders, the read share). Default: none.
+	Sweep *Sweep `yaml:"sweep" json:"sweep,omitempty"`
 	// Verdict is how the payoff verdict judges the CQRS architectures.
 	Verdict Verdict `yaml:"verdict" json:"verdict,omitzero"`
 	// Faults to inject during the run. Default: none.
@@ -607,6 +610,10 @@ func (s *Scenario) Clone() *Scenario {
 	c.Faults = slices.Clone(s.Faults)
 	c.Thresholds = slices.Clone(s.Thresholds)
 	c.Options = s.Options.clone()
+	if s.Sweep != nil {
+		sw := Sweep{Parameter: s.Sweep.Parameter, Values: slices.Clone(s.Sweep.Values)}
+		c.Sweep = &sw
+	}
 	c.src = s.src.clone()
 	return &c
 }

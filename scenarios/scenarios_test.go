@@ -7,6 +7,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
 	"github.com/cqrsbench/cqrsbench/reference/cqrsmatview"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -50,7 +51,7 @@ func TestBuiltins(t *testing.T) {
 	t.Parallel()
 	names := scenarios.BuiltinNames()
 	want := []string{"smoke", "mixed", "read-heavy", "write-heavy", "burst", "crossover", "capacity",
-		"duplicates", "crashes", "broker-restart", "pg-restart", "poison", "visibility-gap", "catch-up", "rebuild"}
+		"duplicates", "crashes", "broker-restart", "pg-restart", "poison", "visibility-gap", "catch-up", "rebuild", "page-sweep"}
 	if !slices.Equal(names, want) {
 		t.Errorf("BuiltinNames() = %v, want %v", names, want)
 	}
@@ -761,5 +762,75 @@ func TestCapacitySearch(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want %q", c.yaml, err, c.want)
 		}
+	}
+}
+
+// TestSweepPoints: a sweep expands into one scenario per value with the
+// parameter set (the orders spread over fewer customers; the mix's read
+// share rescaled with each side's relative weights kept), and bad sweeps
+// name their field and say what is allowed.
+func TestSweepPoints(t *testing.T) {
+	sc, err := scenarios.Builtin("page-sweep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	points, err := sc.SweepPoints()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var customers []int
+	for _, p := range points {
+		if p.Sweep != nil || p.Dataset.Orders != sc.Dataset.Orders {
+			t.Errorf("point %+v: want no sweep and the scenario's %d orders", p.Dataset, sc.Dataset.Orders)
+		}
+		customers = append(customers, p.Dataset.Customers)
+	}
+	if want := []int{20000, 2000, 200}; !slices.Equal(customers, want) {
+		t.Errorf("customers at 5, 50, 500 orders each: %v, want %v", customers, want)
+	}
+
+	mixed, err := scenarios.Builtin("mixed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw, err := scenarios.ParseSweep("read_share=0.2, 0.9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	swept, err := mixed.WithOverrides(scenarios.Overrides{Sweep: sw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	points, err = swept.SweepPoints()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []float64{0.2, 0.9} {
+		p := points[i]
+		if got := p.ReadShare(); math.Abs(got-want) > 1e-9 {
+			t.Errorf("read_share=%v: the point's read share is %v", want, got)
+		}
+		// list_orders and sales_dashboard keep their 55:5 ratio.
+		if r := p.Mix["list_orders"] / p.Mix["sales_dashboard"]; math.Abs(r-11) > 1e-9 {
+			t.Errorf("read_share=%v: list_orders/sales_dashboard = %v, want 11", want, r)
+		}
+	}
+	if mixed.ReadShare() != 0.6 || mixed.Mix["list_orders"] != 55 {
+		t.Errorf("the swept scenario's mix changed: %v", mixed.Mix)
+	}
+
+	for _, c := range []struct{ yaml, want string }{
+		{"sweep: {parameter: page_size, values: [1, 2]}", "sweep.parameter: unknown \"page_size\"; use one of orders, orders_per_customer, read_share"},
+		{"sweep: {parameter: orders, values: [1000]}", "sweep.values: a sweep needs at least 2 values"},
+		{"sweep: {parameter: read_share, values: [0.5, 1.5]}", "a read share is between 0 and 1, got 1.5"},
+		{"dataset: {orders: 100}\nsweep: {parameter: orders_per_customer, values: [5, 500]}", "orders per customer must be between 1 and dataset.orders (100), got 500"},
+	} {
+		_, err := scenarios.Parse("s.yaml", []byte("name: s\n"+c.yaml+"\n"))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.yaml, err, c.want)
+		}
+	}
+	if _, err := scenarios.ParseSweep("orders_per_customer=5,x"); err == nil || !strings.Contains(err.Error(), `value "x" is not a number`) {
+		t.Errorf("--sweep with a bad value: %v", err)
 	}
 }

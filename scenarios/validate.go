@@ -111,6 +111,9 @@ func (v *validator) validate() {
 			v.errorf("capacity.search", "needs an open load: a closed run has no rate to raise")
 		}
 	}
+	if sw := s.Sweep; sw != nil {
+		v.sweep(sw)
+	}
 	if s.Verdict.StalenessBudget <= 0 {
 		v.errorf("verdict.staleness_budget", "must be > 0, got %s", s.Verdict.StalenessBudget)
 	}
@@ -458,5 +461,28 @@ func (v *validator) fault(i int) {
 	}
 	if takes.has("point") && f.Point != CrashAfterCommit && f.Point != CrashAfterInbox {
 		v.enum(path+".point", "crash point", string(f.Point), strs([]CrashPoint{CrashAfterCommit, CrashAfterInbox}))
+	}
+}
+
+// sweep checks the sweep's parameter and that every value makes a valid
+// scenario.
+func (v *validator) sweep(sw *Sweep) {
+	if _, ok := sweepParameters()[sw.Parameter]; !ok {
+		v.errorf("sweep.parameter", "unknown %q; use one of %s", sw.Parameter, sweepParameterNames())
+		return
+	}
+	if len(sw.Values) < 2 {
+		v.errorf("sweep.values", "a sweep needs at least 2 values, got %d", len(sw.Values))
+		return
+	}
+	points, err := v.s.SweepPoints()
+	if err != nil {
+		v.errorf("sweep.values", "%v", err)
+		return
+	}
+	for i, p := range points {
+		if err := p.Validate(); err != nil {
+			v.errorf(index("sweep.values", i), "%s=%s makes the scenario invalid: %v", sw.Parameter, got(sw.Values[i]), err)
+		}
 	}
 }

@@ -47,6 +47,7 @@ Examples:
   cqrsbench run read-heavy --arch crud,cqrs-sync --orders 1000000 --duration 60s
   cqrsbench run broker-restart --fault kind=broker-restart,at=20s,duration=5s
   cqrsbench run mixed --fault kind=pg-restart,at=10s --fault kind=relay-crash,at=5s,every=5s
+  cqrsbench run page-sweep --sweep orders_per_customer=5,50,500   # does the read model stay flat?
   cqrsbench run smoke --workload workloads/helpdesk   # a workload pack: your schema, commands, screens
 `
 
@@ -61,6 +62,7 @@ type optionalFlags struct {
 	workload string
 	budget   time.Duration
 	findMax  bool
+	sweep    *scenarios.Sweep
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -79,6 +81,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Func("fault", "replace the scenario's faults with this one (repeat for several; `none` for no fault): the fault's YAML fields as key=value pairs, e.g. kind=broker-restart,at=15s,duration=10s; kinds and fields in scenarios/README.md", func(v string) error {
 		o.faults = append(o.faults, v)
 		return nil
+	})
+	fs.Func("sweep", "run the scenario once per value of one parameter, `PARAMETER=V1,V2,...`: orders_per_customer (the same orders over fewer customers: fuller screens), orders, or read_share (0 to 1); e.g. orders_per_customer=5,50,500", func(v string) error {
+		sw, err := scenarios.ParseSweep(v)
+		o.sweep = sw
+		return err
 	})
 	out := fs.String("out", "results", "directory for the results JSON")
 	jsonOut := fs.Bool("json", false, "write the results JSON to stdout instead of the tables")
@@ -190,7 +197,14 @@ func runFailures(scenario string, run *results.Run) []string {
 	if results.Failed(run.Thresholds) {
 		out = append(out, fmt.Sprintf("scenario %s: a threshold failed (see the table above)", scenario))
 	}
-	for _, a := range run.Architectures {
+	archs := run.Architectures
+	if run.Sweep != nil && len(run.Sweep.Points) > 0 {
+		archs = nil // every point's, the last's among them
+		for _, p := range run.Sweep.Points {
+			archs = append(archs, p.Architectures...)
+		}
+	}
+	for _, a := range archs {
 		if c := a.Consistency; c != nil && c.Violations > 0 {
 			out = append(out, fmt.Sprintf("scenario %s: %s: the checker found %d violations (lost %d, mismatched %d, extra %d rows; %d events lost, %d applied twice)",
 				scenario, a.Name, c.Violations, c.Lost, c.Mismatched, c.Extra, c.EventsLost, c.DuplicatesApplied))
@@ -233,6 +247,8 @@ func (o *optionalFlags) overrides(fs *flag.FlagSet) scenarios.Overrides {
 			ov.FindMaxRate = o.findMax
 		case "staleness-budget":
 			ov.StalenessBudget = &o.budget
+		case "sweep":
+			ov.Sweep = o.sweep
 		}
 	})
 	return ov

@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -82,21 +83,58 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 	if err := enableStatementStats(ctx, pool); err != nil {
 		say(cfg.Progress, "cost per operation: without the statements' (%v)", err)
 	}
+	points, err := sc.SweepPoints()
+	if err != nil {
+		return nil, err
+	}
+	if sc.Sweep != nil {
+		run.Sweep = &results.Sweep{Parameter: string(sc.Sweep.Parameter)}
+	}
+	for i, point := range points {
+		if run.Sweep != nil {
+			say(cfg.Progress, "sweep %s = %s (%d of %d): %d orders, %d customers, %.0f%% reads",
+				sc.Sweep.Parameter, strconv.FormatFloat(sc.Sweep.Values[i], 'g', -1, 64), i+1, len(points),
+				point.Dataset.Orders, point.Dataset.Customers, 100*point.ReadShare())
+		}
+		pointCfg := cfg
+		pointCfg.Scenario = point
+		archs, err := runRounds(ctx, pointCfg, pool)
+		if run.Sweep == nil || err == nil || len(run.Sweep.Points) == 0 {
+			run.Architectures = archs // a sweep's last finished point
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				run.Interrupted, run.FinishedAt = true, cfg.Now().UTC()
+			}
+			return run, err
+		}
+		if run.Sweep != nil {
+			p := results.SweepPoint{Value: sc.Sweep.Values[i], Dataset: point.Dataset, ReadShare: point.ReadShare(), Architectures: archs}
+			p.Payoff = report.Payoff(run.Point(p))
+			run.Sweep.Points = append(run.Sweep.Points, p)
+		}
+	}
+	run.FinishedAt = cfg.Now().UTC()
+	return run, nil
+}
+
+// runRounds runs cfg.Scenario's rounds of every architecture and returns
+// each architecture's results, rounds merged; after an error, the rounds
+// that finished before it.
+func runRounds(ctx context.Context, cfg Config, pool *pgxpool.Pool) ([]results.Architecture, error) {
+	sc := cfg.Scenario
+	var archs []results.Architecture
 	rounds := max(sc.Interleaving.Rounds, 1)
 	for round := range rounds {
 		for _, arch := range roundOrder(sc.Architectures, round) {
 			res, err := runArchitecture(ctx, cfg, pool, string(arch), round)
 			if err != nil {
-				if ctx.Err() != nil {
-					run.Interrupted, run.FinishedAt = true, cfg.Now().UTC()
-				}
-				return run, fmt.Errorf("%s: %w", arch, err)
+				return archs, fmt.Errorf("%s: %w", arch, err)
 			}
-			run.Architectures = mergeArchitecture(run.Architectures, res)
+			archs = mergeArchitecture(archs, res)
 		}
 	}
-	run.FinishedAt = cfg.Now().UTC()
-	return run, nil
+	return archs, nil
 }
 
 // roundOrder returns the order architectures run in round: as listed in

@@ -42,11 +42,12 @@ type curve struct {
 	name   string
 	color  string
 	dashed bool
-	points []point // x: percentile (0–100), y: µs; x ascending
+	points []point // x ascending
 }
 
-// point is a percentile and its value.
-type point struct{ pct, us float64 }
+// point is a point of a curve: x (a percentile, 0–100, or a swept
+// parameter's value) and its latency in µs.
+type point struct{ x, us float64 }
 
 // curveOf returns the percentile curve of s: from its histogram when one
 // is stored, else through the summary (min, p50, p90, p99, p99.9). Points
@@ -68,7 +69,7 @@ func curveOf(s results.Stats) []point {
 		return pts
 	}
 	for _, p := range []point{{0, s.Min}, {50, s.P50}, {90, s.P90}, {99, s.P99}, {99.9, s.P999}} {
-		if p.pct <= top || p.pct == 0 {
+		if p.x <= top || p.x == 0 {
 			pts = append(pts, p)
 		}
 	}
@@ -90,6 +91,32 @@ func xOf(pct float64) float64 {
 // axis would flatten all but the slowest. Curves without points are listed
 // in the legend as "no data".
 func percentileChart(title string, curves []curve) string {
+	x := xAxis{label: "percentile", pos: func(pct float64) float64 { return xOf(pct) / maxNines }}
+	for nines := 0; nines <= maxNines; nines++ {
+		pct := 100 - 100/math.Pow(10, float64(nines))
+		x.ticks = append(x.ticks, tick{pct, strconv.FormatFloat(pct, 'f', -1, 64) + "%"})
+	}
+	return lineChart(title, x, curves, false)
+}
+
+// xAxis is a chart's x axis: its label, where a value goes (0 at the left
+// of the plot, 1 at the right) and its ticks.
+type xAxis struct {
+	label string
+	pos   func(x float64) float64
+	ticks []tick
+}
+
+// tick is a labelled value on an axis.
+type tick struct {
+	x     float64
+	label string
+}
+
+// lineChart draws curves (x by the axis, y in ms on a log scale of whole
+// decades around the data) as an inline SVG with a title and a legend;
+// markers draws a dot at each point. Every text it holds is escaped.
+func lineChart(title string, x xAxis, curves []curve, markers bool) string {
 	lo, hi := math.Inf(1), 0.0
 	for _, c := range curves {
 		for _, p := range c.points {
@@ -108,7 +135,7 @@ func percentileChart(title string, curves []curve) string {
 	}
 	plotW := float64(chartWidth - chartLeft - chartRight)
 	plotH := float64(chartHeight - chartTop - chartBottom)
-	sx := func(pct float64) float64 { return chartLeft + xOf(pct)/maxNines*plotW }
+	sx := func(v float64) float64 { return chartLeft + x.pos(v)*plotW }
 	sy := func(ms float64) float64 {
 		d := dLo
 		if ms > 0 {
@@ -135,13 +162,12 @@ func percentileChart(title string, curves []curve) string {
 			fmt.Fprintf(&b, `<text x="%d" y="%.1f" class="ylabel">%s</text>`, chartLeft-6, sy(v)+4, tickLabel(v))
 		}
 	}
-	for nines := 0; nines <= maxNines; nines++ {
-		pct := 100 - 100/math.Pow(10, float64(nines))
-		x := sx(pct)
-		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%.1f" class="grid"/>`, x, chartTop, x, chartTop+plotH)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="xlabel">%s%%</text>`, x, chartTop+plotH+16, strconv.FormatFloat(pct, 'f', -1, 64))
+	for _, t := range x.ticks {
+		at := sx(t.x)
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%.1f" class="grid"/>`, at, chartTop, at, chartTop+plotH)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="xlabel">%s</text>`, at, chartTop+plotH+16, html.EscapeString(t.label))
 	}
-	fmt.Fprintf(&b, `<text x="%.1f" y="%d" class="xlabel">percentile</text>`, chartLeft+plotW/2, chartHeight-4)
+	fmt.Fprintf(&b, `<text x="%.1f" y="%d" class="xlabel">%s</text>`, chartLeft+plotW/2, chartHeight-4, html.EscapeString(x.label))
 	fmt.Fprintf(&b, `<text x="12" y="%.1f" class="ylabel" transform="rotate(-90 12 %.1f)">ms (log)</text>`, chartTop+plotH/2, chartTop+plotH/2)
 	for i, c := range curves {
 		if len(c.points) > 0 {
@@ -151,10 +177,17 @@ func percentileChart(title string, curves []curve) string {
 				if j == 0 {
 					cmd = "M"
 				}
-				fmt.Fprintf(&path, "%s%.1f %.1f ", cmd, sx(p.pct), sy(p.us/1000))
+				fmt.Fprintf(&path, "%s%.1f %.1f ", cmd, sx(p.x), sy(p.us/1000))
 			}
 			fmt.Fprintf(&b, `<path d="%s" stroke="%s"%s fill="none" class="curve"><title>%s</title></path>`,
 				strings.TrimSpace(path.String()), c.color, dash(c), html.EscapeString(c.name))
+			for _, p := range c.points {
+				if !markers {
+					break
+				}
+				fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3" fill="%s"><title>%s: %.3g ms</title></circle>`,
+					sx(p.x), sy(p.us/1000), c.color, html.EscapeString(c.name), p.us/1000)
+			}
 		}
 		ly := chartTop + 8 + i*legendRowGap
 		lx := chartWidth - chartRight + 14

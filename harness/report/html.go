@@ -28,6 +28,7 @@ type htmlRun struct {
 	Verdicts                           []string
 	Latency                            []template.HTML // one chart per operation
 	Lag                                template.HTML   // empty without lag
+	Sweep                              []template.HTML // one chart per read; none without a sweep
 	Tables                             string          // the text report
 }
 
@@ -118,6 +119,7 @@ func htmlRunOf(i int, side Side) (htmlRun, error) {
 	if len(lag) > 0 {
 		r.Lag = template.HTML(percentileChart("projection lag: commit until visible", lag))
 	}
+	r.Sweep = sweepCharts(run)
 	var text bytes.Buffer
 	if err := (Text{}).Write(&text, run); err != nil {
 		return htmlRun{}, err

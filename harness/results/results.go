@@ -43,10 +43,42 @@ type Run struct {
 	Payoff *Payoff `json:"payoff,omitempty"`
 	// Thresholds are the scenario's pass/fail conditions, evaluated.
 	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
+	// Sweep holds each point of a sweep (the scenario run once per value
+	// of a parameter); Architectures, Payoff and Thresholds are then
+	// those of its last point. Nil without a sweep.
+	Sweep *Sweep `json:"sweep,omitempty"`
 	// Interrupted is true when the run was stopped (Ctrl-C, SIGTERM)
 	// before every architecture finished: Architectures holds those that
 	// did, and Thresholds are not evaluated.
 	Interrupted bool `json:"interrupted,omitempty"`
+}
+
+// Sweep is a sweep's points, in the order they ran.
+type Sweep struct {
+	// Parameter is what the sweep changed (scenarios.SweepParameters).
+	Parameter string       `json:"parameter"`
+	Points    []SweepPoint `json:"points"`
+}
+
+// SweepPoint is the scenario run at one value of the sweep's parameter.
+type SweepPoint struct {
+	Value float64 `json:"value"`
+	// Dataset and ReadShare are the point's data and read share.
+	Dataset   scenarios.Dataset `json:"dataset"`
+	ReadShare float64           `json:"read_share"`
+	// Architectures are the point's results, rounds merged as a run's.
+	Architectures []Architecture `json:"architectures"`
+	// Payoff is the point's verdict (nil as a run's can be).
+	Payoff *Payoff `json:"payoff,omitempty"`
+}
+
+// Point returns the sweep point of run, at value, as a run of its own (the
+// run's scenario, environment and operations with the point's
+// architectures), so every table and verdict can describe it.
+func (r *Run) Point(p SweepPoint) *Run {
+	c := *r
+	c.Architectures, c.Payoff, c.Sweep, c.Verdicts, c.Thresholds = p.Architectures, p.Payoff, nil, nil, nil
+	return &c
 }
 
 // Tool identifies the build that produced a result.

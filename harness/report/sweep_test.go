@@ -1,0 +1,82 @@
+package report_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/cqrsbench/cqrsbench/harness/report"
+	"github.com/cqrsbench/cqrsbench/harness/results"
+)
+
+// sweepRun is a sweep over orders per customer where crud's list_orders
+// grows with the page and cqrs-sync's stays flat: not distinguishable at
+// 5, paying off from 50.
+func sweepRun() *results.Run {
+	run := payoffRun()
+	run.Sweep = &results.Sweep{Parameter: "orders_per_customer"}
+	for _, pt := range []struct {
+		value      float64
+		crud, sync []float64
+	}{
+		{5, []float64{2, 2.1, 2.05}, []float64{1.95, 2.05, 2}},
+		{50, []float64{6, 7, 6.5}, []float64{1.2, 1.4, 1.3}},
+		{500, []float64{30, 33, 31}, []float64{1.3, 1.5, 1.4}},
+	} {
+		writes := []float64{4, 4.2, 3.9}
+		p := results.SweepPoint{Value: pt.value, Architectures: []results.Architecture{
+			roundsArch("crud", pt.crud, writes), roundsArch("cqrs-sync", pt.sync, writes)}}
+		p.Payoff = report.Payoff(run.Point(p))
+		run.Sweep.Points = append(run.Sweep.Points, p)
+	}
+	last := run.Sweep.Points[len(run.Sweep.Points)-1]
+	run.Architectures, run.Payoff = last.Architectures, last.Payoff
+	return run
+}
+
+// TestSweepReport: the text report leads with a row per point and
+// architecture, each read's p99 over crud's and the point's verdict, then
+// says where the verdict changes; the HTML report charts each read's p99
+// against the swept value, a dot per point and architecture.
+func TestSweepReport(t *testing.T) {
+	run := sweepRun()
+	var text bytes.Buffer
+	if err := (report.Text{}).Write(&text, run); err != nil {
+		t.Fatal(err)
+	}
+	out := text.String()
+	for _, want := range []string{
+		"Sweep over orders_per_customer",
+		"the last point's (orders_per_customer = 500)",
+		"| orders_per_customer | crud |  cqrs-sync  |",
+		"|                   5 |      same |",
+		"|                  50 |       yes |",
+		"cqrs-sync: not distinguishable from crud at orders_per_customer = 5, then pays off from\n    orders_per_customer = 50",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text report lacks %q:\n%s", want, out)
+		}
+	}
+	// The p99 over crud's at 500 orders per customer, from the merged
+	// figures (roundsArch's are round 0's): 1.3 / 30.
+	if !strings.Contains(out, "| 30.0 | 1.30 0.043x |") {
+		t.Errorf("text report lacks cqrs-sync's p99 ratio at 500 (1.3/30 → 0.043x):\n%s", out)
+	}
+
+	var page bytes.Buffer
+	if err := report.HTML(&page, []report.Side{{Run: run, Path: "sweep.json"}}); err != nil {
+		t.Fatal(err)
+	}
+	html := page.String()
+	if !strings.Contains(html, "list_orders p99 against orders_per_customer") {
+		t.Errorf("HTML report has no sweep chart for list_orders")
+	}
+	if n := strings.Count(html, "<circle"); n != 6 {
+		t.Errorf("HTML report has %d points in its sweep charts, want 6 (2 architectures × 3 values)", n)
+	}
+	for _, tick := range []string{">5<", ">50<", ">500<"} {
+		if !strings.Contains(html, tick) {
+			t.Errorf("HTML sweep chart lacks the x tick %s", tick)
+		}
+	}
+}
