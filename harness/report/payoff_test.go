@@ -28,6 +28,14 @@ func roundsArch(name string, readP99, writeP99 []float64) results.Architecture {
 	return a
 }
 
+// withCapacity sets a's predicted highest rate in each round.
+func withCapacity(a results.Architecture, rates ...float64) results.Architecture {
+	for i := range a.Rounds {
+		a.Rounds[i].PredictedMaxRate = rates[i]
+	}
+	return a
+}
+
 func payoffRun(archs ...results.Architecture) *results.Run {
 	return &results.Run{
 		Scenario: &scenarios.Scenario{
@@ -160,12 +168,6 @@ func TestPayoffWeighsMedianAndTail(t *testing.T) {
 // TestPayoffCountsCapacity: reads no faster, but 1.6x the predicted
 // capacity, is a payoff; its interval is in the sentence.
 func TestPayoffCountsCapacity(t *testing.T) {
-	withCapacity := func(a results.Architecture, rates ...float64) results.Architecture {
-		for i := range a.Rounds {
-			a.Rounds[i].PredictedMaxRate = rates[i]
-		}
-		return a
-	}
 	crud := withCapacity(roundsArch("crud", []float64{6, 7, 6.5}, []float64{4, 4.2, 3.9}), 1000, 1100, 950)
 	same := withCapacity(roundsArch("cqrs-sync", []float64{6, 7, 6.5}, []float64{4, 4.2, 3.9}), 1600, 1800, 1500)
 	v := report.Payoff(payoffRun(crud, same)).Architectures[0]

@@ -61,11 +61,13 @@ func sweepTable(b *bytes.Buffer, run *results.Run) error {
 	var rows [][]string
 	for _, p := range sw.Points {
 		row := []string{sweepValue(p.Value)}
-		crud, hasCrud := archOf(p.Architectures, catalog.Baseline())
 		for _, name := range cqrs {
 			cell := outcomeAt(p.Payoff, name)
-			if a, ok := archOf(p.Architectures, name); ok && hasCrud && a.Cost != nil && crud.Cost != nil && crud.Cost.PredictedMaxRate > 0 {
-				cell += " " + ratio(a.Cost.PredictedMaxRate/crud.Cost.PredictedMaxRate)
+			if c := capacityAt(p.Payoff, name); c != nil {
+				cell += ", " + ratio(c.Estimate)
+				if c.Call == results.Same || c.TooFewSamples {
+					cell += " (same)"
+				}
 			}
 			row = append(row, cell)
 		}
@@ -73,7 +75,7 @@ func sweepTable(b *bytes.Buffer, run *results.Run) error {
 	}
 	if len(cqrs) > 0 {
 		title := "Payoff at each point (yes: pays off; no: does not; same: not distinguishable), then the\n" +
-			"predicted capacity over crud's"
+			"predicted capacity over crud's ((same): its interval includes 1 ± 10%)"
 		if err := render(b, table{title, append([]string{sw.Parameter}, cqrs...), rows, strings.Repeat("r", len(cqrs)+1), nil}); err != nil {
 			return err
 		}
@@ -171,6 +173,18 @@ func sweepCrossovers(sw *results.Sweep) []string {
 	return lines
 }
 
+// capacityAt returns name's capacity ratio in p; nil without one.
+func capacityAt(p *results.Payoff, name string) *results.Ratio {
+	if p != nil {
+		for _, a := range p.Architectures {
+			if a.Architecture == name {
+				return a.Capacity
+			}
+		}
+	}
+	return nil
+}
+
 // outcomePhrase turns outcomeAt's word back into words.
 func outcomePhrase(word string) string {
 	switch word {
@@ -200,23 +214,35 @@ func sweepArchitectures(sw *results.Sweep) []string {
 	return names
 }
 
+// joinValues lists a sweep's values: "5, 50, 500".
+func joinValues(vs []float64) string {
+	var out []string
+	for _, v := range vs {
+		out = append(out, sweepValue(v))
+	}
+	return strings.Join(out, ", ")
+}
+
 // capacityCrossing returns the value at which name's predicted capacity
-// over crud's crosses 1, linearly interpolated between the first two
-// neighbouring points on either side of it.
+// over crud's crosses 1: between two neighbouring points whose verdicts
+// called it worse on one side and better on the other (a ratio inside
+// the noise crosses nothing), linearly interpolated between their
+// estimates.
 func capacityCrossing(sw *results.Sweep, name string) (float64, bool) {
-	type at struct{ x, ratio float64 }
+	type at struct {
+		x float64
+		r results.Ratio
+	}
 	var pts []at
 	for _, p := range sw.Points {
-		a, ok1 := archOf(p.Architectures, name)
-		c, ok2 := archOf(p.Architectures, catalog.Baseline())
-		if ok1 && ok2 && a.Cost != nil && c.Cost != nil && a.Cost.PredictedMaxRate > 0 && c.Cost.PredictedMaxRate > 0 {
-			pts = append(pts, at{p.Value, a.Cost.PredictedMaxRate / c.Cost.PredictedMaxRate})
+		if c := capacityAt(p.Payoff, name); c != nil && c.Call != results.Same && !c.TooFewSamples {
+			pts = append(pts, at{p.Value, *c})
 		}
 	}
 	for i := 1; i < len(pts); i++ {
 		l, r := pts[i-1], pts[i]
-		if (l.ratio-1)*(r.ratio-1) < 0 {
-			return l.x + (1-l.ratio)/(r.ratio-l.ratio)*(r.x-l.x), true
+		if l.r.Call != r.r.Call {
+			return l.x + (1-l.r.Estimate)/(r.r.Estimate-l.r.Estimate)*(r.x-l.x), true
 		}
 	}
 	return 0, false

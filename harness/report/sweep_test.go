@@ -10,22 +10,26 @@ import (
 )
 
 // sweepRun is a sweep over orders per customer where crud's list_orders
-// grows with the page and cqrs-sync's stays flat: not distinguishable at
-// 5, paying off from 50.
+// grows with the page and cqrs-sync's stays flat, and cqrs-sync's
+// predicted capacity goes from 0.6x crud's to 1.5x: it does not pay off
+// at 5, it does from 50.
 func sweepRun() *results.Run {
 	run := payoffRun()
 	run.Sweep = &results.Sweep{Parameter: "orders_per_customer"}
 	for _, pt := range []struct {
 		value      float64
 		crud, sync []float64
+		capacity   float64 // cqrs-sync's over crud's 1000/s
 	}{
-		{5, []float64{2, 2.1, 2.05}, []float64{1.95, 2.05, 2}},
-		{50, []float64{6, 7, 6.5}, []float64{1.2, 1.4, 1.3}},
-		{500, []float64{30, 33, 31}, []float64{1.3, 1.5, 1.4}},
+		{5, []float64{2, 2.1, 2.05}, []float64{1.95, 2.05, 2}, 0.6},
+		{50, []float64{6, 7, 6.5}, []float64{1.2, 1.4, 1.3}, 1.5},
+		{500, []float64{30, 33, 31}, []float64{1.3, 1.5, 1.4}, 1.5},
 	} {
 		writes := []float64{4, 4.2, 3.9}
+		c := pt.capacity * 1000
 		p := results.SweepPoint{Value: pt.value, Architectures: []results.Architecture{
-			roundsArch("crud", pt.crud, writes), roundsArch("cqrs-sync", pt.sync, writes)}}
+			withCapacity(roundsArch("crud", pt.crud, writes), 1000, 1050, 980),
+			withCapacity(roundsArch("cqrs-sync", pt.sync, writes), c, c*1.05, c*0.98)}}
 		p.Payoff = report.Payoff(run.Point(p))
 		run.Sweep.Points = append(run.Sweep.Points, p)
 	}
@@ -49,9 +53,10 @@ func TestSweepReport(t *testing.T) {
 		"Sweep over orders_per_customer",
 		"the last point's (orders_per_customer = 500)",
 		"| orders_per_customer | crud |  cqrs-sync  |",
-		"|                   5 |      same |",
-		"|                  50 |       yes |",
-		"cqrs-sync: not distinguishable from crud at orders_per_customer = 5, then pays off from\n    orders_per_customer = 50",
+		"|                   5 | no, 0.60x |",
+		"|                  50 | yes, 1.5x |",
+		"cqrs-sync: does not pay off at orders_per_customer = 5, then pays off from orders_per_customer =\n    50",
+		"cqrs-sync: its predicted capacity crosses crud's at orders_per_customer ≈ 25",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text report lacks %q:\n%s", want, out)

@@ -76,8 +76,12 @@ func writeHeader(b *bytes.Buffer, run *results.Run) {
 			fmt.Fprintf(b, " — %s", sc.Description)
 		}
 		b.WriteString("\n")
-		fmt.Fprintf(b, "dataset: %d orders, %d customers, skew %g, seed %d\n",
+		fmt.Fprintf(b, "dataset: %d orders, %d customers, skew %g, seed %d",
 			sc.Dataset.Orders, sc.Dataset.Customers, sc.Dataset.Skew, sc.Dataset.Seed)
+		if sw := sc.Sweep; sw != nil {
+			fmt.Fprintf(b, "; swept: %s = %s", sw.Parameter, joinValues(sw.Values))
+		}
+		b.WriteString("\n")
 		fmt.Fprintf(b, "load: %s\n", describeLoad(sc))
 	} else {
 		b.WriteString("cqrsbench: scenario unknown\n")
