@@ -43,11 +43,14 @@ type curve struct {
 	color  string
 	dashed bool
 	points []point // x ascending
+	// dots draws a dot at each point; dotsOnly draws no line between them;
+	// hollow draws the dots as rings.
+	dots, dotsOnly, hollow bool
 }
 
 // point is a point of a curve: x (a percentile, 0–100, or a swept
-// parameter's value) and its latency in µs.
-type point struct{ x, us float64 }
+// parameter's value) and y in the chart's unit (ms for latencies).
+type point struct{ x, y float64 }
 
 // curveOf returns the percentile curve of s: from its histogram when one
 // is stored, else through the summary (min, p50, p90, p99, p99.9). Points
@@ -64,13 +67,13 @@ func curveOf(s results.Stats) []point {
 			if p > top && p > 0 {
 				break
 			}
-			pts = append(pts, point{p, float64(snap.Percentile(p).Microseconds())})
+			pts = append(pts, point{p, float64(snap.Percentile(p).Microseconds()) / 1000})
 		}
 		return pts
 	}
 	for _, p := range []point{{0, s.Min}, {50, s.P50}, {90, s.P90}, {99, s.P99}, {99.9, s.P999}} {
 		if p.x <= top || p.x == 0 {
-			pts = append(pts, p)
+			pts = append(pts, point{p.x, p.y / 1000})
 		}
 	}
 	return pts
@@ -96,15 +99,17 @@ func percentileChart(title string, curves []curve) string {
 		pct := 100 - 100/math.Pow(10, float64(nines))
 		x.ticks = append(x.ticks, tick{pct, strconv.FormatFloat(pct, 'f', -1, 64) + "%"})
 	}
-	return lineChart(title, x, curves, false)
+	return lineChart(title, x, "ms (log)", curves)
 }
 
 // xAxis is a chart's x axis: its label, where a value goes (0 at the left
-// of the plot, 1 at the right) and its ticks.
+// of the plot, 1 at the right), its ticks, and marks: values drawn as
+// labelled vertical lines across the plot (a crossover).
 type xAxis struct {
 	label string
 	pos   func(x float64) float64
 	ticks []tick
+	marks []tick
 }
 
 // tick is a labelled value on an axis.
@@ -113,15 +118,15 @@ type tick struct {
 	label string
 }
 
-// lineChart draws curves (x by the axis, y in ms on a log scale of whole
-// decades around the data) as an inline SVG with a title and a legend;
-// markers draws a dot at each point. Every text it holds is escaped.
-func lineChart(title string, x xAxis, curves []curve, markers bool) string {
+// lineChart draws curves (x by the axis, y on a log scale of whole
+// decades around the data, labelled yLabel) as an inline SVG with a title
+// and a legend. Every text it holds is escaped.
+func lineChart(title string, x xAxis, yLabel string, curves []curve) string {
 	lo, hi := math.Inf(1), 0.0
 	for _, c := range curves {
 		for _, p := range c.points {
-			if ms := p.us / 1000; ms > 0 {
-				lo, hi = math.Min(lo, ms), math.Max(hi, ms)
+			if p.y > 0 {
+				lo, hi = math.Min(lo, p.y), math.Max(hi, p.y)
 			}
 		}
 	}
@@ -136,10 +141,10 @@ func lineChart(title string, x xAxis, curves []curve, markers bool) string {
 	plotW := float64(chartWidth - chartLeft - chartRight)
 	plotH := float64(chartHeight - chartTop - chartBottom)
 	sx := func(v float64) float64 { return chartLeft + x.pos(v)*plotW }
-	sy := func(ms float64) float64 {
+	sy := func(y float64) float64 {
 		d := dLo
-		if ms > 0 {
-			d = math.Max(dLo, math.Log10(ms))
+		if y > 0 {
+			d = math.Max(dLo, math.Log10(y))
 		}
 		return chartTop + plotH - (d-dLo)/(dHi-dLo)*plotH
 	}
@@ -167,27 +172,32 @@ func lineChart(title string, x xAxis, curves []curve, markers bool) string {
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%.1f" class="grid"/>`, at, chartTop, at, chartTop+plotH)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="xlabel">%s</text>`, at, chartTop+plotH+16, html.EscapeString(t.label))
 	}
+	for _, m := range x.marks {
+		at := sx(m.x)
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%.1f" class="mark" stroke-dasharray="3 3"/>`, at, chartTop, at, chartTop+plotH)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" class="mark">%s</text>`, at+3, chartTop+10, html.EscapeString(m.label))
+	}
 	fmt.Fprintf(&b, `<text x="%.1f" y="%d" class="xlabel">%s</text>`, chartLeft+plotW/2, chartHeight-4, html.EscapeString(x.label))
-	fmt.Fprintf(&b, `<text x="12" y="%.1f" class="ylabel" transform="rotate(-90 12 %.1f)">ms (log)</text>`, chartTop+plotH/2, chartTop+plotH/2)
+	fmt.Fprintf(&b, `<text x="12" y="%.1f" class="ylabel" transform="rotate(-90 12 %.1f)">%s</text>`, chartTop+plotH/2, chartTop+plotH/2, html.EscapeString(yLabel))
 	for i, c := range curves {
-		if len(c.points) > 0 {
+		if len(c.points) > 0 && !c.dotsOnly {
 			var path strings.Builder
 			for j, p := range c.points {
 				cmd := "L"
 				if j == 0 {
 					cmd = "M"
 				}
-				fmt.Fprintf(&path, "%s%.1f %.1f ", cmd, sx(p.x), sy(p.us/1000))
+				fmt.Fprintf(&path, "%s%.1f %.1f ", cmd, sx(p.x), sy(p.y))
 			}
 			fmt.Fprintf(&b, `<path d="%s" stroke="%s"%s fill="none" class="curve"><title>%s</title></path>`,
 				strings.TrimSpace(path.String()), c.color, dash(c), html.EscapeString(c.name))
-			for _, p := range c.points {
-				if !markers {
-					break
-				}
-				fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3" fill="%s"><title>%s: %.3g ms</title></circle>`,
-					sx(p.x), sy(p.us/1000), c.color, html.EscapeString(c.name), p.us/1000)
+		}
+		for _, p := range c.points {
+			if !c.dots && !c.dotsOnly {
+				break
 			}
+			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3" %s><title>%s: %.3g</title></circle>`,
+				sx(p.x), sy(p.y), dotStyle(c), html.EscapeString(c.name), p.y)
 		}
 		ly := chartTop + 8 + i*legendRowGap
 		lx := chartWidth - chartRight + 14
@@ -195,11 +205,23 @@ func lineChart(title string, x xAxis, curves []curve, markers bool) string {
 		if len(c.points) == 0 {
 			label += " (no data)"
 		}
-		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s"%s class="curve"/>`, lx, ly, lx+18, ly, c.color, dash(c))
+		if c.dotsOnly {
+			fmt.Fprintf(&b, `<circle cx="%d" cy="%d" r="3" %s/>`, lx+9, ly, dotStyle(c))
+		} else {
+			fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s"%s class="curve"/>`, lx, ly, lx+18, ly, c.color, dash(c))
+		}
 		fmt.Fprintf(&b, `<text x="%d" y="%d" class="legend">%s</text>`, lx+24, ly+4, html.EscapeString(label))
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
+}
+
+// dotStyle returns the fill and stroke attributes of c's dots.
+func dotStyle(c curve) string {
+	if c.hollow {
+		return fmt.Sprintf(`fill="#fff" stroke="%s" stroke-width="1.5"`, c.color)
+	}
+	return fmt.Sprintf(`fill="%s"`, c.color)
 }
 
 // dash returns the stroke-dasharray attribute of a dashed curve.

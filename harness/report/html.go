@@ -29,6 +29,7 @@ type htmlRun struct {
 	Latency                            []template.HTML // one chart per operation
 	Lag                                template.HTML   // empty without lag
 	Sweep                              []template.HTML // one chart per read; none without a sweep
+	PayoffChart                        template.HTML   // capacity by read share; empty without a read-share sweep
 	Tables                             string          // the text report
 }
 
@@ -120,6 +121,7 @@ func htmlRunOf(i int, side Side) (htmlRun, error) {
 		r.Lag = template.HTML(percentileChart("projection lag: commit until visible", lag))
 	}
 	r.Sweep = sweepCharts(run)
+	r.PayoffChart = readShareChart(run)
 	var text bytes.Buffer
 	if err := (Text{}).Write(&text, run); err != nil {
 		return htmlRun{}, err

@@ -275,18 +275,18 @@ func sweepCharts(run *results.Run) []template.HTML {
 	for _, op := range sweepReads(run) {
 		var curves []curve
 		for j, name := range sweepArchitectures(sw) {
-			c := curve{name: name, color: archColor(name, j)}
+			c := curve{name: name, color: archColor(name, j), dots: true}
 			for _, p := range sw.Points {
 				if a, ok := archOf(p.Architectures, name); ok {
 					if o, ok := a.Op(op); ok && o.Latency.Count > 0 {
-						c.points = append(c.points, point{p.Value, o.Latency.P99})
+						c.points = append(c.points, point{p.Value, o.Latency.P99 / 1000})
 					}
 				}
 			}
 			curves = append(curves, c)
 		}
 		// lineChart escapes every text it holds.
-		charts = append(charts, template.HTML(lineChart(op+" p99 against "+sw.Parameter, axis, curves, true)))
+		charts = append(charts, template.HTML(lineChart(op+" p99 against "+sw.Parameter, axis, "p99 ms (log)", curves)))
 	}
 	return charts
 }

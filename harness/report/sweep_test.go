@@ -85,3 +85,58 @@ func TestSweepReport(t *testing.T) {
 		}
 	}
 }
+
+// readShareRun is a read-share sweep at 10%, 50% and 90% reads where crud
+// costs 2,000 µs of CPU per read and 500 per command, cqrs-sync 300 and
+// 900: their capacities meet where 500 + 1500·s = 900 − 600·s, at 19%
+// reads.
+func readShareRun() *results.Run {
+	run := payoffRun()
+	run.Sweep = &results.Sweep{Parameter: "read_share"}
+	demand := map[string][2]float64{"crud": {2000e-6, 500e-6}, "cqrs-sync": {300e-6, 900e-6}}
+	for _, s := range []float64{0.1, 0.5, 0.9} {
+		p := results.SweepPoint{Value: s, ReadShare: s}
+		for _, name := range []string{"crud", "cqrs-sync"} {
+			d := s*demand[name][0] + (1-s)*demand[name][1]
+			a := withCapacity(roundsArch(name, []float64{2, 2.1, 2}, []float64{4, 4.2, 3.9}), 2/d, 2/d*1.03, 2/d*0.98)
+			a.Cost = &results.Cost{Seconds: 10, Ops: 1000, HostCPUs: 2, HostCPUSeconds: d * 1000, PredictedMaxRate: 2 / d}
+			p.Architectures = append(p.Architectures, a)
+		}
+		p.Payoff = report.Payoff(run.Point(p))
+		run.Sweep.Points = append(run.Sweep.Points, p)
+	}
+	return run
+}
+
+// TestReadShareCrossover: the demands per read and per command are fitted
+// back from the points, the crossover read share is found and confirmed
+// by the points' own calls, and the HTML report charts the capacities
+// with the crossover marked.
+func TestReadShareCrossover(t *testing.T) {
+	run := readShareRun()
+	var text bytes.Buffer
+	if err := (report.Text{}).Write(&text, run); err != nil {
+		t.Fatal(err)
+	}
+	out := text.String()
+	for _, want := range []string{
+		"| crud         |    2000 |        500 |",
+		"| cqrs-sync    |     300 |        900 |",
+		"| cqrs-sync    |     300 |        900 |     2222 |      3333 |       6667 |            19% |",
+		"cqrs-sync: predicted capacity above crud's above 19% reads (confirmed: the points' intervals\n    call it lower below and higher above)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text report lacks %q:\n%s", want, out)
+		}
+	}
+	var page bytes.Buffer
+	if err := report.HTML(&page, []report.Side{{Run: run, Path: "rs.json"}}); err != nil {
+		t.Fatal(err)
+	}
+	html := page.String()
+	for _, want := range []string{"predicted capacity against the read share", "cqrs-sync = crud at 19%", `class="mark"`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("HTML report lacks %q", want)
+		}
+	}
+}

@@ -49,7 +49,7 @@ func (Text) Write(w io.Writer, run *results.Run) error {
 	var b bytes.Buffer
 	writeHeader(&b, run)
 	sections := []func(*bytes.Buffer, *results.Run) error{
-		sweepTable, latencyTables, countTable, loadTable, costTable, capacityTable, lagTable, stalenessTable, consistencyTable, faultTable, workerErrorTable,
+		sweepTable, readShareTable, latencyTables, countTable, loadTable, costTable, capacityTable, lagTable, stalenessTable, consistencyTable, faultTable, workerErrorTable,
 	}
 	for _, section := range sections {
 		if err := section(&b, run); err != nil {
