@@ -309,7 +309,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 		return res, err
 	}
 	pr := a.probe.result()
-	if desc.Consistency.Lags() || pr.visible.Count > 0 {
+	if desc.Consistency.Lags() || pr.visible.Count > 0 || pr.skipped > 0 || pr.timeouts > 0 {
 		res.Lag = &results.Lag{ProbeTimeouts: pr.timeouts, ProbeQueries: pr.queries, ProbesSkipped: pr.skipped,
 			ProbesOverCap: pr.overCap, ProbeCapQPS: pr.capQPS}
 		if res.Lag.Visible, err = results.StatsFrom(pr.visible); err != nil {

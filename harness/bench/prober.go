@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -134,9 +135,16 @@ func (p *prober) probe(w workload.Write) {
 		// was visible then, so that is the time recorded.
 		seen := time.Now()
 		p.queries.Add(1)
-		if shows, err := p.session.Shows(ctx, w); err == nil && shows {
+		shows, err := p.session.Shows(ctx, w)
+		if err == nil && shows {
 			p.mu.Lock()
 			p.rec.Record("visible", seen.Sub(w.Committed))
+			p.mu.Unlock()
+			return
+		}
+		if errors.Is(err, workload.ErrOffScreen) {
+			p.mu.Lock()
+			p.skipped++
 			p.mu.Unlock()
 			return
 		}

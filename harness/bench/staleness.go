@@ -39,7 +39,8 @@ func (t *tracker) createdInRun(owner, entity int64) bool {
 // classify says whether read r missed a write committed before it started,
 // and how old the oldest missed write was then. A write counts when its
 // entity is shown (its version must be reached) or was created in this run
-// among the owner's r.Newest latest creations (it must be shown).
+// among the owner's r.Newest latest creations, after the full screen's
+// floor (it must be shown).
 func (t *tracker) classify(r workload.Read) (stale bool, age time.Duration) {
 	t.mu.RLock()
 	writes := t.byOwner[r.Owner]
@@ -54,7 +55,8 @@ func (t *tracker) classify(r workload.Read) (stale bool, age time.Duration) {
 			continue
 		}
 		v, shown := r.Version(w.Entity)
-		missed := shown && v < w.Version || !shown && w.Created && creates <= r.Newest
+		belowFloor := !r.Floor.IsZero() && w.Committed.Before(r.Floor)
+		missed := shown && v < w.Version || !shown && w.Created && creates <= r.Newest && !belowFloor
 		if missed {
 			stale = true
 			age = max(age, r.Started.Sub(w.Committed))

@@ -2,6 +2,7 @@ package bench_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/cqrsbench/cqrsbench/harness/bench"
 	"github.com/cqrsbench/cqrsbench/scenarios"
@@ -49,5 +50,39 @@ func TestSweepRunsEachPoint(t *testing.T) {
 	last := run.Sweep.Points[1].Architectures
 	if len(run.Architectures) != 2 || run.Architectures[0].Load != last[0].Load {
 		t.Errorf("top-level architectures are not the last point's")
+	}
+}
+
+// TestFullScreenOfLaterOrdersIsNotStale loads one customer with 20,000
+// orders dated tomorrow (the dataset fills the whole of its day): every
+// order the run creates sorts below a full screen of them and is rightly
+// not shown, so no read is stale and the prober skips those writes instead
+// of polling until its timeout.
+func TestFullScreenOfLaterOrdersIsNotStale(t *testing.T) {
+	env := sharedEnv(t)
+	sc, err := scenarios.Builtin("smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders := 20000
+	sc, err = sc.WithOverrides(scenarios.Overrides{Arch: []string{"crud"}, Orders: &orders})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Dataset.Customers = 1
+	if err := sc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	tomorrow := func() time.Time { return time.Now().Add(24 * time.Hour) }
+	run, err := bench.Run(t.Context(), bench.Config{Scenario: sc, Infra: env, Progress: testWriter{t}, Now: tomorrow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := run.Architectures[0]
+	if a.Staleness.Reads == 0 || a.Staleness.Stale != 0 {
+		t.Errorf("crud: %d of %d reads stale, want none: its screen is full of later orders", a.Staleness.Stale, a.Staleness.Reads)
+	}
+	if a.Lag == nil || a.Lag.ProbesSkipped == 0 || a.Lag.ProbeTimeouts != 0 {
+		t.Errorf("crud: prober %+v, want the created orders skipped as off screen, no timeout", a.Lag)
 	}
 }

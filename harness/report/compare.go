@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -22,7 +21,7 @@ type Side struct {
 // warnings, a table of every metric with its change and verdict, and a
 // closing line that names each regression.
 func CompareText(w io.Writer, baseline, result Side, rep *compare.Report) error {
-	var b bytes.Buffer
+	var b page
 	name := "run"
 	if sc := result.Run.Scenario; sc != nil {
 		name = sc.Name

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
 
@@ -11,7 +10,7 @@ import (
 
 // costTable writes what each architecture's operations cost the host and
 // the database; nothing when no architecture measured it.
-func costTable(b *bytes.Buffer, run *results.Run) error {
+func costTable(b *page, run *results.Run) error {
 	header := []string{"architecture", "CPU µs", "max/s", "WAL B/cmd", "SQL µs", "SQL/op", "blk/op", "read MB", "pipe MB"}
 	crud, _ := run.Arch(catalog.Baseline())
 	var rows [][]string
@@ -55,7 +54,7 @@ func costTable(b *bytes.Buffer, run *results.Run) error {
 
 // capacityTable writes the predicted and measured highest sustainable
 // rates; nothing when no architecture searched.
-func capacityTable(b *bytes.Buffer, run *results.Run) error {
+func capacityTable(b *page, run *results.Run) error {
 	header := []string{"architecture", "predicted/s", "measured/s", "pred ÷ meas", "CPU busy at it", "failed at/s", "steps"}
 	var rows [][]string
 	for _, a := range run.Architectures {

@@ -5,11 +5,13 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"html"
 	"html/template"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/cqrsbench/cqrsbench/harness/results"
@@ -30,7 +32,7 @@ type htmlRun struct {
 	Lag                                template.HTML   // empty without lag
 	Sweep                              []template.HTML // one chart per read; none without a sweep
 	PayoffChart                        template.HTML   // capacity by read share; empty without a read-share sweep
-	Tables                             string          // the text report
+	Tables                             template.HTML   // the text report, its tables as HTML tables
 }
 
 // HTML writes one self-contained page (inline CSS and SVG, no scripts, no
@@ -122,12 +124,53 @@ func htmlRunOf(i int, side Side) (htmlRun, error) {
 	}
 	r.Sweep = sweepCharts(run)
 	r.PayoffChart = readShareChart(run)
-	var text bytes.Buffer
-	if err := (Text{}).Write(&text, run); err != nil {
+	text, err := writePage(run, true)
+	if err != nil {
 		return htmlRun{}, err
 	}
-	r.Tables = text.String()
+	r.Tables = pageHTML(text)
 	return r, nil
+}
+
+// pageHTML returns a page written with its tables kept as HTML: the text
+// between tables preformatted, each table an HTML table with its title as
+// the caption. Every text it holds is escaped.
+func pageHTML(p *page) template.HTML {
+	var b strings.Builder
+	for i, part := range strings.Split(p.String(), tableMark) {
+		if i%2 == 1 { // a table's index
+			if n, err := strconv.Atoi(part); err == nil && n < len(p.tables) {
+				tableHTML(&b, p.tables[n])
+			}
+			continue
+		}
+		if text := strings.Trim(part, "\n"); text != "" {
+			b.WriteString("<pre>" + html.EscapeString(text) + "</pre>\n")
+		}
+	}
+	return template.HTML(b.String())
+}
+
+// tableHTML writes t as an HTML table: the title its caption, the header
+// in th cells, right-aligned columns with class r.
+func tableHTML(b *strings.Builder, t table) {
+	b.WriteString("<table>\n<caption>" + html.EscapeString(strings.ReplaceAll(t.title, "\n", " ")) + "</caption>\n<thead><tr>")
+	for _, h := range t.header {
+		b.WriteString("<th>" + html.EscapeString(h) + "</th>")
+	}
+	b.WriteString("</tr></thead>\n<tbody>\n")
+	for _, row := range t.rows {
+		b.WriteString("<tr>")
+		for i, cell := range row {
+			class := ""
+			if i < len(t.align) && t.align[i] == 'r' {
+				class = ` class="r"`
+			}
+			b.WriteString("<td" + class + ">" + html.EscapeString(cell) + "</td>")
+		}
+		b.WriteString("</tr>\n")
+	}
+	b.WriteString("</tbody>\n</table>\n")
 }
 
 // SaveHTML writes the HTML report of runs to path atomically: to a

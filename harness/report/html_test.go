@@ -153,3 +153,27 @@ func atof(t *testing.T, s string) float64 {
 	}
 	return v
 }
+
+// TestHTMLTablesAreTables: every table of the text report is an HTML table
+// in the page, with its title as the caption, and no ASCII table is left.
+func TestHTMLTablesAreTables(t *testing.T) {
+	t.Parallel()
+	run := fixture(t)
+	var text, page bytes.Buffer
+	if err := (report.Text{}).Write(&text, run); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.HTML(&page, []report.Side{{Path: "r.json", Run: run}}); err != nil {
+		t.Fatal(err)
+	}
+	ascii := strings.Count(text.String(), "\n+-") / 3 // top, under the header, bottom
+	if got := strings.Count(page.String(), "<table>"); ascii == 0 || got != ascii {
+		t.Errorf("%d HTML tables, want one per ASCII table of the text report (%d)", got, ascii)
+	}
+	if strings.Contains(page.String(), "+---") {
+		t.Error("the page still holds an ASCII table")
+	}
+	if !strings.Contains(page.String(), "<caption>Operations completed, warmup excluded") {
+		t.Error("a table's title is not its caption")
+	}
+}

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"html/template"
 	"strconv"
@@ -97,7 +96,7 @@ func isReadShareSweep(run *results.Run) bool {
 // capacity at 0%, 50% and 100% reads, and where it crosses crud's: a
 // crossing is confirmed when the verdicts called the capacity worse on one
 // side of it and better on the other, else it is the model's alone.
-func readShareTable(b *bytes.Buffer, run *results.Run) error {
+func readShareTable(b *page, run *results.Run) error {
 	if !isReadShareSweep(run) {
 		return nil
 	}

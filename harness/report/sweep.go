@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"html/template"
 	"math"
@@ -17,7 +16,7 @@ import (
 // architecture's verdict and predicted capacity over crud's at each value,
 // and where a verdict or the capacity changes sides. Nothing without a
 // sweep.
-func sweepTable(b *bytes.Buffer, run *results.Run) error {
+func sweepTable(b *page, run *results.Run) error {
 	sw := run.Sweep
 	if sw == nil || len(sw.Points) == 0 {
 		return nil

@@ -46,20 +46,9 @@ func (Text) Write(w io.Writer, run *results.Run) error {
 	if run == nil {
 		return errNoRun
 	}
-	var b bytes.Buffer
-	writeHeader(&b, run)
-	sections := []func(*bytes.Buffer, *results.Run) error{
-		sweepTable, readShareTable, latencyTables, countTable, loadTable, costTable, capacityTable, lagTable, stalenessTable, consistencyTable, faultTable, workerErrorTable,
-	}
-	for _, section := range sections {
-		if err := section(&b, run); err != nil {
-			return fmt.Errorf("text report: %w", err)
-		}
-	}
-	writePayoff(&b, run)
-	writeVerdicts(&b, run)
-	if err := thresholdTable(&b, run); err != nil {
-		return fmt.Errorf("text report: %w", err)
+	b, err := writePage(run, false)
+	if err != nil {
+		return err
 	}
 	if _, err := w.Write(b.Bytes()); err != nil {
 		return fmt.Errorf("text report: %w", err)
@@ -67,8 +56,41 @@ func (Text) Write(w io.Writer, run *results.Run) error {
 	return nil
 }
 
+// page is where the text report's parts are written: its text as it
+// comes and its tables, rendered in ASCII or, for the HTML report, kept
+// whole (each marked in the text by tableMark).
+type page struct {
+	bytes.Buffer
+	keepTables bool
+	tables     []table
+}
+
+// tableMark separates the text from a kept table's index in a page.
+const tableMark = "\x00"
+
+// writePage writes the whole text report of run to a page, its tables
+// kept whole when keepTables is set.
+func writePage(run *results.Run, keepTables bool) (*page, error) {
+	b := &page{keepTables: keepTables}
+	writeHeader(b, run)
+	sections := []func(*page, *results.Run) error{
+		sweepTable, readShareTable, latencyTables, countTable, loadTable, costTable, capacityTable, lagTable, stalenessTable, consistencyTable, faultTable, workerErrorTable,
+	}
+	for _, section := range sections {
+		if err := section(b, run); err != nil {
+			return nil, fmt.Errorf("text report: %w", err)
+		}
+	}
+	writePayoff(b, run)
+	writeVerdicts(b, run)
+	if err := thresholdTable(b, run); err != nil {
+		return nil, fmt.Errorf("text report: %w", err)
+	}
+	return b, nil
+}
+
 // writeHeader writes what ran, when, and on what.
-func writeHeader(b *bytes.Buffer, run *results.Run) {
+func writeHeader(b *page, run *results.Run) {
 	sc := run.Scenario
 	if sc != nil {
 		fmt.Fprintf(b, "cqrsbench: scenario %s", sc.Name)
@@ -191,7 +213,7 @@ func describeLoad(sc *scenarios.Scenario) string {
 
 // newTable returns a table writing ASCII to b, with headers as given and
 // columns aligned as align says ('l' left, 'r' right, 'c' center).
-func newTable(b *bytes.Buffer, align string) *tablewriter.Table {
+func newTable(b io.Writer, align string) *tablewriter.Table {
 	aligns := make([]tw.Align, len(align))
 	for i, c := range align {
 		switch c {
@@ -222,8 +244,13 @@ type table struct {
 	wrap map[int]int
 }
 
-// render writes t to b.
-func render(b *bytes.Buffer, t table) error {
+// render writes t to b: in ASCII, or kept whole behind a tableMark.
+func render(b *page, t table) error {
+	if b.keepTables {
+		fmt.Fprintf(b, "%s%d%s", tableMark, len(b.tables), tableMark)
+		b.tables = append(b.tables, t)
+		return nil
+	}
 	b.WriteString("\n" + t.title + "\n")
 	tab := newTable(b, t.align)
 	if len(t.wrap) > 0 {
@@ -268,7 +295,7 @@ func archNames(run *results.Run) []string {
 }
 
 // latencyTables writes the p99 and p50 tables.
-func latencyTables(b *bytes.Buffer, run *results.Run) error {
+func latencyTables(b *page, run *results.Run) error {
 	if len(run.Architectures) == 0 {
 		b.WriteString("\nno architecture ran\n")
 		return nil
@@ -326,7 +353,7 @@ func latencyCell(a, crud *results.Architecture, name string, get func(results.St
 
 // countTable writes the operations completed per operation and
 // architecture.
-func countTable(b *bytes.Buffer, run *results.Run) error {
+func countTable(b *page, run *results.Run) error {
 	if len(run.Architectures) == 0 {
 		return nil
 	}
@@ -352,7 +379,7 @@ func countTable(b *bytes.Buffer, run *results.Run) error {
 }
 
 // loadTable writes the offered and achieved load per architecture.
-func loadTable(b *bytes.Buffer, run *results.Run) error {
+func loadTable(b *page, run *results.Run) error {
 	if len(run.Architectures) == 0 {
 		return nil
 	}
@@ -373,7 +400,7 @@ func loadTable(b *bytes.Buffer, run *results.Run) error {
 
 // lagTable writes the pipeline stages, the prober's visible lag and the
 // refresh durations of every architecture that has any.
-func lagTable(b *bytes.Buffer, run *results.Run) error {
+func lagTable(b *page, run *results.Run) error {
 	header := []string{"architecture", "stage", "count", "p50", "p99", "max", "timeouts"}
 	var rows [][]string
 	stat := func(arch, stage string, s results.Stats, timeouts string) []string {
@@ -414,7 +441,7 @@ func lagTable(b *bytes.Buffer, run *results.Run) error {
 }
 
 // stalenessTable writes the stale-read share and age per architecture.
-func stalenessTable(b *bytes.Buffer, run *results.Run) error {
+func stalenessTable(b *page, run *results.Run) error {
 	if len(run.Architectures) == 0 {
 		return nil
 	}
@@ -436,7 +463,7 @@ func stalenessTable(b *bytes.Buffer, run *results.Run) error {
 
 // consistencyTable writes the checker's reconciliation of each read model
 // with the write model, and the events a pipeline delivered.
-func consistencyTable(b *bytes.Buffer, run *results.Run) error {
+func consistencyTable(b *page, run *results.Run) error {
 	header := []string{"architecture", "read model", "rows", "lost", "extra", "mismatched", "dups in", "DLQ"}
 	var rows [][]string
 	var samples []string
@@ -485,7 +512,7 @@ func consistencyTable(b *bytes.Buffer, run *results.Run) error {
 // duplicates delivered and applied, mismatched rows) and the time to
 // recover, then what became of the operations during outages, catch-up
 // and rebuild figures, and injections that failed.
-func faultTable(b *bytes.Buffer, run *results.Run) error {
+func faultTable(b *page, run *results.Run) error {
 	header := []string{"architecture", "fault", "injected", "lost", "dups in", "dups x2", "mismatch", "recovery"}
 	var rows [][]string
 	var notes []string
@@ -519,7 +546,7 @@ func faultTable(b *bytes.Buffer, run *results.Run) error {
 
 // workerErrorTable shows the errors background workers recovered from: a
 // pipeline that retries all the time is slow for a reason, and says which.
-func workerErrorTable(b *bytes.Buffer, run *results.Run) error {
+func workerErrorTable(b *page, run *results.Run) error {
 	var rows [][]string
 	var notes []string
 	for _, a := range run.Architectures {
@@ -581,7 +608,7 @@ func faultNotes(a results.Architecture, c *results.Consistency, f results.Fault)
 
 // writeWrapped writes text wrapped at width columns on word boundaries,
 // the first line indented by first, the others by rest.
-func writeWrapped(b *bytes.Buffer, text, first, rest string, width int) {
+func writeWrapped(b *page, text, first, rest string, width int) {
 	line := first
 	for i, word := range strings.Fields(text) {
 		if i > 0 && len(line)+1+len(word) > width {
@@ -616,7 +643,7 @@ func kinds(m map[string]int64) string {
 
 // writePayoff writes the run's payoff verdict, computing it when the run
 // has none; nothing when there is none to compute (crud alone, or no crud).
-func writePayoff(b *bytes.Buffer, run *results.Run) {
+func writePayoff(b *page, run *results.Run) {
 	p := run.Payoff
 	if p == nil {
 		p = Payoff(run)
@@ -651,7 +678,7 @@ func wrap(text, indent string, width int) string {
 }
 
 // writeVerdicts writes the run's verdicts, computing them when it has none.
-func writeVerdicts(b *bytes.Buffer, run *results.Run) {
+func writeVerdicts(b *page, run *results.Run) {
 	v := run.Verdicts
 	if len(v) == 0 {
 		v = Verdicts(run)
@@ -668,7 +695,7 @@ func writeVerdicts(b *bytes.Buffer, run *results.Run) {
 
 // thresholdTable writes the evaluated thresholds, evaluating the
 // scenario's when the run has none.
-func thresholdTable(b *bytes.Buffer, run *results.Run) error {
+func thresholdTable(b *page, run *results.Run) error {
 	ths := run.Thresholds
 	if len(ths) == 0 && run.Scenario != nil && len(run.Scenario.Thresholds) > 0 {
 		ths = results.Evaluate(run, run.Scenario.Thresholds)

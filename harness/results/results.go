@@ -463,7 +463,9 @@ type Lag struct {
 	// workload did not schedule, reported so it can be weighed.
 	ProbeQueries int64 `json:"probe_queries,omitempty"`
 	// ProbesSkipped counts sampled writes not probed because the most
-	// probes allowed at once were polling.
+	// probes allowed at once were polling, or because the write sorts
+	// below its owner's full screen (workload.ErrOffScreen), where no poll
+	// could ever see it.
 	ProbesSkipped int64 `json:"probes_skipped,omitempty"`
 	// ProbesOverCap counts sampled writes not probed because the prober's
 	// query budget (ProbeCapQPS) was spent.

@@ -75,9 +75,11 @@ func (s *session) listOrders(ctx context.Context) (workload.Effect, error) {
 	if err != nil {
 		return workload.Effect{}, err
 	}
-	return workload.Effect{Read: &workload.Read{
-		Owner: customer, Started: started, Shown: shown(rows), Newest: reference.ListOrdersLimit,
-	}}, nil
+	read := &workload.Read{Owner: customer, Started: started, Shown: shown(rows), Newest: reference.ListOrdersLimit}
+	if len(rows) >= reference.ListOrdersLimit {
+		read.Floor = rows[len(rows)-1].CreatedAt
+	}
+	return workload.Effect{Read: read}, nil
 }
 
 func shown(rows []reference.OrderSummary) []workload.Shown {
@@ -119,6 +121,9 @@ func (s *session) Shows(ctx context.Context, w workload.Write) (bool, error) {
 		if r.OrderID == w.Entity && r.Version >= w.Version {
 			return true, nil
 		}
+	}
+	if len(rows) >= reference.ListOrdersLimit && w.Committed.Before(rows[len(rows)-1].CreatedAt) {
+		return false, fmt.Errorf("order %d: %w", w.Entity, workload.ErrOffScreen)
 	}
 	return false, nil
 }

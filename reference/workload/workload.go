@@ -12,6 +12,7 @@ package workload
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -106,9 +107,15 @@ type Session interface {
 type Prober interface {
 	// Shows reports whether a query of w.Owner's screen, started now,
 	// shows w (its entity at w.Version or later). The prober polls it to
-	// measure commit→visible.
+	// measure commit→visible. An error wrapping ErrOffScreen says no
+	// poll ever will.
 	Shows(ctx context.Context, w Write) (bool, error)
 }
+
+// ErrOffScreen is Prober.Shows's error for a write that sorts below its
+// owner's full screen (Read.Floor): it is rightly never shown, so its
+// visibility cannot be measured there.
+var ErrOffScreen = errors.New("the write sorts below its owner's full screen")
 
 // HeldWriter is offered by sessions that can run a command inside a
 // transaction the caller holds open (the visibility-gap fault).
@@ -158,6 +165,12 @@ type Read struct {
 	// Newest is how many of the owner's latest created entities the screen
 	// shows: an entity created among them must be there. 0: no such rule.
 	Newest int
+	// Floor, when the screen is full (Newest entities shown), is when its
+	// last (oldest) entity was created: an entity created before it sorts
+	// below the screen and is rightly not there, however new to the run
+	// (the shop's dataset holds orders from later today than the run's
+	// commands). Zero: every one of the Newest must be shown.
+	Floor time.Time
 }
 
 // Shown is one entity a screen showed, at a version.
