@@ -179,13 +179,38 @@ func judge(a, crud *results.Architecture, heads [2][]string, p *results.Payoff) 
 			deciding = "one round gives no interval: run interleaved rounds (interleaving.mode: interleaved)"
 		}
 	}
-	for _, c := range []string{deciding, readClause, writeClause, capacityClause, lagClause, stale} {
+	costs := costClauses(a, crud, &v)
+	for _, c := range append([]string{deciding, readClause, writeClause, capacityClause, lagClause, stale}, costs...) {
 		if c != "" {
 			v.Reasons = append(v.Reasons, c)
 		}
 	}
 	v.Sentence = a.Name + " " + outcomeWords(v.Outcome) + " for this workload: " + strings.Join(v.Reasons, "; ")
 	return v
+}
+
+// costClauses fills v's WAL amplification, extra storage and rebuild
+// time and says them: what the architecture costs beside its latencies,
+// weighed by the reader, not by the rules.
+func costClauses(a, crud *results.Architecture, v *results.ArchPayoff) []string {
+	var out []string
+	if a.Cost != nil && crud.Cost != nil && a.Cost.WALBytesPerCommand > 0 && crud.Cost.WALBytesPerCommand > 0 {
+		v.WALAmplification = a.Cost.WALBytesPerCommand / crud.Cost.WALBytesPerCommand
+		out = append(out, fmt.Sprintf("each command writes %s crud's WAL", ratio(v.WALAmplification)))
+	}
+	if a.Cost != nil {
+		v.ExtraStorageBytes = storageOf(a.Cost, results.RoleReadModel) + storageOf(a.Cost, results.RolePipeline)
+		if v.ExtraStorageBytes > 0 {
+			out = append(out, fmt.Sprintf("read models and pipeline tables take %s MB", megabytes(v.ExtraStorageBytes)))
+		}
+	}
+	for _, f := range a.Faults {
+		if f.Rebuild != nil && f.Rebuild.TotalSeconds > 0 {
+			v.RebuildSeconds = f.Rebuild.TotalSeconds
+			out = append(out, fmt.Sprintf("rebuilding its read models took %s (%s)", human(f.Rebuild.TotalSeconds*1e6), plural(f.Rebuild.Events, "event", "events")))
+		}
+	}
+	return out
 }
 
 // outcomeWords says an outcome in a sentence.

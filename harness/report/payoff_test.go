@@ -180,3 +180,27 @@ func TestPayoffCountsCapacity(t *testing.T) {
 		t.Errorf("same latency, less capacity: %s", v.Sentence)
 	}
 }
+
+// TestPayoffSaysItsCosts: beside the ratios that decide, the verdict says
+// what the architecture costs: WAL per command over crud's, the storage
+// of its read models and pipeline tables, and its rebuild time.
+func TestPayoffSaysItsCosts(t *testing.T) {
+	crud := roundsArch("crud", []float64{6, 7, 6.5}, []float64{4, 4.2, 3.9})
+	crud.Cost = &results.Cost{WALBytesPerCommand: 1000}
+	kafka := roundsArch("cqrs-kafka", []float64{1.2, 1.4, 1.3}, []float64{4.1, 4, 4})
+	kafka.Cost = &results.Cost{WALBytesPerCommand: 1500, Storage: []results.TableSize{
+		{Table: "order_read_model", Role: results.RoleReadModel, Bytes: 30 << 20},
+		{Table: "outbox", Role: results.RolePipeline, Bytes: 2 << 20},
+		{Table: "orders", Role: results.RoleWriteModel, Bytes: 90 << 20},
+	}}
+	kafka.Faults = []results.Fault{{Kind: "rebuild", Injected: 1, Rebuild: &results.Rebuild{Events: 5000, TotalSeconds: 2.5}}}
+	v := report.Payoff(payoffRun(crud, kafka)).Architectures[0]
+	if v.WALAmplification != 1.5 || v.ExtraStorageBytes != 32<<20 || v.RebuildSeconds != 2.5 {
+		t.Errorf("costs %v WAL, %d bytes, %v s rebuild; want 1.5, 32 MB (the write model not counted), 2.5 s", v.WALAmplification, v.ExtraStorageBytes, v.RebuildSeconds)
+	}
+	for _, want := range []string{"each command writes 1.5x crud's WAL", "read models and pipeline tables take 32 MB", "rebuilding its read models took 2.50 s (5000 events)"} {
+		if !strings.Contains(v.Sentence, want) {
+			t.Errorf("sentence lacks %q: %s", want, v.Sentence)
+		}
+	}
+}

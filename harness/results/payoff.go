@@ -64,6 +64,17 @@ type ArchPayoff struct {
 	Sustained bool `json:"sustained"`
 	// Violations is the checker's lost + extra + mismatched rows.
 	Violations int64 `json:"violations"`
+	// WALAmplification is this architecture's WAL bytes per command over
+	// crud's (absent when either was not measured): what each write
+	// costs the disk and every replica.
+	WALAmplification float64 `json:"wal_amplification,omitempty"`
+	// ExtraStorageBytes is the size of its read models and pipeline
+	// tables (outbox, inbox), indexes included, after the run: storage
+	// crud does not need.
+	ExtraStorageBytes int64 `json:"extra_storage_bytes,omitempty"`
+	// RebuildSeconds is how long rebuilding its read models took, when
+	// the run rebuilt them (the rebuild fault).
+	RebuildSeconds float64 `json:"rebuild_seconds,omitempty"`
 }
 
 // The calls of a Ratio.
