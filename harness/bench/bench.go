@@ -109,7 +109,7 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 			return run, err
 		}
 		if run.Sweep != nil {
-			p := results.SweepPoint{Value: sc.Sweep.Values[i], Dataset: point.Dataset, ReadShare: point.ReadShare(), Architectures: archs}
+			p := results.SweepPoint{Value: sc.Sweep.Values[i], Dataset: point.Dataset, Mix: point.Mix, ReadShare: point.ReadShare(), Architectures: archs}
 			p.Payoff = report.Payoff(run.Point(p))
 			run.Sweep.Points = append(run.Sweep.Points, p)
 		}

@@ -40,10 +40,12 @@ const (
 //  4. the headline query's p99 distinguishably lower than crud's (the
 //     whole 95% interval of the ratio, across interleaved rounds, beyond
 //     minEffect): pays off, unless the headline command's p99 is
-//     distinguishably higher and, weighted by the mix's shares of reads
-//     and writes, the write cost outweighs the read gain (logarithms of the
-//     ratios: 2× faster reads at 50% reads balance 2× slower writes at 50%
-//     writes);
+//     distinguishably higher or the predicted capacity distinguishably
+//     lower, and those costs outweigh the read gain: the read gain and the
+//     write cost weighted by the mix's shares of reads and writes, the
+//     capacity loss by the whole mix (logarithms of the ratios: 2× faster
+//     reads at 50% reads balance 2× slower writes at 50% writes, and 4×
+//     faster reads at 50% reads balance 2× less capacity);
 //  5. the headline query no faster, but the predicted capacity (CPU per
 //     operation, see results.Cost) distinguishably higher, writes not
 //     costlier: pays off;
@@ -149,15 +151,28 @@ func judge(a, crud *results.Architecture, heads [2][]string, p *results.Payoff) 
 	case behindCRUD(a, crud):
 		v.Outcome = results.DoesNotPayOff
 		deciding = fmt.Sprintf("it did not sustain the offered load crud sustained (%s of %s ops/s; see the load table)", rate(a.Load.AchievedRate), rate(a.Load.OfferedRate))
-	case readCall == results.Better && writeCall == results.Worse:
-		readWeight := p.ReadShare * math.Log(decisive(v.Read))
-		writeWeight := (1 - p.ReadShare) * math.Log(decisive(v.Write))
-		if readWeight >= writeWeight {
+	case readCall == results.Better && (writeCall == results.Worse || capacityCall == results.Worse):
+		gain := p.ReadShare * math.Log(decisive(v.Read))
+		var cost float64
+		var costs []string
+		if writeCall == results.Worse {
+			cost += (1 - p.ReadShare) * math.Log(decisive(v.Write))
+			costs = append(costs, "the write cost")
+		}
+		if capacityCall == results.Worse {
+			cost += math.Log(1 / v.Capacity.Estimate)
+			costs = append(costs, "the lower capacity")
+		}
+		if gain >= cost {
 			v.Outcome = results.PaysOff
-			deciding = fmt.Sprintf("at %s reads the read gain outweighs the write cost", pct(p.ReadShare))
+			deciding = fmt.Sprintf("at %s reads the read gain outweighs %s", pct(p.ReadShare), strings.Join(costs, " and "))
 		} else {
 			v.Outcome = results.DoesNotPayOff
-			deciding = fmt.Sprintf("at %s reads the write cost outweighs the read gain", pct(p.ReadShare))
+			verb := "outweighs"
+			if len(costs) > 1 {
+				verb = "outweigh"
+			}
+			deciding = fmt.Sprintf("at %s reads %s %s the read gain", pct(p.ReadShare), strings.Join(costs, " and "), verb)
 		}
 	case readCall == results.Better:
 		v.Outcome = results.PaysOff

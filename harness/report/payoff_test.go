@@ -28,6 +28,31 @@ func roundsArch(name string, readP99, writeP99 []float64) results.Architecture {
 	return a
 }
 
+// TestPayoffWeighsCapacityAgainstReads: 3x faster reads with 3x less
+// capacity do not pay off at 20% reads (0.2·ln 3 < ln 3) and do not at
+// 80% either (0.8·ln 3 < ln 3); with 1.5x less capacity they do at 80%
+// (0.8·ln 3 > ln 1.5), not at 20% (0.2·ln 3 < ln 1.5).
+func TestPayoffWeighsCapacityAgainstReads(t *testing.T) {
+	crud := withCapacity(roundsArch("crud", []float64{6, 6.3, 6.1}, []float64{4, 4.2, 3.9}), 3000, 3100, 2950)
+	for _, c := range []struct {
+		share, capacity float64
+		outcome         string
+	}{
+		{0.2, 1.0 / 3, results.DoesNotPayOff},
+		{0.8, 1.0 / 3, results.DoesNotPayOff},
+		{0.2, 1 / 1.5, results.DoesNotPayOff},
+		{0.8, 1 / 1.5, results.PaysOff},
+	} {
+		r := 3000 * c.capacity
+		fast := withCapacity(roundsArch("cqrs-kafka", []float64{2, 2.1, 2.03}, []float64{4, 4.2, 3.9}), r, r*1.03, r*0.98)
+		run := payoffRun(crud, fast)
+		run.Scenario.Mix = scenarios.Mix{"list_orders": c.share, "create_order": 1 - c.share}
+		if v := report.Payoff(run).Architectures[0]; v.Outcome != c.outcome || !strings.Contains(v.Sentence, "the lower capacity") {
+			t.Errorf("%.0f%% reads, capacity %.2fx: %s; want %s, weighing the lower capacity", c.share*100, c.capacity, v.Sentence, c.outcome)
+		}
+	}
+}
+
 // withCapacity sets a's predicted highest rate in each round.
 func withCapacity(a results.Architecture, rates ...float64) results.Architecture {
 	for i := range a.Rounds {

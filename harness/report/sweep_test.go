@@ -7,6 +7,7 @@ import (
 
 	"github.com/cqrsbench/cqrsbench/harness/report"
 	"github.com/cqrsbench/cqrsbench/harness/results"
+	"github.com/cqrsbench/cqrsbench/scenarios"
 )
 
 // sweepRun is a sweep over orders per customer where crud's list_orders
@@ -95,7 +96,7 @@ func readShareRun() *results.Run {
 	run.Sweep = &results.Sweep{Parameter: "read_share"}
 	demand := map[string][2]float64{"crud": {2000e-6, 500e-6}, "cqrs-sync": {300e-6, 900e-6}}
 	for _, s := range []float64{0.1, 0.5, 0.9} {
-		p := results.SweepPoint{Value: s, ReadShare: s}
+		p := results.SweepPoint{Value: s, ReadShare: s, Mix: scenarios.Mix{"list_orders": s, "create_order": 1 - s}}
 		for _, name := range []string{"crud", "cqrs-sync"} {
 			d := s*demand[name][0] + (1-s)*demand[name][1]
 			a := withCapacity(roundsArch(name, []float64{2, 2.1, 2}, []float64{4, 4.2, 3.9}), 2/d, 2/d*1.03, 2/d*0.98)
@@ -127,6 +128,11 @@ func TestReadShareCrossover(t *testing.T) {
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text report lacks %q:\n%s", want, out)
+		}
+	}
+	for _, p := range run.Sweep.Points {
+		if p.Payoff.ReadShare != p.ReadShare {
+			t.Errorf("the verdict at %v reads weighs %v reads: want the point's own mix", p.ReadShare, p.Payoff.ReadShare)
 		}
 	}
 	var page bytes.Buffer

@@ -63,8 +63,10 @@ type Sweep struct {
 // SweepPoint is the scenario run at one value of the sweep's parameter.
 type SweepPoint struct {
 	Value float64 `json:"value"`
-	// Dataset and ReadShare are the point's data and read share.
+	// Dataset, Mix and ReadShare are the point's data, operation mix and
+	// share of reads in it.
 	Dataset   scenarios.Dataset `json:"dataset"`
+	Mix       scenarios.Mix     `json:"mix,omitempty"`
 	ReadShare float64           `json:"read_share"`
 	// Architectures are the point's results, rounds merged as a run's.
 	Architectures []Architecture `json:"architectures"`
@@ -72,12 +74,21 @@ type SweepPoint struct {
 	Payoff *Payoff `json:"payoff,omitempty"`
 }
 
-// Point returns the sweep point of run, at value, as a run of its own (the
-// run's scenario, environment and operations with the point's
-// architectures), so every table and verdict can describe it.
+// Point returns the sweep point p of run as a run of its own (the run's
+// environment and operations; its scenario with the point's dataset and
+// mix, without the sweep; the point's architectures), so every table and
+// verdict can describe it.
 func (r *Run) Point(p SweepPoint) *Run {
 	c := *r
 	c.Architectures, c.Payoff, c.Sweep, c.Verdicts, c.Thresholds = p.Architectures, p.Payoff, nil, nil, nil
+	if r.Scenario != nil {
+		sc := r.Scenario.Clone()
+		sc.Sweep, sc.Dataset = nil, p.Dataset
+		if p.Mix != nil {
+			sc.Mix = p.Mix
+		}
+		c.Scenario = sc
+	}
 	return &c
 }
 
