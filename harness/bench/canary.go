@@ -16,7 +16,7 @@ import (
 // architectures were measured. It runs between the measured runs, never
 // during one: a query loop during a run would take the CPU it measures.
 const (
-	canaryWindow = 500 * time.Millisecond
+	canaryWindow = 250 * time.Millisecond
 	canaryQuery  = "SELECT count(*) FROM generate_series(1, 2000)"
 )
 

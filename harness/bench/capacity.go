@@ -202,4 +202,4 @@ func idleAndPredict(ctx context.Context, cost *results.Cost) error {
 }
 
 // idleWindow is how long the idle host is measured after each run.
-const idleWindow = time.Second
+const idleWindow = 500 * time.Millisecond
