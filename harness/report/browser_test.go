@@ -72,7 +72,7 @@ func TestHTMLReportInChromium(t *testing.T) {
 			t.Errorf("%d %s elements in the rendered page, want the file's %d", got, tag, want)
 		}
 	}
-	for _, title := range []string{"predicted capacity against the read share", "list_orders p99 against orders_per_customer", "list_orders: latency from the intended start"} {
+	for _, title := range []string{"capacity by read share (line: model", "list_orders p99 against orders_per_customer", "list_orders: latency from the intended start"} {
 		if !strings.Contains(dom, title) {
 			t.Errorf("the rendered page has no chart %q", title)
 		}

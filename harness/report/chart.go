@@ -44,8 +44,9 @@ type curve struct {
 	dashed bool
 	points []point // x ascending
 	// dots draws a dot at each point; dotsOnly draws no line between them;
-	// hollow draws the dots as rings.
-	dots, dotsOnly, hollow bool
+	// hollow draws the dots as rings; unlisted leaves the curve out of the
+	// legend (the title says what it is).
+	dots, dotsOnly, hollow, unlisted bool
 }
 
 // point is a point of a curve: x (a percentile, 0–100, or a swept
@@ -172,14 +173,21 @@ func lineChart(title string, x xAxis, yLabel string, curves []curve) string {
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%.1f" class="grid"/>`, at, chartTop, at, chartTop+plotH)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="xlabel">%s</text>`, at, chartTop+plotH+16, html.EscapeString(t.label))
 	}
-	for _, m := range x.marks {
+	for i, m := range x.marks {
 		at := sx(m.x)
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%.1f" class="mark" stroke-dasharray="3 3"/>`, at, chartTop, at, chartTop+plotH)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" class="mark">%s</text>`, at+3, chartTop+10, html.EscapeString(m.label))
+		// Labels step down the plot, and right of the middle end at their
+		// line, so neither overlap each other nor leave the plot.
+		lx, anchor := at+3, "start"
+		if x.pos(m.x) > 0.5 {
+			lx, anchor = at-3, "end"
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" class="mark" text-anchor="%s">%s</text>`, lx, chartTop+10+12*i, anchor, html.EscapeString(m.label))
 	}
 	fmt.Fprintf(&b, `<text x="%.1f" y="%d" class="xlabel">%s</text>`, chartLeft+plotW/2, chartHeight-4, html.EscapeString(x.label))
 	fmt.Fprintf(&b, `<text x="12" y="%.1f" class="ylabel" transform="rotate(-90 12 %.1f)">%s</text>`, chartTop+plotH/2, chartTop+plotH/2, html.EscapeString(yLabel))
-	for i, c := range curves {
+	row := 0
+	for _, c := range curves {
 		if len(c.points) > 0 && !c.dotsOnly {
 			var path strings.Builder
 			for j, p := range c.points {
@@ -199,7 +207,11 @@ func lineChart(title string, x xAxis, yLabel string, curves []curve) string {
 			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3" %s><title>%s: %.3g</title></circle>`,
 				sx(p.x), sy(p.y), dotStyle(c), html.EscapeString(c.name), p.y)
 		}
-		ly := chartTop + 8 + i*legendRowGap
+		if c.unlisted {
+			continue
+		}
+		ly := chartTop + 8 + row*legendRowGap
+		row++
 		lx := chartWidth - chartRight + 14
 		label := c.name
 		if len(c.points) == 0 {

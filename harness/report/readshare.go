@@ -189,8 +189,9 @@ func readShareChart(run *results.Run) template.HTML {
 	var curves []curve
 	for j, name := range sweepArchitectures(sw) {
 		color := archColor(name, j)
-		if m := fitShareModel(sw, name); m.ok {
-			model := curve{name: name + " model", color: color}
+		m := fitShareModel(sw, name)
+		if m.ok {
+			model := curve{name: name, color: color}
 			for i := 0; i <= 50; i++ {
 				s := float64(i) / 50
 				model.points = append(model.points, point{s, m.capacity(s)})
@@ -200,8 +201,8 @@ func readShareChart(run *results.Run) template.HTML {
 				axis.marks = append(axis.marks, tick{s, name + " = crud at " + pct(s)})
 			}
 		}
-		predicted := curve{name: name + " predicted", color: color, dotsOnly: true}
-		measured := curve{name: name + " measured", color: color, dotsOnly: true, hollow: true}
+		predicted := curve{name: name + " (no model)", color: color, dotsOnly: true, unlisted: m.ok}
+		measured := curve{name: name + " measured", color: color, dotsOnly: true, hollow: true, unlisted: true}
 		for _, p := range sw.Points {
 			a, ok := archOf(p.Architectures, name)
 			if !ok {
@@ -223,5 +224,5 @@ func readShareChart(run *results.Run) template.HTML {
 		return ""
 	}
 	// lineChart escapes every text it holds.
-	return template.HTML(lineChart("predicted capacity against the read share", axis, "ops/s (log)", curves))
+	return template.HTML(lineChart("capacity by read share (line: model; dot: a point's prediction; ring: measured)", axis, "ops/s (log)", curves))
 }

@@ -140,7 +140,7 @@ func TestReadShareCrossover(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := page.String()
-	for _, want := range []string{"predicted capacity against the read share", "cqrs-sync = crud at 19%", `class="mark"`} {
+	for _, want := range []string{"capacity by read share (line: model; dot: a point&#39;s prediction; ring: measured)", "cqrs-sync = crud at 19%", `class="mark"`} {
 		if !strings.Contains(html, want) {
 			t.Errorf("HTML report lacks %q", want)
 		}
