@@ -3,9 +3,13 @@ package bench_test
 import (
 	"encoding/json"
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/cqrsbench/cqrsbench/harness/bench"
+	"github.com/cqrsbench/cqrsbench/harness/infra/infratest"
+	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
 	"github.com/cqrsbench/cqrsbench/harness/results"
 	"github.com/cqrsbench/cqrsbench/harness/services"
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
@@ -69,6 +73,9 @@ func TestSmokeEndToEnd(t *testing.T) {
 			t.Errorf("%s: cost %+v, want WAL, host CPU and pg_stat_statements over the measured operations", a.Name, c)
 		} else if d := catalog.MustLookup(a.Name); len(d.ReadModels) != readModelTables(c) {
 			t.Errorf("%s: storage %+v, want its %d read models sized", a.Name, c.Storage, len(d.ReadModels))
+		}
+		if s := a.Cost.Statements; s != nil && (kcacheInstalled(t) || infratest.Required()) && (s.CPUMissing != "" || s.CPUSeconds <= 0) {
+			t.Errorf("%s: statements %+v, want PostgreSQL's CPU time from pg_stat_kcache (the local provider preloads it when installed; CI installs it)", a.Name, s)
 		}
 		if len(a.Rounds) == 0 || a.Rounds[0].CanaryQPS <= 0 {
 			t.Errorf("%s: rounds %+v, want the canary's rate before the round", a.Name, a.Rounds)
@@ -137,4 +144,16 @@ func TestDuplicatesNegativeControl(t *testing.T) {
 		t.Errorf("inbox off: %d violations, %d applied twice, %d suppressed, thresholds failed %v; want the damage reported",
 			c.Violations, c.DuplicatesApplied, c.DuplicatesDelivered, results.Failed(run.Thresholds))
 	}
+}
+
+// kcacheInstalled reports whether pg_stat_kcache is installed beside the
+// local PostgreSQL server, which then preloads it.
+func kcacheInstalled(t *testing.T) bool {
+	t.Helper()
+	bin, err := pglocal.FindBinDir("")
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(filepath.Join(bin, "..", "lib", "pg_stat_kcache.so"))
+	return err == nil
 }

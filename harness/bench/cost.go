@@ -25,20 +25,31 @@ type counters struct {
 	walRecords int64 // pg_stat_wal; 0 before PostgreSQL 14
 	stmts      results.StatementCost
 	stmtsErr   error // pg_stat_statements could not be read
+	kcacheErr  error // pg_stat_kcache could not be read
 	hostBusy   float64
 	hostErr    error // /proc/stat could not be read
 }
 
-// enableStatementStats creates pg_stat_statements in the database when it
-// can: the local and docker providers preload it; on a team's server it
-// needs shared_preload_libraries and a role allowed to create it. The
-// error says why the statements' cost will be missing.
+// enableStatementStats creates pg_stat_statements, and pg_stat_kcache
+// (the statements' CPU time) where the server preloads it, in the database
+// when it can: the local and docker providers preload pg_stat_statements,
+// the local one pg_stat_kcache too when installed; on a team's server
+// they need shared_preload_libraries and a role allowed to create them.
+// The error says why the statements' cost will be missing; a missing
+// pg_stat_kcache is said in the results (StatementCost.CPUMissing).
 func enableStatementStats(ctx context.Context, pool *pgxpool.Pool) error {
 	if _, err := pool.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"); err != nil {
 		return fmt.Errorf("create extension pg_stat_statements: %w", err)
 	}
+	var preloaded bool
+	if err := pool.QueryRow(ctx, "SELECT 'pg_stat_kcache' = ANY(string_to_array(replace(current_setting('shared_preload_libraries'), ' ', ''), ','))").Scan(&preloaded); err == nil && preloaded {
+		_, _ = pool.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_stat_kcache") // else readCounters says it is missing
+	}
 	return nil
 }
+
+// kcacheMissing says how to get the statements' CPU time.
+const kcacheMissing = "server CPU per statement: pg_stat_kcache not available (install it, e.g. Debian's postgresql-15-pg-stat-kcache, add it to shared_preload_libraries after pg_stat_statements, restart, CREATE EXTENSION pg_stat_kcache; the local provider preloads it when installed)"
 
 // readCounters snapshots the counters. Only the WAL position is required:
 // the statements and the host's CPU are recorded as missing when they
@@ -55,6 +66,10 @@ func readCounters(ctx context.Context, pool *pgxpool.Pool) (counters, error) {
 		       coalesce(sum(shared_blks_hit + shared_blks_read), 0)::bigint, coalesce(sum(rows), 0)::bigint
 		FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`).
 		Scan(&c.stmts.Calls, &c.stmts.ExecMs, &c.stmts.SharedBlocks, &c.stmts.Rows)
+	c.kcacheErr = pool.QueryRow(ctx, `
+		SELECT coalesce(sum(exec_user_time + exec_system_time), 0)::float8
+		FROM pg_stat_kcache() WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`).
+		Scan(&c.stmts.CPUSeconds)
 	c.hostBusy, c.hostErr = hostBusySeconds()
 	return c, nil
 }
@@ -140,6 +155,11 @@ func costBetween(from, to counters, ops, commands int64) *results.Cost {
 			SharedBlocks: to.stmts.SharedBlocks - from.stmts.SharedBlocks,
 			Rows:         to.stmts.Rows - from.stmts.Rows,
 		}
+		if from.kcacheErr == nil && to.kcacheErr == nil {
+			c.Statements.CPUSeconds = to.stmts.CPUSeconds - from.stmts.CPUSeconds
+		} else {
+			c.Statements.CPUMissing = kcacheMissing
+		}
 	}
 	if from.hostErr == nil && to.hostErr == nil {
 		c.HostCPUSeconds = to.hostBusy - from.hostBusy
@@ -160,6 +180,7 @@ func perOp(c *results.Cost) {
 	if s := c.Statements; s != nil {
 		s.ExecUsPerOp = s.ExecMs * 1000 / float64(c.Ops)
 		s.CallsPerOp = float64(s.Calls) / float64(c.Ops)
+		s.CPUUsPerOp = s.CPUSeconds * 1e6 / float64(c.Ops)
 	}
 	if c.HostCPUSeconds > 0 {
 		c.CPUPerOpUs = c.HostCPUSeconds * 1e6 / float64(c.Ops)
@@ -194,6 +215,10 @@ func mergeCost(a, b *results.Cost) *results.Cost {
 		s.ExecMs += b.Statements.ExecMs
 		s.SharedBlocks += b.Statements.SharedBlocks
 		s.Rows += b.Statements.Rows
+		s.CPUSeconds += b.Statements.CPUSeconds
+		if b.Statements.CPUMissing != "" {
+			s.CPUSeconds, s.CPUMissing = 0, b.Statements.CPUMissing // one round without it: none
+		}
 		m.Statements = &s
 	} else {
 		m.Statements, m.StatementsMissing = nil, a.StatementsMissing+b.StatementsMissing

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/cqrsbench/cqrsbench/harness/results"
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
@@ -11,10 +12,10 @@ import (
 // costTable writes what each architecture's operations cost the host and
 // the database; nothing when no architecture measured it.
 func costTable(b *page, run *results.Run) error {
-	header := []string{"architecture", "CPU µs", "max/s", "WAL B/cmd", "SQL µs", "SQL/op", "blk/op", "read MB", "pipe MB"}
+	header := []string{"architecture", "CPU µs", "max/s", "WAL B/cmd", "SQL µs", "PG CPU", "SQL/op", "blk/op", "RM", "pipe"}
 	crud, _ := run.Arch(catalog.Baseline())
 	var rows [][]string
-	var missing string
+	var missing, cpuMissing string
 	for _, a := range run.Architectures {
 		c := a.Cost
 		if c == nil {
@@ -28,15 +29,20 @@ func costTable(b *page, run *results.Run) error {
 		if crud != nil && crud.Cost != nil && crud.Cost.WALBytesPerCommand > 0 && a.Name != crud.Name {
 			wal += " (" + ratio(c.WALBytesPerCommand/crud.Cost.WALBytesPerCommand) + ")"
 		}
-		sqlTime, sqlCalls, blocks := noData, noData, noData
+		sqlTime, pgCPU, sqlCalls, blocks := noData, noData, noData, noData
 		if s := c.Statements; s != nil && c.Ops > 0 {
 			sqlTime = strconv.FormatFloat(s.ExecUsPerOp, 'f', 0, 64)
+			if s.CPUMissing == "" {
+				pgCPU = strconv.FormatFloat(s.CPUUsPerOp, 'f', 0, 64)
+			} else {
+				cpuMissing = s.CPUMissing
+			}
 			sqlCalls = strconv.FormatFloat(s.CallsPerOp, 'f', 1, 64)
 			blocks = strconv.FormatFloat(float64(s.SharedBlocks)/float64(c.Ops), 'f', 0, 64)
 		} else if c.StatementsMissing != "" {
 			missing = c.StatementsMissing
 		}
-		rows = append(rows, []string{a.Name, cpu, maxRate, wal, sqlTime, sqlCalls, blocks,
+		rows = append(rows, []string{a.Name, cpu, maxRate, wal, sqlTime, pgCPU, sqlCalls, blocks,
 			megabytes(storageOf(c, results.RoleReadModel)), megabytes(storageOf(c, results.RolePipeline))})
 	}
 	if len(rows) == 0 {
@@ -45,11 +51,17 @@ func costTable(b *page, run *results.Run) error {
 	title := "Cost per operation, warmup excluded (CPU µs: every process of the host, per operation; max/s:\n" +
 		"the rate at which that would keep all its CPUs busy; WAL bytes per command, × crud's; SQL µs,\n" +
 		"SQL/op, blk/op: pg_stat_statements' execution time, statements and shared blocks per operation;\n" +
-		"read models' and pipeline tables' (outbox, inbox) size after the run, indexes included)"
-	if missing != "" {
-		title += "\n" + missing
+		"PG CPU: PostgreSQL's CPU µs in them (pg_stat_kcache), the rest of CPU µs being the client's, the\n" +
+		"pipeline's and the brokers'; RM, pipe: read models' and pipeline tables' (outbox, inbox) MB\n" +
+		"after the run, indexes included)"
+	for _, m := range []string{missing, cpuMissing} {
+		if m != "" {
+			var note page
+			writeWrapped(&note, m, "", "", 100)
+			title += "\n" + strings.TrimRight(note.String(), "\n")
+		}
 	}
-	return render(b, table{title, header, rows, "lrrrrrrrr", nil})
+	return render(b, table{title, header, rows, "lrrrrrrrrr", nil})
 }
 
 // capacityTable writes the predicted and measured highest sustainable

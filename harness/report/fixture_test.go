@@ -80,7 +80,8 @@ func fixtureCost(ops, commands int64, cpuUs float64, walPerCmd int64, sqlUs, cal
 		HostCPUs: 2, HostCPUSeconds: cpuUs * float64(ops) / 1e6, CPUPerOpUs: cpuUs, PredictedMaxRate: 2 / (cpuUs / 1e6),
 		IdleCPUs: 0.02, IdleSeconds: 1,
 		Statements: &results.StatementCost{Calls: int64(callsPerOp * float64(ops)), ExecMs: sqlUs * float64(ops) / 1000,
-			ExecUsPerOp: sqlUs, CallsPerOp: callsPerOp, SharedBlocks: 40 * ops},
+			ExecUsPerOp: sqlUs, CallsPerOp: callsPerOp, SharedBlocks: 40 * ops,
+			CPUSeconds: 0.8 * sqlUs * float64(ops) / 1e6, CPUUsPerOp: 0.8 * sqlUs}, // the server's CPU: most of its execution time
 		Storage: []results.TableSize{{Table: "orders", Role: results.RoleWriteModel, Bytes: 180 << 20}},
 	}
 	if readModels > 0 {

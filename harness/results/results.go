@@ -638,6 +638,14 @@ type StatementCost struct {
 	SharedBlocks int64 `json:"shared_blocks"`
 	// Rows is the rows the statements returned or changed.
 	Rows int64 `json:"rows"`
+	// CPUSeconds is the server's CPU time (user and system) executing the
+	// statements, from pg_stat_kcache, and CPUUsPerOp per operation:
+	// PostgreSQL's share of Cost.HostCPUSeconds, the rest being the
+	// client, the pipeline, the brokers and the host. Zero without
+	// pg_stat_kcache (CPUMissing says why).
+	CPUSeconds float64 `json:"cpu_seconds,omitempty"`
+	CPUUsPerOp float64 `json:"cpu_us_per_op,omitempty"`
+	CPUMissing string  `json:"cpu_missing,omitempty"`
 }
 
 // The roles of a table in an architecture's schema (TableSize.Role).

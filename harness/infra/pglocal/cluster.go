@@ -107,6 +107,10 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, fmt.Errorf("create cluster directory: %w", err)
 	}
 	c := &Cluster{opts: opts, binDir: binDir, dir: dir, cred: cred, settings: DefaultSettings()}
+	if _, err := os.Stat(filepath.Join(binDir, "..", "lib", "pg_stat_kcache.so")); err == nil {
+		// Installed beside the server: the statements' CPU time too.
+		c.settings["shared_preload_libraries"] += ",pg_stat_kcache"
+	}
 	maps.Copy(c.settings, opts.Settings)
 	if err := c.start(ctx); err != nil {
 		_ = c.Close(context.WithoutCancel(ctx))
