@@ -28,8 +28,11 @@ type PipelineStats struct {
 	// Relayed is outbox events published, confirmed by the transport and
 	// removed from the outbox (each once, however often it was sent).
 	Relayed int64
-	// Published is messages the transport confirmed, duplicates included.
-	Published int64
+	// Published is messages the transport confirmed, duplicates included,
+	// and PublishedBytes their keys' and payloads' bytes (the transport's
+	// own framing apart).
+	Published      int64
+	PublishedBytes int64
 	// Delivered is messages the projector received, redeliveries included.
 	Delivered int64
 	// Applied is events the projector applied to the read models.

@@ -298,6 +298,11 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	if err := idleAndPredict(ctx, res.Cost); err != nil {
 		return res, err
 	}
+	if p, ok := sys.(reference.Pipeline); ok {
+		if st := p.PipelineStats(); st.Published > 0 {
+			res.Cost.TransportBytesPerEvent = float64(st.PublishedBytes) / float64(st.Published)
+		}
+	}
 	res.Staleness = results.Staleness{Reads: a.reads.Load(), Stale: a.stale.Load()}
 	if res.Staleness.Reads > 0 {
 		res.Staleness.Rate = float64(res.Staleness.Stale) / float64(res.Staleness.Reads)

@@ -12,6 +12,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
 	"github.com/cqrsbench/cqrsbench/harness/results"
 	"github.com/cqrsbench/cqrsbench/harness/services"
+	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
@@ -76,6 +77,9 @@ func TestSmokeEndToEnd(t *testing.T) {
 		}
 		if s := a.Cost.Statements; s != nil && (kcacheInstalled(t) || infratest.Required()) && (s.CPUMissing != "" || s.CPUSeconds <= 0) {
 			t.Errorf("%s: statements %+v, want PostgreSQL's CPU time from pg_stat_kcache (the local provider preloads it when installed; CI installs it)", a.Name, s)
+		}
+		if d := catalog.MustLookup(a.Name); catalog.Offers[reference.Pipeline](d) && a.Cost.TransportBytesPerEvent < 50 {
+			t.Errorf("%s: %.0f bytes per event on the transport, want each event's key and JSON payload (> 50 bytes)", a.Name, a.Cost.TransportBytesPerEvent)
 		}
 		if len(a.Rounds) == 0 || a.Rounds[0].CanaryQPS <= 0 {
 			t.Errorf("%s: rounds %+v, want the canary's rate before the round", a.Name, a.Rounds)

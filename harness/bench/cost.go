@@ -205,6 +205,7 @@ func mergeCost(a, b *results.Cost) *results.Cost {
 	m.WALBytes += b.WALBytes
 	m.WALRecords += b.WALRecords
 	m.HostCPUSeconds += b.HostCPUSeconds
+	m.TransportBytesPerEvent = cmp.Or(b.TransportBytesPerEvent, a.TransportBytesPerEvent) // the same events: either round's
 	if idle := a.IdleSeconds + b.IdleSeconds; idle > 0 {
 		m.IdleCPUs = (a.IdleCPUs*a.IdleSeconds + b.IdleCPUs*b.IdleSeconds) / idle
 		m.IdleSeconds = idle

@@ -218,6 +218,9 @@ func costClauses(a, crud *results.Architecture, v *results.ArchPayoff) []string 
 		if v.ExtraStorageBytes > 0 {
 			out = append(out, fmt.Sprintf("read models and pipeline tables take %s MB", megabytes(v.ExtraStorageBytes)))
 		}
+		if b := a.Cost.TransportBytesPerEvent; b > 0 {
+			out = append(out, fmt.Sprintf("each event is %.0f bytes on the transport", b))
+		}
 	}
 	for _, f := range a.Faults {
 		if f.Rebuild != nil && f.Rebuild.TotalSeconds > 0 {

@@ -218,12 +218,13 @@ func TestPayoffSaysItsCosts(t *testing.T) {
 		{Table: "outbox", Role: results.RolePipeline, Bytes: 2 << 20},
 		{Table: "orders", Role: results.RoleWriteModel, Bytes: 90 << 20},
 	}}
+	kafka.Cost.TransportBytesPerEvent = 412
 	kafka.Faults = []results.Fault{{Kind: "rebuild", Injected: 1, Rebuild: &results.Rebuild{Events: 5000, TotalSeconds: 2.5}}}
 	v := report.Payoff(payoffRun(crud, kafka)).Architectures[0]
 	if v.WALAmplification != 1.5 || v.ExtraStorageBytes != 32<<20 || v.RebuildSeconds != 2.5 {
 		t.Errorf("costs %v WAL, %d bytes, %v s rebuild; want 1.5, 32 MB (the write model not counted), 2.5 s", v.WALAmplification, v.ExtraStorageBytes, v.RebuildSeconds)
 	}
-	for _, want := range []string{"each command writes 1.5x crud's WAL", "read models and pipeline tables take 32 MB", "rebuilding its read models took 2.50 s (5000 events)"} {
+	for _, want := range []string{"each command writes 1.5x crud's WAL", "read models and pipeline tables take 32 MB", "rebuilding its read models took 2.50 s (5000 events)", "each event is 412 bytes on the transport"} {
 		if !strings.Contains(v.Sentence, want) {
 			t.Errorf("sentence lacks %q: %s", want, v.Sentence)
 		}

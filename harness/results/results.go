@@ -591,6 +591,10 @@ type Cost struct {
 	// Storage is the size of each table of the architecture's schema
 	// (with its indexes and TOAST) after the run.
 	Storage []TableSize `json:"storage,omitempty"`
+	// TransportBytesPerEvent is the key and payload bytes of each message
+	// a pipeline's relay published (the transport's own framing apart);
+	// absent without a pipeline.
+	TransportBytesPerEvent float64 `json:"transport_bytes_per_event,omitempty"`
 }
 
 // Capacity is the measured highest sustainable rate of an architecture.

@@ -20,7 +20,7 @@ func (s *System) PipelineStats() reference.PipelineStats {
 	st := s.Stats()
 	r, p := st.Relay, st.Projector
 	out := reference.PipelineStats{
-		Relayed: r.Relayed, Published: r.Published, Delivered: p.Delivered, Applied: p.Applied,
+		Relayed: r.Relayed, Published: r.Published, PublishedBytes: r.PublishedBytes, Delivered: p.Delivered, Applied: p.Applied,
 		Duplicates: p.Duplicates, DeadLettered: p.DeadLettered, Snapshot: st.SnapshotEvents,
 	}
 	for _, rb := range st.Rebuilds {

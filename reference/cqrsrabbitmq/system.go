@@ -163,7 +163,7 @@ func (s *System) InjectPoison(ctx context.Context, n int) error {
 func (s *System) PipelineStats() reference.PipelineStats {
 	r, a, c := s.run.Relay().Counters(), s.applier.Counters(), s.run.Consumer().Counters()
 	// Rebuilds replay with their own applier: not in Applied.
-	out := reference.PipelineStats{Relayed: r.Relayed, Published: r.Published, Delivered: c.Delivered,
+	out := reference.PipelineStats{Relayed: r.Relayed, Published: r.Published, PublishedBytes: r.PublishedBytes, Delivered: c.Delivered,
 		Applied: a.Applied, Duplicates: a.Duplicates, DeadLettered: c.DeadLettered, Errors: s.run.Errors()}
 	out.Errors = append(out.Errors, reference.Happened(
 		reference.ErrorCount{Where: "projector database", Count: a.DBErrors},

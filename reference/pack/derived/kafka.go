@@ -163,7 +163,7 @@ func (s *Kafka) InjectPoison(ctx context.Context, n int) error {
 // version guard skipped: delivered again, or older than one applied.
 func (s *Kafka) PipelineStats() reference.PipelineStats {
 	r, p := s.run.Relay().Counters(), s.run.Projector().Counters()
-	return reference.PipelineStats{Relayed: r.Relayed, Published: r.Published, Delivered: p.Delivered,
+	return reference.PipelineStats{Relayed: r.Relayed, Published: r.Published, PublishedBytes: r.PublishedBytes, Delivered: p.Delivered,
 		Applied: s.applied.Load(), Duplicates: s.skipped.Load(), DeadLettered: p.DeadLettered, Errors: s.run.Errors()}
 }
 

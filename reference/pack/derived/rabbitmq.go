@@ -154,7 +154,7 @@ func (s *RabbitMQ) InjectPoison(ctx context.Context, n int) error {
 // version guard skipped: delivered again, or older than one applied.
 func (s *RabbitMQ) PipelineStats() reference.PipelineStats {
 	r, c := s.run.Relay().Counters(), s.run.Consumer().Counters()
-	return reference.PipelineStats{Relayed: r.Relayed, Published: r.Published, Delivered: c.Delivered,
+	return reference.PipelineStats{Relayed: r.Relayed, Published: r.Published, PublishedBytes: r.PublishedBytes, Delivered: c.Delivered,
 		Applied: s.applied.Load(), Duplicates: s.skipped.Load(), DeadLettered: c.DeadLettered, Errors: s.run.Errors()}
 }
 

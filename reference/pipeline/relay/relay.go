@@ -83,8 +83,10 @@ type Counters struct {
 	// Relayed is rows whose messages the transport confirmed and whose
 	// removal committed.
 	Relayed int64
-	// Published is messages the transport confirmed, duplicates included.
-	Published int64
+	// Published is messages the transport confirmed, duplicates included,
+	// and PublishedBytes their keys' and values' bytes.
+	Published      int64
+	PublishedBytes int64
 	// Duplicated is extra messages published by Config.DuplicateFraction.
 	Duplicated int64
 	// Batches is batches relayed.
@@ -122,6 +124,7 @@ func (c Counters) Errors() []reference.ErrorCount {
 
 type counters struct {
 	claimed, relayed, published, duplicated, batches atomic.Int64
+	publishedBytes                                   atomic.Int64
 	publishErrors, retries, retriedRows, dbErrors    atomic.Int64
 	crashes, wakeups, arms                           atomic.Int64
 }
@@ -175,7 +178,7 @@ func (r *Relay) Config() Config { return r.cfg }
 // Counters returns what the relays did so far.
 func (r *Relay) Counters() Counters {
 	return Counters{
-		Claimed: r.c.claimed.Load(), Relayed: r.c.relayed.Load(), Published: r.c.published.Load(),
+		Claimed: r.c.claimed.Load(), Relayed: r.c.relayed.Load(), Published: r.c.published.Load(), PublishedBytes: r.c.publishedBytes.Load(),
 		Duplicated: r.c.duplicated.Load(), Batches: r.c.batches.Load(), PublishErrors: r.c.publishErrors.Load(),
 		Retries: r.c.retries.Load(), RetriedRows: r.c.retriedRows.Load(), DBErrors: r.c.dbErrors.Load(),
 		Crashes: r.c.crashes.Load(), Wakeups: r.c.wakeups.Load(), Arms: r.c.arms.Load(),
@@ -383,6 +386,11 @@ func (r *Relay) publish(ctx context.Context, w *worker) error {
 		return fmt.Errorf("relay: publish %d messages (the rows stay in the outbox): %w", len(w.msgs), err)
 	}
 	r.c.published.Add(int64(len(w.msgs)))
+	var size int64
+	for _, m := range w.msgs {
+		size += int64(len(m.Key) + len(m.Value))
+	}
+	r.c.publishedBytes.Add(size)
 	r.c.duplicated.Add(int64(dups))
 	if obs != nil {
 		obs.Observe(event.StageConfirmed, time.Now(), w.refs)
