@@ -81,6 +81,7 @@ func TestSmokeEndToEnd(t *testing.T) {
 		if d := catalog.MustLookup(a.Name); catalog.Offers[reference.Pipeline](d) && a.Cost.TransportBytesPerEvent < 50 {
 			t.Errorf("%s: %.0f bytes per event on the transport, want each event's key and JSON payload (> 50 bytes)", a.Name, a.Cost.TransportBytesPerEvent)
 		}
+		checkProcessCPU(t, a)
 		if len(a.Rounds) == 0 || a.Rounds[0].CanaryQPS <= 0 {
 			t.Errorf("%s: rounds %+v, want the canary's rate before the round", a.Name, a.Rounds)
 		}
@@ -160,4 +161,26 @@ func kcacheInstalled(t *testing.T) bool {
 	}
 	_, err = os.Stat(filepath.Join(bin, "..", "lib", "pg_stat_kcache.so"))
 	return err == nil
+}
+
+// checkProcessCPU: a's host CPU is split by process, with time for
+// PostgreSQL, cqrsbench and the broker its pipeline uses.
+func checkProcessCPU(t *testing.T, a results.Architecture) {
+	t.Helper()
+	want := []string{"PostgreSQL", "cqrsbench"}
+	switch a.Name {
+	case "cqrs-kafka":
+		want = append(want, "Kafka")
+	case "cqrs-rabbitmq":
+		want = append(want, "RabbitMQ")
+	}
+	got := map[string]float64{}
+	for _, p := range a.Cost.ProcessCPU {
+		got[p.Process] = p.UsPerOp
+	}
+	for _, w := range want {
+		if got[w] <= 0 {
+			t.Errorf("%s: host CPU by process %+v, want time for %s", a.Name, a.Cost.ProcessCPU, w)
+		}
+	}
 }

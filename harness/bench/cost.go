@@ -28,6 +28,8 @@ type counters struct {
 	kcacheErr  error // pg_stat_kcache could not be read
 	hostBusy   float64
 	hostErr    error // /proc/stat could not be read
+	procCPU    map[string]float64
+	procErr    error // /proc/<pid>/stat could not be read
 }
 
 // enableStatementStats creates pg_stat_statements, and pg_stat_kcache
@@ -71,6 +73,7 @@ func readCounters(ctx context.Context, pool *pgxpool.Pool) (counters, error) {
 		FROM pg_stat_kcache() WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`).
 		Scan(&c.stmts.CPUSeconds)
 	c.hostBusy, c.hostErr = hostBusySeconds()
+	c.procCPU, c.procErr = processCPU()
 	return c, nil
 }
 
@@ -134,6 +137,38 @@ func hostBusySeconds() (float64, error) {
 	return t.User + t.Nice + t.System + t.IRQ + t.SoftIRQ, nil
 }
 
+// processCPUBetween is each class's CPU from one reading to the next, and
+// the host's busy time left over as "other".
+func processCPUBetween(from, to map[string]float64, host float64) []results.ProcessCPU {
+	var out []results.ProcessCPU
+	rest := host
+	for _, class := range processClasses() {
+		if d := to[class] - from[class]; d > 0 {
+			out = append(out, results.ProcessCPU{Process: class, Seconds: d})
+			rest -= d
+		}
+	}
+	return append(out, results.ProcessCPU{Process: results.ProcessOther, Seconds: max(rest, 0)})
+}
+
+// mergeProcessCPU adds up two rounds' CPU by process, in table order.
+func mergeProcessCPU(a, b []results.ProcessCPU) []results.ProcessCPU {
+	if a == nil || b == nil {
+		return nil // a round without it: none
+	}
+	sum := map[string]float64{}
+	for _, p := range append(slices.Clone(a), b...) {
+		sum[p.Process] += p.Seconds
+	}
+	var out []results.ProcessCPU
+	for _, class := range append(processClasses(), results.ProcessOther) {
+		if s, ok := sum[class]; ok {
+			out = append(out, results.ProcessCPU{Process: class, Seconds: s})
+		}
+	}
+	return out
+}
+
 // costBetween is the cost of the ops operations, commands of them, run
 // between from and to.
 func costBetween(from, to counters, ops, commands int64) *results.Cost {
@@ -163,6 +198,9 @@ func costBetween(from, to counters, ops, commands int64) *results.Cost {
 	}
 	if from.hostErr == nil && to.hostErr == nil {
 		c.HostCPUSeconds = to.hostBusy - from.hostBusy
+		if from.procErr == nil && to.procErr == nil {
+			c.ProcessCPU = processCPUBetween(from.procCPU, to.procCPU, c.HostCPUSeconds)
+		}
 	}
 	perOp(c)
 	return c
@@ -181,6 +219,9 @@ func perOp(c *results.Cost) {
 		s.ExecUsPerOp = s.ExecMs * 1000 / float64(c.Ops)
 		s.CallsPerOp = float64(s.Calls) / float64(c.Ops)
 		s.CPUUsPerOp = s.CPUSeconds * 1e6 / float64(c.Ops)
+	}
+	for i := range c.ProcessCPU {
+		c.ProcessCPU[i].UsPerOp = c.ProcessCPU[i].Seconds * 1e6 / float64(c.Ops)
 	}
 	if c.HostCPUSeconds > 0 {
 		c.CPUPerOpUs = c.HostCPUSeconds * 1e6 / float64(c.Ops)
@@ -206,6 +247,7 @@ func mergeCost(a, b *results.Cost) *results.Cost {
 	m.WALRecords += b.WALRecords
 	m.HostCPUSeconds += b.HostCPUSeconds
 	m.TransportBytesPerEvent = cmp.Or(b.TransportBytesPerEvent, a.TransportBytesPerEvent) // the same events: either round's
+	m.ProcessCPU = mergeProcessCPU(a.ProcessCPU, b.ProcessCPU)
 	if idle := a.IdleSeconds + b.IdleSeconds; idle > 0 {
 		m.IdleCPUs = (a.IdleCPUs*a.IdleSeconds + b.IdleCPUs*b.IdleSeconds) / idle
 		m.IdleSeconds = idle

@@ -1,7 +1,9 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -128,4 +130,57 @@ func megabytes(n int64) string {
 		return fmt.Sprintf("%.1f", mb)
 	}
 	return fmt.Sprintf("%.0f", mb)
+}
+
+// processTable writes each architecture's host CPU per operation split by
+// process; nothing when no architecture has the split.
+func processTable(b *page, run *results.Run) error {
+	var classes []string
+	for _, a := range run.Architectures {
+		if a.Cost == nil {
+			continue
+		}
+		for _, p := range a.Cost.ProcessCPU {
+			if !slices.Contains(classes, p.Process) {
+				classes = append(classes, p.Process)
+			}
+		}
+	}
+	if len(classes) == 0 {
+		return nil
+	}
+	// Table order is each architecture's order, other last.
+	slices.SortStableFunc(classes, func(x, y string) int {
+		return cmp.Compare(boolInt(x == results.ProcessOther), boolInt(y == results.ProcessOther))
+	})
+	var rows [][]string
+	for _, a := range run.Architectures {
+		if a.Cost == nil || len(a.Cost.ProcessCPU) == 0 {
+			continue
+		}
+		row := []string{a.Name}
+		for _, class := range classes {
+			cell := notRun
+			for _, p := range a.Cost.ProcessCPU {
+				if p.Process == class {
+					cell = strconv.FormatFloat(p.UsPerOp, 'f', 0, 64)
+				}
+			}
+			row = append(row, cell)
+		}
+		rows = append(rows, append(row, strconv.FormatFloat(a.Cost.CPUPerOpUs, 'f', 0, 64)))
+	}
+	title := "Host CPU per operation by process, µs (cqrsbench: the load generator, the architecture's client\n" +
+		"side and its in-process relays and projectors; other: the rest of the host; only this host's\n" +
+		"processes are seen)"
+	header := append(append([]string{"architecture"}, classes...), "host")
+	return render(b, table{title, header, rows, "l" + strings.Repeat("r", len(classes)+1), nil})
+}
+
+// boolInt is 1 for true.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -83,6 +83,11 @@ func fixtureCost(ops, commands int64, cpuUs float64, walPerCmd int64, sqlUs, cal
 			ExecUsPerOp: sqlUs, CallsPerOp: callsPerOp, SharedBlocks: 40 * ops,
 			CPUSeconds: 0.8 * sqlUs * float64(ops) / 1e6, CPUUsPerOp: 0.8 * sqlUs}, // the server's CPU: most of its execution time
 		Storage: []results.TableSize{{Table: "orders", Role: results.RoleWriteModel, Bytes: 180 << 20}},
+		ProcessCPU: []results.ProcessCPU{ // PostgreSQL 60%, cqrsbench 30%, the rest 10%
+			{Process: "PostgreSQL", Seconds: 0.6 * cpuUs * float64(ops) / 1e6, UsPerOp: 0.6 * cpuUs},
+			{Process: "cqrsbench", Seconds: 0.3 * cpuUs * float64(ops) / 1e6, UsPerOp: 0.3 * cpuUs},
+			{Process: results.ProcessOther, Seconds: 0.1 * cpuUs * float64(ops) / 1e6, UsPerOp: 0.1 * cpuUs},
+		},
 	}
 	if readModels > 0 {
 		c.Storage = append(c.Storage, results.TableSize{Table: "order_read_model", Role: results.RoleReadModel, Bytes: readModels})

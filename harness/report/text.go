@@ -74,7 +74,7 @@ func writePage(run *results.Run, keepTables bool) (*page, error) {
 	b := &page{keepTables: keepTables}
 	writeHeader(b, run)
 	sections := []func(*page, *results.Run) error{
-		sweepTable, readShareTable, latencyTables, countTable, loadTable, costTable, capacityTable, lagTable, stalenessTable, consistencyTable, faultTable, workerErrorTable,
+		sweepTable, readShareTable, latencyTables, countTable, loadTable, costTable, processTable, capacityTable, lagTable, stalenessTable, consistencyTable, faultTable, workerErrorTable,
 	}
 	for _, section := range sections {
 		if err := section(b, run); err != nil {

@@ -591,10 +591,26 @@ type Cost struct {
 	// Storage is the size of each table of the architecture's schema
 	// (with its indexes and TOAST) after the run.
 	Storage []TableSize `json:"storage,omitempty"`
+	// ProcessCPU splits HostCPUSeconds by process on this host:
+	// PostgreSQL, Kafka, RabbitMQ, cqrsbench itself (the load generator,
+	// the architecture's client side, its in-process relays and
+	// projectors) and "other" (the rest of the host), in that order, each
+	// with time. Absent when /proc could not be read.
+	ProcessCPU []ProcessCPU `json:"process_cpu,omitempty"`
 	// TransportBytesPerEvent is the key and payload bytes of each message
 	// a pipeline's relay published (the transport's own framing apart);
 	// absent without a pipeline.
 	TransportBytesPerEvent float64 `json:"transport_bytes_per_event,omitempty"`
+}
+
+// ProcessOther is the ProcessCPU entry for the host's other processes.
+const ProcessOther = "other"
+
+// ProcessCPU is one process class's CPU during the measured time.
+type ProcessCPU struct {
+	Process string  `json:"process"`
+	Seconds float64 `json:"seconds"`
+	UsPerOp float64 `json:"us_per_op"`
 }
 
 // Capacity is the measured highest sustainable rate of an architecture.
