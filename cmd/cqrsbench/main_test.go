@@ -93,6 +93,10 @@ func TestUsageErrorsExit2WithAMessage(t *testing.T) {
 		{"kafka security without external", []string{"run", "smoke", "--infra", "local", "--kafka-tls"}, "only used with --infra external"},
 		{"sasl without password", []string{"run", "smoke", "--pg-dsn", "postgres://u@127.0.0.1:1/db", "--kafka-brokers", "127.0.0.1:1", "--kafka-sasl", "plain", "--kafka-user", "u"}, "CQRSBENCH_KAFKA_PASSWORD"},
 		{"bad broker", []string{"infra", "up", "--infra", "external", "--pg-dsn", "postgres://u@h/db", "--kafka-brokers", "nohostport"}, "not host:port"},
+		{"unknown sweep", []string{"run", "mixed", "--sweep", "page_size=5,50"}, `--sweep: sweep.parameter: unknown "page_size"; use one of orders, orders_per_customer, read_share`},
+		{"sweep value not a number", []string{"run", "mixed", "--sweep", "read_share=0.5,x"}, `value "x" is not a number`},
+		{"one-point sweep", []string{"run", "mixed", "--sweep", "read_share=0.5"}, "a sweep needs at least 2 values"},
+		{"report --text of nothing", []string{"report", "--text"}, "needs at least one results file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
