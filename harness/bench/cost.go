@@ -28,7 +28,7 @@ type counters struct {
 	kcacheErr  error // pg_stat_kcache could not be read
 	hostBusy   float64
 	hostErr    error // /proc/stat could not be read
-	procCPU    map[string]float64
+	procCPU    map[procKey]procSample
 	procErr    error // /proc/<pid>/stat could not be read
 }
 
@@ -137,13 +137,13 @@ func hostBusySeconds() (float64, error) {
 	return t.User + t.Nice + t.System + t.IRQ + t.SoftIRQ, nil
 }
 
-// processCPUBetween is each class's CPU from one reading to the next, and
-// the host's busy time left over as "other".
-func processCPUBetween(from, to map[string]float64, host float64) []results.ProcessCPU {
+// processCPUBetween is each class's CPU between two readings, in table
+// order, and the host's busy time left over as "other".
+func processCPUBetween(byClass map[string]float64, host float64) []results.ProcessCPU {
 	var out []results.ProcessCPU
 	rest := host
 	for _, class := range processClasses() {
-		if d := to[class] - from[class]; d > 0 {
+		if d := byClass[class]; d > 0 {
 			out = append(out, results.ProcessCPU{Process: class, Seconds: d})
 			rest -= d
 		}
@@ -199,7 +199,7 @@ func costBetween(from, to counters, ops, commands int64) *results.Cost {
 	if from.hostErr == nil && to.hostErr == nil {
 		c.HostCPUSeconds = to.hostBusy - from.hostBusy
 		if from.procErr == nil && to.procErr == nil {
-			c.ProcessCPU = processCPUBetween(from.procCPU, to.procCPU, c.HostCPUSeconds)
+			c.ProcessCPU = processCPUBetween(processCPUDelta(from.procCPU, to.procCPU), c.HostCPUSeconds)
 		}
 	}
 	perOp(c)

@@ -42,12 +42,22 @@ func processClass(comm string, pid, self int) string {
 	return ""
 }
 
-// processCPU returns the CPU seconds (user and system) every live process
-// of each class has used since it started. A process that ended since an
-// earlier reading takes its time with it: PostgreSQL's pooled backends,
-// the brokers and cqrsbench live through a run, so the loss is the odd
-// short-lived backend.
-func processCPU() (map[string]float64, error) {
+// procKey identifies a process over its life: a PID and its start time,
+// since PIDs are reused.
+type procKey struct {
+	pid   int
+	start uint64
+}
+
+// procSample is a process's class and CPU seconds (user and system) used
+// since it started.
+type procSample struct {
+	class string
+	cpu   float64
+}
+
+// processCPU reads every live process of a class.
+func processCPU() (map[procKey]procSample, error) {
 	fs, err := procfs.NewDefaultFS()
 	if err != nil {
 		return nil, err
@@ -57,15 +67,27 @@ func processCPU() (map[string]float64, error) {
 		return nil, err
 	}
 	self := os.Getpid()
-	out := map[string]float64{}
+	out := map[procKey]procSample{}
 	for _, p := range procs {
 		st, err := p.Stat()
 		if err != nil {
 			continue // ended while listed
 		}
 		if class := processClass(st.Comm, p.PID, self); class != "" {
-			out[class] += st.CPUTime()
+			out[procKey{p.PID, st.Starttime}] = procSample{class, st.CPUTime()}
 		}
 	}
 	return out, nil
+}
+
+// processCPUDelta is each class's CPU between two readings: a process in
+// both counts its growth, one started since counts all its time, one
+// that ended since counts nothing (its last moments are lost; nothing goes
+// negative when another test's server stops).
+func processCPUDelta(from, to map[procKey]procSample) map[string]float64 {
+	out := map[string]float64{}
+	for k, t := range to {
+		out[t.class] += t.cpu - from[k].cpu // from[k] is zero for a new process
+	}
+	return out
 }
