@@ -151,6 +151,28 @@ func processCPUBetween(byClass map[string]float64, host float64) []results.Proce
 	return append(out, results.ProcessCPU{Process: results.ProcessOther, Seconds: max(rest, 0)})
 }
 
+// maxOtherShare is the largest share of the host's busy time other
+// processes (not PostgreSQL, the brokers or cqrsbench) may take for the
+// capacity to be predicted from it: on a shared machine, or beside other
+// test packages in CI, a light run's CPU per operation is mostly theirs
+// (a CI run's null comparison called the same build's capacity 2x lower
+// [1.5–2.6]).
+const maxOtherShare = 0.25
+
+// otherShare is the share of c's host CPU the host's other processes
+// took; 0 without the split by process.
+func otherShare(c *results.Cost) float64 {
+	if c.HostCPUSeconds <= 0 {
+		return 0
+	}
+	for _, p := range c.ProcessCPU {
+		if p.Process == results.ProcessOther {
+			return p.Seconds / c.HostCPUSeconds
+		}
+	}
+	return 0
+}
+
 // mergeProcessCPU adds up two rounds' CPU by process, in table order.
 func mergeProcessCPU(a, b []results.ProcessCPU) []results.ProcessCPU {
 	if a == nil || b == nil {
@@ -208,7 +230,7 @@ func costBetween(from, to counters, ops, commands int64) *results.Cost {
 
 // perOp computes c's per-operation figures from its totals.
 func perOp(c *results.Cost) {
-	c.WALBytesPerCommand, c.CPUPerOpUs, c.PredictedMaxRate = 0, 0, 0
+	c.WALBytesPerCommand, c.CPUPerOpUs, c.PredictedMaxRate, c.PredictionSkipped = 0, 0, 0, ""
 	if c.Commands > 0 {
 		c.WALBytesPerCommand = float64(c.WALBytes) / float64(c.Commands)
 	}
@@ -230,6 +252,10 @@ func perOp(c *results.Cost) {
 		demand := (c.HostCPUSeconds - c.IdleCPUs*c.Seconds) / float64(c.Ops)
 		if free := float64(c.HostCPUs) - c.IdleCPUs; demand > 0 && free > 0 {
 			c.PredictedMaxRate = free / demand
+		}
+		if other := otherShare(c); other > maxOtherShare {
+			c.PredictedMaxRate = 0
+			c.PredictionSkipped = fmt.Sprintf("the host's other processes took %.0f%% of its busy time (over %.0f%%): the cost per operation is theirs as much as the architecture's", other*100, maxOtherShare*100)
 		}
 	}
 }

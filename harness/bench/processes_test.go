@@ -1,6 +1,11 @@
 package bench
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/cqrsbench/cqrsbench/harness/results"
+)
 
 // TestProcessCPUDelta: a process in both readings counts its growth, one
 // started since counts all its time, and one that ended since (another
@@ -25,5 +30,25 @@ func TestProcessCPUDelta(t *testing.T) {
 		if got[class] != w {
 			t.Errorf("%s: %v CPU seconds, want %v (all: %v)", class, got[class], w, got)
 		}
+	}
+}
+
+// TestNoPredictionFromOthersCPU: when the host's other processes took
+// more than a quarter of its busy time, the cost per operation is theirs
+// as much as the architecture's, and no capacity is predicted from it.
+func TestNoPredictionFromOthersCPU(t *testing.T) {
+	t.Parallel()
+	cost := func(other float64) *results.Cost {
+		return &results.Cost{Seconds: 10, Ops: 1000, HostCPUs: 2, HostCPUSeconds: 2, ProcessCPU: []results.ProcessCPU{
+			{Process: procPostgreSQL, Seconds: 2 - other}, {Process: results.ProcessOther, Seconds: other}}}
+	}
+	quiet, busy := cost(0.2), cost(0.8)
+	perOp(quiet)
+	perOp(busy)
+	if quiet.PredictedMaxRate != 1000 || quiet.PredictionSkipped != "" {
+		t.Errorf("10%% other: predicted %v (%s), want 1000/s", quiet.PredictedMaxRate, quiet.PredictionSkipped)
+	}
+	if busy.PredictedMaxRate != 0 || !strings.Contains(busy.PredictionSkipped, "took 40% of its busy time") {
+		t.Errorf("40%% other: predicted %v (%q), want none, saying why", busy.PredictedMaxRate, busy.PredictionSkipped)
 	}
 }

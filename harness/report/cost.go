@@ -17,7 +17,7 @@ func costTable(b *page, run *results.Run) error {
 	header := []string{"architecture", "CPU µs", "max/s", "WAL B/cmd", "SQL µs", "PG CPU", "SQL/op", "blk/op", "RM", "pipe"}
 	crud, _ := run.Arch(catalog.Baseline())
 	var rows [][]string
-	var missing, cpuMissing string
+	var missing, cpuMissing, skipped string
 	for _, a := range run.Architectures {
 		c := a.Cost
 		if c == nil {
@@ -25,7 +25,12 @@ func costTable(b *page, run *results.Run) error {
 		}
 		cpu, maxRate := noData, noData
 		if c.CPUPerOpUs > 0 {
-			cpu, maxRate = strconv.FormatFloat(c.CPUPerOpUs, 'f', 0, 64), rate(c.PredictedMaxRate)
+			cpu = strconv.FormatFloat(c.CPUPerOpUs, 'f', 0, 64)
+		}
+		if c.PredictedMaxRate > 0 {
+			maxRate = rate(c.PredictedMaxRate)
+		} else if c.PredictionSkipped != "" {
+			skipped = a.Name + ": no max/s: " + c.PredictionSkipped
 		}
 		wal := strconv.FormatFloat(c.WALBytesPerCommand, 'f', 0, 64)
 		if crud != nil && crud.Cost != nil && crud.Cost.WALBytesPerCommand > 0 && a.Name != crud.Name {
@@ -56,7 +61,7 @@ func costTable(b *page, run *results.Run) error {
 		"PG CPU: PostgreSQL's CPU µs in them (pg_stat_kcache), the rest of CPU µs being the client's, the\n" +
 		"pipeline's and the brokers'; RM, pipe: read models' and pipeline tables' (outbox, inbox) MB\n" +
 		"after the run, indexes included)"
-	for _, m := range []string{missing, cpuMissing} {
+	for _, m := range []string{missing, cpuMissing, skipped} {
 		if m != "" {
 			var note page
 			writeWrapped(&note, m, "", "", 100)

@@ -588,6 +588,11 @@ type Cost struct {
 	// the idle work). It holds when the services run on this host and the
 	// CPU, not the disk or a lock, is what saturates first.
 	PredictedMaxRate float64 `json:"predicted_max_rate"`
+	// PredictionSkipped says why PredictedMaxRate is 0 although the CPU
+	// was measured: the host's other processes (ProcessCPU "other") took
+	// more than a quarter of its busy time, so the cost per operation is
+	// theirs as much as the architecture's.
+	PredictionSkipped string `json:"prediction_skipped,omitempty"`
 	// Storage is the size of each table of the architecture's schema
 	// (with its indexes and TOAST) after the run.
 	Storage []TableSize `json:"storage,omitempty"`
