@@ -262,14 +262,14 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	// counters count from the end of its warmup.
 	measured := time.Now().Add(sc.Load.Warmup.Std())
 	faults.start(ctx, sys, session, measured, loadDone)
-	before := countersAt(ctx, pool, measured)
+	before := countersAt(ctx, pool, cfg.Infra, measured)
 	out, err := r.Run(ctx)
 	close(loadDone)
 	faults.wait()
 	if err != nil {
 		return res, fmt.Errorf("run load: %w", err)
 	}
-	after, err := readCounters(ctx, pool)
+	after, err := readCounters(ctx, pool, cfg.Infra)
 	if err != nil {
 		return res, err
 	}
@@ -295,7 +295,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	if res.Cost.Storage, err = storage(ctx, pool, schema, writeModel, catalog.ReadModels(desc, work)); err != nil {
 		return res, err
 	}
-	if err := idleAndPredict(ctx, res.Cost); err != nil {
+	if err := idleAndPredict(ctx, cfg.Infra, res.Cost); err != nil {
 		return res, err
 	}
 	if p, ok := sys.(reference.Pipeline); ok {

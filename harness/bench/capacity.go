@@ -2,11 +2,13 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cqrsbench/cqrsbench/harness/infra"
 	"github.com/cqrsbench/cqrsbench/harness/results"
 	"github.com/cqrsbench/cqrsbench/harness/runner"
 	"github.com/cqrsbench/cqrsbench/scenarios"
@@ -23,14 +25,11 @@ const (
 	capacityMaxSteps = 16
 )
 
-// measureIdle measures how many of the host's CPUs are busy for d while
-// nothing is offered: the architecture's own idle work and everything
-// else running on the host.
-func measureIdle(ctx context.Context, d time.Duration) (cpus, seconds float64, err error) {
-	before, err := hostBusySeconds()
-	if err != nil {
-		return 0, 0, err
-	}
+// measureIdle measures how many CPUs the run's own processes (the
+// services inf runs and cqrsbench) keep busy for d while nothing is
+// offered: the architecture's idle work.
+func measureIdle(ctx context.Context, inf infra.Infra, d time.Duration) (cpus, seconds float64, err error) {
+	before := readCPU(ctx, inf)
 	start := time.Now()
 	timer := time.NewTimer(d)
 	defer timer.Stop()
@@ -39,12 +38,13 @@ func measureIdle(ctx context.Context, d time.Duration) (cpus, seconds float64, e
 		return 0, 0, ctx.Err()
 	case <-timer.C:
 	}
-	after, err := hostBusySeconds()
-	if err != nil {
-		return 0, 0, err
-	}
+	after := readCPU(ctx, inf)
 	seconds = time.Since(start).Seconds()
-	return (after - before) / seconds, seconds, nil
+	busy, ok := runCPUBetween(before, after)
+	if !ok {
+		return 0, 0, fmt.Errorf("read /proc: %w", errors.Join(before.hostErr, after.hostErr))
+	}
+	return busy / seconds, seconds, nil
 }
 
 // searchMaxRate runs the scenario's mix at rising rates on the
@@ -130,12 +130,12 @@ func (a *archRun) capacityStep(ctx context.Context, pool *pgxpool.Pool, rate flo
 	if lagP99 != nil {
 		lagP99() // forget the lag before this step
 	}
-	before := countersAt(ctx, pool, time.Now().Add(cfg.Warmup))
+	before := countersAt(ctx, pool, a.cfg.Infra, time.Now().Add(cfg.Warmup))
 	out, err := r.Run(ctx)
 	if err != nil {
 		return results.CapacityStep{}, fmt.Errorf("capacity step at %.0f ops/s: %w", rate, err)
 	}
-	after, err := readCounters(ctx, pool)
+	after, err := readCounters(ctx, pool, a.cfg.Infra)
 	if err != nil {
 		return results.CapacityStep{}, err
 	}
@@ -189,10 +189,10 @@ func p99Bounds(run []results.Op, floor time.Duration) map[string]time.Duration {
 	return b
 }
 
-// idleAndPredict measures the host's idle CPUs after a run and completes
+// idleAndPredict measures the run's idle CPUs after a run and completes
 // cost's prediction with them.
-func idleAndPredict(ctx context.Context, cost *results.Cost) error {
-	cpus, seconds, err := measureIdle(ctx, idleWindow)
+func idleAndPredict(ctx context.Context, inf infra.Infra, cost *results.Cost) error {
+	cpus, seconds, err := measureIdle(ctx, inf, idleWindow)
 	if err != nil {
 		return fmt.Errorf("measure the idle host: %w", err)
 	}

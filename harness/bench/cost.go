@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/procfs"
 
+	"github.com/cqrsbench/cqrsbench/harness/infra"
 	"github.com/cqrsbench/cqrsbench/harness/results"
 	"github.com/cqrsbench/cqrsbench/reference/workload"
 )
@@ -26,10 +27,38 @@ type counters struct {
 	stmts      results.StatementCost
 	stmtsErr   error // pg_stat_statements could not be read
 	kcacheErr  error // pg_stat_kcache could not be read
-	hostBusy   float64
-	hostErr    error // /proc/stat could not be read
-	procCPU    map[procKey]procSample
-	procErr    error // /proc/<pid>/stat could not be read
+	cpuReading
+}
+
+// cpuReading is the host's and its processes' cumulative CPU time.
+type cpuReading struct {
+	hostBusy float64
+	hostErr  error // /proc/stat could not be read
+	procCPU  map[procKey]procSample
+	procErr  error // /proc/<pid>/stat could not be read
+}
+
+// readCPU reads the host's busy time and its processes' CPU, the services
+// inf runs told apart by their process trees.
+func readCPU(ctx context.Context, inf infra.Infra) cpuReading {
+	var r cpuReading
+	r.hostBusy, r.hostErr = hostBusySeconds()
+	r.procCPU, r.procErr = processCPU(serviceRoots(ctx, inf))
+	return r
+}
+
+// runCPUBetween is the CPU time the run's own processes (the services'
+// process trees and cqrsbench) used between two readings, or the host's
+// when its processes could not be read; false when neither could.
+func runCPUBetween(from, to cpuReading) (float64, bool) {
+	if from.procErr == nil && to.procErr == nil {
+		var s float64
+		for _, d := range processCPUDelta(from.procCPU, to.procCPU) {
+			s += d
+		}
+		return s, true
+	}
+	return to.hostBusy - from.hostBusy, from.hostErr == nil && to.hostErr == nil
 }
 
 // enableStatementStats creates pg_stat_statements, and pg_stat_kcache
@@ -56,7 +85,7 @@ const kcacheMissing = "server CPU per statement: pg_stat_kcache not available (i
 // readCounters snapshots the counters. Only the WAL position is required:
 // the statements and the host's CPU are recorded as missing when they
 // cannot be read.
-func readCounters(ctx context.Context, pool *pgxpool.Pool) (counters, error) {
+func readCounters(ctx context.Context, pool *pgxpool.Pool, inf infra.Infra) (counters, error) {
 	c := counters{at: time.Now()}
 	if err := pool.QueryRow(ctx, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint").Scan(&c.walBytes); err != nil {
 		return c, fmt.Errorf("read the WAL position: %w", err)
@@ -72,8 +101,7 @@ func readCounters(ctx context.Context, pool *pgxpool.Pool) (counters, error) {
 		SELECT coalesce(sum(exec_user_time + exec_system_time), 0)::float8
 		FROM pg_stat_kcache() WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`).
 		Scan(&c.stmts.CPUSeconds)
-	c.hostBusy, c.hostErr = hostBusySeconds()
-	c.procCPU, c.procErr = processCPU()
+	c.cpuReading = readCPU(ctx, inf)
 	return c, nil
 }
 
@@ -85,7 +113,7 @@ type pendingCounters struct {
 }
 
 // countersAt reads the counters at t (at once if t has passed).
-func countersAt(ctx context.Context, pool *pgxpool.Pool, t time.Time) *pendingCounters {
+func countersAt(ctx context.Context, pool *pgxpool.Pool, inf infra.Infra, t time.Time) *pendingCounters {
 	p := &pendingCounters{done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
@@ -97,7 +125,7 @@ func countersAt(ctx context.Context, pool *pgxpool.Pool, t time.Time) *pendingCo
 			return
 		case <-timer.C:
 		}
-		p.c, p.err = readCounters(ctx, pool)
+		p.c, p.err = readCounters(ctx, pool, inf)
 	}()
 	return p
 }
@@ -152,11 +180,11 @@ func processCPUBetween(byClass map[string]float64, host float64) []results.Proce
 }
 
 // maxOtherShare is the largest share of the host's busy time other
-// processes (not PostgreSQL, the brokers or cqrsbench) may take for the
-// capacity to be predicted from it: on a shared machine, or beside other
-// test packages in CI, a light run's CPU per operation is mostly theirs
-// (a CI run's null comparison called the same build's capacity 2x lower
-// [1.5–2.6]).
+// processes (not the run's services or cqrsbench) may take for the
+// capacity to be predicted: their time is not counted as the run's, but
+// they share its CPUs and caches, which moves the run's own CPU per
+// operation from round to round (beside other test packages in CI, a
+// null comparison called the same build's capacity 2x lower [1.5–2.6]).
 const maxOtherShare = 0.25
 
 // otherShare is the share of c's host CPU the host's other processes
@@ -249,13 +277,13 @@ func perOp(c *results.Cost) {
 		c.CPUPerOpUs = c.HostCPUSeconds * 1e6 / float64(c.Ops)
 		// The utilization law, idle work apart: busy CPUs = idle + rate ×
 		// demand, so the CPUs are all busy at (CPUs − idle) / demand.
-		demand := (c.HostCPUSeconds - c.IdleCPUs*c.Seconds) / float64(c.Ops)
+		demand := c.DemandSeconds()
 		if free := float64(c.HostCPUs) - c.IdleCPUs; demand > 0 && free > 0 {
 			c.PredictedMaxRate = free / demand
 		}
 		if other := otherShare(c); other > maxOtherShare {
 			c.PredictedMaxRate = 0
-			c.PredictionSkipped = fmt.Sprintf("the host's other processes took %.0f%% of its busy time (over %.0f%%): the cost per operation is theirs as much as the architecture's", other*100, maxOtherShare*100)
+			c.PredictionSkipped = fmt.Sprintf("the host's other processes took %.0f%% of its busy time (over %.0f%%): sharing its CPUs, they move the run's own cost per operation", other*100, maxOtherShare*100)
 		}
 	}
 }

@@ -72,6 +72,22 @@ func (d *dockerInfra) Describe() services.Description {
 	return desc
 }
 
+// HostProcesses implements Infra: each container's main process.
+func (d *dockerInfra) HostProcesses(ctx context.Context) map[string][]int {
+	out := map[string][]int{}
+	pg, kafka := d.env.HostPIDs(ctx)
+	pids := map[string]int{services.RolePostgres: pg, services.RoleKafka: kafka}
+	if d.rabbit != nil {
+		pids[services.RoleRabbitMQ] = d.rabbit.HostPID(ctx)
+	}
+	for role, pid := range pids {
+		if pid > 0 {
+			out[role] = []int{pid}
+		}
+	}
+	return out
+}
+
 func (d *dockerInfra) Close(ctx context.Context) error {
 	d.once.Do(func() {
 		if d.rabbit != nil {

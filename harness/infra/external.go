@@ -207,6 +207,9 @@ func (e *externalInfra) KafkaBrokers() []string          { return e.brokers }
 func (e *externalInfra) KafkaOptions() []kgo.Opt         { return e.kafkaOpt }
 func (e *externalInfra) Close(ctx context.Context) error { return nil }
 
+// HostProcesses implements Infra: a team's services are not ours to know.
+func (e *externalInfra) HostProcesses(context.Context) map[string][]int { return nil }
+
 // Describe implements Infra.
 func (e *externalInfra) Describe() services.Description {
 	d := services.Description{Provider: ProviderExternal, Services: []services.Service{e.pg}}

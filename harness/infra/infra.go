@@ -25,6 +25,14 @@ type Infra interface {
 	// Describe says which services the provider supplied, how, and what
 	// they are, for results and tables; it never holds a password.
 	Describe() services.Description
+	// HostProcesses returns, by service role (services.RolePostgres,
+	// services.RoleKafka, services.RoleRabbitMQ), the process IDs on this
+	// host of the main processes of the services the provider runs: each
+	// one's process tree is that service's, so the run's own CPU can be
+	// told from other processes', other servers of the same kind included.
+	// Read now, since a restart changes them; empty for services that are
+	// not processes of this host the provider started (external, kfake).
+	HostProcesses(ctx context.Context) map[string][]int
 	// Close stops everything the provider started and removes its temporary
 	// files. It is safe to call more than once.
 	Close(ctx context.Context) error

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cqrsbench/cqrsbench/harness/bench"
 	"github.com/cqrsbench/cqrsbench/harness/infra"
+	"github.com/cqrsbench/cqrsbench/harness/infra/childproc"
 	"github.com/cqrsbench/cqrsbench/harness/infra/dockerenv"
 	"github.com/cqrsbench/cqrsbench/harness/infra/infratest"
 	"github.com/cqrsbench/cqrsbench/harness/infra/kafkalocal"
@@ -218,6 +219,13 @@ func TestLocalProviderServesRealServicesAndCloseLeavesNothing(t *testing.T) {
 	if d.Provider != "local" || kafka.Kind != services.KindLocal || kafka.Product != services.ProductApacheKafka || kafka.Version == "" ||
 		len(kafka.Endpoints) == 0 || pg.Kind != services.KindLocal || pg.Version == "" || pg.Settings["shared_buffers"] != "64MB" {
 		t.Fatalf("Describe() = %+v, want local PostgreSQL with its settings and real Apache Kafka, with versions", d)
+	}
+
+	procs := env.HostProcesses(ctx)
+	for role, want := range map[string]string{services.RolePostgres: "postgres", services.RoleKafka: "java"} {
+		if pids := procs[role]; len(pids) != 1 || childproc.ProcessName(pids[0]) != want {
+			t.Errorf("HostProcesses()[%s] = %v, want the PID of its %s process", role, pids, want)
+		}
 	}
 
 	conn, err := pgx.Connect(ctx, env.PostgresDSN())

@@ -118,6 +118,27 @@ func (l *localInfra) Describe() services.Description {
 	return d
 }
 
+// HostProcesses implements Infra: the postmaster, the broker's JVM, the
+// RabbitMQ node's beam.smp and its epmd.
+func (l *localInfra) HostProcesses(context.Context) map[string][]int {
+	out := map[string][]int{}
+	add := func(role string, pids ...int) {
+		for _, pid := range pids {
+			if pid > 0 {
+				out[role] = append(out[role], pid)
+			}
+		}
+	}
+	add(services.RolePostgres, l.pg.PID())
+	if l.broker != nil {
+		add(services.RoleKafka, l.broker.PID())
+	}
+	if l.rabbit != nil {
+		add(services.RoleRabbitMQ, l.rabbit.PID(), l.rabbit.EpmdPID())
+	}
+	return out
+}
+
 // Postgres returns the local cluster, for fault injection (restarts).
 func (l *localInfra) Postgres() *pglocal.Cluster { return l.pg }
 

@@ -107,10 +107,11 @@ func capacityTable(b *page, run *results.Run) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	return render(b, table{"Capacity (predicted: the rate at which the host's CPUs would be all busy, from the cost per\n" +
-		"operation with the idle work apart; measured: the highest rate a step sustained — load kept up,\n" +
-		"every p99 within capacity.max_p99 or 5x the run's, a pipeline's lag within the staleness budget;\n" +
-		"CPU busy at it well under 100%: something other than the CPU saturates first)",
+	return render(b, table{"Capacity (predicted: the rate at which the host's CPUs would be all busy, from the run's own\n" +
+		"CPU per operation (its services and cqrsbench) with the idle work apart; measured: the highest\n" +
+		"rate a step sustained — load kept up, every p99 within capacity.max_p99 or 5x the run's, a\n" +
+		"pipeline's lag within the staleness budget; CPU busy at it well under 100%: something other than\n" +
+		"the CPU saturates first)",
 		header, rows, "lrrrrrr", nil})
 }
 

@@ -11,8 +11,8 @@ import (
 )
 
 // The capacity model by read share: over a read-share sweep, each point's
-// CPU demand per operation (Cost: host CPU with the idle work apart, per
-// operation) is a mix of a read's demand R and a command's W,
+// CPU demand per operation (Cost.DemandSeconds: the run's own CPU with
+// the idle work apart) is a mix of a read's demand R and a command's W,
 // d(s) = s·R + (1−s)·W, fitted by least squares; the utilization law then
 // predicts the capacity at any read share, (CPUs − idle) / d(s), and the
 // read share at which a CQRS architecture's capacity crosses crud's.
@@ -41,7 +41,7 @@ func fitShareModel(sw *results.Sweep, name string) shareModel {
 		}
 		c := a.Cost
 		xs = append(xs, p.ReadShare)
-		ys = append(ys, (c.HostCPUSeconds-c.IdleCPUs*c.Seconds)/float64(c.Ops))
+		ys = append(ys, c.DemandSeconds())
 		free = append(free, float64(c.HostCPUs)-c.IdleCPUs)
 	}
 	if len(xs) < 2 {

@@ -577,21 +577,23 @@ type Cost struct {
 	HostCPUSeconds float64 `json:"host_cpu_seconds"`
 	HostCPUs       int     `json:"host_cpus"`
 	CPUPerOpUs     float64 `json:"cpu_per_op_us"`
-	// IdleCPUs is the host's CPUs busy while the architecture ran with no
-	// load (brokers' housekeeping, relays' polling, other processes),
-	// measured for IdleSeconds after its run; 0 when not measured.
+	// IdleCPUs is the CPUs the run's own processes (RunCPUSeconds) kept
+	// busy while the architecture ran with no load (brokers'
+	// housekeeping, relays' polling), measured for IdleSeconds after its
+	// run; 0 when not measured.
 	IdleCPUs    float64 `json:"idle_cpus,omitempty"`
 	IdleSeconds float64 `json:"idle_seconds,omitempty"`
 	// PredictedMaxRate is the operations per second of this mix at which
-	// the host's CPUs would be 100% busy, by the utilization law with the
-	// idle work apart: (HostCPUs − IdleCPUs) / (CPU per operation beyond
-	// the idle work). It holds when the services run on this host and the
-	// CPU, not the disk or a lock, is what saturates first.
+	// the host's CPUs would be 100% busy with the run's own work, by the
+	// utilization law with the idle work apart: (HostCPUs − IdleCPUs) /
+	// (RunCPUSeconds per operation beyond the idle work). It holds when
+	// the services run on this host, nothing else does, and the CPU, not
+	// the disk or a lock, is what saturates first.
 	PredictedMaxRate float64 `json:"predicted_max_rate"`
 	// PredictionSkipped says why PredictedMaxRate is 0 although the CPU
 	// was measured: the host's other processes (ProcessCPU "other") took
-	// more than a quarter of its busy time, so the cost per operation is
-	// theirs as much as the architecture's.
+	// more than a quarter of its busy time; their time is not the run's,
+	// but sharing its CPUs they move the run's own cost per operation.
 	PredictionSkipped string `json:"prediction_skipped,omitempty"`
 	// Storage is the size of each table of the architecture's schema
 	// (with its indexes and TOAST) after the run.
@@ -600,12 +602,42 @@ type Cost struct {
 	// PostgreSQL, Kafka, RabbitMQ, cqrsbench itself (the load generator,
 	// the architecture's client side, its in-process relays and
 	// projectors) and "other" (the rest of the host), in that order, each
-	// with time. Absent when /proc could not be read.
+	// with time. A service is the process tree of the server the provider
+	// started (other servers of its kind on the host are "other"); with a
+	// team's servers (the external provider), every process of a
+	// service's name. Absent when /proc could not be read.
 	ProcessCPU []ProcessCPU `json:"process_cpu,omitempty"`
 	// TransportBytesPerEvent is the key and payload bytes of each message
 	// a pipeline's relay published (the transport's own framing apart);
 	// absent without a pipeline.
 	TransportBytesPerEvent float64 `json:"transport_bytes_per_event,omitempty"`
+}
+
+// RunCPUSeconds is the CPU time the run's own processes used: ProcessCPU
+// apart from "other" (the process trees of the services the provider runs
+// and cqrsbench), or HostCPUSeconds when the host's processes could not
+// be told apart.
+func (c *Cost) RunCPUSeconds() float64 {
+	if c.ProcessCPU == nil {
+		return c.HostCPUSeconds
+	}
+	var s float64
+	for _, p := range c.ProcessCPU {
+		if p.Process != ProcessOther {
+			s += p.Seconds
+		}
+	}
+	return s
+}
+
+// DemandSeconds is the run's own CPU time per operation beyond its idle
+// work (RunCPUSeconds less IdleCPUs over the run): the service demand of
+// the utilization law; 0 without operations.
+func (c *Cost) DemandSeconds() float64 {
+	if c.Ops == 0 {
+		return 0
+	}
+	return (c.RunCPUSeconds() - c.IdleCPUs*c.Seconds) / float64(c.Ops)
 }
 
 // ProcessOther is the ProcessCPU entry for the host's other processes.

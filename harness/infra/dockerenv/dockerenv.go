@@ -317,6 +317,29 @@ func (e *Env) ContainerIDs() []string {
 	return ids
 }
 
+// HostPIDs returns the host's process IDs of the PostgreSQL and Kafka
+// containers' main processes (each container's processes are that one's
+// tree), read now since a restart changes them; 0 for one not running. A
+// restart in progress is waited for.
+func (e *Env) HostPIDs(ctx context.Context) (postgres, kafka int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return hostPID(ctx, e.pg), hostPID(ctx, e.kafka)
+}
+
+// hostPID returns the host's process ID of c's main process, 0 when c is
+// nil, not running or cannot be inspected.
+func hostPID(ctx context.Context, c testcontainers.Container) int {
+	if c == nil {
+		return 0
+	}
+	info, err := c.Inspect(ctx)
+	if err != nil || info.State == nil || !info.State.Running {
+		return 0
+	}
+	return info.State.Pid
+}
+
 // RestartKafka stops the Kafka container (cleanly, within
 // RestartStopTimeout), starts it again and waits until a client gets
 // answers. The broker keeps its data and its address. Clients see a broker

@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/cqrsbench/cqrsbench/harness/infra/childproc"
 	"github.com/cqrsbench/cqrsbench/harness/infra/dockerenv"
 	"github.com/cqrsbench/cqrsbench/harness/infra/infratest"
 )
@@ -155,6 +156,16 @@ func TestStartUseRestartClose(t *testing.T) {
 		roundTrip(ctx, t, brokers, "dockerenv-before-restart")
 	})
 
+	pgPID, kafkaPID := env.HostPIDs(ctx)
+	t.Run("host processes", func(t *testing.T) {
+		if !treeRuns(pgPID, "postgres") {
+			t.Errorf("PostgreSQL container's host PID %d: no postgres process in its tree", pgPID)
+		}
+		if !treeRuns(kafkaPID, "java") {
+			t.Errorf("Kafka container's host PID %d: no java process in its tree", kafkaPID)
+		}
+	})
+
 	t.Run("restart kafka", func(t *testing.T) {
 		if err := env.RestartKafka(ctx); err != nil {
 			t.Fatalf("RestartKafka: %v", err)
@@ -180,6 +191,9 @@ func TestStartUseRestartClose(t *testing.T) {
 		if err := connect(ctx, t, dsn).QueryRow(ctx, "SELECT v FROM survives").Scan(&v); err != nil {
 			t.Fatalf("row written before the restart: %v", err)
 		}
+		if pid, _ := env.HostPIDs(ctx); pid == pgPID || !treeRuns(pid, "postgres") {
+			t.Errorf("PostgreSQL's host PID after the restart: %d (before: %d), want a new one running postgres", pid, pgPID)
+		}
 	})
 
 	if err := env.Close(ctx); err != nil {
@@ -195,6 +209,19 @@ func TestStartUseRestartClose(t *testing.T) {
 	if got := ours(ctx, t); !slices.Equal(got, before) {
 		t.Errorf("this process's containers after Close: %v, want %v as before Start", got, before)
 	}
+}
+
+// treeRuns reports whether pid or a process below it is named name.
+func treeRuns(pid int, name string) bool {
+	if pid <= 0 {
+		return false
+	}
+	for _, p := range append([]int{pid}, childproc.Descendants(pid)...) {
+		if childproc.ProcessName(p) == name {
+			return true
+		}
+	}
+	return false
 }
 
 // ours lists the containers this process started (dockerenv.Containers).

@@ -139,6 +139,14 @@ func (r *RabbitMQ) Image() string { return r.image }
 // Close removed it.
 func (r *RabbitMQ) ContainerID() string { return r.id }
 
+// HostPID returns the host's process ID of the container's main process,
+// read now since a restart changes it; 0 when it is not running.
+func (r *RabbitMQ) HostPID(ctx context.Context) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return hostPID(ctx, r.c)
+}
+
 // Restart stops the container (cleanly, within RestartStopTimeout), starts
 // it again and waits until AMQP answers. Durable queues and their messages
 // survive, and so does the URL. Clients see a broker outage meanwhile.

@@ -45,6 +45,9 @@ func TestRabbitMQStartUseRestartClose(t *testing.T) {
 	if !strings.HasPrefix(mq.Version(), "3.") {
 		t.Errorf("Version = %q, want the 3.x the server announces", mq.Version())
 	}
+	if pid := mq.HostPID(ctx); !treeRuns(pid, "beam.smp") {
+		t.Errorf("RabbitMQ container's host PID %d: no beam.smp in its tree", pid)
+	}
 	if got := ours(ctx, t); !slices.Contains(got, id) || len(got) != len(before)+1 {
 		t.Errorf("this process's containers: %v before, %v after start; want one more, %s", before, got, id)
 	}
