@@ -61,18 +61,18 @@ func (s twiceAsSlow) Do(ctx context.Context, op string) (workload.Effect, error)
 	return eff, err
 }
 
-// twinScenario runs crud and cqrs-sync, both as crudTwin with slow, in five
-// interleaved rounds.
-func twinScenario(t *testing.T, slow string) *scenarios.Scenario {
+// twinScenario runs crud and cqrs-sync, both as crudTwin with slow, in
+// rounds interleaved rounds.
+func twinScenario(t *testing.T, slow string, rounds int) *scenarios.Scenario {
 	t.Helper()
-	sc, err := scenarios.Parse("payoff-test.yaml", []byte(`
+	sc, err := scenarios.Parse("payoff-test.yaml", fmt.Appendf(nil, `
 name: payoff-test
 dataset: {orders: 2000, customers: 200, seed: 1}
 architectures: [crud, cqrs-sync]
 load: {rate: 400, warmup: 1s, duration: 1500ms, workers: 32, connections: 8}
-interleaving: {mode: interleaved, rounds: 5}
+interleaving: {mode: interleaved, rounds: %d}
 prober: {sample: 0}
-`))
+`, rounds))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,29 +83,39 @@ prober: {sample: 0}
 	return sc
 }
 
-// judgeTwins runs the twins with slow and returns cqrs-sync's verdict and
-// the rounds' latencies, for a failure's message.
-func judgeTwins(t *testing.T, slow string) (results.ArchPayoff, string) {
+// judgeTwins runs the twins with slow in rounds rounds and returns
+// cqrs-sync's verdict and the rounds' latencies, for a failure's message.
+func judgeTwins(t *testing.T, slow string, rounds int) (results.ArchPayoff, string) {
 	t.Helper()
-	run, err := bench.Run(t.Context(), bench.Config{Scenario: twinScenario(t, slow), Infra: sharedEnv(t)})
+	run, err := bench.Run(t.Context(), bench.Config{Scenario: twinScenario(t, slow, rounds), Infra: sharedEnv(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rounds strings.Builder
+	var latencies strings.Builder
 	for _, a := range run.Architectures {
 		for _, r := range a.Rounds {
-			fmt.Fprintf(&rounds, "\n  %s round %d: %+v", a.Name, r.Round, r.Ops)
+			fmt.Fprintf(&latencies, "\n  %s round %d (canary %.0f q/s): %+v", a.Name, r.Round, r.CanaryQPS, r.Ops)
 		}
 	}
 	p := report.Payoff(run)
 	if p == nil || len(p.Architectures) != 1 {
 		t.Fatalf("payoff %+v, want one verdict", p)
 	}
-	if p.Rounds != 5 {
-		t.Errorf("%d rounds in the verdict, want 5", p.Rounds)
+	if p.Rounds != rounds {
+		t.Errorf("%d rounds in the verdict, want %d", p.Rounds, rounds)
 	}
-	return p.Architectures[0], rounds.String()
+	return p.Architectures[0], latencies.String()
 }
+
+// slowdownAttempts is how many runs TestPayoffSeesAnInjectedSlowdown
+// makes of a case whose reads came out not distinguishable. Beside other
+// test packages (CI runs two at once on two cores) a burst of their work
+// can fill a round or two of seven: crud's p50 went from 0.52 ms to 4.0 ms
+// in one round while cqrs-sync, twice as slow, held 1.7 ms, and the 95%
+// interval of the ratio reached 1. Saying "not distinguishable" then is
+// the honest answer, not a wrong one, so the case is run again; a call in
+// the wrong direction fails at once.
+const slowdownAttempts = 3
 
 // TestPayoffSeesAnInjectedSlowdown makes one side of a comparison of the
 // same build twice as slow: the verdict must call it, both ways round.
@@ -117,10 +127,17 @@ func TestPayoffSeesAnInjectedSlowdown(t *testing.T) {
 		{slow: "cqrs-sync", outcome: results.DoesNotPayOff, readCall: results.Worse},
 		{slow: "crud", outcome: results.PaysOff, readCall: results.Better},
 	} {
-		v, rounds := judgeTwins(t, c.slow)
-		t.Logf("%s slowed: %s", c.slow, v.Sentence)
-		if v.Read == nil {
-			t.Fatalf("%s twice as slow: no read ratio: %s", c.slow, v.Sentence)
+		var v results.ArchPayoff
+		var rounds string
+		for attempt := 1; ; attempt++ {
+			v, rounds = judgeTwins(t, c.slow, 7)
+			t.Logf("%s slowed, run %d: %s%s", c.slow, attempt, v.Sentence, rounds)
+			if v.Read == nil {
+				t.Fatalf("%s twice as slow: no read ratio: %s", c.slow, v.Sentence)
+			}
+			if v.Read.Call != results.Same || attempt == slowdownAttempts {
+				break
+			}
 		}
 		if v.Outcome != c.outcome || v.Read.Call != c.readCall {
 			t.Errorf("%s twice as slow: outcome %s, read %+v; want %s with reads %s%s", c.slow, v.Outcome, v.Read, c.outcome, c.readCall, rounds)
@@ -142,7 +159,7 @@ func TestPayoffSeesAnInjectedSlowdown(t *testing.T) {
 func TestPayoffCallsTheSameBuildNotDistinguishable(t *testing.T) {
 	sharedEnv(t)
 	for i := range 5 {
-		v, rounds := judgeTwins(t, "")
+		v, rounds := judgeTwins(t, "", 5)
 		t.Logf("run %d: %s", i+1, v.Sentence)
 		if v.Outcome != results.NotDistinguishable {
 			t.Errorf("run %d: the same build on both sides is %s: %s%s", i+1, v.Outcome, v.Sentence, rounds)
