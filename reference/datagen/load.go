@@ -136,7 +136,8 @@ func groupDigits(n int64) string {
 //   - each table is loaded in its own transaction that truncates it and
 //     streams generated rows with COPY (binary, FREEZE), cfg.Workers tables
 //     at a time on separate connections. On a server with wal_level=minimal
-//     this writes no WAL, and FREEZE spares the first reads from setting
+//     this writes no WAL (the providers run wal_level=logical, as
+//     production servers with replicas do, so it does), and FREEZE spares the first reads from setting
 //     hint bits and makes index-only scans possible at once;
 //   - the stages of domain.FinishStages add indexes, keys, statistics,
 //     foreign keys and sequence positions, running the statements of

@@ -43,10 +43,18 @@ func TestClusterServesQueriesAndCloseRemovesEverything(t *testing.T) {
 	if err := conn.QueryRow(ctx, "SELECT current_database(), current_setting('shared_buffers')").Scan(&db, &sb); err != nil {
 		t.Fatalf("query: %v", err)
 	}
-	conn.Close(ctx)
 	if db != "cqrsbench" || sb != "128MB" {
 		t.Errorf("database %q shared_buffers %q, want cqrsbench and 128MB", db, sb)
 	}
+	// Production-like WAL: a logical replication slot can be made (a WAL
+	// relay decodes from one; a replica streams through a WAL sender).
+	var lsn string
+	if err := conn.QueryRow(ctx, "SELECT lsn::text FROM pg_create_logical_replication_slot('cqrsbench_test', 'pgoutput')").Scan(&lsn); err != nil {
+		t.Errorf("create a logical replication slot: %v", err)
+	} else if _, err := conn.Exec(ctx, "SELECT pg_drop_replication_slot('cqrsbench_test')"); err != nil {
+		t.Errorf("drop the slot: %v", err)
+	}
+	conn.Close(ctx)
 	if !strings.HasPrefix(c.Version(), "1") {
 		t.Errorf("Version() = %q, want a server version", c.Version())
 	}
