@@ -81,6 +81,11 @@ type Cluster struct {
 	settings map[string]string
 	cred     *syscall.Credential
 	version  string
+	// primary and slot are a standby's primary and the physical
+	// replication slot it streams from (StartStandby); nil and "" for a
+	// primary.
+	primary *Cluster
+	slot    string
 
 	mu      sync.Mutex
 	proc    *exec.Cmd
@@ -115,7 +120,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		c.settings["shared_preload_libraries"] += ",pg_stat_kcache"
 	}
 	maps.Copy(c.settings, opts.Settings)
-	if err := c.start(ctx); err != nil {
+	if err := c.start(ctx, c.initdb); err != nil {
 		_ = c.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
@@ -159,7 +164,9 @@ func serverCredential(runAs string) (*syscall.Credential, error) {
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}, nil
 }
 
-func (c *Cluster) start(ctx context.Context) error {
+// start fills the data directory with fill (initdb, or a base backup for a
+// standby), launches the server on a free port and prepares it.
+func (c *Cluster) start(ctx context.Context, fill func(context.Context) error) error {
 	if err := childproc.WriteOwner(c.dir); err != nil {
 		return fmt.Errorf("write owner file: %w", err)
 	}
@@ -168,8 +175,7 @@ func (c *Cluster) start(ctx context.Context) error {
 			return fmt.Errorf("hand cluster directory to the server user: %w", err)
 		}
 	}
-	c.progress("initdb (%s)", c.binDir)
-	if err := c.initdb(ctx); err != nil {
+	if err := fill(ctx); err != nil {
 		return err
 	}
 	const attempts = 3
@@ -193,6 +199,7 @@ func (c *Cluster) start(ctx context.Context) error {
 }
 
 func (c *Cluster) initdb(ctx context.Context) error {
+	c.progress("initdb (%s)", c.binDir)
 	pwfile := filepath.Join(c.dir, "initdb.log")
 	cmd := exec.CommandContext(ctx, filepath.Join(c.binDir, "initdb"),
 		"-D", c.dataDir(), "-U", c.opts.User, "--auth=trust", "--encoding=UTF8",
@@ -287,14 +294,15 @@ func (c *Cluster) awaitReady(ctx context.Context, exited <-chan struct{}) error 
 	}
 }
 
-// prepare creates the database (first start only) and reads the version.
+// prepare creates the database (a primary's first start only; a standby
+// has its primary's) and reads the version.
 func (c *Cluster) prepare(ctx context.Context) error {
 	conn, err := pgx.Connect(ctx, c.dsn("postgres"))
 	if err != nil {
 		return fmt.Errorf("connect to new cluster: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if c.version == "" {
+	if c.version == "" && c.primary == nil {
 		if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{c.opts.Database}.Sanitize()); err != nil {
 			return fmt.Errorf("create database %q: %w", c.opts.Database, err)
 		}
@@ -384,7 +392,7 @@ func (c *Cluster) Close(ctx context.Context) error {
 	}
 	c.closed = true
 	c.mu.Unlock()
-	stopErr := c.Stop(ctx)
+	stopErr := errors.Join(c.Stop(ctx), c.dropSlot(ctx))
 	if err := os.RemoveAll(c.dir); err != nil {
 		return errors.Join(stopErr, fmt.Errorf("remove cluster directory: %w", err))
 	}
@@ -418,6 +426,23 @@ func (c *Cluster) PID() int {
 		return 0
 	}
 	return c.proc.Process.Pid
+}
+
+// running reports whether the server process is up (started and not yet
+// exited).
+func (c *Cluster) running() bool {
+	c.mu.Lock()
+	exited := c.exited
+	c.mu.Unlock()
+	if exited == nil {
+		return false
+	}
+	select {
+	case <-exited:
+		return false
+	default:
+		return true
+	}
 }
 
 func (c *Cluster) dataDir() string { return filepath.Join(c.dir, "data") }

@@ -155,3 +155,66 @@ func TestServerDiesWithKilledOwnerAndIsSwept(t *testing.T) {
 		t.Errorf("stale dir %s survived SweepStale", dir)
 	}
 }
+
+// TestStandbyStreamsFromItsPrimary starts a hot standby of a cluster: a
+// row committed on the primary becomes visible on the standby, which is in
+// recovery and refuses writes; closing the standby stops it, removes its
+// directory and drops its replication slot on the primary.
+func TestStandbyStreamsFromItsPrimary(t *testing.T) {
+	primary := startCluster(t)
+	ctx := t.Context()
+	standby, err := primary.StartStandby(ctx)
+	if err != nil {
+		t.Fatalf("StartStandby: %v", err)
+	}
+	t.Cleanup(func() { _ = standby.Close(context.Background()) })
+	if standby.Addr() == primary.Addr() {
+		t.Fatalf("standby on the primary's address %s", standby.Addr())
+	}
+	pconn, err := pgx.Connect(ctx, primary.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pconn.Close(ctx)
+	sconn, err := pgx.Connect(ctx, standby.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inRecovery bool
+	if err := sconn.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&inRecovery); err != nil || !inRecovery {
+		t.Errorf("standby: pg_is_in_recovery() = %v, %v; want true", inRecovery, err)
+	}
+	if _, err := pconn.Exec(ctx, "CREATE TABLE replicated (v text); INSERT INTO replicated VALUES ('from the primary')"); err != nil {
+		t.Fatal(err)
+	}
+	var v string
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		err := sconn.QueryRow(ctx, "SELECT v FROM replicated").Scan(&v)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the primary's row not on the standby after 10 s: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := sconn.Exec(ctx, "INSERT INTO replicated VALUES ('on the standby')"); err == nil {
+		t.Error("the standby accepted a write")
+	}
+	sconn.Close(ctx)
+
+	pid, dir := standby.PID(), standby.Dir()
+	if err := standby.Close(ctx); err != nil {
+		t.Fatalf("Close the standby: %v", err)
+	}
+	if !infratest.Gone(pid) {
+		t.Errorf("standby postgres pid %d still running after Close", pid)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("standby dir %s still exists after Close", dir)
+	}
+	var slots int
+	if err := pconn.QueryRow(ctx, "SELECT count(*) FROM pg_replication_slots").Scan(&slots); err != nil || slots != 0 {
+		t.Errorf("replication slots left on the primary after the standby's Close: %d (%v)", slots, err)
+	}
+}
