@@ -27,6 +27,13 @@ type Config struct {
 	Provider string
 	// PostgresDSN is the database for the external provider.
 	PostgresDSN string
+	// Replica asks for a streaming replica of the database besides it:
+	// the local provider starts a hot standby; the external provider uses
+	// PostgresReadDSN, which it needs then.
+	Replica bool
+	// PostgresReadDSN is the external provider's read replica, a streaming
+	// replica of PostgresDSN's server (checked: CheckReplica).
+	PostgresReadDSN string
 	// KafkaBrokers are the seed brokers (host:port) for the external provider.
 	KafkaBrokers []string
 	// KafkaSecurity is TLS and SASL for the external provider's brokers.
@@ -95,14 +102,18 @@ func (c Config) Validate() error {
 	if !slices.Contains(providers, p) {
 		return &ConfigError{"--infra", fmt.Sprintf("unknown provider %q; use one of %s", c.Provider, strings.Join(providers, ", "))}
 	}
-	external := c.PostgresDSN != "" || len(c.KafkaBrokers) > 0 || c.AMQPURL != ""
+	external := c.PostgresDSN != "" || c.PostgresReadDSN != "" || len(c.KafkaBrokers) > 0 || c.AMQPURL != ""
 	switch {
 	case p == ProviderExternal && c.PostgresDSN == "":
 		return &ConfigError{"--infra external", "needs --pg-dsn (or CQRSBENCH_PG_DSN)"}
 	case p == ProviderExternal && len(c.KafkaBrokers) == 0 && !c.SkipKafka:
 		return &ConfigError{"--infra external", "needs --kafka-brokers (or CQRSBENCH_KAFKA_BROKERS)"}
 	case p != ProviderExternal && p != ProviderAuto && external:
-		return &ConfigError{"--pg-dsn/--kafka-brokers/--amqp-url", fmt.Sprintf("only used with --infra external (got --infra %s)", p)}
+		return &ConfigError{"--pg-dsn/--pg-read-dsn/--kafka-brokers/--amqp-url", fmt.Sprintf("only used with --infra external (got --infra %s)", p)}
+	case c.PostgresReadDSN != "" && c.PostgresDSN == "":
+		return &ConfigError{"--pg-read-dsn", "a replica is read beside its primary: give the primary with --pg-dsn too"}
+	case p == ProviderExternal && c.Replica && c.PostgresReadDSN == "":
+		return &ConfigError{"--infra external", "needs --pg-read-dsn (a streaming replica of --pg-dsn) for the architectures that read a replica"}
 	case p != ProviderExternal && c.KafkaSecurity.Enabled():
 		return &ConfigError{"--kafka-tls/--kafka-sasl", fmt.Sprintf("only used with --infra external and --kafka-brokers (got --infra %s)", p)}
 	}

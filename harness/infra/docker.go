@@ -20,6 +20,9 @@ type dockerInfra struct {
 }
 
 func openDocker(ctx context.Context, cfg Config) (Infra, error) {
+	if cfg.Replica {
+		return nil, Unavailable("PostgreSQL read replica (docker provider)", "the docker provider starts no replica yet: use --infra local, or --infra external with --pg-read-dsn", nil)
+	}
 	if err := dockerenv.Healthy(ctx); err != nil {
 		return nil, Unavailable("Docker", "start the Docker engine, or use --infra local (PostgreSQL binaries + `make kafka`)", err)
 	}
@@ -45,6 +48,9 @@ func openDocker(ctx context.Context, cfg Config) (Infra, error) {
 
 func (d *dockerInfra) PostgresDSN() string    { return d.env.PostgresDSN() }
 func (d *dockerInfra) KafkaBrokers() []string { return d.env.KafkaBrokers() }
+
+// PostgresReadDSN implements Infra: no replica yet.
+func (d *dockerInfra) PostgresReadDSN() string { return "" }
 
 // KafkaOptions implements Infra: the container's listener is plaintext.
 func (d *dockerInfra) KafkaOptions() []kgo.Opt { return nil }

@@ -23,14 +23,15 @@ import (
 // externalInfra is a database and a cluster cqrsbench did not start.
 type externalInfra struct {
 	dsn      string
+	readDSN  string // "" without a replica
 	brokers  []string
 	security KafkaSecurity
 	kafkaOpt []kgo.Opt // from security
 	amqpURL  string
 	// pg, kafka and rabbit describe the services checked; kafka and
 	// rabbit are nil when the command needs none.
-	pg            services.Service
-	kafka, rabbit *services.Service
+	pg                     services.Service
+	replica, kafka, rabbit *services.Service
 }
 
 // probeTimeout bounds each reachability check of an external service.
@@ -46,6 +47,11 @@ func openExternal(ctx context.Context, cfg Config) (Infra, error) {
 		Endpoints: []string{net.JoinHostPort(pgcfg.Host, strconv.Itoa(int(pgcfg.Port)))}}
 	if err := e.checkPostgres(ctx, pgcfg, cfg.Reset); err != nil {
 		return nil, err
+	}
+	if cfg.PostgresReadDSN != "" {
+		if err := e.checkReplica(ctx, cfg.PostgresReadDSN); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.RabbitMQ || cfg.AMQPURL != "" {
 		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
@@ -203,6 +209,7 @@ func (e *externalInfra) checkKafka(ctx context.Context) error {
 }
 
 func (e *externalInfra) PostgresDSN() string             { return e.dsn }
+func (e *externalInfra) PostgresReadDSN() string         { return e.readDSN }
 func (e *externalInfra) KafkaBrokers() []string          { return e.brokers }
 func (e *externalInfra) KafkaOptions() []kgo.Opt         { return e.kafkaOpt }
 func (e *externalInfra) Close(ctx context.Context) error { return nil }
@@ -213,12 +220,28 @@ func (e *externalInfra) HostProcesses(context.Context) map[string][]int { return
 // Describe implements Infra.
 func (e *externalInfra) Describe() services.Description {
 	d := services.Description{Provider: ProviderExternal, Services: []services.Service{e.pg}}
-	for _, s := range []*services.Service{e.kafka, e.rabbit} {
+	for _, s := range []*services.Service{e.replica, e.kafka, e.rabbit} {
 		if s != nil {
 			d.Services = append(d.Services, *s)
 		}
 	}
 	return d
+}
+
+// checkReplica checks that readDSN is a streaming replica of the
+// database and records it.
+func (e *externalInfra) checkReplica(ctx context.Context, readDSN string) error {
+	cfg, err := pgx.ParseConfig(readDSN)
+	if err != nil {
+		return &ConfigError{"--pg-read-dsn", fmt.Sprintf("%v (example: postgres://user:pass@replica:5432/db?sslmode=disable)", err)}
+	}
+	if err := CheckReplica(ctx, e.dsn, readDSN, "--pg-read-dsn"); err != nil {
+		return err
+	}
+	e.readDSN = readDSN
+	e.replica = &services.Service{Role: services.RolePostgresReplica, Kind: services.KindExternal, Product: services.ProductPostgres,
+		Endpoints: []string{net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port)))}, Note: "streaming replica of " + e.pg.Endpoints[0]}
+	return nil
 }
 
 // kafkaFix says what to check when an external cluster does not answer.

@@ -14,6 +14,10 @@ import (
 type Infra interface {
 	// PostgresDSN returns a libpq/pgx connection string for the database.
 	PostgresDSN() string
+	// PostgresReadDSN returns the connection string of a streaming
+	// replica of the database (Config.Replica); empty when none was asked
+	// for.
+	PostgresReadDSN() string
 	// KafkaBrokers returns the seed brokers as host:port.
 	KafkaBrokers() []string
 	// KafkaOptions returns the options every Kafka client needs besides

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +50,9 @@ func TestConfigValidate(t *testing.T) {
 		{"broker without port", infra.Config{Provider: "external", PostgresDSN: "postgres://x@h/db", KafkaBrokers: []string{"localhost"}}, "not host:port"},
 		{"broker with bad port", infra.Config{Provider: "external", PostgresDSN: "postgres://x@h/db", KafkaBrokers: []string{"h:99999"}}, "bad port"},
 		{"auto with a dsn means external", infra.Config{PostgresDSN: "postgres://x@h/db"}, "needs --kafka-brokers"},
+		{"replica without its primary", infra.Config{PostgresReadDSN: "postgres://x@r/db", SkipKafka: true}, "give the primary with --pg-dsn"},
+		{"replica dsn with local", infra.Config{Provider: "local", PostgresReadDSN: "postgres://x@r/db"}, "only used with --infra external"},
+		{"external replica without its dsn", infra.Config{Provider: "external", PostgresDSN: "postgres://x@h/db", Replica: true, SkipKafka: true}, "needs --pg-read-dsn"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -208,7 +212,7 @@ func TestLocalProviderServesRealServicesAndCloseLeavesNothing(t *testing.T) {
 	ctx := t.Context()
 	tmp := infratest.TraversableTempDir(t)
 	t.Setenv("TMPDIR", tmp)
-	env, err := infra.Open(ctx, infra.Config{Provider: "local", PostgresSettings: map[string]string{"shared_buffers": "64MB"}})
+	env, err := infra.Open(ctx, infra.Config{Provider: "local", Replica: true, PostgresSettings: map[string]string{"shared_buffers": "64MB"}})
 	if err != nil {
 		t.Fatalf("Open local: %v", err)
 	}
@@ -222,11 +226,29 @@ func TestLocalProviderServesRealServicesAndCloseLeavesNothing(t *testing.T) {
 	}
 
 	procs := env.HostProcesses(ctx)
-	for role, want := range map[string]string{services.RolePostgres: "postgres", services.RoleKafka: "java"} {
-		if pids := procs[role]; len(pids) != 1 || childproc.ProcessName(pids[0]) != want {
-			t.Errorf("HostProcesses()[%s] = %v, want the PID of its %s process", role, pids, want)
+	for role, want := range map[string][]string{services.RolePostgres: {"postgres", "postgres"}, services.RoleKafka: {"java"}} {
+		pids := procs[role]
+		var got []string
+		for _, pid := range pids {
+			got = append(got, childproc.ProcessName(pid))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("HostProcesses()[%s] = %v (%v), want the PIDs of %v (the primary's and the standby's)", role, pids, got, want)
 		}
 	}
+	replica, ok := d.Find(services.RolePostgresReplica)
+	if !ok || replica.Kind != services.KindLocal || len(replica.Endpoints) != 1 || replica.Endpoints[0] == pg.Endpoints[0] {
+		t.Errorf("Describe() = %+v, want a local replica on an address of its own", d)
+	}
+	rconn, err := pgx.Connect(ctx, env.PostgresReadDSN())
+	if err != nil {
+		t.Fatalf("connect to the replica: %v", err)
+	}
+	var inRecovery bool
+	if err := rconn.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&inRecovery); err != nil || !inRecovery {
+		t.Errorf("replica: pg_is_in_recovery() = %v, %v; want true", inRecovery, err)
+	}
+	rconn.Close(ctx)
 
 	conn, err := pgx.Connect(ctx, env.PostgresDSN())
 	if err != nil {

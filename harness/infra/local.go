@@ -21,10 +21,11 @@ const kfakeNote = "no Java or Kafka distribution found: using franz-go's in-proc
 
 // localInfra is a pglocal cluster plus a kafkalocal broker or a kfake.
 type localInfra struct {
-	pg     *pglocal.Cluster
-	broker *kafkalocal.Broker // nil when fake is used
-	fake   *kafkafake.Fake
-	rabbit *rabbitlocal.Node // nil unless Config.RabbitMQ
+	pg      *pglocal.Cluster
+	standby *pglocal.Cluster   // nil unless Config.Replica
+	broker  *kafkalocal.Broker // nil when fake is used
+	fake    *kafkafake.Fake
+	rabbit  *rabbitlocal.Node // nil unless Config.RabbitMQ
 
 	once sync.Once
 	err  error
@@ -51,6 +52,9 @@ func openLocal(ctx context.Context, cfg Config) (Infra, error) {
 		}
 	})
 	wg.Wait()
+	if pgErr == nil && cfg.Replica {
+		l.standby, pgErr = l.pg.StartStandby(ctx)
+	}
 	if pgErr != nil || kafkaErr != nil || rabbitErr != nil {
 		_ = l.Close(context.WithoutCancel(ctx))
 	}
@@ -75,6 +79,14 @@ func openLocal(ctx context.Context, cfg Config) (Infra, error) {
 }
 
 func (l *localInfra) PostgresDSN() string { return l.pg.DSN() }
+
+// PostgresReadDSN implements Infra: the hot standby's.
+func (l *localInfra) PostgresReadDSN() string {
+	if l.standby == nil {
+		return ""
+	}
+	return l.standby.DSN()
+}
 
 // KafkaOptions implements Infra: local brokers listen in plaintext.
 func (l *localInfra) KafkaOptions() []kgo.Opt { return nil }
@@ -103,6 +115,11 @@ func (l *localInfra) Describe() services.Description {
 		Role: services.RolePostgres, Kind: services.KindLocal, Product: services.ProductPostgres, Version: l.pg.Version(),
 		Endpoints: []string{l.pg.Addr()}, Settings: l.pg.Settings(),
 	}}}
+	if l.standby != nil {
+		d.Services = append(d.Services, services.Service{Role: services.RolePostgresReplica, Kind: services.KindLocal,
+			Product: services.ProductPostgres, Version: l.standby.Version(), Endpoints: []string{l.standby.Addr()},
+			Settings: l.standby.Settings(), Note: "hot standby of " + l.pg.Addr() + " (streaming replication)"})
+	}
 	switch {
 	case l.broker != nil:
 		d.Services = append(d.Services, services.Service{Role: services.RoleKafka, Kind: services.KindLocal,
@@ -130,6 +147,9 @@ func (l *localInfra) HostProcesses(context.Context) map[string][]int {
 		}
 	}
 	add(services.RolePostgres, l.pg.PID())
+	if l.standby != nil {
+		add(services.RolePostgres, l.standby.PID()) // the replica's work is PostgreSQL's too
+	}
 	if l.broker != nil {
 		add(services.RoleKafka, l.broker.PID())
 	}
@@ -154,6 +174,9 @@ func (l *localInfra) Close(ctx context.Context) error {
 		}
 		if l.fake != nil {
 			errs = append(errs, wrapIf("stop kfake", l.fake.Close(ctx)))
+		}
+		if l.standby != nil {
+			errs = append(errs, wrapIf("stop the PostgreSQL standby", l.standby.Close(ctx)))
 		}
 		if l.pg != nil {
 			errs = append(errs, wrapIf("stop PostgreSQL", l.pg.Close(ctx)))

@@ -11,6 +11,9 @@ import (
 const (
 	// RolePostgres is the PostgreSQL database every architecture uses.
 	RolePostgres = "postgres"
+	// RolePostgresReplica is a streaming replica of it, read by the
+	// architectures that read a replica.
+	RolePostgresReplica = "postgres-replica"
 	// RoleKafka is the Kafka cluster (its seed brokers).
 	RoleKafka = "kafka"
 	// RoleRabbitMQ is the RabbitMQ broker.
