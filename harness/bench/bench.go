@@ -173,6 +173,8 @@ func say(w io.Writer, format string, args ...any) {
 func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name string, round int) (_ results.Architecture, err error) {
 	sc := cfg.Scenario
 	res := results.Architecture{Name: name}
+	began := time.Now()
+	var ran, checks time.Duration // the load's run (warmup included); what follows it
 	desc, ok := catalog.Lookup(name)
 	if !ok {
 		return res, catalog.UnknownError(name)
@@ -216,8 +218,15 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	defer func() {
 		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
+		closing := time.Now()
 		if cerr := sys.Close(closeCtx); cerr != nil {
 			err = errors.Join(err, fmt.Errorf("close: %w", cerr))
+		}
+		if err == nil {
+			// Where a round's time goes besides the measured load.
+			say(cfg.Progress, "%s: round %d took %.1f s: load %.1f, set-up %.1f, run %.1f, catch-up %.1f, checks and idle %.1f, close %.1f",
+				name, round+1, time.Since(began).Seconds(), res.LoadSeconds, res.SetupSeconds, ran.Seconds(), res.CatchUpSeconds,
+				checks.Seconds(), time.Since(closing).Seconds())
 		}
 	}()
 
@@ -263,7 +272,9 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	measured := time.Now().Add(sc.Load.Warmup.Std())
 	faults.start(ctx, sys, session, measured, loadDone)
 	before := countersAt(ctx, pool, cfg.Infra, measured)
+	runStart := time.Now()
 	out, err := r.Run(ctx)
+	ran = time.Since(runStart)
 	close(loadDone)
 	faults.wait()
 	if err != nil {
@@ -282,6 +293,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 		return res, fmt.Errorf("wait until caught up: %w", err)
 	}
 	res.CatchUpSeconds = time.Since(start).Seconds()
+	checkStart := time.Now()
 	faults.afterLoad(ctx)
 	a.probe.wait()
 	if res.Consistency, err = consistency(ctx, pool, work, desc, sys, baseline); err != nil {
@@ -333,6 +345,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	res.WorkerErrors = errs.result(sys)
 	res.Rounds = []results.Round{results.RoundOf(res, round)}
 	res.Rounds[0].CanaryQPS = canaryQPS
+	checks = time.Since(checkStart)
 	// Last: the search's load must not reach the figures above.
 	if sc.Capacity.Search && round == 0 {
 		var lagP99 func() time.Duration
