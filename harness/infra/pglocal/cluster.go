@@ -338,17 +338,12 @@ func (c *Cluster) kill() {
 // it does not exit in time) and keeps the data directory: Restart brings it
 // back on the same port. Used for fault injection.
 func (c *Cluster) Stop(ctx context.Context) error {
+	if !c.running() {
+		return nil
+	}
 	c.mu.Lock()
 	proc, exited := c.proc, c.exited
 	c.mu.Unlock()
-	if proc == nil {
-		return nil
-	}
-	select {
-	case <-exited:
-		return nil
-	default:
-	}
 	for _, step := range []struct {
 		sig  syscall.Signal
 		wait time.Duration
