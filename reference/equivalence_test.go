@@ -30,6 +30,25 @@ import (
 // postgres starts a throwaway cluster for the test and returns a pool.
 func postgres(t testing.TB) *pgxpool.Pool {
 	t.Helper()
+	return poolOn(t, cluster(t))
+}
+
+// postgresWithReplica starts a throwaway cluster and a hot standby of it
+// for the test and returns a pool on each.
+func postgresWithReplica(t testing.TB) (primary, replica *pgxpool.Pool) {
+	t.Helper()
+	c := cluster(t)
+	standby, err := c.StartStandby(t.Context())
+	if err != nil {
+		t.Fatalf("start a standby: %v", err)
+	}
+	t.Cleanup(func() { _ = standby.Close(context.Background()) })
+	return poolOn(t, c), poolOn(t, standby)
+}
+
+// cluster starts a throwaway cluster for the test.
+func cluster(t testing.TB) *pglocal.Cluster {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("needs PostgreSQL")
 	}
@@ -41,6 +60,12 @@ func postgres(t testing.TB) *pgxpool.Pool {
 		t.Fatalf("start postgres: %v", err)
 	}
 	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	return c
+}
+
+// poolOn returns a pool of 8 connections on c, closed after the test.
+func poolOn(t testing.TB, c *pglocal.Cluster) *pgxpool.Pool {
+	t.Helper()
 	cfg, err := pgxpool.ParseConfig(c.DSN())
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +143,7 @@ func withoutCreatedAt(rows []reference.OrderSummary, loaded int64) []reference.O
 // tell an unknown order from one in another status, nor report the
 // version it made.
 func TestArchitecturesAgree(t *testing.T) {
-	pool := postgres(t)
+	pool, replica := postgresWithReplica(t)
 	brokers := kafka(t)
 	amqpURL := rabbit(t)
 	ctx := t.Context()
@@ -141,7 +166,7 @@ func TestArchitecturesAgree(t *testing.T) {
 		if _, err := datagen.Load(ctx, pool, schema, data, nil); err != nil {
 			t.Fatalf("load %s: %v", schema, err)
 		}
-		sys, err := d.New(ctx, catalog.Deps{Pool: pool, Schema: schema, Options: options[name],
+		sys, err := d.New(ctx, catalog.Deps{Pool: pool, ReadPool: replica, Schema: schema, Options: options[name],
 			Kafka: catalog.KafkaEndpoint{Brokers: brokers}, AMQP: catalog.AMQPEndpoint{URL: amqpURL}})
 		if err != nil {
 			t.Fatal(err)
@@ -159,7 +184,7 @@ func TestArchitecturesAgree(t *testing.T) {
 		}
 		archs = append(archs, arch{sys: sys.(shop.Architecture), truth: truth})
 	}
-	deps := catalog.Deps{Pool: pool, Kafka: catalog.KafkaEndpoint{Brokers: brokers}, AMQP: catalog.AMQPEndpoint{URL: amqpURL}}
+	deps := catalog.Deps{Pool: pool, ReadPool: replica, Kafka: catalog.KafkaEndpoint{Brokers: brokers}, AMQP: catalog.AMQPEndpoint{URL: amqpURL}}
 	// The pack's transports must not share the hand-written ones' queues
 	// and topics: both run at once here.
 	rabbitOptions := cqrsrabbitmq.DefaultOptions()

@@ -37,7 +37,7 @@ func (s *Scenario) SetDefaults() {
 	}
 
 	if unset("architectures", s.Architectures == nil) {
-		s.Architectures = ArchitecturesOf(s.Workload())
+		s.Architectures = DefaultArchitectures(s.Workload())
 	}
 	if unset("mix", s.Mix == nil) {
 		s.Mix = defaultMix(s.Workload())

@@ -22,7 +22,7 @@
 //
 //	mine.yaml:3: unknown field "rat" in load (did you mean "rate"?)
 //	mine.yaml:4: load.rate: must be > 0 ops/s, got -5
-//	mine.yaml:5: architectures[1]: unknown architecture "cqrs"; use one of crud, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq
+//	mine.yaml:5: architectures[1]: unknown architecture "cqrs"; use one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq
 //
 // Thresholds are parsed into typed conditions (ParseThreshold): metric path,
 // aggregate, operator, value and unit, e.g. "cqrs-kafka.list_orders.p99 <

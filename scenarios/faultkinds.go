@@ -52,8 +52,15 @@ func faultSpecs() []faultSpec {
 			needs: "a projector that can be paused", hasNeeded: catalog.Offers[reference.Pausable]},
 		{kind: FaultRebuild, fields: fieldSet{"at", "after_load"},
 			needs: "read models that can be rebuilt", hasNeeded: catalog.Offers[reference.Rebuildable]},
+		{kind: FaultReplicaPause, fields: fieldSet{"at", "every", "count", "duration"}, duration: 5 * time.Second, durationRequired: true,
+			needs: "a streaming replica it reads", hasNeeded: readsReplica},
+		{kind: FaultReplicaRestart, fields: fieldSet{"at", "every", "count", "duration"}, duration: 3 * time.Second,
+			needs: "a streaming replica it reads", hasNeeded: readsReplica},
 	}
 }
+
+// readsReplica reports whether d reads a streaming replica.
+func readsReplica(d catalog.Descriptor) bool { return slices.Contains(d.Needs, catalog.Replica) }
 
 // specOf returns kind k's spec; ok is false for an unknown kind.
 func specOf(k FaultKind) (faultSpec, bool) {

@@ -349,15 +349,18 @@ type Prober struct {
 //	visibility-gap    at (0), every, count (1), duration: how long each long transaction stays open (2s)
 //	catch-up          at (0), events: backlog size (10000), duration: longest pause (60s)
 //	rebuild           at, or after_load (true unless at is given)
+//	replica-pause     at (0), every, count (1), duration: replay paused (5s)
+//	replica-restart   at (0), every, count (1), duration: down time (3s)
 //
 // Every kind takes arch. A kind applies to the architectures that offer what
 // it needs (FaultKind.Needs): pg-restart to all, catch-up to those whose
-// projector can pause, rebuild to those that can rebuild, the others to
-// those with an event pipeline.
+// projector can pause, rebuild to those that can rebuild, replica-pause
+// and replica-restart to those that read a streaming replica, the others
+// to those with an event pipeline.
 type Fault struct {
 	// Kind is the fault: duplicates, relay-crash, projector-crash,
-	// broker-restart, pg-restart, poison, visibility-gap, catch-up or
-	// rebuild. Required.
+	// broker-restart, pg-restart, poison, visibility-gap, catch-up,
+	// rebuild, replica-pause or replica-restart. Required.
 	Kind FaultKind `yaml:"kind" json:"kind"`
 	// Arch is the architecture the fault is injected into; it must be one
 	// of the scenario's architectures and offer what the kind needs.
@@ -460,12 +463,23 @@ func (s *Scenario) workloadPath() string {
 	return filepath.Join(filepath.Dir(s.File), name)
 }
 
+// DefaultArchitectures returns the architectures a scenario naming none
+// runs on w, in the table's order: those that run w, but those that run
+// only on request (catalog.Descriptor.OnRequest).
+func DefaultArchitectures(w workload.Workload) []Arch {
+	return architecturesWhere(func(d catalog.Descriptor) bool { return catalog.ByDefault(d, w) })
+}
+
 // ArchitecturesOf returns the architectures of the table that run w, in
 // its order.
 func ArchitecturesOf(w workload.Workload) []Arch {
+	return architecturesWhere(func(d catalog.Descriptor) bool { return catalog.Runs(d, w) })
+}
+
+func architecturesWhere(keep func(catalog.Descriptor) bool) []Arch {
 	var out []Arch
 	for _, d := range catalog.Table() {
-		if catalog.Runs(d, w) {
+		if keep(d) {
 			out = append(out, Arch(d.Name))
 		}
 	}
@@ -559,6 +573,8 @@ const (
 	FaultVisibilityGap  FaultKind = "visibility-gap"
 	FaultCatchUp        FaultKind = "catch-up"
 	FaultRebuild        FaultKind = "rebuild"
+	FaultReplicaPause   FaultKind = "replica-pause"
+	FaultReplicaRestart FaultKind = "replica-restart"
 )
 
 // DuplicateMethod is how a duplicates fault makes duplicates.

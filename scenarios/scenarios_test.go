@@ -112,8 +112,8 @@ func TestDefaultSuiteBudget(t *testing.T) {
 	if got := s.RunTime(); got > 3*time.Minute+20*time.Second {
 		t.Errorf("%s RunTime() = %s, want <= 3m20s", s.Name, got)
 	}
-	if len(s.Architectures) != len(scenarios.Architectures()) || s.Dataset.Orders < 100_000 {
-		t.Errorf("%s runs %v on %d orders; want every architecture on a moderate dataset", s.Name, s.Architectures, s.Dataset.Orders)
+	if len(s.Architectures) != len(scenarios.DefaultArchitectures(s.Workload())) || s.Dataset.Orders < 100_000 {
+		t.Errorf("%s runs %v on %d orders; want every architecture that runs by default on a moderate dataset", s.Name, s.Architectures, s.Dataset.Orders)
 	}
 	smoke, err := scenarios.Builtin("smoke")
 	if err != nil {
@@ -143,7 +143,7 @@ func TestDefaults(t *testing.T) {
 		{"customers", s.Dataset.Customers, 20_000},
 		{"seed", s.Dataset.Seed, uint64(1)},
 		{"skew", s.Dataset.Skew, 0.0},
-		{"architectures", s.Architectures, scenarios.Architectures()},
+		{"architectures", s.Architectures, slices.DeleteFunc(scenarios.Architectures(), func(a scenarios.Arch) bool { return a == "crud-replica" })},
 		{"mix list_orders", s.Mix["list_orders"], 55.0},
 		{"mix total", s.Mix.Total(), 100.0},
 		{"mode", s.Load.Mode, scenarios.ModeOpen},
@@ -231,7 +231,7 @@ func TestDerivedDefaults(t *testing.T) {
 			if s.Interleaving.Rounds != 2 {
 				t.Errorf("Rounds = %d, want 2", s.Interleaving.Rounds)
 			}
-			if got, want := s.RunTime(), 2*time.Duration(len(scenarios.Architectures()))*45*time.Second; got != want {
+			if got, want := s.RunTime(), 2*time.Duration(len(s.Architectures))*45*time.Second; got != want {
 				t.Errorf("RunTime() = %s, want %s", got, want)
 			}
 		}},
@@ -344,7 +344,7 @@ func TestErrors(t *testing.T) {
 			[]string{`x.yaml:2: load.duration: must be a duration with a unit, like "30s", got 30`,
 				`x.yaml:3: load.warmup: must be a duration like "30s", "2m" or "250ms", got "5 seconds"`}},
 		{"bad enum", "architectures: [crud, cqrs]\nload: {mode: opne}\noptions: {cqrs-kafka: {relay: naive}}\n",
-			[]string{`x.yaml:1: architectures[1]: unknown architecture "cqrs"; use one of crud, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq`,
+			[]string{`x.yaml:1: architectures[1]: unknown architecture "cqrs"; use one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq`,
 				`x.yaml:2: load.mode: unknown load mode "opne" (did you mean "open"?); use one of open, closed`,
 				`x.yaml:3: options.cqrs-kafka.relay: unknown relay mode "naive" (want skip-locked or naive-cursor)`}},
 		{"threshold of an unknown operation", "thresholds: ['crud.list_order.p99 < 5ms']\n",
@@ -364,7 +364,7 @@ func TestErrors(t *testing.T) {
 		{"rates beyond the load generator", "load:\n  rate: 150000\n  duration: 20s\n  phases:\n    - {name: a, duration: 10s, rate: 200000}\n    - {name: b, duration: 10s, ramp: {from: 10, to: 120000}}\n",
 			[]string{`x.yaml:2: load.rate: 150000` + tooFast, `x.yaml:5: load.phases[0].rate: 200000` + tooFast, `x.yaml:6: load.phases[1].ramp.to: 120000` + tooFast}},
 		{"empty architectures", "architectures: []\n",
-			[]string{`x.yaml:1: architectures: empty; name at least one of crud, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq (or remove the key to run all)`}},
+			[]string{`x.yaml:1: architectures: empty; name at least one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq (or remove the key to run all)`}},
 		{"duplicate architecture", "architectures:\n  - crud\n  - crud\n",
 			[]string{`x.yaml:3: architectures[1]: crud is listed twice`}},
 		{"weights sum to 0", "mix:\n  list_orders: 0\n  create_order: 0\n",
@@ -412,11 +412,11 @@ faults:
 			`x.yaml:10: faults[2].fraction: must be in (0, 1] (or a percentage up to 100%), got 1.5`,
 			`x.yaml:11: faults[3].every: missing; 3 injections need a period between them, like every: 5s`,
 			`x.yaml:14: faults[4].arch: cqrs-matview is not among the architectures run (crud, cqrs-kafka); add it, or drop this fault`,
-			`x.yaml:15: faults[5].kind: missing; use one of duplicates, relay-crash, projector-crash, broker-restart, pg-restart, poison, visibility-gap, catch-up, rebuild`}},
+			`x.yaml:15: faults[5].kind: missing; use one of duplicates, relay-crash, projector-crash, broker-restart, pg-restart, poison, visibility-gap, catch-up, rebuild, replica-pause, replica-restart`}},
 		{"collects every error", "load:\n  rat: 5\n  rate: -5\narchitectures: [cqrs]\n",
 			[]string{`x.yaml:2: unknown field "rat" in load (did you mean "rate"?)`,
 				`x.yaml:3: load.rate: must be > 0 ops/s, got -5`,
-				`x.yaml:4: architectures[0]: unknown architecture "cqrs"; use one of crud, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq`}},
+				`x.yaml:4: architectures[0]: unknown architecture "cqrs"; use one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -583,11 +583,11 @@ func TestOverrides(t *testing.T) {
 				"--orders: dataset.orders: must be > 0, got -5",
 				"--duration: load.duration: must be > 0, got 0s",
 				"--rate: load.rate: must be > 0 ops/s, got -5",
-				`--arch: architectures: unknown architecture "cqrs"; use one of crud, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq`,
+				`--arch: architectures: unknown architecture "cqrs"; use one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq`,
 				"--arch: architectures: crud is listed twice",
 			}},
 		{name: "empty arch", base: "mixed", o: scenarios.Overrides{Arch: []string{""}},
-			wantErr: []string{"--arch: architectures: empty; name at least one of crud, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq"}},
+			wantErr: []string{"--arch: architectures: empty; name at least one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq"}},
 		{name: "rate in closed mode", base: "load: {mode: closed}\n", o: scenarios.Overrides{Rate: ptr(10.0)},
 			wantErr: []string{"--rate: load.rate: not used in closed mode, where workers loop as fast as they can"}},
 		{name: "fault flags replace the faults, taken as given and defaulted", base: "broker-restart",
@@ -618,7 +618,7 @@ func TestOverrides(t *testing.T) {
 			wantErr: []string{ // decoding problems first, then validation's
 				`--fault: unknown field "colour" in faults[1]; valid fields: kind, arch, at, after_load, every, count, fraction, duration, events, method, point`,
 				`--fault: faults[2]: "at" is not key=value; write the fault as kind=KIND,at=5s,... with the YAML field names`,
-				`--fault: faults[0].kind: unknown fault kind "brokr-restart" (did you mean "broker-restart"?); use one of duplicates, relay-crash, projector-crash, broker-restart, pg-restart, poison, visibility-gap, catch-up, rebuild`,
+				`--fault: faults[0].kind: unknown fault kind "brokr-restart" (did you mean "broker-restart"?); use one of duplicates, relay-crash, projector-crash, broker-restart, pg-restart, poison, visibility-gap, catch-up, rebuild, replica-pause, replica-restart`,
 				"--fault: faults[3].at: 10m0s is past the end of the measured run (load.duration 8s)",
 				"--fault: faults[4].fraction: not used by poison faults, which take at, every, count",
 			}},

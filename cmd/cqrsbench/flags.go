@@ -15,6 +15,7 @@ import (
 type infraFlags struct {
 	provider  string
 	pgDSN     string
+	pgReadDSN string
 	brokers   string
 	reset     bool
 	pgBin     string
@@ -23,6 +24,7 @@ type infraFlags struct {
 	quiet     bool
 	skipKafka bool
 	rabbitMQ  bool // a RabbitMQ broker is needed
+	replica   bool // a streaming replica of PostgreSQL is needed
 	amqpURL   string
 	kafkaSec  infra.KafkaSecurity
 }
@@ -35,6 +37,7 @@ type dockerImages struct{ postgres, kafka, rabbitmq string }
 func (f *infraFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.provider, "infra", "auto", "infrastructure provider: auto (docker if healthy, else local), docker, local, external")
 	fs.StringVar(&f.pgDSN, "pg-dsn", os.Getenv("CQRSBENCH_PG_DSN"), "PostgreSQL DSN of an existing database (implies --infra external; default $CQRSBENCH_PG_DSN)")
+	fs.StringVar(&f.pgReadDSN, "pg-read-dsn", os.Getenv("CQRSBENCH_PG_READ_DSN"), "external: DSN of a streaming replica (hot standby) of --pg-dsn's server, which crud-replica reads; checked to be in recovery from the same cluster (default $CQRSBENCH_PG_READ_DSN)")
 	fs.StringVar(&f.brokers, "kafka-brokers", os.Getenv("CQRSBENCH_KAFKA_BROKERS"), "comma-separated Kafka seed brokers host:port (implies --infra external; default $CQRSBENCH_KAFKA_BROKERS)")
 	fs.BoolVar(&f.kafkaSec.TLS, "kafka-tls", false, "external: connect to the brokers with TLS (verified against the system's CAs, or --kafka-ca)")
 	fs.StringVar(&f.kafkaSec.CAFile, "kafka-ca", "", "external: PEM file of the CA(s) that sign the brokers' certificates (implies --kafka-tls)")
@@ -63,20 +66,22 @@ func (f *infraFlags) config(progress io.Writer) infra.Config {
 		sec.Password = "" // set in the environment for another use: ignored
 	}
 	return infra.Config{
-		Provider:       f.provider,
-		PostgresDSN:    f.pgDSN,
-		KafkaBrokers:   infra.ParseBrokers(f.brokers),
-		KafkaSecurity:  sec,
-		Reset:          f.reset,
-		PostgresBinDir: f.pgBin,
-		KafkaHome:      f.kafkaHome,
-		PostgresImage:  f.images.postgres,
-		KafkaImage:     f.images.kafka,
-		RabbitMQImage:  f.images.rabbitmq,
-		SkipKafka:      f.skipKafka,
-		RabbitMQ:       f.rabbitMQ,
-		AMQPURL:        f.amqpURL,
-		Progress:       progress,
+		Provider:        f.provider,
+		PostgresDSN:     f.pgDSN,
+		PostgresReadDSN: f.pgReadDSN,
+		Replica:         f.replica,
+		KafkaBrokers:    infra.ParseBrokers(f.brokers),
+		KafkaSecurity:   sec,
+		Reset:           f.reset,
+		PostgresBinDir:  f.pgBin,
+		KafkaHome:       f.kafkaHome,
+		PostgresImage:   f.images.postgres,
+		KafkaImage:      f.images.kafka,
+		RabbitMQImage:   f.images.rabbitmq,
+		SkipKafka:       f.skipKafka,
+		RabbitMQ:        f.rabbitMQ,
+		AMQPURL:         f.amqpURL,
+		Progress:        progress,
 	}
 }
 
@@ -97,7 +102,7 @@ func flagSet(name, synopsis, description string, stdout io.Writer) *flag.FlagSet
 // before anything is started: an address implies external; auto stays
 // auto.
 func (f *infraFlags) knownProvider() string {
-	if f.provider == "auto" && (f.pgDSN != "" || f.brokers != "" || f.amqpURL != "") {
+	if f.provider == "auto" && (f.pgDSN != "" || f.pgReadDSN != "" || f.brokers != "" || f.amqpURL != "") {
 		return infra.ProviderExternal
 	}
 	return f.provider

@@ -92,6 +92,7 @@ func runInfraUp(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := flagSet("infra up", "infra up [flags]", infraDescription, stdout)
 	f.register(fs)
 	fs.BoolVar(&f.rabbitMQ, "rabbitmq", true, "also start a RabbitMQ broker (external: check --amqp-url, when given) and print CQRSBENCH_AMQP_URL")
+	fs.BoolVar(&f.replica, "replica", false, "also start a streaming replica (hot standby) of PostgreSQL (external: check --pg-read-dsn) and print CQRSBENCH_PG_READ_DSN")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -105,14 +106,20 @@ func runInfraUp(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer closeInfra(env, stderr)
 	fmt.Fprintf(stdout, "CQRSBENCH_PG_DSN=%s\nCQRSBENCH_KAFKA_BROKERS=%s\n", env.PostgresDSN(), strings.Join(env.KafkaBrokers(), ","))
+	if dsn := env.PostgresReadDSN(); dsn != "" {
+		fmt.Fprintf(stdout, "CQRSBENCH_PG_READ_DSN=%s\n", dsn)
+	}
 	if url := env.AMQPURL(); url != "" {
 		fmt.Fprintf(stdout, "CQRSBENCH_AMQP_URL=%s\n", url)
 	}
 	d := env.Describe()
 	fmt.Fprintf(stdout, "# %s\n", d)
 	for _, s := range d.Services {
-		if s.Note != "" {
+		switch {
+		case s.Note != "" && s.IsFake():
 			fmt.Fprintf(stdout, "# WARNING: %s: %s\n", s.Role, s.Note)
+		case s.Note != "":
+			fmt.Fprintf(stdout, "# %s: %s\n", s.Role, s.Note)
 		}
 	}
 	fmt.Fprintf(stdout, "# ready in %.1fs; press Ctrl-C to stop and remove everything\n", time.Since(started).Seconds())

@@ -126,6 +126,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	f.skipKafka = !slices.ContainsFunc(scs, func(sc *scenarios.Scenario) bool { return needs(sc, catalog.Kafka) })
 	f.rabbitMQ = slices.ContainsFunc(scs, func(sc *scenarios.Scenario) bool { return needs(sc, catalog.RabbitMQ) })
+	f.replica = slices.ContainsFunc(scs, func(sc *scenarios.Scenario) bool { return needs(sc, catalog.Replica) })
 	progress := stderr
 	if f.quiet {
 		progress = nil

@@ -79,6 +79,13 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 		return nil, infra.Unavailable("PostgreSQL", "check the DSN", err)
 	}
 	defer pool.Close()
+	replica, err := replicaPool(ctx, cfg.Infra, sc.Load.Connections)
+	if err != nil {
+		return nil, err
+	}
+	if replica != nil {
+		defer replica.Close()
+	}
 
 	if err := enableStatementStats(ctx, pool); err != nil {
 		say(cfg.Progress, "cost per operation: without the statements' (%v)", err)
@@ -98,7 +105,7 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 		}
 		pointCfg := cfg
 		pointCfg.Scenario = point
-		archs, err := runRounds(ctx, pointCfg, pool)
+		archs, err := runRounds(ctx, pointCfg, pool, replica)
 		if run.Sweep == nil || err == nil || len(run.Sweep.Points) == 0 {
 			run.Architectures = archs // a sweep's last finished point
 		}
@@ -120,14 +127,15 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 
 // runRounds runs cfg.Scenario's rounds of every architecture and returns
 // each architecture's results, rounds merged; after an error, the rounds
-// that finished before it.
-func runRounds(ctx context.Context, cfg Config, pool *pgxpool.Pool) ([]results.Architecture, error) {
+// that finished before it. replica is a streaming replica of pool's
+// server, nil when the infrastructure has none.
+func runRounds(ctx context.Context, cfg Config, pool, replica *pgxpool.Pool) ([]results.Architecture, error) {
 	sc := cfg.Scenario
 	var archs []results.Architecture
 	rounds := max(sc.Interleaving.Rounds, 1)
 	for round := range rounds {
 		for _, arch := range roundOrder(sc.Architectures, round) {
-			res, err := runArchitecture(ctx, cfg, pool, string(arch), round)
+			res, err := runArchitecture(ctx, cfg, pool, replica, string(arch), round)
 			if err != nil {
 				return archs, fmt.Errorf("%s: %w", arch, err)
 			}
@@ -154,6 +162,7 @@ type archRun struct {
 	cfg     Config
 	work    workload.Workload
 	session workload.Session
+	dbs     databases
 	faults  *faultSet
 	track   *tracker
 	probe   *prober
@@ -170,7 +179,7 @@ func say(w io.Writer, format string, args ...any) {
 	}
 }
 
-func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name string, round int) (_ results.Architecture, err error) {
+func runArchitecture(ctx context.Context, cfg Config, pool, replica *pgxpool.Pool, name string, round int) (_ results.Architecture, err error) {
 	sc := cfg.Scenario
 	res := results.Architecture{Name: name}
 	began := time.Now()
@@ -203,7 +212,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 
 	lag := newLagObserver()
 	errs := &errorLog{}
-	sys, err := newSystem(ctx, desc, work, pool, cfg.Infra, sc.Options, faults, faults.observer(lag), errs)
+	sys, err := newSystem(ctx, desc, work, pool, replica, cfg.Infra, sc.Options, faults, faults.observer(lag), errs)
 	if err != nil {
 		return res, err
 	}
@@ -237,7 +246,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	}
 	ages := hist.NewRegistry()
 	a := &archRun{
-		cfg: cfg, work: work, session: session, faults: faults,
+		cfg: cfg, work: work, session: session, faults: faults, dbs: databases{pool, replica},
 		track: newTracker(),
 		ages:  ages, ageRec: ages.NewRecorder(),
 	}
@@ -271,7 +280,11 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	// counters count from the end of its warmup.
 	measured := time.Now().Add(sc.Load.Warmup.Std())
 	faults.start(ctx, sys, session, measured, loadDone)
-	before := countersAt(ctx, pool, cfg.Infra, measured)
+	var replicaLag *replicaSampler
+	if replica != nil && slices.Contains(desc.Needs, catalog.Replica) {
+		replicaLag = sampleReplica(ctx, pool, replica, measured, loadDone)
+	}
+	before := countersAt(ctx, a.dbs, cfg.Infra, measured)
 	runStart := time.Now()
 	out, err := r.Run(ctx)
 	ran = time.Since(runStart)
@@ -280,7 +293,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 	if err != nil {
 		return res, fmt.Errorf("run load: %w", err)
 	}
-	after, err := readCounters(ctx, pool, cfg.Infra)
+	after, err := readCounters(ctx, a.dbs, cfg.Infra)
 	if err != nil {
 		return res, err
 	}
@@ -337,6 +350,11 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 				return res, err
 			}
 		}
+		if replicaLag != nil {
+			if res.Lag.Replica, err = replicaLag.result(); err != nil {
+				return res, err
+			}
+		}
 	}
 	if r, ok := sys.(reference.Refresher); ok {
 		st := r.RefreshStats()
@@ -352,7 +370,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool *pgxpool.Pool, name s
 		if pipeline {
 			lagP99 = func() time.Duration { p99, _ := lag.live(); return p99 }
 		}
-		if res.Capacity, err = a.searchMaxRate(ctx, pool, name, res.Ops, res.Cost.PredictedMaxRate, lagP99); err != nil {
+		if res.Capacity, err = a.searchMaxRate(ctx, name, res.Ops, res.Cost.PredictedMaxRate, lagP99); err != nil {
 			return res, err
 		}
 	}
@@ -531,14 +549,15 @@ func (e *UnsupportedError) ExitCode() int { return 2 }
 // Supported returns an *UnsupportedError when sc cannot run on the named
 // infrastructure provider ("" when not known yet), so callers can refuse it
 // before starting any service: outages need services cqrsbench started
-// itself, so an external provider cannot run broker-restart or pg-restart.
+// itself, so an external provider cannot run broker-restart, pg-restart or
+// replica-restart.
 // Run checks again once the infrastructure is up (kfake cannot restart).
 func Supported(sc *scenarios.Scenario, provider string) error {
 	if provider != infra.ProviderExternal {
 		return nil
 	}
 	for _, f := range sc.Faults {
-		if f.Kind == scenarios.FaultBrokerRestart || f.Kind == scenarios.FaultPGRestart {
+		if f.Kind == scenarios.FaultBrokerRestart || f.Kind == scenarios.FaultPGRestart || f.Kind == scenarios.FaultReplicaRestart {
 			return &UnsupportedError{fmt.Sprintf("scenario %s injects %s: cqrsbench stops and restarts only services it started; "+
 				"use --infra local or --infra docker", sc.Name, f.Kind)}
 		}

@@ -2,9 +2,9 @@ package bench_test
 
 import (
 	"encoding/json"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cqrsbench/cqrsbench/harness/bench"
@@ -14,6 +14,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/harness/services"
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
 
@@ -24,7 +25,17 @@ import (
 func TestSmokeEndToEnd(t *testing.T) {
 	env := sharedEnv(t)
 	ctx := t.Context()
-	sc, err := scenarios.Builtin("smoke")
+	smoke, err := scenarios.Builtin("smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every architecture: the default suite's and those run on request
+	// (crud-replica).
+	var all []string
+	for _, a := range scenarios.Architectures() {
+		all = append(all, string(a))
+	}
+	sc, err := smoke.WithOverrides(scenarios.Overrides{Arch: []string{strings.Join(all, ",")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,6 +99,11 @@ func TestSmokeEndToEnd(t *testing.T) {
 		if a.Name == "cqrs-matview" {
 			if r := a.Refresh; r == nil || r.Count == 0 || r.Stats.Count != r.Count || r.Stats.P50 == 0 || r.Stats.Histogram == "" {
 				t.Errorf("cqrs-matview refreshes: %+v, want each refresh's duration in a histogram", a.Refresh)
+			}
+		}
+		if a.Name == "crud-replica" {
+			if r := a.Lag.Replica; r == nil || r.Samples == 0 || r.ReplayAge.Count == 0 || r.Queries < 2*r.Samples {
+				t.Errorf("crud-replica: replica lag %+v, want samples of its replay position and time", r)
 			}
 		}
 		if a.Name == "cqrs-kafka" {

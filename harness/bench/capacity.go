@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/cqrsbench/cqrsbench/harness/infra"
 	"github.com/cqrsbench/cqrsbench/harness/results"
 	"github.com/cqrsbench/cqrsbench/harness/runner"
@@ -53,7 +51,7 @@ func measureIdle(ctx context.Context, inf infra.Infra, d time.Duration) (cpus, s
 // gap between the last sustained and the first failed rate
 // capacityBisections times. lagP99 returns the pipeline's lag p99 since
 // its previous call (nil without a pipeline).
-func (a *archRun) searchMaxRate(ctx context.Context, pool *pgxpool.Pool, name string, run []results.Op, predicted float64, lagP99 func() time.Duration) (*results.Capacity, error) {
+func (a *archRun) searchMaxRate(ctx context.Context, name string, run []results.Op, predicted float64, lagP99 func() time.Duration) (*results.Capacity, error) {
 	sc := a.cfg.Scenario
 	c := &results.Capacity{PredictedMaxRate: predicted}
 	rate := sc.Load.Rate
@@ -61,7 +59,7 @@ func (a *archRun) searchMaxRate(ctx context.Context, pool *pgxpool.Pool, name st
 		rate = predicted / 2
 	}
 	step := func(rate float64) (bool, error) {
-		s, err := a.capacityStep(ctx, pool, rate, p99Bounds(run, a.cfg.Scenario.Capacity.MaxP99.Std()), lagP99)
+		s, err := a.capacityStep(ctx, rate, p99Bounds(run, a.cfg.Scenario.Capacity.MaxP99.Std()), lagP99)
 		if err != nil {
 			return false, err
 		}
@@ -107,7 +105,7 @@ func (a *archRun) searchMaxRate(ctx context.Context, pool *pgxpool.Pool, name st
 
 // capacityStep offers rate for the scenario's capacity step (after a
 // warmup of a fifth of it) and judges whether it was sustained.
-func (a *archRun) capacityStep(ctx context.Context, pool *pgxpool.Pool, rate float64, bounds map[string]time.Duration, lagP99 func() time.Duration) (results.CapacityStep, error) {
+func (a *archRun) capacityStep(ctx context.Context, rate float64, bounds map[string]time.Duration, lagP99 func() time.Duration) (results.CapacityStep, error) {
 	sc := a.cfg.Scenario
 	stepLen := sc.Capacity.Step.Std()
 	cfg := runner.Config{
@@ -130,12 +128,12 @@ func (a *archRun) capacityStep(ctx context.Context, pool *pgxpool.Pool, rate flo
 	if lagP99 != nil {
 		lagP99() // forget the lag before this step
 	}
-	before := countersAt(ctx, pool, a.cfg.Infra, time.Now().Add(cfg.Warmup))
+	before := countersAt(ctx, a.dbs, a.cfg.Infra, time.Now().Add(cfg.Warmup))
 	out, err := r.Run(ctx)
 	if err != nil {
 		return results.CapacityStep{}, fmt.Errorf("capacity step at %.0f ops/s: %w", rate, err)
 	}
-	after, err := readCounters(ctx, pool, a.cfg.Infra)
+	after, err := readCounters(ctx, a.dbs, a.cfg.Infra)
 	if err != nil {
 		return results.CapacityStep{}, err
 	}

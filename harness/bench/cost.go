@@ -82,27 +82,50 @@ func enableStatementStats(ctx context.Context, pool *pgxpool.Pool) error {
 // kcacheMissing says how to get the statements' CPU time.
 const kcacheMissing = "server CPU per statement: pg_stat_kcache not available (install it, e.g. Debian's postgresql-15-pg-stat-kcache, add it to shared_preload_libraries after pg_stat_statements, restart, CREATE EXTENSION pg_stat_kcache; the local provider preloads it when installed)"
 
-// readCounters snapshots the counters. Only the WAL position is required:
-// the statements and the host's CPU are recorded as missing when they
-// cannot be read.
-func readCounters(ctx context.Context, pool *pgxpool.Pool, inf infra.Infra) (counters, error) {
+// databases are the servers a run's statements execute on: the primary,
+// and its streaming replica when the infrastructure has one (nil if not).
+type databases struct{ primary, replica *pgxpool.Pool }
+
+// readCounters snapshots the counters: the WAL is the primary's, the
+// statements those of the primary and the replica together. Only the WAL
+// position is required: the statements and the host's CPU are recorded as
+// missing when they cannot be read.
+func readCounters(ctx context.Context, dbs databases, inf infra.Infra) (counters, error) {
 	c := counters{at: time.Now()}
+	pool := dbs.primary
 	if err := pool.QueryRow(ctx, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint").Scan(&c.walBytes); err != nil {
 		return c, fmt.Errorf("read the WAL position: %w", err)
 	}
 	// pg_stat_wal is PostgreSQL 14+; without it the records stay 0.
 	_ = pool.QueryRow(ctx, "SELECT wal_records FROM pg_stat_wal").Scan(&c.walRecords)
-	c.stmtsErr = pool.QueryRow(ctx, `
+	c.stmts, c.stmtsErr, c.kcacheErr = readStatements(ctx, pool)
+	if dbs.replica != nil {
+		s, stmtsErr, kcacheErr := readStatements(ctx, dbs.replica)
+		c.stmts.Calls += s.Calls
+		c.stmts.ExecMs += s.ExecMs
+		c.stmts.SharedBlocks += s.SharedBlocks
+		c.stmts.Rows += s.Rows
+		c.stmts.CPUSeconds += s.CPUSeconds
+		c.stmtsErr = errors.Join(c.stmtsErr, stmtsErr)
+		c.kcacheErr = errors.Join(c.kcacheErr, kcacheErr)
+	}
+	c.cpuReading = readCPU(ctx, inf)
+	return c, nil
+}
+
+// readStatements sums pg_stat_statements' (and pg_stat_kcache's CPU time)
+// over the database's statements on db's server.
+func readStatements(ctx context.Context, db *pgxpool.Pool) (s results.StatementCost, stmtsErr, kcacheErr error) {
+	stmtsErr = db.QueryRow(ctx, `
 		SELECT coalesce(sum(calls), 0)::bigint, coalesce(sum(total_exec_time), 0)::float8,
 		       coalesce(sum(shared_blks_hit + shared_blks_read), 0)::bigint, coalesce(sum(rows), 0)::bigint
 		FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`).
-		Scan(&c.stmts.Calls, &c.stmts.ExecMs, &c.stmts.SharedBlocks, &c.stmts.Rows)
-	c.kcacheErr = pool.QueryRow(ctx, `
+		Scan(&s.Calls, &s.ExecMs, &s.SharedBlocks, &s.Rows)
+	kcacheErr = db.QueryRow(ctx, `
 		SELECT coalesce(sum(exec_user_time + exec_system_time), 0)::float8
 		FROM pg_stat_kcache() WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`).
-		Scan(&c.stmts.CPUSeconds)
-	c.cpuReading = readCPU(ctx, inf)
-	return c, nil
+		Scan(&s.CPUSeconds)
+	return s, stmtsErr, kcacheErr
 }
 
 // pendingCounters is a reading of the counters due at a set time.
@@ -113,7 +136,7 @@ type pendingCounters struct {
 }
 
 // countersAt reads the counters at t (at once if t has passed).
-func countersAt(ctx context.Context, pool *pgxpool.Pool, inf infra.Infra, t time.Time) *pendingCounters {
+func countersAt(ctx context.Context, dbs databases, inf infra.Infra, t time.Time) *pendingCounters {
 	p := &pendingCounters{done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
@@ -125,7 +148,7 @@ func countersAt(ctx context.Context, pool *pgxpool.Pool, inf infra.Infra, t time
 			return
 		case <-timer.C:
 		}
-		p.c, p.err = readCounters(ctx, pool, inf)
+		p.c, p.err = readCounters(ctx, dbs, inf)
 	}()
 	return p
 }

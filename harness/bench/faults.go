@@ -19,6 +19,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
+	"github.com/cqrsbench/cqrsbench/reference/replica"
 	"github.com/cqrsbench/cqrsbench/reference/workload"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
@@ -132,12 +133,14 @@ func checkFaults(sc *scenarios.Scenario, env infra.Infra) error {
 }
 
 // outageServices returns the services a fault of kind k stops in d's run:
-// PostgreSQL for pg-restart, the architecture's transports for
-// broker-restart.
+// PostgreSQL for pg-restart, its replica for replica-restart, the
+// architecture's transports for broker-restart.
 func outageServices(k scenarios.FaultKind, d catalog.Descriptor) []infra.Service {
 	switch k {
 	case scenarios.FaultPGRestart:
 		return []infra.Service{infra.ServicePostgres}
+	case scenarios.FaultReplicaRestart:
+		return []infra.Service{infra.ServicePostgresReplica}
 	case scenarios.FaultBrokerRestart:
 		var out []infra.Service
 		for _, s := range d.Needs {
@@ -387,8 +390,10 @@ func (f *fault) inject(ctx context.Context, due time.Time) {
 	switch f.spec.Kind {
 	case scenarios.FaultRelayCrash, scenarios.FaultProjectorCrash:
 		end, err = f.crash(ctx)
-	case scenarios.FaultBrokerRestart, scenarios.FaultPGRestart:
+	case scenarios.FaultBrokerRestart, scenarios.FaultPGRestart, scenarios.FaultReplicaRestart:
 		end, err = f.outage(ctx)
+	case scenarios.FaultReplicaPause:
+		end, err = f.replicaPause(ctx)
 	case scenarios.FaultPoison:
 		end, err = f.poison(ctx)
 	case scenarios.FaultVisibilityGap:
@@ -542,12 +547,7 @@ func (f *fault) outageOf(ctx context.Context, svc infra.Service) (time.Time, err
 	if err := o.Stop(ctx, svc); err != nil {
 		return time.Time{}, fmt.Errorf("stop %s: %w", svc, err)
 	}
-	timer := time.NewTimer(f.spec.Duration.Std())
-	select {
-	case <-timer.C:
-	case <-ctx.Done():
-	}
-	timer.Stop()
+	f.holdFor(ctx)
 	// The service comes back whatever happened: a run must not end with
 	// its database or broker down.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
@@ -598,12 +598,7 @@ func (f *fault) visibilityGap(ctx context.Context) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("visibility gap: a command in the held transaction: %w", err)
 	}
-	timer := time.NewTimer(f.spec.Duration.Std())
-	select {
-	case <-timer.C:
-	case <-ctx.Done():
-	}
-	timer.Stop()
+	f.holdFor(ctx)
 	if err := tx.Commit(context.WithoutCancel(ctx)); err != nil {
 		return time.Time{}, fmt.Errorf("visibility gap: commit: %w", err)
 	}
@@ -613,6 +608,61 @@ func (f *fault) visibilityGap(ctx context.Context) (time.Time, error) {
 		in.Detail = fmt.Sprintf("entity %d committed after later outbox ids", w.Entity)
 	})
 	return committed, nil
+}
+
+// holdFor returns after the fault's duration, or when ctx ends: how long
+// a service stays down, a transaction open, a replay paused.
+func (f *fault) holdFor(ctx context.Context) {
+	timer := time.NewTimer(f.spec.Duration.Std())
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+}
+
+// replicaPause pauses the streaming replica's WAL replay
+// (pg_wal_replay_pause) for the fault's duration, then resumes it: the
+// replica keeps receiving WAL but applies none, so its reads fall behind
+// while nothing may be lost. Replay resumes even when ctx ends.
+func (f *fault) replicaPause(ctx context.Context) (time.Time, error) {
+	dsn := f.fs.env.PostgresReadDSN()
+	if dsn == "" {
+		return time.Time{}, errors.New("replica-pause: the infrastructure has no replica")
+	}
+	standby, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("replica-pause: connect to the replica: %w", err)
+	}
+	defer standby.Close(context.WithoutCancel(ctx))
+	primary, err := pgx.Connect(ctx, f.fs.env.PostgresDSN())
+	if err != nil {
+		return time.Time{}, fmt.Errorf("replica-pause: connect to the primary: %w", err)
+	}
+	defer primary.Close(context.WithoutCancel(ctx))
+	paused := time.Now()
+	f.record(results.Injection{AtSeconds: f.since(paused)})
+	if _, err := standby.Exec(ctx, "SELECT pg_wal_replay_pause()"); err != nil {
+		return time.Time{}, fmt.Errorf("replica-pause: pg_wal_replay_pause() (needs a superuser, or EXECUTE granted on it): %w", err)
+	}
+	f.holdFor(ctx)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	var behind int64 = -1
+	if lsn, err := replica.WrittenLSN(rctx, primary); err == nil {
+		_ = standby.QueryRow(rctx, "SELECT pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn())::bigint", lsn).Scan(&behind)
+	}
+	if _, err := standby.Exec(rctx, "SELECT pg_wal_replay_resume()"); err != nil {
+		return time.Time{}, fmt.Errorf("replica-pause: pg_wal_replay_resume(): %w", err)
+	}
+	resumed := time.Now()
+	f.setLast(func(in *results.Injection) {
+		in.DurationSeconds = resumed.Sub(paused).Seconds()
+		if behind >= 0 {
+			in.Detail = fmt.Sprintf("%.0f KB of WAL to replay when resumed", float64(behind)/1024)
+		}
+	})
+	return resumed, nil
 }
 
 // catchUp pauses the projector until the backlog reaches the fault's
@@ -760,8 +810,10 @@ func describeFault(f scenarios.Fault) string {
 	}
 	d := f.Duration.Std()
 	switch f.Kind {
-	case scenarios.FaultBrokerRestart, scenarios.FaultPGRestart:
+	case scenarios.FaultBrokerRestart, scenarios.FaultPGRestart, scenarios.FaultReplicaRestart:
 		parts = append(parts, fmt.Sprintf("down %s", d))
+	case scenarios.FaultReplicaPause:
+		parts = append(parts, fmt.Sprintf("replay paused %s", d))
 	case scenarios.FaultVisibilityGap:
 		parts = append(parts, fmt.Sprintf("held %s", d))
 	case scenarios.FaultCatchUp:

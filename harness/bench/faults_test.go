@@ -1,6 +1,7 @@
 package bench_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -158,6 +159,52 @@ func TestPGRestartScenario(t *testing.T) {
 		}
 	}
 	assertClean(t, run)
+}
+
+// TestReplicaFaults pauses crud-replica's replica's replay for 2s, and in
+// a second run restarts the replica. While replay is paused, the prober
+// sees writes become visible only when it resumes (visible lag over a
+// second), with the WAL waiting counted; while the replica is down, its
+// screens fail and the commands, on the primary, are applied. Both
+// recover, nothing is lost.
+func TestReplicaFaults(t *testing.T) {
+	run := func(t *testing.T, fault string) results.Architecture {
+		base, err := scenarios.Builtin("smoke")
+		if err != nil {
+			t.Fatal(err)
+		}
+		orders, duration := 3000, 5*time.Second
+		sc, err := base.WithOverrides(scenarios.Overrides{Orders: &orders, Duration: &duration, Arch: []string{"crud-replica"}, Faults: []string{fault}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc.Load.Warmup = scenarios.Duration(time.Second)
+		// Probe every write, polling as often as it takes, so that some
+		// probes fall into the pause and see its end.
+		sc.Prober.Sample, sc.Prober.MaxShare = 1, 1
+		r := runScenario(t, sc)
+		assertClean(t, r)
+		return r.Architectures[0]
+	}
+	t.Run("pause", func(t *testing.T) {
+		a := run(t, "kind=replica-pause,at=1s,duration=2s")
+		f := injected(t, a, 1)[0]
+		if f.RecoverySeconds <= 0 || !strings.HasSuffix(f.Injections[0].Detail, "KB of WAL to replay when resumed") || strings.HasPrefix(f.Injections[0].Detail, "0 KB") {
+			t.Errorf("replica-pause: %+v, want a recovery time and the WAL waiting when resumed", f)
+		}
+		if a.Lag == nil || a.Lag.Visible.Max < float64(time.Second/time.Microsecond) {
+			t.Errorf("visible lag %+v, want writes probed during the 2s pause to become visible only when it ends (> 1s)", a.Lag)
+		}
+	})
+	t.Run("restart", func(t *testing.T) {
+		f := injected(t, run(t, "kind=replica-restart,at=1s,duration=1s"), 1)[0]
+		if o := f.DuringOutage; o == nil || o.ReadsFailed == 0 || o.CommandsApplied == 0 {
+			t.Errorf("replica-restart during the outage: %+v; want failed screens and applied commands", o)
+		}
+		if f.RecoverySeconds <= 0 {
+			t.Errorf("replica-restart: recovery %v s", f.RecoverySeconds)
+		}
+	})
 }
 
 // TestPoisonScenario puts ten undecodable events on the topic: each is

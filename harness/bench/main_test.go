@@ -43,9 +43,9 @@ func skipShort(t *testing.T) {
 	}
 }
 
-// sharedEnv returns the local infrastructure (real PostgreSQL and a real
-// Kafka broker that fault tests may stop and restart), or skips (fails in
-// CI) when their binaries are missing.
+// sharedEnv returns the local infrastructure (real PostgreSQL with a hot
+// standby, a real Kafka broker that fault tests may stop and restart, and
+// RabbitMQ), or skips (fails in CI) when their binaries are missing.
 func sharedEnv(t *testing.T) infra.Infra {
 	t.Helper()
 	skipShort(t)
@@ -56,7 +56,7 @@ func sharedEnv(t *testing.T) infra.Infra {
 		infratest.Missing(t, "%v", err)
 	}
 	shared.once.Do(func() {
-		shared.env, shared.err = infra.Open(context.Background(), infra.Config{Provider: infra.ProviderLocal, RabbitMQ: true})
+		shared.env, shared.err = infra.Open(context.Background(), infra.Config{Provider: infra.ProviderLocal, RabbitMQ: true, Replica: true})
 	})
 	if shared.err != nil {
 		t.Fatal(shared.err)

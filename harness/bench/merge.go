@@ -98,10 +98,20 @@ func mergeLag(a, b *results.Lag) *results.Lag {
 		}
 	}
 	m.Visible = mergeStats(a.Visible, b.Visible)
+	m.Replica = mergeReplicaLag(a.Replica, b.Replica)
 	m.ProbeTimeouts += b.ProbeTimeouts
 	m.ProbeQueries += b.ProbeQueries
 	m.ProbesSkipped += b.ProbesSkipped
 	return &m
+}
+
+// mergeReplicaLag adds up two rounds' samples of a replica's lag.
+func mergeReplicaLag(a, b *results.ReplicaLag) *results.ReplicaLag {
+	if a == nil || b == nil {
+		return cmp.Or(a, b)
+	}
+	return &results.ReplicaLag{Samples: a.Samples + b.Samples, Queries: a.Queries + b.Queries,
+		BytesBehindMax: max(a.BytesBehindMax, b.BytesBehindMax), ReplayAge: mergeStats(a.ReplayAge, b.ReplayAge)}
 }
 
 // mergeRefresh adds up two rounds' materialized-view refreshes.

@@ -14,6 +14,8 @@ const (
 	ServicePostgres Service = "postgres"
 	ServiceKafka    Service = "kafka"
 	ServiceRabbitMQ Service = "rabbitmq"
+	// ServicePostgresReplica is the streaming replica (Config.Replica).
+	ServicePostgresReplica Service = "postgres-replica"
 )
 
 // ErrNoOutage means the provider cannot stop and restart the service: it did
@@ -51,6 +53,8 @@ func (l *localInfra) canStop(s Service) error {
 		return fmt.Errorf("kafka is franz-go's in-process kfake, not a process: %w; run `make kafka` for a real broker", ErrNoOutage)
 	case s == ServiceRabbitMQ && l.rabbit == nil:
 		return fmt.Errorf("no RabbitMQ node was started: %w", ErrNoOutage)
+	case s == ServicePostgresReplica && l.standby == nil:
+		return fmt.Errorf("no PostgreSQL standby was started: %w", ErrNoOutage)
 	}
 	return nil
 }
@@ -63,6 +67,8 @@ func (l *localInfra) Stop(ctx context.Context, s Service) error {
 	switch s {
 	case ServicePostgres:
 		return l.pg.Stop(ctx)
+	case ServicePostgresReplica:
+		return l.standby.Stop(ctx)
 	case ServiceKafka:
 		return l.broker.Stop(ctx)
 	case ServiceRabbitMQ:
@@ -79,6 +85,8 @@ func (l *localInfra) Start(ctx context.Context, s Service) error {
 	switch s {
 	case ServicePostgres:
 		return l.pg.Restart(ctx)
+	case ServicePostgresReplica:
+		return l.standby.Restart(ctx)
 	case ServiceKafka:
 		return l.broker.Restart(ctx)
 	case ServiceRabbitMQ:

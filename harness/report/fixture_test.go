@@ -7,6 +7,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/harness/report"
 	"github.com/cqrsbench/cqrsbench/harness/results"
 	"github.com/cqrsbench/cqrsbench/harness/services"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
 
@@ -53,7 +54,7 @@ func fixedScenario(t *testing.T) *scenarios.Scenario {
 		Name:          "mixed",
 		Description:   "60% reads, 40% commands at a steady rate: the default suite",
 		Dataset:       scenarios.Dataset{Orders: 200000, Customers: 20000, Seed: 1},
-		Architectures: scenarios.Architectures(),
+		Architectures: scenarios.DefaultArchitectures(catalog.DefaultWorkload()),
 		Mix: scenarios.Mix{
 			"list_orders": 55, "sales_dashboard": 5, "create_order": 15,
 			"add_line": 10, "confirm_order": 8, "ship_order": 5, "cancel_order": 2,

@@ -420,6 +420,14 @@ func lagTable(b *page, run *results.Run) error {
 				}
 			}
 			rows = append(rows, stat(a.Name, label, a.Lag.Visible, count(a.Lag.ProbeTimeouts)))
+			if r := a.Lag.Replica; r != nil {
+				label := fmt.Sprintf("replica replay age (%d samples; WAL behind ≤ %s KB)", r.Samples, rate(float64(r.BytesBehindMax)/1024))
+				if a.Load.DurationSeconds > 0 {
+					label = fmt.Sprintf("replica replay age (sampled, %s q/s; WAL behind ≤ %s KB)",
+						rate(float64(r.Queries)/a.Load.DurationSeconds), rate(float64(r.BytesBehindMax)/1024))
+				}
+				rows = append(rows, stat(a.Name, label, r.ReplayAge, ""))
+			}
 		}
 		if r := a.Refresh; r != nil {
 			label := "refresh duration"
@@ -437,7 +445,8 @@ func lagTable(b *page, run *results.Run) error {
 		return nil
 	}
 	return render(b, table{"Lag, ms: pipeline stages from in-process timestamps (end_to_end: commit to read-model commit);\n" +
-		"visible: black-box prober, commit until a query sees the write", header, rows, "llrrrrr", nil})
+		"visible: black-box prober, commit until a query sees the write; replica replay age: sampled\n" +
+		"now() - pg_last_xact_replay_timestamp() on the replica, WAL behind: bytes not yet replayed", header, rows, "llrrrrr", nil})
 }
 
 // stalenessTable writes the stale-read share and age per architecture.

@@ -484,6 +484,26 @@ type Lag struct {
 	// ProbeCapQPS is the most queries per second the prober could run (a
 	// share of the offered rate); 0: no cap (a closed run).
 	ProbeCapQPS float64 `json:"probe_cap_qps,omitempty"`
+	// Replica is how far the streaming replica the architecture reads was
+	// behind its primary, sampled through the load; nil for the others.
+	Replica *ReplicaLag `json:"replica,omitempty"`
+}
+
+// ReplicaLag is a streaming replica's lag behind its primary, sampled
+// during the measured load.
+type ReplicaLag struct {
+	// Samples is how often it was read, Queries the queries that took
+	// (two a sample, on the primary and on the replica).
+	Samples int64 `json:"samples"`
+	Queries int64 `json:"queries"`
+	// BytesBehindMax is the most WAL bytes the primary had written and
+	// the replica not yet replayed, over the samples.
+	BytesBehindMax int64 `json:"bytes_behind_max"`
+	// ReplayAge is, at each sample, how long before it the last
+	// transaction the replica replayed had committed on the primary
+	// (now() - pg_last_xact_replay_timestamp()): while commands commit,
+	// the replay delay plus the gap between commits.
+	ReplayAge Stats `json:"replay_age"`
 }
 
 // Stage is one stage of the pipeline.

@@ -100,9 +100,13 @@ func (s Service) Name() string {
 
 // String renders the service on one line for tables and logs:
 // "Apache Kafka 4.1.1", "kafka 3.7 over SASL_SSL PLAIN user bench",
-// "franz-go kfake (NOT real kafka: an in-process fake)".
+// "franz-go kfake (NOT real kafka: an in-process fake)", "PostgreSQL
+// replica 15.18".
 func (s Service) String() string {
 	parts := []string{s.Name()}
+	if s.Role == RolePostgresReplica && s.Product != "" {
+		parts = append(parts, "replica")
+	}
 	if s.Version != "" {
 		parts = append(parts, s.Version)
 	}

@@ -49,10 +49,14 @@ func (c Consistency) Lags() bool { return c != Immediate }
 // infrastructure providers start it (harness/infra).
 type Service string
 
-// The services architectures may need.
+// The services architectures may need. Their names are the roles the
+// results' environment gives them (harness/services).
 const (
 	Kafka    Service = "kafka"
 	RabbitMQ Service = "rabbitmq"
+	// Replica is a streaming replica of the PostgreSQL server (hot
+	// standby), read through Deps.ReadPool.
+	Replica Service = "postgres-replica"
 )
 
 // Descriptor is everything the tool knows of an architecture before it
@@ -76,6 +80,10 @@ type Descriptor struct {
 	ReadModels workload.ReadModels
 	// Needs lists the services besides PostgreSQL it needs.
 	Needs []Service
+	// OnRequest leaves it out of the runs that name no architectures: it
+	// runs when a scenario or --arch names it (it needs a service the
+	// default suite does not start).
+	OnRequest bool
 	// Prototype is a typed nil of its System type: capabilities are asked
 	// of it (`_, ok := d.Prototype.(reference.Pipeline)`) before a system
 	// exists, so a scenario can be validated before anything starts.
@@ -114,6 +122,10 @@ func Runs(d Descriptor, w workload.Workload) bool {
 	return true
 }
 
+// ByDefault reports whether architecture d is among those a scenario that
+// names none runs on workload w.
+func ByDefault(d Descriptor, w workload.Workload) bool { return Runs(d, w) && !d.OnRequest }
+
 // Build builds architecture d for deps.Workload: New for the built-in
 // workload, Derive for a pack.
 func Build(ctx context.Context, d Descriptor, deps Deps) (reference.System, error) {
@@ -151,6 +163,9 @@ func Offers[C any](d Descriptor) bool {
 type Deps struct {
 	// Pool is the database; the system does not close it.
 	Pool *pgxpool.Pool
+	// ReadPool is a streaming replica of Pool's server, for architectures
+	// that need Replica (nil otherwise); the system does not close it.
+	ReadPool *pgxpool.Pool
 	// Schema is the schema to build on (Descriptor.Schema unless a test
 	// says otherwise).
 	Schema string

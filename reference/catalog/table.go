@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
@@ -30,6 +31,23 @@ func Table() []Descriptor {
 			DerivedPrototype: (*derived.CRUD)(nil),
 			Derive: func(ctx context.Context, d Deps, p *pack.Pack) (reference.System, error) {
 				return derived.NewCRUD(ctx, crud.Name, d.Pool, d.Schema, p)
+			},
+		},
+		{
+			Name: crud.ReplicaName, Schema: crud.ReplicaSchema, Consistency: Eventual,
+			Summary:   "crud with commands on the primary and screens on a streaming replica (hot standby)",
+			Needs:     []Service{Replica},
+			OnRequest: true,
+			Prototype: (*crud.System)(nil),
+			New: func(_ context.Context, d Deps) (reference.System, error) {
+				return crud.OnReplica(d.Pool, d.ReadPool, d.Schema)
+			},
+			DerivedPrototype: (*derived.CRUD)(nil),
+			Derive: func(ctx context.Context, d Deps, p *pack.Pack) (reference.System, error) {
+				if d.ReadPool == nil {
+					return nil, fmt.Errorf("%s needs a streaming replica", crud.ReplicaName)
+				}
+				return derived.NewCRUDOnReplica(ctx, crud.ReplicaName, d.Pool, d.ReadPool, d.Schema, p)
 			},
 		},
 		{

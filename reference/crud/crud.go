@@ -16,6 +16,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
 	"github.com/cqrsbench/cqrsbench/reference/readmodel"
+	"github.com/cqrsbench/cqrsbench/reference/replica"
 	"github.com/cqrsbench/cqrsbench/reference/writemodel"
 )
 
@@ -59,17 +60,22 @@ GROUP BY o.status, sl.label`
 
 // System is the CRUD architecture on one schema.
 type System struct {
-	pool      *pgxpool.Pool
+	name      string
+	pool      *pgxpool.Pool // commands
+	reads     *pgxpool.Pool // screens: pool, or a streaming replica of it
 	store     *writemodel.Store
 	list      readmodel.SummaryQuery
 	dashboard string
 }
 
 // Name is the architecture's name; DefaultSchema the PostgreSQL schema it
-// lives in unless told otherwise.
+// lives in unless told otherwise. ReplicaName and ReplicaSchema are the
+// same for CRUD reading a streaming replica (OnReplica).
 const (
 	Name          = "crud"
 	DefaultSchema = "crud"
+	ReplicaName   = "crud-replica"
+	ReplicaSchema = "crud_replica"
 )
 
 // New returns the CRUD architecture on schema (default "crud"), whose write
@@ -78,13 +84,33 @@ func New(pool *pgxpool.Pool, schema string) (*System, error) {
 	if schema == "" {
 		schema = DefaultSchema
 	}
+	return newSystem(Name, pool, pool, schema)
+}
+
+// OnReplica returns CRUD with a read replica, the alternative to CQRS most
+// teams weigh first: commands run on primary, screens on replica, a
+// streaming replica of it, so they may miss the latest commands. Its
+// schema defaults to ReplicaSchema.
+func OnReplica(primary, replica *pgxpool.Pool, schema string) (*System, error) {
+	if primary == nil || replica == nil {
+		return nil, fmt.Errorf("%s needs a primary and a streaming replica of it", ReplicaName)
+	}
+	if schema == "" {
+		schema = ReplicaSchema
+	}
+	return newSystem(ReplicaName, primary, replica, schema)
+}
+
+func newSystem(name string, pool, reads *pgxpool.Pool, schema string) (*System, error) {
 	store, err := writemodel.New(schema, writemodel.Extension{})
 	if err != nil {
 		return nil, err
 	}
 	q := pgx.Identifier{schema}.Sanitize()
 	return &System{
+		name:      name,
 		pool:      pool,
+		reads:     reads,
 		store:     store,
 		list:      readmodel.NewSummaryQuery("cqrsbench_crud_list_orders_"+schema, strings.ReplaceAll(ListOrdersSQL, "{{schema}}", q)),
 		dashboard: strings.ReplaceAll(SalesDashboardSQL, "{{schema}}", q),
@@ -92,11 +118,12 @@ func New(pool *pgxpool.Pool, schema string) (*System, error) {
 }
 
 // Name implements reference.System.
-func (s *System) Name() string { return Name }
+func (s *System) Name() string { return s.name }
 
 // Setup implements reference.System: CRUD reads the write model, which has
-// its indexes already.
-func (s *System) Setup(ctx context.Context) error { return nil }
+// its indexes already; on a replica, once the replica has replayed the
+// load.
+func (s *System) Setup(ctx context.Context) error { return s.WaitCaughtUp(ctx) }
 
 // Start implements reference.System: CRUD has no workers.
 func (s *System) Start(ctx context.Context) error { return nil }
@@ -108,20 +135,30 @@ func (s *System) Execute(ctx context.Context, cmd domain.Command) (reference.Out
 
 // ListOrders implements reference.System.
 func (s *System) ListOrders(ctx context.Context, customerID int64) ([]reference.OrderSummary, error) {
-	return s.list.Run(ctx, s.pool, customerID)
+	return s.list.Run(ctx, s.reads, customerID)
 }
 
 // SalesDashboard implements reference.System.
 func (s *System) SalesDashboard(ctx context.Context, day time.Time) ([]reference.StatusSales, error) {
-	rows, err := s.pool.Query(ctx, s.dashboard, readmodel.Day(day))
+	rows, err := s.reads.Query(ctx, s.dashboard, readmodel.Day(day))
 	if err != nil {
 		return nil, fmt.Errorf("crud sales_dashboard: %w", err)
 	}
 	return readmodel.ScanSales(rows)
 }
 
-// WaitCaughtUp implements reference.System: CRUD is always consistent.
-func (s *System) WaitCaughtUp(ctx context.Context) error { return ctx.Err() }
+// WaitCaughtUp implements reference.System: CRUD on its write model is
+// always consistent; on a replica, it returns once the replica has
+// replayed every command committed before the call.
+func (s *System) WaitCaughtUp(ctx context.Context) error {
+	if s.reads == s.pool {
+		return ctx.Err()
+	}
+	if err := replica.WaitReplayed(ctx, s.pool, s.reads); err != nil {
+		return fmt.Errorf("%s: %w", s.name, err)
+	}
+	return nil
+}
 
 // Close implements reference.System.
 func (s *System) Close(ctx context.Context) error { return nil }

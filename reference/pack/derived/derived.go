@@ -74,6 +74,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cqrsbench/cqrsbench/reference/pack"
+	"github.com/cqrsbench/cqrsbench/reference/replica"
 )
 
 // base is what every derived architecture has: its name, the pack, and a
@@ -86,17 +87,28 @@ type base struct {
 	schema string
 	pack   *pack.Pack
 	pool   *pgxpool.Pool
+	reads  *pgxpool.Pool // the screens': pool, or one on a streaming replica
 }
 
 // newBase opens a pool like shared (same server, same size) on schema.
 func newBase(ctx context.Context, name string, shared *pgxpool.Pool, schema string, p *pack.Pack) (base, error) {
-	cfg := shared.Config()
+	pool, err := schemaPool(ctx, name, shared, schema)
+	if err != nil {
+		return base{}, err
+	}
+	return base{name: name, schema: schema, pack: p, pool: pool, reads: pool}, nil
+}
+
+// schemaPool opens a pool like like (same server, same size) whose
+// search_path is schema.
+func schemaPool(ctx context.Context, name string, like *pgxpool.Pool, schema string) (*pgxpool.Pool, error) {
+	cfg := like.Config()
 	cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return base{}, fmt.Errorf("%s: connect: %w", name, err)
+		return nil, fmt.Errorf("%s: connect: %w", name, err)
 	}
-	return base{name: name, schema: schema, pack: p, pool: pool}, nil
+	return pool, nil
 }
 
 // Name implements reference.System.
@@ -112,6 +124,9 @@ func (b *base) WaitCaughtUp(context.Context) error { return nil }
 // Close implements reference.System.
 func (b *base) Close(context.Context) error {
 	b.pool.Close()
+	if b.reads != b.pool {
+		b.reads.Close()
+	}
 	return nil
 }
 
@@ -121,7 +136,7 @@ func (b *base) show(ctx context.Context, screen string, st pack.Statement, args 
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", screen, err)
 	}
-	rows, err := b.pool.Query(ctx, st.Text, vals...)
+	rows, err := b.reads.Query(ctx, st.Text, vals...)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", screen, err)
 	}
@@ -149,8 +164,37 @@ func NewCRUD(ctx context.Context, name string, pool *pgxpool.Pool, schema string
 	return &CRUD{b}, nil
 }
 
-// Setup implements reference.System: there is no read side to build.
-func (c *CRUD) Setup(context.Context) error { return nil }
+// NewCRUDOnReplica returns pack p's crud architecture, named name, with
+// its screens on replica, a streaming replica of primary's server (the
+// crud-replica architecture), on schema (whose write model p loaded).
+func NewCRUDOnReplica(ctx context.Context, name string, primary, replica *pgxpool.Pool, schema string, p *pack.Pack) (*CRUD, error) {
+	b, err := newBase(ctx, name, primary, schema, p)
+	if err != nil {
+		return nil, err
+	}
+	if b.reads, err = schemaPool(ctx, name, replica, schema); err != nil {
+		b.pool.Close()
+		return nil, err
+	}
+	return &CRUD{b}, nil
+}
+
+// Setup implements reference.System: there is no read side to build; on
+// a replica, it returns once the replica has replayed the load.
+func (c *CRUD) Setup(ctx context.Context) error { return c.WaitCaughtUp(ctx) }
+
+// WaitCaughtUp implements reference.System: the write model is always
+// consistent; a replica has caught up once it has replayed every command
+// committed before the call.
+func (c *CRUD) WaitCaughtUp(ctx context.Context) error {
+	if c.reads == c.pool {
+		return ctx.Err()
+	}
+	if err := replica.WaitReplayed(ctx, c.pool, c.reads); err != nil {
+		return fmt.Errorf("%s: %w", c.name, err)
+	}
+	return nil
+}
 
 // Run implements pack.Executor: the statements, one transaction.
 func (c *CRUD) Run(ctx context.Context, cmd *pack.Command, args map[string]any) (pack.Outcome, error) {
