@@ -2,10 +2,11 @@ package scenarios
 
 import (
 	"path/filepath"
-
-	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"strconv"
 	"strings"
+
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
+	"github.com/cqrsbench/cqrsbench/reference/workload"
 )
 
 // SetDefaults fills every field the scenario did not set with its default
@@ -72,6 +73,17 @@ func (s *Scenario) SetDefaults() {
 	}
 	if unset("prober.max_share", p.MaxShare == 0) {
 		p.MaxShare = defaultProbeMaxShare
+	}
+
+	rw := &s.ReadYourWrites
+	if unset("read_your_writes.policy", rw.Policy == "") {
+		rw.Policy = workload.RYWNone
+	}
+	if unset("read_your_writes.window", rw.Window == 0) {
+		rw.Window = Duration(defaultRYWWait)
+	}
+	if unset("read_your_writes.timeout", rw.Timeout == 0) {
+		rw.Timeout = Duration(defaultRYWWait)
 	}
 
 	if unset("verdict.staleness_budget", s.Verdict.StalenessBudget == 0) {

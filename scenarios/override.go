@@ -55,6 +55,9 @@ type Overrides struct {
 	FindMaxRate bool
 	// Sweep replaces the sweep (--sweep PARAMETER=V1,V2,...).
 	Sweep *Sweep
+	// ReadYourWrites replaces read_your_writes.policy
+	// (--read-your-writes).
+	ReadYourWrites *string
 }
 
 // WithOverrides returns a copy of s with o applied and validated again; s is
@@ -115,6 +118,10 @@ func (s *Scenario) WithOverrides(o Overrides) (*Scenario, error) {
 			c.Verdict.StalenessBudget = Duration(*o.StalenessBudget)
 			c.src.flags["verdict.staleness_budget"] = "--staleness-budget"
 		}
+	}
+	if o.ReadYourWrites != nil {
+		c.ReadYourWrites.Policy = *o.ReadYourWrites
+		c.src.flags["read_your_writes.policy"] = "--read-your-writes"
 	}
 	if o.Workload != nil {
 		c.useWorkload(*o.Workload, o.Arch == nil)

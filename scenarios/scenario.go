@@ -33,6 +33,7 @@ const (
 	defaultProbePoll         = time.Millisecond
 	defaultProbeTimeout      = 30 * time.Second
 	defaultProbeMaxShare     = 0.05
+	defaultRYWWait           = time.Second // read_your_writes window and timeout
 	defaultDupFraction       = 0.05
 	defaultBacklogEvents     = 10_000
 	steadyPhase              = "steady"
@@ -78,6 +79,9 @@ type Scenario struct {
 	Options Options `yaml:"options" json:"options"`
 	// Prober is the black-box read-your-writes prober.
 	Prober Prober `yaml:"prober" json:"prober"`
+	// ReadYourWrites is how every architecture's reads right after the
+	// reader's own command are served. Default: policy none.
+	ReadYourWrites ReadYourWrites `yaml:"read_your_writes" json:"read_your_writes,omitzero"`
 	// Sweep runs the scenario once per value of a parameter (the orders
 	// per customer, the orders, the read share). Default: none.
 	Sweep *Sweep `yaml:"sweep" json:"sweep,omitempty"`
@@ -310,6 +314,24 @@ type Verdict struct {
 	// a pipeline the prober's commit→visible lag. Over it, the
 	// architecture does not pay off however fast it reads. Default: 200ms.
 	StalenessBudget Duration `yaml:"staleness_budget" json:"staleness_budget"`
+}
+
+// ReadYourWrites is a read-your-writes policy (seed 001: "read the write
+// model right after a command, and switch to the read model for generic
+// pages"). The operation order_then_list is a read right after one's own
+// write; the staleness table counts how many of those missed it.
+type ReadYourWrites struct {
+	// Policy is none (reads go to the read side as always),
+	// primary-after-write (a customer's reads within Window after their
+	// own command go to the write model on the primary) or wait-for-token
+	// (the command's order and version are kept as the customer's token;
+	// a read that does not show it yet is retried until it does, up to
+	// Timeout). Default: none.
+	Policy string `yaml:"policy" json:"policy"`
+	// Window is primary-after-write's. Default: 1s.
+	Window Duration `yaml:"window" json:"window,omitempty"`
+	// Timeout is wait-for-token's longest wait. Default: 1s.
+	Timeout Duration `yaml:"timeout" json:"timeout,omitempty"`
 }
 
 // Prober is the black-box read-your-writes prober: for a sample of writes it

@@ -51,7 +51,7 @@ func TestBuiltins(t *testing.T) {
 	t.Parallel()
 	names := scenarios.BuiltinNames()
 	want := []string{"smoke", "mixed", "read-heavy", "write-heavy", "burst", "crossover", "capacity",
-		"duplicates", "crashes", "broker-restart", "pg-restart", "poison", "visibility-gap", "catch-up", "rebuild", "page-sweep"}
+		"duplicates", "crashes", "broker-restart", "pg-restart", "poison", "visibility-gap", "catch-up", "rebuild", "page-sweep", "read-your-writes"}
 	if !slices.Equal(names, want) {
 		t.Errorf("BuiltinNames() = %v, want %v", names, want)
 	}
@@ -348,7 +348,7 @@ func TestErrors(t *testing.T) {
 				`x.yaml:2: load.mode: unknown load mode "opne" (did you mean "open"?); use one of open, closed`,
 				`x.yaml:3: options.cqrs-kafka.relay: unknown relay mode "naive" (want skip-locked or naive-cursor)`}},
 		{"threshold of an unknown operation", "thresholds: ['crud.list_order.p99 < 5ms']\n",
-			[]string{`x.yaml:1: thresholds[0]: bad threshold "crud.list_order.p99 < 5ms": unknown metric "list_order" (did you mean "list_orders"?); use an operation of workload shop (create_order, add_line, confirm_order, ship_order, cancel_order, list_orders, sales_dashboard) or one of lag, visibility, staleness, consistency, recovery`}},
+			[]string{`x.yaml:1: thresholds[0]: bad threshold "crud.list_order.p99 < 5ms": unknown metric "list_order" (did you mean "list_orders"?); use an operation of workload shop (create_order, add_line, confirm_order, ship_order, cancel_order, list_orders, sales_dashboard, order_then_list) or one of lag, visibility, staleness, consistency, recovery`}},
 		{"unknown workload", "workload: shoop\n",
 			[]string{`x.yaml:1: workload: unknown workload "shoop" (did you mean "shop"?); use one of shop, or the directory of a workload pack (like workloads/helpdesk)`}},
 		{"bad threshold syntax", "thresholds:\n  - crud.list_orders.p99 5ms\n  - lag.p99 < 200\n  - crud.create_order.error_rate << 1%\n",
@@ -370,7 +370,7 @@ func TestErrors(t *testing.T) {
 		{"weights sum to 0", "mix:\n  list_orders: 0\n  create_order: 0\n",
 			[]string{`x.yaml:1: mix: weights sum to 0; give at least one operation a positive weight, like {list_orders: 80, create_order: 20}`}},
 		{"unknown operation", "mix: {list_order: 1, create_order: 1}\n",
-			[]string{`x.yaml:1: mix.list_order: unknown operation "list_order" (did you mean "list_orders"?); use one of create_order, add_line, confirm_order, ship_order, cancel_order, list_orders, sales_dashboard`}},
+			[]string{`x.yaml:1: mix.list_order: unknown operation "list_order" (did you mean "list_orders"?); use one of create_order, add_line, confirm_order, ship_order, cancel_order, list_orders, sales_dashboard, order_then_list`}},
 		{"null value", "load:\n  rate:\n",
 			[]string{`x.yaml:2: load.rate: no value; give one, or remove the key to use the default`}},
 		{"duplicate key", "load:\n  rate: 5\n  rate: 6\n",

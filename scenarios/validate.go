@@ -9,6 +9,7 @@ import (
 
 	"github.com/cqrsbench/cqrsbench/harness/runner"
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
+	"github.com/cqrsbench/cqrsbench/reference/workload"
 )
 
 // validator collects the errors of one scenario.
@@ -98,6 +99,17 @@ func (v *validator) validate() {
 	}
 	if p.Timeout < p.Poll || p.Timeout <= 0 {
 		v.errorf("prober.timeout", "must be > 0 and at least prober.poll (%s), got %s", p.Poll, p.Timeout)
+	}
+
+	rw := s.ReadYourWrites
+	if !slices.Contains(workload.RYWPolicies(), rw.Policy) {
+		v.enum("read_your_writes.policy", "read-your-writes policy", rw.Policy, workload.RYWPolicies())
+	}
+	if rw.Window <= 0 {
+		v.errorf("read_your_writes.window", "must be > 0, got %s", rw.Window)
+	}
+	if rw.Timeout <= 0 {
+		v.errorf("read_your_writes.timeout", "must be > 0, got %s", rw.Timeout)
 	}
 
 	if c := s.Capacity; c.Search {

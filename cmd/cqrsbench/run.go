@@ -18,6 +18,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/harness/report"
 	"github.com/cqrsbench/cqrsbench/harness/results"
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
+	"github.com/cqrsbench/cqrsbench/reference/workload"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
 
@@ -63,6 +64,7 @@ type optionalFlags struct {
 	budget   time.Duration
 	findMax  bool
 	sweep    *scenarios.Sweep
+	ryw      string
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -76,6 +78,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Uint64Var(&o.seed, "seed", 0, "override the dataset and workload seed")
 	fs.BoolVar(&o.findMax, "find-max-rate", false, "after each architecture's run, search for the highest rate of the mix it sustains (load kept up, every p99 within capacity.max_p99, a pipeline's lag within the staleness budget) and print it beside the rate its CPU cost predicts")
 	fs.DurationVar(&o.budget, "staleness-budget", 0, "the longest lag p99 a CQRS architecture may have and still pay off in the verdict (default: the scenario's verdict.staleness_budget, 200ms unless it sets one)")
+	fs.StringVar(&o.ryw, "read-your-writes", "", "the read-your-writes `POLICY` of every architecture's sessions: "+strings.Join(workload.RYWPolicies(), ", ")+" (a customer's reads within read_your_writes.window after their own command go to the write model; or wait until the read side shows the command, up to read_your_writes.timeout); default: the scenario's, none unless it sets one. The operation order_then_list is a read right after one's own write")
 	fs.StringVar(&o.workload, "workload", "", "the workload to drive (`NAME|DIR`): shop, built in, or a workload pack's directory, like workloads/helpdesk ('cqrsbench workloads' lists them; the architectures that do not run packs are left out)")
 	fs.StringVar(&o.arch, "arch", "", "comma-separated architectures to run: "+strings.Join(archNames(), ","))
 	fs.Func("fault", "replace the scenario's faults with this one (repeat for several; `none` for no fault): the fault's YAML fields as key=value pairs, e.g. kind=broker-restart,at=15s,duration=10s; kinds and fields in scenarios/README.md", func(v string) error {
@@ -250,6 +253,8 @@ func (o *optionalFlags) overrides(fs *flag.FlagSet) scenarios.Overrides {
 			ov.StalenessBudget = &o.budget
 		case "sweep":
 			ov.Sweep = o.sweep
+		case "read-your-writes":
+			ov.ReadYourWrites = &o.ryw
 		}
 	})
 	return ov

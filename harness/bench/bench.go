@@ -168,9 +168,11 @@ type archRun struct {
 	probe   *prober
 	reads   atomic.Int64
 	stale   atomic.Int64
-	ageMu   sync.Mutex
-	ageRec  *hist.Recorder
-	ages    *hist.Registry
+	// own-write reads (Read.OwnWrite) and the stale ones among them
+	ownReads, ownStale atomic.Int64
+	ageMu              sync.Mutex
+	ageRec             *hist.Recorder
+	ages               *hist.Registry
 }
 
 func say(w io.Writer, format string, args ...any) {
@@ -242,6 +244,9 @@ func runArchitecture(ctx context.Context, cfg Config, pool, replica *pgxpool.Poo
 	seed := sc.Dataset.Seed + uint64(round)*1_000_003
 	session, err := work.Open(ctx, sys, pool, schema, data, seed)
 	if err != nil {
+		return res, err
+	}
+	if err := useReadYourWrites(session, sc); err != nil {
 		return res, err
 	}
 	ages := hist.NewRegistry()
@@ -328,7 +333,12 @@ func runArchitecture(ctx context.Context, cfg Config, pool, replica *pgxpool.Poo
 			res.Cost.TransportBytesPerEvent = float64(st.PublishedBytes) / float64(st.Published)
 		}
 	}
-	res.Staleness = results.Staleness{Reads: a.reads.Load(), Stale: a.stale.Load()}
+	res.Staleness = results.Staleness{Reads: a.reads.Load(), Stale: a.stale.Load(),
+		OwnWriteReads: a.ownReads.Load(), OwnWriteStale: a.ownStale.Load()}
+	if rw, ok := session.(workload.ReadYourWriter); ok && sc.ReadYourWrites.Policy != workload.RYWNone {
+		st := rw.ReadYourWritesStats()
+		res.ReadYourWrites = &results.ReadYourWrites{Policy: sc.ReadYourWrites.Policy, Redirected: st.Redirected, Waited: st.Waited, TimedOut: st.TimedOut}
+	}
 	if res.Staleness.Reads > 0 {
 		res.Staleness.Rate = float64(res.Staleness.Stale) / float64(res.Staleness.Reads)
 	}
@@ -475,8 +485,14 @@ func (a *archRun) do(ctx context.Context, op workload.Operation) error {
 	}
 	if r := eff.Read; r != nil && !warmup {
 		a.reads.Add(1)
+		if r.OwnWrite {
+			a.ownReads.Add(1)
+		}
 		if stale, age := a.track.classify(*r); stale {
 			a.stale.Add(1)
+			if r.OwnWrite {
+				a.ownStale.Add(1)
+			}
 			a.ageMu.Lock()
 			a.ageRec.Record("age", age)
 			a.ageMu.Unlock()
@@ -534,6 +550,24 @@ func consistency(ctx context.Context, pool *pgxpool.Pool, work workload.Workload
 		c.DeadLettered = st.DeadLettered
 	}
 	return c, nil
+}
+
+// useReadYourWrites sets the scenario's read-your-writes policy on the
+// session; a policy other than none on a workload whose sessions cannot
+// apply one is an *UnsupportedError.
+func useReadYourWrites(session workload.Session, sc *scenarios.Scenario) error {
+	rw := sc.ReadYourWrites
+	if rw.Policy == workload.RYWNone || rw.Policy == "" {
+		return nil
+	}
+	s, ok := session.(workload.ReadYourWriter)
+	if !ok {
+		return &UnsupportedError{fmt.Sprintf("read_your_writes %s: the %s workload's sessions apply no read-your-writes policy yet (the shop's do)", rw.Policy, sc.Workload().Name())}
+	}
+	if err := s.UseReadYourWrites(workload.ReadYourWrites{Policy: rw.Policy, Window: rw.Window.Std(), Timeout: rw.Timeout.Std()}); err != nil {
+		return &UnsupportedError{err.Error()}
+	}
+	return nil
 }
 
 // UnsupportedError is a scenario asking for something this build cannot do:

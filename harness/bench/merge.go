@@ -69,6 +69,17 @@ func mergeRounds(a, b results.Architecture) results.Architecture {
 		m.Staleness.Rate = float64(m.Staleness.Stale) / float64(m.Staleness.Reads)
 	}
 	m.Staleness.Age = mergeStats(a.Staleness.Age, b.Staleness.Age)
+	m.Staleness.OwnWriteReads += b.Staleness.OwnWriteReads
+	m.Staleness.OwnWriteStale += b.Staleness.OwnWriteStale
+	if a.ReadYourWrites == nil {
+		m.ReadYourWrites = b.ReadYourWrites
+	} else if b.ReadYourWrites != nil {
+		rw := *a.ReadYourWrites
+		rw.Redirected += b.ReadYourWrites.Redirected
+		rw.Waited += b.ReadYourWrites.Waited
+		rw.TimedOut += b.ReadYourWrites.TimedOut
+		m.ReadYourWrites = &rw
+	}
 	m.Consistency = mergeConsistency(a.Consistency, b.Consistency)
 	m.Faults = mergeFaults(a.Faults, b.Faults)
 	m.Lag = mergeLag(a.Lag, b.Lag)

@@ -449,9 +449,10 @@ func payoffSummary(p *results.Payoff) string {
 		return s + "."
 	}
 	if len(by[results.NotDistinguishable]) == 0 {
-		return "crud is the better choice for this workload: no CQRS architecture pays off (" + strings.Join(why, "; ") + ")."
+		return "crud is the better choice for this workload: none of the others pays off (" + strings.Join(why, "; ") + ")."
 	}
-	s := "No CQRS architecture is distinguishably better than crud for this workload"
+	// "The others": the CQRS architectures, and crud-replica, judged alike.
+	s := "None of the others is distinguishably better than crud for this workload"
 	if len(why) > 0 {
 		s += " (" + strings.Join(why, "; ") + ")"
 	}

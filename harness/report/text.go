@@ -74,7 +74,7 @@ func writePage(run *results.Run, keepTables bool) (*page, error) {
 	b := &page{keepTables: keepTables}
 	writeHeader(b, run)
 	sections := []func(*page, *results.Run) error{
-		sweepTable, readShareTable, latencyTables, countTable, loadTable, costTable, processTable, capacityTable, lagTable, stalenessTable, consistencyTable, faultTable, workerErrorTable,
+		sweepTable, readShareTable, latencyTables, countTable, loadTable, costTable, processTable, capacityTable, lagTable, stalenessTable, readYourWritesTable, consistencyTable, faultTable, workerErrorTable,
 	}
 	for _, section := range sections {
 		if err := section(b, run); err != nil {
@@ -447,6 +447,35 @@ func lagTable(b *page, run *results.Run) error {
 	return render(b, table{"Lag, ms: pipeline stages from in-process timestamps (end_to_end: commit to read-model commit);\n" +
 		"visible: black-box prober, commit until a query sees the write; replica replay age: sampled\n" +
 		"now() - pg_last_xact_replay_timestamp() on the replica, WAL behind: bytes not yet replayed", header, rows, "llrrrrr", nil})
+}
+
+// readYourWritesTable writes, when a run made reads right after the
+// reader's own command (order_then_list) or applied a read-your-writes
+// policy, how many of those reads were stale and what the policy did.
+func readYourWritesTable(b *page, run *results.Run) error {
+	header := []string{"architecture", "policy", "own-write reads", "stale", "stale %", "redirected", "waited", "timed out"}
+	var rows [][]string
+	for _, a := range run.Architectures {
+		s, rw := a.Staleness, a.ReadYourWrites
+		if s.OwnWriteReads == 0 && rw == nil {
+			continue
+		}
+		row := []string{a.Name, "none", count(s.OwnWriteReads), count(s.OwnWriteStale), noData, "-", "-", "-"}
+		if s.OwnWriteReads > 0 {
+			row[4] = pct(float64(s.OwnWriteStale) / float64(s.OwnWriteReads))
+		}
+		if rw != nil {
+			row[1], row[5], row[6], row[7] = rw.Policy, count(rw.Redirected), count(rw.Waited), count(rw.TimedOut)
+		}
+		rows = append(rows, row)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	return render(b, table{"Read your writes: reads right after the reader's own command (order_then_list) and how many\n" +
+		"missed a write; redirected: reads sent to the write model, waited: reads retried until they\n" +
+		"showed the reader's last command, timed out: still missing it at the timeout",
+		header, rows, "llrrrrrr", nil})
 }
 
 // stalenessTable writes the stale-read share and age per architecture.

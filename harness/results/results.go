@@ -131,6 +131,9 @@ type Architecture struct {
 	Lag *Lag `json:"lag,omitempty"`
 	// Staleness classifies list_orders reads against committed writes.
 	Staleness Staleness `json:"staleness"`
+	// ReadYourWrites is what the scenario's read-your-writes policy did;
+	// nil under the policy none.
+	ReadYourWrites *ReadYourWrites `json:"read_your_writes,omitempty"`
 	// Refresh summarises materialized-view refreshes (cqrs-matview).
 	Refresh *Refresh `json:"refresh,omitempty"`
 	// CatchUpSeconds is how long WaitCaughtUp took after the load stopped.
@@ -521,6 +524,24 @@ type Staleness struct {
 	// Age is, for stale reads, how long before the read the oldest missed
 	// write had committed.
 	Age Stats `json:"age"`
+	// OwnWriteReads counts the reads made right after the reader's own
+	// command (order_then_list), OwnWriteStale those that missed a write
+	// (their own, or another committed before).
+	OwnWriteReads int64 `json:"own_write_reads,omitempty"`
+	OwnWriteStale int64 `json:"own_write_stale,omitempty"`
+}
+
+// ReadYourWrites is what a read-your-writes policy did in a run.
+type ReadYourWrites struct {
+	// Policy is the scenario's read_your_writes.policy.
+	Policy string `json:"policy"`
+	// Redirected counts reads sent to the write model
+	// (primary-after-write); Waited reads retried until they showed the
+	// reader's last command (wait-for-token), TimedOut those still
+	// missing it at the timeout.
+	Redirected int64 `json:"redirected"`
+	Waited     int64 `json:"waited"`
+	TimedOut   int64 `json:"timed_out"`
 }
 
 // Refresh summarises materialized-view refreshes.

@@ -20,19 +20,22 @@ import (
 // aims transitions at orders it saw move, so it sees every outcome), reads
 // of a customer drawn without a lock.
 type session struct {
-	arch      Architecture
-	gen       *datagen.Generator
-	today     time.Time
-	mu        sync.Mutex // guards cmds
-	cmds      *Commands
-	picks     atomic.Uint64 // reads so far: the i-th read's customer is a hash of i
-	pickSeed  uint64
-	customers uint64
+	arch       Architecture
+	writeModel Architecture // CRUD on the same schema; nil when unknown
+	gen        *datagen.Generator
+	today      time.Time
+	mu         sync.Mutex // guards cmds
+	cmds       *Commands
+	picks      atomic.Uint64 // reads so far: the i-th read's customer is a hash of i
+	pickSeed   uint64
+	customers  uint64
+	ryw        ownWrites
 }
 
 var (
-	_ workload.HeldWriter = (*session)(nil)
-	_ workload.Prober     = (*session)(nil)
+	_ workload.HeldWriter     = (*session)(nil)
+	_ workload.Prober         = (*session)(nil)
+	_ workload.ReadYourWriter = (*session)(nil)
 )
 
 func newSession(arch Architecture, gen *datagen.Generator, seed uint64) *session {
@@ -52,6 +55,8 @@ func (s *session) Do(ctx context.Context, op string) (workload.Effect, error) {
 	case SalesDashboard:
 		_, err := s.arch.SalesDashboard(ctx, s.today)
 		return workload.Effect{}, err
+	case OrderThenList:
+		return s.orderThenList(ctx)
 	}
 	return s.command(ctx, domain.Kind(op))
 }
@@ -69,17 +74,36 @@ func (s *session) customer() int64 {
 }
 
 func (s *session) listOrders(ctx context.Context) (workload.Effect, error) {
-	customer := s.customer()
-	started := time.Now()
-	rows, err := s.arch.ListOrders(ctx, customer)
+	read, err := s.readList(ctx, s.customer())
+	return workload.Effect{Read: read}, err
+}
+
+// orderThenList places an order for a customer and at once reads their
+// list: an own-write read.
+func (s *session) orderThenList(ctx context.Context) (workload.Effect, error) {
+	eff, err := s.command(ctx, domain.KindCreateOrder)
 	if err != nil {
-		return workload.Effect{}, err
+		return eff, err
+	}
+	eff.Read, err = s.readList(ctx, eff.Write.Owner)
+	if eff.Read != nil {
+		eff.Read.OwnWrite = true
+	}
+	return eff, err
+}
+
+// readList reads customer's list under the read-your-writes policy.
+func (s *session) readList(ctx context.Context, customer int64) (*workload.Read, error) {
+	started := time.Now()
+	rows, err := s.ryw.list(ctx, s, customer)
+	if err != nil {
+		return nil, err
 	}
 	read := &workload.Read{Owner: customer, Started: started, Shown: shown(rows), Newest: reference.ListOrdersLimit}
 	if len(rows) >= reference.ListOrdersLimit {
 		read.Floor = rows[len(rows)-1].CreatedAt
 	}
-	return workload.Effect{Read: read}, nil
+	return read, nil
 }
 
 func shown(rows []reference.OrderSummary) []workload.Shown {
@@ -104,6 +128,7 @@ func (s *session) command(ctx context.Context, kind domain.Kind) (workload.Effec
 	s.mu.Lock()
 	s.cmds.Applied(cmd, out.OrderID)
 	s.mu.Unlock()
+	s.ryw.wrote(out)
 	return workload.Effect{Write: write(out, kind == domain.KindCreateOrder)}, nil
 }
 

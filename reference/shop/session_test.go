@@ -66,8 +66,17 @@ func TestSessionRunsEveryOperation(t *testing.T) {
 			case eff.Write != nil:
 				committed++
 				wr := *eff.Write
-				if wr.Created != (op.Name == string(domain.KindCreateOrder)) || wr.Version < 1 || wr.Committed.IsZero() {
+				creates := op.Name == string(domain.KindCreateOrder) || op.Name == shop.OrderThenList
+				if wr.Created != creates || wr.Version < 1 || wr.Committed.IsZero() {
 					t.Fatalf("%s: write %+v", op.Name, wr)
+				}
+				if r := eff.Read; op.Name == shop.OrderThenList {
+					if r == nil {
+						t.Fatal("order_then_list: no read")
+					}
+					if _, shown := r.Version(wr.Entity); !r.OwnWrite || r.Owner != wr.Owner || !shown {
+						t.Fatalf("order_then_list: read %+v, want the customer's own-write read showing order %d", r, wr.Entity)
+					}
 				}
 				if shows, err := s.Shows(ctx, wr); err != nil || (wr.Created && !shows) {
 					t.Fatalf("%s: Shows(%+v) = %v, %v; crud shows its writes at once", op.Name, wr, shows, err)

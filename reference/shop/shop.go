@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cqrsbench/cqrsbench/reference"
+	"github.com/cqrsbench/cqrsbench/reference/crud"
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
 	"github.com/cqrsbench/cqrsbench/reference/workload"
@@ -29,6 +30,10 @@ const Name = "shop"
 const (
 	ListOrders     = "list_orders"
 	SalesDashboard = "sales_dashboard"
+	// OrderThenList is a customer placing an order and at once opening
+	// their order list: the read right after one's own write that
+	// read-your-writes policies are for. Not in the default mix.
+	OrderThenList = "order_then_list"
 )
 
 // randomTargets is the share of commands on an existing order aimed at a
@@ -55,6 +60,7 @@ func (Workload) Operations() []workload.Operation {
 		{Name: string(domain.KindCancelOrder), Weight: 2},
 		{Name: ListOrders, Query: true, Weight: 55},
 		{Name: SalesDashboard, Query: true, Weight: 5},
+		{Name: OrderThenList},
 	}
 }
 
@@ -103,7 +109,7 @@ func (Workload) Rejection(err error) string {
 }
 
 // Open implements workload.Workload: sys must implement Architecture.
-func (Workload) Open(_ context.Context, sys reference.System, _ workload.DB, _ string, data workload.Dataset, seed uint64) (workload.Session, error) {
+func (Workload) Open(_ context.Context, sys reference.System, db workload.DB, schema string, data workload.Dataset, seed uint64) (workload.Session, error) {
 	arch, ok := sys.(Architecture)
 	if !ok {
 		return nil, fmt.Errorf("architecture %s does not implement the shop's commands and screens (shop.Architecture)", sys.Name())
@@ -112,5 +118,13 @@ func (Workload) Open(_ context.Context, sys reference.System, _ workload.DB, _ s
 	if err != nil {
 		return nil, err
 	}
-	return newSession(arch, gen, seed), nil
+	s := newSession(arch, gen, seed)
+	if pool, ok := db.(*pgxpool.Pool); ok {
+		// The write model, for reads the primary-after-write policy
+		// redirects: the CRUD queries on the schema's own tables.
+		if s.writeModel, err = crud.New(pool, schema); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
 }

@@ -117,6 +117,54 @@ type Prober interface {
 // visibility cannot be measured there.
 var ErrOffScreen = errors.New("the write sorts below its owner's full screen")
 
+// Read-your-writes policies: how a session serves an owner's reads right
+// after the owner's own command (ReadYourWrites.Policy).
+const (
+	// RYWNone reads the read side as always: an owner may miss their own
+	// write while the read side lags.
+	RYWNone = "none"
+	// RYWPrimaryAfterWrite sends an owner's reads within a window after
+	// their own command to the write model on the primary.
+	RYWPrimaryAfterWrite = "primary-after-write"
+	// RYWWaitForToken keeps the owner's last write (entity and version) as
+	// a token and retries a read that does not show it yet, up to a
+	// timeout.
+	RYWWaitForToken = "wait-for-token"
+)
+
+// RYWPolicies lists the read-your-writes policies, the default first.
+func RYWPolicies() []string { return []string{RYWNone, RYWPrimaryAfterWrite, RYWWaitForToken} }
+
+// ReadYourWrites configures a session's read-your-writes policy.
+type ReadYourWrites struct {
+	// Policy is one of RYWPolicies.
+	Policy string
+	// Window is how long after an owner's command their reads go to the
+	// write model (RYWPrimaryAfterWrite).
+	Window time.Duration
+	// Timeout is the longest a read waits for the owner's token
+	// (RYWWaitForToken); a read still missing it then is returned as is.
+	Timeout time.Duration
+}
+
+// RYWStats counts what a read-your-writes policy did.
+type RYWStats struct {
+	// Redirected counts reads sent to the write model.
+	Redirected int64
+	// Waited counts reads retried until they showed the owner's token;
+	// TimedOut those still missing it at the timeout.
+	Waited, TimedOut int64
+}
+
+// ReadYourWriter is offered by sessions that can apply a read-your-writes
+// policy.
+type ReadYourWriter interface {
+	// UseReadYourWrites sets the policy, before the load starts.
+	UseReadYourWrites(ReadYourWrites) error
+	// ReadYourWritesStats returns what the policy did so far.
+	ReadYourWritesStats() RYWStats
+}
+
 // HeldWriter is offered by sessions that can run a command inside a
 // transaction the caller holds open (the visibility-gap fault).
 type HeldWriter interface {
@@ -171,6 +219,10 @@ type Read struct {
 	// (the shop's dataset holds orders from later today than the run's
 	// commands). Zero: every one of the Newest must be shown.
 	Floor time.Time
+	// OwnWrite marks a read the owner made right after their own command
+	// (the same operation's Write): the read read-your-writes policies
+	// are for.
+	OwnWrite bool
 }
 
 // Shown is one entity a screen showed, at a version.

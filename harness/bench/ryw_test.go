@@ -1,0 +1,55 @@
+package bench_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/cqrsbench/cqrsbench/reference/workload"
+	"github.com/cqrsbench/cqrsbench/scenarios"
+)
+
+// TestReadYourWritesPolicies runs order_then_list (a read right after the
+// reader's own order) on crud-replica and cqrs-kafka under each policy:
+// with none some of those reads miss the new order on both (the replica
+// and the pipeline lag); primary-after-write (reads redirected to the
+// write model) and wait-for-token (reads retried until they show it) let
+// none miss it.
+func TestReadYourWritesPolicies(t *testing.T) {
+	for _, policy := range workload.RYWPolicies() {
+		t.Run(policy, func(t *testing.T) {
+			base, err := scenarios.Builtin("read-your-writes")
+			if err != nil {
+				t.Fatal(err)
+			}
+			orders, duration := 3000, 4*time.Second
+			sc, err := base.WithOverrides(scenarios.Overrides{Orders: &orders, Duration: &duration,
+				Arch: []string{"crud-replica,cqrs-kafka"}, ReadYourWrites: &policy})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc.Load.Warmup = scenarios.Duration(time.Second)
+			run := runScenario(t, sc)
+			for _, a := range run.Architectures {
+				s, rw := a.Staleness, a.ReadYourWrites
+				t.Logf("%s %s: %d own-write reads, %d stale; %+v", a.Name, policy, s.OwnWriteReads, s.OwnWriteStale, rw)
+				if s.OwnWriteReads < 100 {
+					t.Fatalf("%s: %d own-write reads, want order_then_list's (20%% of 800)", a.Name, s.OwnWriteReads)
+				}
+				switch policy {
+				case workload.RYWNone:
+					if s.OwnWriteStale == 0 || rw != nil {
+						t.Errorf("%s without a policy: %d own-write reads stale, policy stats %+v; want some stale (its reads lag), no stats", a.Name, s.OwnWriteStale, rw)
+					}
+				case workload.RYWPrimaryAfterWrite:
+					if s.OwnWriteStale != 0 || rw == nil || rw.Redirected < s.OwnWriteReads {
+						t.Errorf("%s: %d own-write reads stale, %+v; want none stale, each own-write read redirected", a.Name, s.OwnWriteStale, rw)
+					}
+				case workload.RYWWaitForToken:
+					if s.OwnWriteStale != 0 || rw == nil || rw.Waited == 0 || rw.TimedOut != 0 {
+						t.Errorf("%s: %d own-write reads stale, %+v; want none stale, some reads waited, none timed out", a.Name, s.OwnWriteStale, rw)
+					}
+				}
+			}
+		})
+	}
+}
