@@ -346,7 +346,7 @@ func TestErrors(t *testing.T) {
 		{"bad enum", "architectures: [crud, cqrs]\nload: {mode: opne}\noptions: {cqrs-kafka: {relay: naive}}\n",
 			[]string{`x.yaml:1: architectures[1]: unknown architecture "cqrs"; use one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq`,
 				`x.yaml:2: load.mode: unknown load mode "opne" (did you mean "open"?); use one of open, closed`,
-				`x.yaml:3: options.cqrs-kafka.relay: unknown relay mode "naive" (want skip-locked or naive-cursor)`}},
+				`x.yaml:3: options.cqrs-kafka.relay: unknown relay mode "naive" (want skip-locked, naive-cursor or wal)`}},
 		{"threshold of an unknown operation", "thresholds: ['crud.list_order.p99 < 5ms']\n",
 			[]string{`x.yaml:1: thresholds[0]: bad threshold "crud.list_order.p99 < 5ms": unknown metric "list_order" (did you mean "list_orders"?); use an operation of workload shop (create_order, add_line, confirm_order, ship_order, cancel_order, list_orders, sales_dashboard, order_then_list) or one of lag, visibility, staleness, consistency, recovery`}},
 		{"unknown workload", "workload: shoop\n",

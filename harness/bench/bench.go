@@ -26,6 +26,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/harness/runner"
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/relay"
 	"github.com/cqrsbench/cqrsbench/reference/workload"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
@@ -224,6 +225,10 @@ func runArchitecture(ctx context.Context, cfg Config, pool, replica *pgxpool.Poo
 	}
 	res.SetupSeconds = time.Since(start).Seconds()
 	if err := sys.Start(ctx); err != nil {
+		if errors.Is(err, relay.ErrWALLevel) {
+			return res, infra.Unavailable("PostgreSQL with logical decoding (for relay: wal)",
+				"set wal_level = logical in the server's postgresql.conf and restart it (the local and docker providers do), or use relay: skip-locked", err)
+		}
 		return res, fmt.Errorf("start: %w", err)
 	}
 	defer func() {

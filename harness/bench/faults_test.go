@@ -219,12 +219,42 @@ func TestPoisonScenario(t *testing.T) {
 	assertClean(t, run)
 }
 
+// TestWALRelayFaults runs the WAL relay (relay: wal) on Kafka and RabbitMQ
+// through relay crashes after the transport's confirmation (the slot
+// resends the batch: duplicates, suppressed by the inbox) and a broker
+// restart: nothing is lost or applied twice.
+func TestWALRelayFaults(t *testing.T) {
+	wal := func(sc *scenarios.Scenario) *scenarios.Scenario {
+		sc.Options["cqrs-kafka"].(*cqrskafka.Options).Relay = "wal"
+		sc.Options["cqrs-rabbitmq"].(*cqrsrabbitmq.Options).Relay = "wal"
+		return sc
+	}
+	t.Run("relay-crash", func(t *testing.T) {
+		run := runScenario(t, wal(builtin(t, "crashes", "kind=relay-crash,at=1s,every=2s")))
+		for _, a := range run.Architectures {
+			if f := injected(t, a, 1)[0]; f.Injected < 2 || a.Consistency.DuplicatesDelivered == 0 {
+				t.Errorf("%s: %d relay crashes, %d duplicates delivered; want crashes and their batches resent from the slot", a.Name, f.Injected, a.Consistency.DuplicatesDelivered)
+			}
+		}
+		assertClean(t, run)
+	})
+	t.Run("broker-restart", func(t *testing.T) {
+		run := runScenario(t, wal(builtin(t, "broker-restart", "kind=broker-restart,at=2s,duration=2s")))
+		for _, a := range run.Architectures {
+			if f := injected(t, a, 1)[0]; f.RecoverySeconds <= 0 {
+				t.Errorf("%s: recovery %v s", a.Name, f.RecoverySeconds)
+			}
+		}
+		assertClean(t, run)
+	})
+}
+
 // TestVisibilityGapScenario holds transactions open while later outbox ids
 // commit. The skip-locked relay publishes every event; the naive-cursor
 // relay (the negative control) loses the late ones, and the checker and
 // the thresholds say so.
 func TestVisibilityGapScenario(t *testing.T) {
-	for _, mode := range []string{"skip-locked", "naive-cursor"} {
+	for _, mode := range []string{"skip-locked", "wal", "naive-cursor"} {
 		t.Run(string(mode), func(t *testing.T) {
 			sc := builtin(t, "visibility-gap")
 			sc.Options["cqrs-kafka"].(*cqrskafka.Options).Relay = mode
@@ -233,8 +263,8 @@ func TestVisibilityGapScenario(t *testing.T) {
 			if f := injected(t, a, 1)[0]; f.Injected < 3 {
 				t.Errorf("injected %d held transactions, want at least 3", f.Injected)
 			}
-			if mode == "skip-locked" {
-				assertClean(t, run)
+			if mode != "naive-cursor" {
+				assertClean(t, run) // the WAL sends transactions in commit order: no gap
 				return
 			}
 			c := a.Consistency

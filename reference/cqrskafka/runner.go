@@ -192,6 +192,9 @@ func (s *Runner) Start(ctx context.Context) error {
 		s.report(fmt.Errorf("cqrs-kafka: start: initialize the idempotent producer: %w", err))
 	}
 	cancel()
+	if err := s.relay.Prepare(ctx); err != nil {
+		return fmt.Errorf("cqrs-kafka: start: %w", err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.startableLocked(); err != nil {
@@ -497,6 +500,9 @@ func (s *Runner) Close(ctx context.Context) error {
 			case <-ctx.Done():
 				err = fmt.Errorf("cqrs-kafka: close: workers still stopping: %w", ctx.Err())
 			}
+		}
+		if err == nil {
+			err = s.relay.Drop(ctx)
 		}
 	}
 	s.closeClients()

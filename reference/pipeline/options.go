@@ -12,12 +12,14 @@ import (
 // the relay's come from package relay.
 type Options struct {
 	// Relay is the outbox relay: "skip-locked" (claims rows with FOR UPDATE
-	// SKIP LOCKED; correct) or "naive-cursor" (reads id > last id; skips
+	// SKIP LOCKED; correct), "wal" (decodes the outbox's inserts from the
+	// WAL through a replication slot, as Debezium does; needs
+	// wal_level=logical) or "naive-cursor" (reads id > last id; skips
 	// events when transactions commit out of id order — a negative control).
 	// Default: skip-locked.
 	Relay string `yaml:"relay" json:"relay"`
-	// Relays is the number of concurrent relay workers; naive-cursor allows
-	// only 1. Default: relay.DefaultRelays (1).
+	// Relays is the number of concurrent relay workers; naive-cursor and
+	// wal allow only 1. Default: relay.DefaultRelays (1).
 	Relays int `yaml:"relays" json:"relays"`
 	// BatchSize is the most outbox rows a relay claims and publishes at
 	// once. Default: relay.DefaultBatchSize (1000).
@@ -56,8 +58,8 @@ func (o *Options) Validate() []settings.FieldError {
 	switch {
 	case err != nil:
 		bad("relay", "%v", err)
-	case mode == relay.ModeNaiveCursor && o.Relays != 1:
-		bad("relays", "the naive-cursor relay runs alone; must be 1, got %d", o.Relays)
+	case mode.RunsAlone() && o.Relays != 1:
+		bad("relays", "the %s relay runs alone; must be 1, got %d", mode, o.Relays)
 	}
 	if o.Relays <= 0 {
 		bad("relays", "must be > 0, got %d", o.Relays)

@@ -131,6 +131,9 @@ func (r *Runner) Start(ctx context.Context) error {
 	case r.pub == nil:
 		return fmt.Errorf("%s: Start before Setup", r.cfg.Name)
 	}
+	if err := r.relay.Prepare(ctx); err != nil {
+		return fmt.Errorf("%s: %w", r.cfg.Name, err)
+	}
 	if err := r.cons.Start(ctx); err != nil {
 		return fmt.Errorf("%s: start the workers: %w", r.cfg.Name, err)
 	}
@@ -259,6 +262,7 @@ func (r *Runner) Close(ctx context.Context) error {
 		cancel()
 		select {
 		case <-relayEnd:
+			errs = append(errs, r.relay.Drop(ctx))
 		case <-ctx.Done():
 			errs = append(errs, fmt.Errorf("relays still stopping: %w", ctx.Err()))
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/cqrsbench/cqrsbench/reference/domain"
@@ -27,16 +28,29 @@ const (
 	// cursor has moved past its id (a visibility gap), so its event is
 	// lost. Only one relay may run in this mode.
 	ModeNaiveCursor Mode = "naive-cursor"
+	// ModeWAL decodes the outbox's inserts from the WAL (logical
+	// decoding, pgoutput, a replication slot of its own) as Debezium
+	// does, instead of polling the table: a commit reaches the relay
+	// within a millisecond. The slot's position advances only after the
+	// transport confirmed the events and their rows were deleted, so a
+	// relay that fails resumes from the slot (at-least-once). It needs
+	// wal_level=logical; exactly one relay runs.
+	ModeWAL Mode = "wal"
 )
+
+// Modes lists the relay modes, the default first.
+func Modes() []Mode { return []Mode{ModeSkipLocked, ModeNaiveCursor, ModeWAL} }
 
 // ParseMode returns the Mode named s.
 func ParseMode(s string) (Mode, error) {
-	switch m := Mode(s); m {
-	case ModeSkipLocked, ModeNaiveCursor:
+	if m := Mode(s); slices.Contains(Modes(), m) {
 		return m, nil
 	}
-	return "", fmt.Errorf("unknown relay mode %q (want %s or %s)", s, ModeSkipLocked, ModeNaiveCursor)
+	return "", fmt.Errorf("unknown relay mode %q (want %s, %s or %s)", s, ModeSkipLocked, ModeNaiveCursor, ModeWAL)
 }
+
+// RunsAlone reports whether mode runs exactly one relay.
+func (m Mode) RunsAlone() bool { return m == ModeNaiveCursor || m == ModeWAL }
 
 // Defaults applied by Config.WithDefaults.
 const (
@@ -148,8 +162,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.Relays < 0 || c.Relays > 64:
 		errs = append(errs, fmt.Errorf("relays must be 1 to 64 (or 0 for %d), got %d", DefaultRelays, c.Relays))
-	case c.Mode == ModeNaiveCursor && c.Relays > 1:
-		errs = append(errs, fmt.Errorf("relay mode %s runs exactly one relay (its cursor is in memory), got %d", ModeNaiveCursor, c.Relays))
+	case c.Mode.RunsAlone() && c.Relays > 1:
+		errs = append(errs, fmt.Errorf("relay mode %s runs exactly one relay (its position is in memory, or in its one replication slot), got %d", c.Mode, c.Relays))
 	}
 	if c.BatchSize < 0 || c.BatchSize > 100_000 {
 		errs = append(errs, fmt.Errorf("relay batch size must be 1 to 100000 (or 0 for %d), got %d", DefaultBatchSize, c.BatchSize))

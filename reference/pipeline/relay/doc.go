@@ -18,6 +18,10 @@
 // serialize the commands' commits (see wake.go for the protocol and why no
 // wake-up is lost).
 //
+// ModeWAL decodes the outbox's inserts from a logical replication slot
+// (pgoutput) instead of polling; see wal.go. Prepare creates its
+// publication and slot before commands may commit, Drop removes them.
+//
 // ModeNaiveCursor is the negative control: `WHERE id > last ORDER BY id`
 // instead of SKIP LOCKED, with an in-memory cursor. Identity values are
 // taken at insert, not at commit, so a transaction that commits after a

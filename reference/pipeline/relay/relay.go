@@ -68,6 +68,10 @@ DELETE FROM {{schema}}.outbox WHERE id IN (
 )
 RETURNING id, aggregate_id, version, payload`
 
+// deleteIDsSQL deletes the outbox rows the WAL relay relayed ($1 their ids)
+// and returns the ids deleted.
+const deleteIDsSQL = `DELETE FROM {{schema}}.outbox WHERE id = ANY($1) RETURNING id`
+
 // pendingSQL reports whether rows with an id up to $1 remain.
 const pendingSQL = `SELECT EXISTS (SELECT 1 FROM {{schema}}.outbox WHERE id <= $1)`
 
@@ -136,6 +140,7 @@ type Relay struct {
 	pool                   *pgxpool.Pool
 	pub                    Publisher
 	claim, cursor, pending string
+	deleteIDs              string
 	dupBelow               uint64 // ids whose hash is below are duplicated
 	dupAll                 bool
 
@@ -161,7 +166,7 @@ func New(pool *pgxpool.Pool, pub Publisher, cfg Config) (*Relay, error) {
 	expand := func(s string) string { return strings.ReplaceAll(s, "{{schema}}", q) }
 	r := &Relay{
 		cfg: cfg, pool: pool, pub: pub,
-		claim: expand(claimSQL), cursor: expand(cursorSQL), pending: expand(pendingSQL),
+		claim: expand(claimSQL), cursor: expand(cursorSQL), pending: expand(pendingSQL), deleteIDs: expand(deleteIDsSQL),
 		armReq: make(chan struct{}, 1),
 	}
 	if cfg.DuplicateFraction >= 1 {
@@ -194,6 +199,10 @@ func (r *Relay) Run(ctx context.Context) error {
 		return errors.New("relay: Run called while running")
 	}
 	defer r.running.Store(false)
+	if r.cfg.Mode == ModeWAL {
+		r.runWAL(ctx)
+		return nil
+	}
 	wakes := make([]chan struct{}, r.cfg.Relays)
 	for i := range wakes {
 		wakes[i] = make(chan struct{}, 1)
