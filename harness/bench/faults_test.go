@@ -1,11 +1,15 @@
 package bench_test
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cqrsbench/cqrsbench/harness/bench"
+	"github.com/cqrsbench/cqrsbench/harness/infra"
+	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
 	"github.com/cqrsbench/cqrsbench/harness/results"
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
 	"github.com/cqrsbench/cqrsbench/reference/cqrsrabbitmq"
@@ -340,4 +344,30 @@ func TestRebuildDuringLoad(t *testing.T) {
 		}
 	}
 	assertClean(t, run)
+}
+
+// TestWALRelayNeedsLogicalDecodingExit3: relay: wal against a server
+// whose wal_level is replica fails the run as an unavailable service
+// (exit 3), naming the setting to change.
+func TestWALRelayNeedsLogicalDecodingExit3(t *testing.T) {
+	brokers := sharedEnv(t).KafkaBrokers()
+	c, err := pglocal.Start(t.Context(), pglocal.Options{Settings: map[string]string{"wal_level": "replica"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	env, err := infra.Open(t.Context(), infra.Config{Provider: infra.ProviderExternal, PostgresDSN: c.DSN(), KafkaBrokers: brokers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Close(context.Background()) })
+	sc := builtin(t, "smoke")
+	sc.Architectures = []scenarios.Arch{"cqrs-kafka"}
+	sc.Options["cqrs-kafka"].(*cqrskafka.Options).Relay = "wal"
+	_, err = bench.Run(t.Context(), bench.Config{Scenario: sc, Infra: env})
+	var coded interface{ ExitCode() int }
+	if !errors.As(err, &coded) || coded.ExitCode() != 3 || !strings.Contains(err.Error(), "wal_level = logical") {
+		t.Fatalf("run with relay wal on wal_level=replica: %v; want exit 3 saying to set wal_level = logical", err)
+	}
+	t.Log(err)
 }
