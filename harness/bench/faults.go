@@ -642,12 +642,20 @@ func (f *fault) replicaPause(ctx context.Context) (time.Time, error) {
 	defer primary.Close(context.WithoutCancel(ctx))
 	paused := time.Now()
 	f.record(results.Injection{AtSeconds: f.since(paused)})
+	// From here replay is resumed whatever happens: a replica left paused
+	// would make every later read of the run stale.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	resumed := false
+	defer func() {
+		if !resumed {
+			_, _ = standby.Exec(rctx, "SELECT pg_wal_replay_resume()")
+		}
+	}()
 	if _, err := standby.Exec(ctx, "SELECT pg_wal_replay_pause()"); err != nil {
 		return time.Time{}, fmt.Errorf("replica-pause: pg_wal_replay_pause() (needs a superuser, or EXECUTE granted on it): %w", err)
 	}
 	f.holdFor(ctx)
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-	defer cancel()
 	var behind int64 = -1
 	if lsn, err := replica.WrittenLSN(rctx, primary); err == nil {
 		_ = standby.QueryRow(rctx, "SELECT pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn())::bigint", lsn).Scan(&behind)
@@ -655,14 +663,15 @@ func (f *fault) replicaPause(ctx context.Context) (time.Time, error) {
 	if _, err := standby.Exec(rctx, "SELECT pg_wal_replay_resume()"); err != nil {
 		return time.Time{}, fmt.Errorf("replica-pause: pg_wal_replay_resume(): %w", err)
 	}
-	resumed := time.Now()
+	resumed = true
+	end := time.Now()
 	f.setLast(func(in *results.Injection) {
-		in.DurationSeconds = resumed.Sub(paused).Seconds()
+		in.DurationSeconds = end.Sub(paused).Seconds()
 		if behind >= 0 {
 			in.Detail = fmt.Sprintf("%.0f KB of WAL to replay when resumed", float64(behind)/1024)
 		}
 	})
-	return resumed, nil
+	return end, nil
 }
 
 // catchUp pauses the projector until the backlog reaches the fault's

@@ -88,7 +88,12 @@ func (s *replicaSampler) sample(ctx context.Context, primary, replica *pgxpool.P
 	}
 	s.samples++
 	s.behind = max(s.behind, *behind)
-	if age != nil {
+	switch {
+	case *behind == 0:
+		// Caught up: the time since the last replayed commit is the
+		// primary's idle gap between commits, not lag.
+		s.rec.Record("age", 0)
+	case age != nil:
 		s.rec.Record("age", time.Duration(max(*age, 0)*float64(time.Second)))
 	}
 }

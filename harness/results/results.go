@@ -502,10 +502,10 @@ type ReplicaLag struct {
 	// BytesBehindMax is the most WAL bytes the primary had written and
 	// the replica not yet replayed, over the samples.
 	BytesBehindMax int64 `json:"bytes_behind_max"`
-	// ReplayAge is, at each sample, how long before it the last
-	// transaction the replica replayed had committed on the primary
-	// (now() - pg_last_xact_replay_timestamp()): while commands commit,
-	// the replay delay plus the gap between commits.
+	// ReplayAge is, at each sample that found WAL not yet replayed, how
+	// long before it the last transaction the replica replayed had
+	// committed on the primary (now() - pg_last_xact_replay_timestamp());
+	// 0 at a sample that found the replica caught up.
 	ReplayAge Stats `json:"replay_age"`
 }
 
@@ -536,9 +536,9 @@ type ReadYourWrites struct {
 	// Policy is the scenario's read_your_writes.policy.
 	Policy string `json:"policy"`
 	// Redirected counts reads sent to the write model
-	// (primary-after-write); Waited reads retried until they showed the
-	// reader's last command (wait-for-token), TimedOut those still
-	// missing it at the timeout.
+	// (primary-after-write); Waited reads retried at least once for the
+	// reader's last command (wait-for-token; the timed-out ones
+	// included), TimedOut those still missing it at the timeout.
 	Redirected int64 `json:"redirected"`
 	Waited     int64 `json:"waited"`
 	TimedOut   int64 `json:"timed_out"`

@@ -151,8 +151,9 @@ type ReadYourWrites struct {
 type RYWStats struct {
 	// Redirected counts reads sent to the write model.
 	Redirected int64
-	// Waited counts reads retried until they showed the owner's token;
-	// TimedOut those still missing it at the timeout.
+	// Waited counts reads retried at least once for the owner's token
+	// (those that timed out included); TimedOut those still missing it
+	// at the timeout.
 	Waited, TimedOut int64
 }
 

@@ -41,7 +41,8 @@ type Publisher interface {
 	// every one (Kafka: acks=all of the idempotent producer; RabbitMQ:
 	// publisher confirms). A non-nil error means some may not be
 	// confirmed: the relay rolls back and publishes the batch again
-	// (at-least-once). msgs holds the batch in outbox id order, a message
+	// (at-least-once). msgs holds the batch in outbox id order (ModeWAL:
+	// in commit order, which keeps each order's events in order too), a message
 	// that Config.DuplicateFraction duplicates right after its original;
 	// msgs is only valid during the call (the byte slices may be kept).
 	// Publish bounds its own wait for the transport (a delivery timeout)
@@ -297,6 +298,7 @@ type row struct {
 	id, orderID int64
 	version     int32
 	payload     []byte
+	xid         uint32 // the WAL relay: the inserting transaction
 }
 
 // cycle relays one batch and returns its size: it claims (naive-cursor:

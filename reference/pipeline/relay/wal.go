@@ -32,9 +32,9 @@ import (
 // wal_level is below logical: the WAL relay cannot decode anything.
 var ErrWALLevel = errors.New("the WAL relay needs wal_level=logical")
 
-// walLinger is how long the WAL relay waits for another transaction
-// before it publishes the ones it holds: a batch forms under load, a lone
-// commit waits no longer than this.
+// walLinger is how long the WAL relay waits for more transactions after
+// the first it holds before it publishes them: a batch forms under load, a
+// lone commit waits no longer than this.
 const walLinger = 200 * time.Microsecond
 
 // walStatusEvery is how often the relay tells the server its position
@@ -65,23 +65,18 @@ func (r *Relay) Prepare(ctx context.Context) error {
 	if level != "logical" {
 		return fmt.Errorf("%w: the server runs wal_level=%s; set wal_level = logical (and max_replication_slots, max_wal_senders > 0) in postgresql.conf and restart it", ErrWALLevel, level)
 	}
-	pub := publicationName(r.cfg.Schema)
-	var exists bool
-	if err := r.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)", pub).Scan(&exists); err != nil {
-		return fmt.Errorf("relay: look up publication %s: %w", pub, err)
+	// The publication is made anew: one left by an earlier run lost its
+	// table when the schema was dropped.
+	pub := pgx.Identifier{publicationName(r.cfg.Schema)}.Sanitize()
+	sql := fmt.Sprintf("DROP PUBLICATION IF EXISTS %s; CREATE PUBLICATION %s FOR TABLE %s WITH (publish = 'insert')",
+		pub, pub, pgx.Identifier{r.cfg.Schema, "outbox"}.Sanitize())
+	if _, err := r.pool.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("relay: create publication %s: %w", pub, err)
 	}
-	if !exists {
-		sql := fmt.Sprintf("CREATE PUBLICATION %s FOR TABLE %s WITH (publish = 'insert')",
-			pgx.Identifier{pub}.Sanitize(), pgx.Identifier{r.cfg.Schema, "outbox"}.Sanitize())
-		if _, err := r.pool.Exec(ctx, sql); err != nil {
-			return fmt.Errorf("relay: create publication %s: %w", pub, err)
-		}
-	}
-	if err := r.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)", r.Slot()).Scan(&exists); err != nil {
-		return fmt.Errorf("relay: look up slot %s: %w", r.Slot(), err)
-	}
-	if exists {
-		return nil
+	// A slot left by an earlier run (killed before Drop) holds that run's
+	// position and would decode its outbox: start afresh.
+	if err := r.dropSlot(ctx); err != nil {
+		return err
 	}
 	if _, err := r.pool.Exec(ctx, "SELECT pg_create_logical_replication_slot($1, 'pgoutput')", r.Slot()); err != nil {
 		return fmt.Errorf("relay: create replication slot %s: %w", r.Slot(), err)
@@ -96,13 +91,42 @@ func (r *Relay) Drop(ctx context.Context) error {
 		return nil
 	}
 	var errs []error
-	if _, err := r.pool.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", r.Slot()); err != nil {
-		errs = append(errs, fmt.Errorf("relay: drop replication slot %s: %w", r.Slot(), err))
+	if err := r.dropSlot(ctx); err != nil {
+		errs = append(errs, err)
 	}
 	if _, err := r.pool.Exec(ctx, "DROP PUBLICATION IF EXISTS "+pgx.Identifier{publicationName(r.cfg.Schema)}.Sanitize()); err != nil {
 		errs = append(errs, fmt.Errorf("relay: drop publication: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// slotReleased bounds how long dropSlot waits for the server to release a
+// slot whose replication connection was just closed.
+const slotReleased = 30 * time.Second
+
+// dropSlot drops the relay's slot if it exists, waiting while a closed
+// replication connection's server process still holds it.
+func (r *Relay) dropSlot(ctx context.Context) error {
+	deadline := time.Now().Add(slotReleased)
+	for {
+		_, err := r.pool.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", r.Slot())
+		if err == nil {
+			return nil
+		}
+		if !slotInUse(err) || time.Now().After(deadline) {
+			return fmt.Errorf("relay: drop replication slot %s: %w", r.Slot(), err)
+		}
+		if !signal.Sleep(ctx, 10*time.Millisecond) {
+			return ctx.Err()
+		}
+	}
+}
+
+// slotInUse reports whether err says a replication slot is held by another
+// server process (SQLSTATE 55006, object_in_use).
+func slotInUse(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "55006"
 }
 
 // runWAL streams from the slot until ctx is done, reconnecting after
@@ -113,6 +137,14 @@ func (r *Relay) runWAL(ctx context.Context) {
 		err := r.stream(ctx, &w)
 		if ctx.Err() != nil {
 			return
+		}
+		if slotInUse(err) {
+			// The previous connection's server process has not let go of
+			// the slot yet (it notices the closed connection soon).
+			if !signal.Sleep(ctx, 10*time.Millisecond) {
+				return
+			}
+			continue
 		}
 		r.report(err)
 		if !errors.Is(err, ErrCrash) && !signal.Sleep(ctx, retryDelay) {
@@ -128,6 +160,8 @@ type walStream struct {
 	columns   map[string]int // the outbox's column positions
 	tx        []row          // the rows of the transaction being decoded
 	inTx      bool           // between a Begin and its Commit
+	xid       uint32         // the transaction being decoded
+	lingerEnd time.Time      // when the rows held are relayed at the latest
 	confirmed pglogrepl.LSN  // what the slot may forget
 	pending   pglogrepl.LSN  // the end of the last transaction in w.rows
 	serverEnd pglogrepl.LSN  // the server's WAL end, from keepalives
@@ -155,7 +189,7 @@ func (r *Relay) stream(ctx context.Context, w *worker) error {
 	for {
 		deadline := s.nextState
 		if len(w.rows) > 0 {
-			deadline = time.Now().Add(walLinger)
+			deadline = s.lingerEnd
 		}
 		rctx, cancel := context.WithDeadline(ctx, deadline)
 		msg, err := conn.ReceiveMessage(rctx)
@@ -232,7 +266,7 @@ func (r *Relay) decode(ctx context.Context, s *walStream, w *worker, data []byte
 			s.columns[c.Name] = i
 		}
 	case *pglogrepl.BeginMessage:
-		s.tx, s.inTx = s.tx[:0], true
+		s.tx, s.inTx, s.xid = s.tx[:0], true, m.Xid
 	case *pglogrepl.InsertMessage:
 		if m.RelationID != s.relation || s.columns == nil {
 			return nil
@@ -241,9 +275,13 @@ func (r *Relay) decode(ctx context.Context, s *walStream, w *worker, data []byte
 		if err != nil {
 			return err
 		}
+		x.xid = s.xid
 		s.tx = append(s.tx, x)
 		r.c.claimed.Add(1)
 	case *pglogrepl.CommitMessage:
+		if len(w.rows) == 0 && len(s.tx) > 0 {
+			s.lingerEnd = time.Now().Add(walLinger)
+		}
 		w.rows = append(w.rows, s.tx...)
 		s.tx, s.inTx = s.tx[:0], false
 		s.pending = m.TransactionEndLSN
@@ -300,7 +338,7 @@ func (r *Relay) relayWAL(ctx context.Context, s *walStream, w *worker) error {
 	for _, x := range w.rows {
 		w.ids = append(w.ids, x.id)
 	}
-	if err := r.deleteRelayed(ctx, w.ids); err != nil {
+	if err := r.deleteRelayed(ctx, w); err != nil {
 		r.retry(w)
 		return err
 	}
@@ -324,10 +362,25 @@ const walVisible = 10 * time.Second
 // then misses rows that are committed (seen here on a busy 2-core host,
 // and the outbox kept two rows forever). So the rows not deleted are
 // deleted again, every millisecond, until every one is gone.
-func (r *Relay) deleteRelayed(ctx context.Context, ids []int64) error {
+func (r *Relay) deleteRelayed(ctx context.Context, w *worker) error {
+	ids := w.ids
 	left := slices.Clone(ids)
 	deadline := time.Now().Add(walVisible)
-	for {
+	for first := true; ; first = false {
+		// A row a DELETE did not find may also be gone already: the slot
+		// resends what it was not told was relayed (after a failure
+		// between a delete and the position update, or a server restart
+		// that forgot the position). Its transaction is then visible, and
+		// was so before the next DELETE took its snapshot: a row whose
+		// transaction was visible before a DELETE that did not find it is
+		// gone.
+		var gone []int64
+		if !first {
+			var err error
+			if gone, err = r.visible(ctx, w, left); err != nil {
+				return err
+			}
+		}
 		rows, err := r.pool.Query(ctx, r.deleteIDs, left)
 		if err != nil {
 			r.c.dbErrors.Add(1)
@@ -338,7 +391,7 @@ func (r *Relay) deleteRelayed(ctx context.Context, ids []int64) error {
 			r.c.dbErrors.Add(1)
 			return fmt.Errorf("relay: delete %d relayed outbox rows (they will be published again): %w", len(ids), err)
 		}
-		left = slices.DeleteFunc(left, func(id int64) bool { return slices.Contains(deleted, id) })
+		left = slices.DeleteFunc(left, func(id int64) bool { return slices.Contains(deleted, id) || slices.Contains(gone, id) })
 		if len(left) == 0 {
 			return nil
 		}
@@ -349,6 +402,45 @@ func (r *Relay) deleteRelayed(ctx context.Context, ids []int64) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// visibleSQL lists which of the transactions ($1: 32-bit xids of this
+// epoch or the one before) a new snapshot sees as committed.
+const visibleSQL = `
+SELECT x FROM unnest($1::bigint[]) x,
+     LATERAL (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax) s,
+     LATERAL (SELECT (s.xmax >> 32 << 32) | x AS full) f
+WHERE pg_visible_in_snapshot(
+    (CASE WHEN f.full > s.xmax THEN f.full - 4294967296 ELSE f.full END)::text::xid8, pg_current_snapshot())`
+
+// visible returns the ids among left whose inserting transaction a new
+// snapshot sees.
+func (r *Relay) visible(ctx context.Context, w *worker, left []int64) ([]int64, error) {
+	xidOf := map[int64]int64{}
+	var xids []int64
+	for _, x := range w.rows {
+		if slices.Contains(left, x.id) {
+			xidOf[x.id] = int64(x.xid)
+			xids = append(xids, int64(x.xid))
+		}
+	}
+	rows, err := r.pool.Query(ctx, visibleSQL, xids)
+	if err != nil {
+		r.c.dbErrors.Add(1)
+		return nil, fmt.Errorf("relay: check which decoded transactions are visible: %w", err)
+	}
+	visible, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		r.c.dbErrors.Add(1)
+		return nil, fmt.Errorf("relay: check which decoded transactions are visible: %w", err)
+	}
+	var ids []int64
+	for _, id := range left {
+		if slices.Contains(visible, xidOf[id]) {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
 }
 
 // sendPosition tells the server what the slot may forget: the end of the
