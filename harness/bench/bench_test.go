@@ -75,8 +75,12 @@ func TestSmokeEndToEnd(t *testing.T) {
 		if a.Consistency == nil || a.Consistency.Violations != 0 {
 			t.Errorf("%s: consistency %+v, want a clean check", a.Name, a.Consistency)
 		}
-		if lo := ops["list_orders"]; a.Staleness.Reads == 0 || a.Staleness.Reads != lo.Count-lo.Errors {
-			t.Errorf("%s: %d reads classified, want the %d successful measured list_orders (warmup excluded)", a.Name, a.Staleness.Reads, lo.Count-lo.Errors)
+		lo, otl := ops["list_orders"], ops["order_then_list"]
+		if reads := lo.Count - lo.Errors + otl.Count - otl.Errors; a.Staleness.Reads == 0 || a.Staleness.Reads != reads {
+			t.Errorf("%s: %d reads classified, want the %d successful measured list_orders and order_then_list (warmup excluded)", a.Name, a.Staleness.Reads, reads)
+		}
+		if own := otl.Count - otl.Errors; a.Staleness.OwnWriteReads != own {
+			t.Errorf("%s: %d own-write reads, want the %d successful order_then_list", a.Name, a.Staleness.OwnWriteReads, own)
 		}
 		if a.Name != "crud" && a.Name != "cqrs-sync" && (a.Lag == nil || a.Lag.Visible.Count == 0) {
 			t.Errorf("%s: no visibility-lag samples: %+v", a.Name, a.Lag)
