@@ -34,7 +34,7 @@
 // where competing workers apply each batch in one transaction and
 // acknowledge after its commit; or to a Kafka topic keyed by the routing
 // hash (cqrskafka.Runner), whose consumer-group projector applies each
-// poll in one transaction and commits the offsets after it. The projector never reads the write model: it writes
+// poll in one transaction and marks the offsets for commit after it. The projector never reads the write model: it writes
 // the event's row (jsonb_populate_record into the read model's table,
 // upserted on the key) or deletes the key's row, only when the event's
 // version is newer than the one recorded for the key in AppliedVersions,
