@@ -146,6 +146,10 @@ type TxExecutor interface {
 // relay and projector. A nil hook is no hook; a hook's non-nil error
 // simulates a crash at that point.
 type Hooks struct {
+	// BeforePublish runs after the relay claimed (or decoded) a batch and
+	// before it publishes it, with its outbox ids: a crash there, before
+	// the transport saw the batch, must lose nothing.
+	BeforePublish func(ctx context.Context, ids []int64) error
 	// AfterConfirm runs after the transport confirmed a batch and before
 	// its outbox rows are removed, with their ids: a crash there re-sends
 	// the batch.

@@ -472,12 +472,9 @@ func (d *decoder) options(n *yaml.Node, o *Options, path string) {
 		d.fail(n, path, "must be a mapping of architecture to its options, like {cqrs-matview: {refresh: 1s}}, got %s", describe(n))
 		return
 	}
-	archs := strs(Architectures())
 	out := Options{}
 	d.entries(n, path, func(k string) bool { _, ok := catalog.Lookup(k); return ok },
-		func(k *yaml.Node) string {
-			return fmt.Sprintf("unknown architecture %s%s; use one of %s", describe(k), didYouMean(k.Value, archs), oneOf(Architectures()))
-		},
+		func(k *yaml.Node) string { return unknownArch(k.Value) },
 		func(k, val *yaml.Node, p string) {
 			desc, _ := catalog.Lookup(k.Value)
 			if desc.Options == nil {

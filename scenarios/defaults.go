@@ -199,7 +199,7 @@ func (s *Scenario) defaultFault(i int) {
 		f.Method = DuplicateRepublish
 	}
 	if takes.has("point") && unset("point", f.Point == "") {
-		f.Point = CrashAfterCommit
+		f.Point = spec.points[0]
 	}
 	if takes.has("events") && unset("events", f.Events == 0) {
 		f.Events = defaultBacklogEvents

@@ -21,6 +21,9 @@ type faultSpec struct {
 	// an error.
 	duration         time.Duration
 	durationRequired bool
+	// points are the crash points it takes (the field point), the default
+	// first.
+	points []CrashPoint
 	// needs is what an architecture must offer, in words, and the check.
 	needs     string
 	hasNeeded func(catalog.Descriptor) bool
@@ -35,9 +38,9 @@ func faultSpecs() []faultSpec {
 	return []faultSpec{
 		{kind: FaultDuplicates, fields: fieldSet{"at", "duration", "fraction", "method"},
 			needs: "an event pipeline", hasNeeded: pipeline},
-		{kind: FaultRelayCrash, fields: fieldSet{"at", "every", "count"},
+		{kind: FaultRelayCrash, fields: fieldSet{"at", "every", "count", "point"}, points: []CrashPoint{CrashAfterAck, CrashBeforePublish},
 			needs: "an event pipeline", hasNeeded: pipeline},
-		{kind: FaultProjectorCrash, fields: fieldSet{"at", "every", "count", "point"},
+		{kind: FaultProjectorCrash, fields: fieldSet{"at", "every", "count", "point"}, points: []CrashPoint{CrashAfterCommit, CrashAfterInbox},
 			needs: "an event pipeline", hasNeeded: pipeline},
 		{kind: FaultBrokerRestart, fields: fieldSet{"at", "every", "count", "duration"}, duration: 10 * time.Second,
 			needs: "an event pipeline", hasNeeded: pipeline},

@@ -111,7 +111,7 @@ func BuiltinNames() []string {
 func builtinOrder() []string {
 	return []string{
 		"smoke", "mixed", "read-heavy", "write-heavy", "burst", "crossover", "capacity",
-		"duplicates", "crashes", "broker-restart", "pg-restart", "poison", "visibility-gap", "catch-up", "rebuild",
+		"duplicates", "crashes", "broker-restart", "pg-restart", "poison", "visibility-gap", "catch-up", "rebuild", "read-your-writes", "relay-wal",
 	}
 }
 

@@ -58,6 +58,12 @@ type Overrides struct {
 	// ReadYourWrites replaces read_your_writes.policy
 	// (--read-your-writes).
 	ReadYourWrites *string
+	// Options set architectures' options (--option, one field each), as
+	// options.ARCH.FIELD does in a scenario: each is "ARCH.FIELD=VALUE"
+	// with the YAML names and values, e.g. "cqrs-kafka/wal.relay=wal";
+	// the architecture's other options keep the scenario's values, or
+	// their defaults.
+	Options []string
 }
 
 // WithOverrides returns a copy of s with o applied and validated again; s is
@@ -145,6 +151,7 @@ func (s *Scenario) WithOverrides(o Overrides) (*Scenario, error) {
 	if o.Faults != nil {
 		errs = append(errs, c.replaceFaults(o.Faults)...)
 	}
+	errs = append(errs, c.setOptions(o.Options)...)
 	// Flags that failed left their fields as they were, so the rest can be
 	// validated: every problem is reported at once.
 	v := &validator{s: c}
@@ -159,7 +166,6 @@ func (s *Scenario) WithOverrides(o Overrides) (*Scenario, error) {
 func parseArchFlag(values []string, bad func(flag, path, format string, args ...any)) ([]Arch, bool) {
 	var archs []Arch
 	ok := true
-	all := strs(Architectures())
 	for _, v := range values {
 		for _, name := range strings.Split(v, ",") {
 			name = strings.TrimSpace(name)
@@ -167,8 +173,8 @@ func parseArchFlag(values []string, bad func(flag, path, format string, args ...
 				continue
 			}
 			switch {
-			case !slices.Contains(all, name):
-				bad("--arch", "architectures", "unknown architecture %q%s; use one of %s", name, didYouMean(name, all), oneOf(Architectures()))
+			case unknownArch(name) != "":
+				bad("--arch", "architectures", "%s", unknownArch(name))
 				ok = false
 			case slices.Contains(archs, Arch(name)):
 				bad("--arch", "architectures", "%s is listed twice", name)
@@ -274,7 +280,7 @@ func (s *Scenario) replaceFaults(specs []string) ErrorList {
 		i := len(s.Faults)
 		path := index("faults", i)
 		s.Faults = append(s.Faults, Fault{})
-		node, err := faultNode(spec)
+		node, err := keyValueNode(spec, "write the fault as kind=KIND,at=5s,... with the YAML field names")
 		if err != nil {
 			s.src.bad[path] = true // a placeholder: validation leaves it alone
 			errs = append(errs, &Error{Flag: "--fault", Path: path, Msg: err.Error()})
@@ -300,14 +306,65 @@ func (s *Scenario) replaceFaults(specs []string) ErrorList {
 	return errs
 }
 
-// faultNode turns "key=value,key=value" into a YAML mapping node.
-func faultNode(spec string) (*yaml.Node, error) {
+// setOptions applies --option values (Overrides.Options).
+func (s *Scenario) setOptions(specs []string) ErrorList {
+	var errs ErrorList
+	d := &decoder{src: s.src}
+	for _, spec := range specs {
+		target, value, _ := strings.Cut(strings.TrimSpace(spec), "=")
+		arch, field, _ := strings.Cut(strings.TrimSpace(target), ".")
+		fail := func(format string, args ...any) {
+			errs = append(errs, &Error{Flag: "--option", Path: "options", Msg: fmt.Sprintf(format, args...)})
+		}
+		if arch == "" || field == "" || strings.TrimSpace(value) == "" {
+			fail("%q is not ARCH.FIELD=VALUE; write it like cqrs-kafka/wal.relay=wal, with the YAML field names", spec)
+			continue
+		}
+		if msg := unknownArch(arch); msg != "" {
+			fail("%s", msg)
+			continue
+		}
+		desc, _ := catalog.Lookup(arch)
+		if desc.Options == nil {
+			fail("%s takes no options", arch)
+			continue
+		}
+		if s.Options == nil {
+			s.Options = Options{}
+		}
+		opts, ok := s.Options[Arch(arch)]
+		if !ok {
+			opts = desc.Options()
+		}
+		node, err := keyValueNode(field+"="+value, "write it like cqrs-kafka/wal.relay=wal")
+		if err != nil {
+			fail("%v", err)
+			continue
+		}
+		path := "options." + arch
+		before := len(d.errs)
+		d.value(node, reflect.ValueOf(opts).Elem(), path)
+		for _, e := range d.errs[before:] {
+			e.File, e.Line, e.Flag = "", 0, "--option"
+			errs = append(errs, e)
+		}
+		if len(d.errs) == before {
+			s.Options[Arch(arch)] = opts
+			s.src.flags[path+"."+field] = "--option"
+		}
+	}
+	return errs
+}
+
+// keyValueNode turns "key=value,key=value" into a YAML mapping node; hint
+// says how to write it when a pair is not key=value.
+func keyValueNode(spec, hint string) (*yaml.Node, error) {
 	node := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: 1}
 	for _, pair := range strings.Split(spec, ",") {
 		key, value, ok := strings.Cut(strings.TrimSpace(pair), "=")
 		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
 		if !ok || key == "" || value == "" {
-			return nil, fmt.Errorf("%q is not key=value; write the fault as kind=KIND,at=5s,... with the YAML field names", pair)
+			return nil, fmt.Errorf("%q is not key=value; %s", pair, hint)
 		}
 		var v yaml.Node
 		if err := yaml.Unmarshal([]byte(value), &v); err != nil || len(v.Content) != 1 {

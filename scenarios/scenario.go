@@ -416,10 +416,15 @@ type Fault struct {
 	// then the acknowledgement is lost and the producer retries). Default:
 	// republish.
 	Method DuplicateMethod `yaml:"method" json:"method,omitempty"`
-	// Point is where the projector crashes: "after-commit" (after its DB
-	// commit, before its offset commit: the batch is redelivered) or
-	// "after-inbox" (between the inbox insert and the commit: the
-	// transaction rolls back). Default: after-commit.
+	// Point is where a crash strikes. The projector (projector-crash):
+	// "after-commit" (after its DB commit, before its acknowledgement: the
+	// batch is redelivered) or "after-inbox" (between the inbox insert and
+	// the commit: the transaction rolls back); default after-commit. The
+	// relay (relay-crash): "after-ack" (the transport confirmed the batch,
+	// its rows are not removed yet: it is published again) or
+	// "before-publish" (claimed, or decoded from the WAL, and never
+	// published: it must be claimed, or sent by the slot, again); default
+	// after-ack.
 	Point CrashPoint `yaml:"point" json:"point,omitempty"`
 }
 
@@ -435,6 +440,23 @@ func Architectures() []Arch {
 		out[i] = Arch(n)
 	}
 	return out
+}
+
+// unknownArch says why name is neither an architecture of the table nor a
+// variant of one (catalog.Lookup), and what to use; "" when it is one.
+func unknownArch(name string) string {
+	if _, ok := catalog.Lookup(name); ok {
+		return ""
+	}
+	all := strs(Architectures())
+	if arch, label, variant := catalog.Variant(name); variant {
+		if slices.Contains(all, arch) {
+			return fmt.Sprintf("variant %q of %s: its label must be lower-case letters, digits and dashes, like %s%swal", label, arch, arch, catalog.VariantSeparator)
+		}
+		name = arch
+	}
+	return fmt.Sprintf("unknown architecture %q%s; use one of %s (or a variant: <name>%s<label>)",
+		name, didYouMean(name, all), oneOf(Architectures()), catalog.VariantSeparator)
 }
 
 // Descriptor returns the architecture's entry in the table; ok is false for
@@ -608,13 +630,15 @@ const (
 	DuplicateLostAck   DuplicateMethod = "lost-ack"  // the broker appends, then the ack is lost
 )
 
-// CrashPoint is where a projector-crash fault strikes.
+// CrashPoint is where a projector-crash or relay-crash fault strikes.
 type CrashPoint string
 
-// The projector crash points.
+// The crash points; each kind's are in its faultSpec.
 const (
-	CrashAfterCommit CrashPoint = "after-commit" // after the DB commit, before the offset commit
-	CrashAfterInbox  CrashPoint = "after-inbox"  // after the inbox insert, before the DB commit
+	CrashAfterCommit   CrashPoint = "after-commit"   // projector: after the DB commit, before the acknowledgement
+	CrashAfterInbox    CrashPoint = "after-inbox"    // projector: after the inbox insert, before the DB commit
+	CrashAfterAck      CrashPoint = "after-ack"      // relay: after the transport's confirmation, before the rows' removal
+	CrashBeforePublish CrashPoint = "before-publish" // relay: after the claim (or the WAL's decoding), before publishing
 )
 
 // RunTime estimates the wall time of the measured runs: rounds ×

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
 	"github.com/cqrsbench/cqrsbench/reference/cqrsmatview"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/relay"
 	"io/fs"
 	"math"
 	"os"
@@ -51,7 +52,7 @@ func TestBuiltins(t *testing.T) {
 	t.Parallel()
 	names := scenarios.BuiltinNames()
 	want := []string{"smoke", "mixed", "read-heavy", "write-heavy", "burst", "crossover", "capacity",
-		"duplicates", "crashes", "broker-restart", "pg-restart", "poison", "visibility-gap", "catch-up", "rebuild", "page-sweep", "read-your-writes"}
+		"duplicates", "crashes", "broker-restart", "pg-restart", "poison", "visibility-gap", "catch-up", "rebuild", "read-your-writes", "relay-wal", "page-sweep"}
 	if !slices.Equal(names, want) {
 		t.Errorf("BuiltinNames() = %v, want %v", names, want)
 	}
@@ -235,6 +236,16 @@ func TestDerivedDefaults(t *testing.T) {
 				t.Errorf("RunTime() = %s, want %s", got, want)
 			}
 		}},
+		{"a variant runs with its own options, the architecture with its own", "architectures: [cqrs-kafka, cqrs-kafka/wal]\noptions: {cqrs-kafka/wal: {relay: wal}}\n",
+			func(t *testing.T, s *scenarios.Scenario) {
+				base, variant := s.Options.For("cqrs-kafka").(*cqrskafka.Options), s.Options.For("cqrs-kafka/wal").(*cqrskafka.Options)
+				if base.Relay != string(relay.ModeSkipLocked) || variant.Relay != string(relay.ModeWAL) {
+					t.Errorf("relays %q and %q, want skip-locked (the default) and wal", base.Relay, variant.Relay)
+				}
+				if d, ok := scenarios.Arch("cqrs-kafka/wal").Descriptor(); !ok || d.Name != "cqrs-kafka/wal" || d.Schema != "cqrs_kafka" || d.Baseline {
+					t.Errorf("descriptor %+v, %v: want cqrs-kafka's under the variant's name", d, ok)
+				}
+			}},
 		{"dead-letter topic follows topic", "options: {cqrs-kafka: {topic: shop.events}}\n", func(t *testing.T, s *scenarios.Scenario) {
 			if k := s.Options["cqrs-kafka"].(*cqrskafka.Options); k.Topic != "shop.events" || k.DeadLetterTopic != "" {
 				t.Errorf("Topic = %q, DeadLetterTopic = %q (want empty: the topic's, derived by cqrs-kafka)", k.Topic, k.DeadLetterTopic)
@@ -344,7 +355,7 @@ func TestErrors(t *testing.T) {
 			[]string{`x.yaml:2: load.duration: must be a duration with a unit, like "30s", got 30`,
 				`x.yaml:3: load.warmup: must be a duration like "30s", "2m" or "250ms", got "5 seconds"`}},
 		{"bad enum", "architectures: [crud, cqrs]\nload: {mode: opne}\noptions: {cqrs-kafka: {relay: naive}}\n",
-			[]string{`x.yaml:1: architectures[1]: unknown architecture "cqrs"; use one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq`,
+			[]string{`x.yaml:1: architectures[1]: unknown architecture "cqrs"; use one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq (or a variant: <name>/<label>)`,
 				`x.yaml:2: load.mode: unknown load mode "opne" (did you mean "open"?); use one of open, closed`,
 				`x.yaml:3: options.cqrs-kafka.relay: unknown relay mode "naive" (want skip-locked, naive-cursor or wal)`}},
 		{"threshold of an unknown operation", "thresholds: ['crud.list_order.p99 < 5ms']\n",
@@ -389,6 +400,11 @@ func TestErrors(t *testing.T) {
 			[]string{`x.yaml:1: load.rate: not used in closed mode, where workers loop as fast as they can; remove it or set load.mode: open`}},
 		{"sequential rounds", "interleaving: {rounds: 3}\n",
 			[]string{`x.yaml:1: interleaving.rounds: must be 1 in sequential mode, got 3; set interleaving.mode: interleaved for rounds`}},
+		{"bad variants", "architectures: [cqrs-kafka/WAL, cqs-kafka/wal, crud/a/b]\noptions: {cqrs-kafka/: {relay: wal}}\n",
+			[]string{`x.yaml:1: architectures[0]: variant "WAL" of cqrs-kafka: its label must be lower-case letters, digits and dashes, like cqrs-kafka/wal`,
+				`x.yaml:1: architectures[1]: unknown architecture "cqs-kafka" (did you mean "cqrs-kafka"?); use one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq (or a variant: <name>/<label>)`,
+				`x.yaml:1: architectures[2]: variant "a/b" of crud: its label must be lower-case letters, digits and dashes, like crud/wal`,
+				`x.yaml:2: options: variant "" of cqrs-kafka: its label must be lower-case letters, digits and dashes, like cqrs-kafka/wal`}},
 		{"naive relay alone", "options:\n  cqrs-kafka:\n    relay: naive-cursor\n    relays: 2\n",
 			[]string{`x.yaml:4: options.cqrs-kafka.relays: the naive-cursor relay runs alone; must be 1, got 2`}},
 		{"faults", `architectures: [crud, cqrs-kafka]
@@ -406,7 +422,7 @@ faults:
   - kind: pg-restart
     arch: cqrs-matview
   - at: 1s
-`, []string{`x.yaml:5: faults[0].fraction: not used by relay-crash faults, which take at, every, count`,
+`, []string{`x.yaml:5: faults[0].fraction: not used by relay-crash faults, which take at, every, count, point`,
 			`x.yaml:7: faults[1].at: 45s is past the end of the measured run (load.duration 30s)`,
 			`x.yaml:9: faults[2].arch: duplicates faults need an event pipeline, which crud does not offer`,
 			`x.yaml:10: faults[2].fraction: must be in (0, 1] (or a percentage up to 100%), got 1.5`,
@@ -416,7 +432,7 @@ faults:
 		{"collects every error", "load:\n  rat: 5\n  rate: -5\narchitectures: [cqrs]\n",
 			[]string{`x.yaml:2: unknown field "rat" in load (did you mean "rate"?)`,
 				`x.yaml:3: load.rate: must be > 0 ops/s, got -5`,
-				`x.yaml:4: architectures[0]: unknown architecture "cqrs"; use one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq`}},
+				`x.yaml:4: architectures[0]: unknown architecture "cqrs"; use one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq (or a variant: <name>/<label>)`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -583,11 +599,24 @@ func TestOverrides(t *testing.T) {
 				"--orders: dataset.orders: must be > 0, got -5",
 				"--duration: load.duration: must be > 0, got 0s",
 				"--rate: load.rate: must be > 0 ops/s, got -5",
-				`--arch: architectures: unknown architecture "cqrs"; use one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq`,
+				`--arch: architectures: unknown architecture "cqrs"; use one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq (or a variant: <name>/<label>)`,
 				"--arch: architectures: crud is listed twice",
 			}},
 		{name: "empty arch", base: "mixed", o: scenarios.Overrides{Arch: []string{""}},
 			wantErr: []string{"--arch: architectures: empty; name at least one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq"}},
+		{name: "options set one field, keeping the scenario's others", base: "architectures: [cqrs-kafka]\noptions: {cqrs-kafka: {batch_size: 7}}\n",
+			o: scenarios.Overrides{Arch: []string{"cqrs-kafka,cqrs-kafka/wal"}, Options: []string{"cqrs-kafka/wal.relay=wal", "cqrs-kafka.relays=2"}},
+			check: func(t *testing.T, s *scenarios.Scenario) {
+				base, variant := s.Options.For("cqrs-kafka").(*cqrskafka.Options), s.Options.For("cqrs-kafka/wal").(*cqrskafka.Options)
+				if base.BatchSize != 7 || base.Relays != 2 || base.Relay != string(relay.ModeSkipLocked) || variant.Relay != string(relay.ModeWAL) || variant.BatchSize != relay.DefaultBatchSize {
+					t.Errorf("cqrs-kafka %+v, cqrs-kafka/wal %+v", base, variant)
+				}
+			}},
+		{name: "bad options", base: "load: {rate: 100}\n", o: scenarios.Overrides{Options: []string{"cqrs-kafka.rely=wal", "crud.x=1", "junk", "cqrs-kafka.relay=naive"}},
+			wantErr: []string{`--option: unknown field "rely" in options.cqrs-kafka (did you mean "relay"?)`,
+				`--option: options: crud takes no options`,
+				`--option: options: "junk" is not ARCH.FIELD=VALUE; write it like cqrs-kafka/wal.relay=wal, with the YAML field names`,
+				`--option: options.cqrs-kafka.relay: unknown relay mode "naive" (want skip-locked, naive-cursor or wal)`}},
 		{name: "rate in closed mode", base: "load: {mode: closed}\n", o: scenarios.Overrides{Rate: ptr(10.0)},
 			wantErr: []string{"--rate: load.rate: not used in closed mode, where workers loop as fast as they can"}},
 		{name: "fault flags replace the faults, taken as given and defaulted", base: "broker-restart",

@@ -260,8 +260,8 @@ func (t *Threshold) parsePath(lhs string) string {
 	archs := strs(Architectures())
 	switch {
 	case len(segs) == 3:
-		if !slices.Contains(archs, segs[0]) {
-			return fmt.Sprintf("unknown architecture %q%s; use one of %s", segs[0], didYouMean(segs[0], archs), oneOf(Architectures()))
+		if msg := unknownArch(segs[0]); msg != "" {
+			return msg
 		}
 		t.Arch = Arch(segs[0])
 		segs = segs[1:]

@@ -98,7 +98,7 @@ func TestParseThresholdErrors(t *testing.T) {
 		{"lag.p99 <", "no value after <"},
 		{"lag < 5ms", `"lag" has no aggregate`},
 		{"crud.list_orders < 5ms", `"crud.list_orders" has no aggregate; write it after the metric, like "crud.list_orders.p99"`},
-		{"cqrs.list_orders.p99 < 5ms", `unknown architecture "cqrs"; use one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq`},
+		{"cqrs.list_orders.p99 < 5ms", `unknown architecture "cqrs"; use one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq (or a variant: <name>/<label>)`},
 		{"crud.list_orders.p99.x.y < 5ms", "too many parts"},
 		{"crud.List-Orders.p99 < 5ms", `bad metric "List-Orders"; use an operation of the workload`},
 		{"crud.list_orders.p999x < 5ms", `bad percentile "p999x"`},
@@ -245,5 +245,5 @@ architectures: [crud, cqrs]
 	// Output:
 	// mine.yaml:3: unknown field "rat" in load (did you mean "rate"?)
 	// mine.yaml:4: load.duration: must be a duration with a unit, like "30s", got 30
-	// mine.yaml:5: architectures[1]: unknown architecture "cqrs"; use one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq
+	// mine.yaml:5: architectures[1]: unknown architecture "cqrs"; use one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq (or a variant: <name>/<label>)
 }

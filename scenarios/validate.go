@@ -183,12 +183,11 @@ func (v *validator) architectures() {
 		v.errorf("architectures", "empty; name at least one of %s (or remove the key to run all)", oneOf(Architectures()))
 		return
 	}
-	all := strs(Architectures())
 	for i, a := range archs {
 		p := index("architectures", i)
 		switch {
-		case !slices.Contains(all, string(a)):
-			v.enum(p, "architecture", string(a), all)
+		case unknownArch(string(a)) != "":
+			v.errorf(p, "%s", unknownArch(string(a)))
 		case slices.Index(archs, a) < i:
 			v.errorf(p, "%s is listed twice", a)
 		case !catalog.Runs(catalog.MustLookup(string(a)), v.s.Workload()):
@@ -394,7 +393,7 @@ func (v *validator) faultArch(f Fault, path string) {
 	}
 	d, known := f.Arch.Descriptor()
 	if !known {
-		v.enum(path+".arch", "architecture", string(f.Arch), strs(Architectures()))
+		v.errorf(path+".arch", "%s", unknownArch(string(f.Arch)))
 		return
 	}
 	if what, ok := f.Kind.Needs(d.For(s.Workload())); !ok {
@@ -471,8 +470,8 @@ func (v *validator) fault(i int) {
 	if takes.has("method") && f.Method != DuplicateRepublish && f.Method != DuplicateLostAck {
 		v.enum(path+".method", "duplicate method", string(f.Method), strs([]DuplicateMethod{DuplicateRepublish, DuplicateLostAck}))
 	}
-	if takes.has("point") && f.Point != CrashAfterCommit && f.Point != CrashAfterInbox {
-		v.enum(path+".point", "crash point", string(f.Point), strs([]CrashPoint{CrashAfterCommit, CrashAfterInbox}))
+	if takes.has("point") && !slices.Contains(spec.points, f.Point) {
+		v.enum(path+".point", string(f.Kind)+" point", string(f.Point), strs(spec.points))
 	}
 }
 

@@ -48,6 +48,7 @@ Examples:
   cqrsbench run read-heavy --arch crud,cqrs-sync --orders 1000000 --duration 60s
   cqrsbench run broker-restart --fault kind=broker-restart,at=20s,duration=5s
   cqrsbench run mixed --fault kind=pg-restart,at=10s --fault kind=relay-crash,at=5s,every=5s
+  cqrsbench run crashes --arch cqrs-kafka,cqrs-kafka/wal --option cqrs-kafka/wal.relay=wal
   cqrsbench run page-sweep --sweep orders_per_customer=5,50,500   # does the read model stay flat?
   cqrsbench run smoke --workload workloads/helpdesk   # a workload pack: your schema, commands, screens
 `
@@ -65,6 +66,7 @@ type optionalFlags struct {
 	findMax  bool
 	sweep    *scenarios.Sweep
 	ryw      string
+	options  []string
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -80,7 +82,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.DurationVar(&o.budget, "staleness-budget", 0, "the longest lag p99 a CQRS architecture may have and still pay off in the verdict (default: the scenario's verdict.staleness_budget, 200ms unless it sets one)")
 	fs.StringVar(&o.ryw, "read-your-writes", "", "the read-your-writes `POLICY` of every architecture's sessions: "+strings.Join(workload.RYWPolicies(), ", ")+" (a customer's reads within read_your_writes.window after their own command go to the write model; or wait until the read side shows the command, up to read_your_writes.timeout); default: the scenario's, none unless it sets one. The operation order_then_list is a read right after one's own write")
 	fs.StringVar(&o.workload, "workload", "", "the workload to drive (`NAME|DIR`): shop, built in, or a workload pack's directory, like workloads/helpdesk ('cqrsbench workloads' lists them; the architectures that do not run packs are left out)")
-	fs.StringVar(&o.arch, "arch", "", "comma-separated architectures to run: "+strings.Join(archNames(), ","))
+	fs.StringVar(&o.arch, "arch", "", "comma-separated architectures to run: "+strings.Join(archNames(), ",")+"; or a variant of one, `NAME/LABEL` (the architecture again under its own name, with its own --option values), to compare two settings in the same rounds")
+	fs.Func("option", "set an architecture's option, `ARCH.FIELD=VALUE` (repeat for several), as options.ARCH.FIELD in a scenario, e.g. cqrs-kafka/wal.relay=wal; the fields are in scenarios/README.md", func(v string) error {
+		o.options = append(o.options, v)
+		return nil
+	})
 	fs.Func("fault", "replace the scenario's faults with this one (repeat for several; `none` for no fault): the fault's YAML fields as key=value pairs, e.g. kind=broker-restart,at=15s,duration=10s; kinds and fields in scenarios/README.md", func(v string) error {
 		o.faults = append(o.faults, v)
 		return nil
@@ -175,6 +181,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 func finishRun(run *results.Run, sc *scenarios.Scenario, dir string, format report.Format, stdout, stderr io.Writer) error {
 	run.Verdicts = report.Verdicts(run)
 	run.Payoff = report.Payoff(run)
+	run.Variants = report.Variants(run)
 	if !run.Interrupted {
 		run.Thresholds = results.Evaluate(run, sc.Thresholds)
 	}
@@ -255,6 +262,8 @@ func (o *optionalFlags) overrides(fs *flag.FlagSet) scenarios.Overrides {
 			ov.Sweep = o.sweep
 		case "read-your-writes":
 			ov.ReadYourWrites = &o.ryw
+		case "option":
+			ov.Options = o.options
 		}
 	})
 	return ov

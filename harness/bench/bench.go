@@ -294,6 +294,10 @@ func runArchitecture(ctx context.Context, cfg Config, pool, replica *pgxpool.Poo
 	if replica != nil && slices.Contains(desc.Needs, catalog.Replica) {
 		replicaLag = sampleReplica(ctx, pool, replica, measured, loadDone)
 	}
+	var slotLag *slotSampler
+	if pipeline {
+		slotLag = sampleSlot(ctx, pool, schema, measured, loadDone)
+	}
 	before := countersAt(ctx, a.dbs, cfg.Infra, measured)
 	runStart := time.Now()
 	out, err := r.Run(ctx)
@@ -369,6 +373,9 @@ func runArchitecture(ctx context.Context, cfg Config, pool, replica *pgxpool.Poo
 			if res.Lag.Replica, err = replicaLag.result(); err != nil {
 				return res, err
 			}
+		}
+		if slotLag != nil {
+			res.Lag.Slot = slotLag.result()
 		}
 	}
 	if r, ok := sys.(reference.Refresher); ok {

@@ -158,18 +158,21 @@ func (fs *faultSet) hooks() reference.Hooks {
 	if fs == nil {
 		return h
 	}
-	var afterConfirm []func(context.Context, []int64) error
 	for _, f := range fs.faults {
 		switch f.spec.Kind {
 		case scenarios.FaultDuplicates:
 			if f.spec.Method == scenarios.DuplicateLostAck {
-				afterConfirm = append(afterConfirm, f.loseAck)
+				h.AfterConfirm = chainIDs(h.AfterConfirm, f.loseAck)
 				continue
 			}
 			h.DuplicateFraction = float64(f.spec.Fraction)
 			h.DuplicatesOn = f.on.Load
 		case scenarios.FaultRelayCrash:
-			afterConfirm = append(afterConfirm, f.crashRelay)
+			if f.spec.Point == scenarios.CrashBeforePublish {
+				h.BeforePublish = chainIDs(h.BeforePublish, f.crashRelayBeforePublish)
+				continue
+			}
+			h.AfterConfirm = chainIDs(h.AfterConfirm, f.crashRelay)
 		case scenarios.FaultProjectorCrash:
 			hook := func(_ context.Context, b reference.Batch) error {
 				if b.Applied+b.Duplicates == 0 || !f.takeArmed() {
@@ -183,16 +186,6 @@ func (fs *faultSet) hooks() reference.Hooks {
 			} else {
 				h.AfterDBCommit = hook
 			}
-		}
-	}
-	if len(afterConfirm) > 0 {
-		h.AfterConfirm = func(ctx context.Context, ids []int64) error {
-			for _, hook := range afterConfirm {
-				if err := hook(ctx, ids); err != nil {
-					return err
-				}
-			}
-			return nil
 		}
 	}
 	return h
@@ -211,6 +204,29 @@ func (f *fault) takeArmed() bool {
 		if f.armed.CompareAndSwap(n, n-1) {
 			return true
 		}
+	}
+}
+
+// crashRelayBeforePublish is the relay's BeforePublish hook of a
+// relay-crash fault at point before-publish.
+func (f *fault) crashRelayBeforePublish(_ context.Context, ids []int64) error {
+	if !f.takeArmed() {
+		return nil
+	}
+	f.fired <- crashed{time.Now(), fmt.Sprintf("batch of %d rows claimed, never published", len(ids))}
+	return fmt.Errorf("%w (fault injection before publishing %d rows)", errInjectedCrash, len(ids))
+}
+
+// chainIDs runs a, then b unless a failed; a nil a is b.
+func chainIDs(a, b func(context.Context, []int64) error) func(context.Context, []int64) error {
+	if a == nil {
+		return b
+	}
+	return func(ctx context.Context, ids []int64) error {
+		if err := a(ctx, ids); err != nil {
+			return err
+		}
+		return b(ctx, ids)
 	}
 }
 
@@ -804,7 +820,7 @@ func describeFault(f scenarios.Fault) string {
 			of = "batches acknowledged"
 		}
 		parts = append(parts, fmt.Sprintf("%s, %s of %s", f.Method, pct(float64(f.Fraction)), of))
-	case scenarios.FaultProjectorCrash:
+	case scenarios.FaultProjectorCrash, scenarios.FaultRelayCrash:
 		parts = append(parts, string(f.Point))
 	}
 	switch {

@@ -127,6 +127,9 @@ func TestCrashesScenario(t *testing.T) {
 		if a.Consistency.DuplicatesDelivered == 0 {
 			t.Errorf("%s: no duplicate delivered: the crashed batches were not delivered again", a.Name)
 		}
+		if a.Lag != nil && a.Lag.Slot != nil {
+			t.Errorf("%s: slot samples %+v from a skip-locked relay, which has no slot", a.Name, a.Lag.Slot)
+		}
 	}
 	assertClean(t, run)
 }
@@ -225,7 +228,8 @@ func TestPoisonScenario(t *testing.T) {
 
 // TestWALRelayFaults runs the WAL relay (relay: wal) on Kafka and RabbitMQ
 // through relay crashes after the transport's confirmation (the slot
-// resends the batch: duplicates, suppressed by the inbox) and a PostgreSQL
+// resends the batch: duplicates, suppressed by the inbox) and before
+// publishing (the slot, never told, resends it), and a PostgreSQL
 // restart: nothing is lost or applied twice. (A broker restart fails its
 // publishes, which the relay handles as the crash: not run again here, to
 // keep make test under 20 minutes; it ran clean.)
@@ -236,10 +240,17 @@ func TestWALRelayFaults(t *testing.T) {
 		return sc
 	}
 	t.Run("relay-crash", func(t *testing.T) {
-		run := runScenario(t, wal(builtin(t, "crashes", "kind=relay-crash,at=1s,every=2s")))
+		run := runScenario(t, wal(builtin(t, "crashes", "kind=relay-crash,at=1s,every=2s", "kind=relay-crash,point=before-publish,at=2s,every=2s,count=2")))
 		for _, a := range run.Architectures {
-			if f := injected(t, a, 1)[0]; f.Injected < 2 || a.Consistency.DuplicatesDelivered == 0 {
-				t.Errorf("%s: %d relay crashes, %d duplicates delivered; want crashes and their batches resent from the slot", a.Name, f.Injected, a.Consistency.DuplicatesDelivered)
+			f := injected(t, a, 2)
+			if f[0].Injected < 2 || a.Consistency.DuplicatesDelivered == 0 {
+				t.Errorf("%s: %d relay crashes after the ack, %d duplicates delivered; want crashes and their batches resent from the slot", a.Name, f[0].Injected, a.Consistency.DuplicatesDelivered)
+			}
+			if f[1].Injected < 2 {
+				t.Errorf("%s: %d relay crashes before publishing, want at least 2", a.Name, f[1].Injected)
+			}
+			if s := a.Lag.Slot; s == nil || s.Samples == 0 || s.RetainedBytesMax <= 0 || s.Lost {
+				t.Errorf("%s: slot samples %+v; want the WAL relay's slot sampled through the load", a.Name, s)
 			}
 		}
 		assertClean(t, run)

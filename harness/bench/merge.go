@@ -110,6 +110,7 @@ func mergeLag(a, b *results.Lag) *results.Lag {
 	}
 	m.Visible = mergeStats(a.Visible, b.Visible)
 	m.Replica = mergeReplicaLag(a.Replica, b.Replica)
+	m.Slot = mergeSlotLag(a.Slot, b.Slot)
 	m.ProbeTimeouts += b.ProbeTimeouts
 	m.ProbeQueries += b.ProbeQueries
 	m.ProbesSkipped += b.ProbesSkipped
@@ -123,6 +124,15 @@ func mergeReplicaLag(a, b *results.ReplicaLag) *results.ReplicaLag {
 	}
 	return &results.ReplicaLag{Samples: a.Samples + b.Samples, Queries: a.Queries + b.Queries,
 		BytesBehindMax: max(a.BytesBehindMax, b.BytesBehindMax), ReplayAge: mergeStats(a.ReplayAge, b.ReplayAge)}
+}
+
+// mergeSlotLag adds up two rounds' samples of a WAL relay's slot.
+func mergeSlotLag(a, b *results.SlotLag) *results.SlotLag {
+	if a == nil || b == nil {
+		return cmp.Or(a, b)
+	}
+	return &results.SlotLag{Samples: a.Samples + b.Samples, BehindBytesMax: max(a.BehindBytesMax, b.BehindBytesMax),
+		RetainedBytesMax: max(a.RetainedBytesMax, b.RetainedBytesMax), InactiveSamples: a.InactiveSamples + b.InactiveSamples, Lost: a.Lost || b.Lost}
 }
 
 // mergeRefresh adds up two rounds' materialized-view refreshes.

@@ -38,29 +38,34 @@ func sampleReplica(ctx context.Context, primary, replica *pgxpool.Pool, from tim
 	s := &replicaSampler{done: make(chan struct{}), reg: reg, rec: reg.NewRecorder()}
 	go func() {
 		defer close(s.done)
-		wait := time.NewTimer(time.Until(from))
-		defer wait.Stop()
+		everyUntil(ctx, from, replicaSampleEvery, loadDone, func() bool { s.sample(ctx, primary, replica); return true })
+	}()
+	return s
+}
+
+// everyUntil calls sample at from and then every period until it returns
+// false, loadDone is closed or ctx ends.
+func everyUntil(ctx context.Context, from time.Time, period time.Duration, loadDone <-chan struct{}, sample func() bool) {
+	wait := time.NewTimer(time.Until(from))
+	defer wait.Stop()
+	select {
+	case <-ctx.Done():
+		return
+	case <-loadDone:
+		return
+	case <-wait.C:
+	}
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	for sample() {
 		select {
 		case <-ctx.Done():
 			return
 		case <-loadDone:
 			return
-		case <-wait.C:
+		case <-tick.C:
 		}
-		tick := time.NewTicker(replicaSampleEvery)
-		defer tick.Stop()
-		for {
-			s.sample(ctx, primary, replica)
-			select {
-			case <-ctx.Done():
-				return
-			case <-loadDone:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return s
+	}
 }
 
 // sample reads the primary's WAL position, then on the replica how many

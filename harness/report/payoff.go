@@ -250,8 +250,7 @@ func outcomeWords(outcome string) string {
 // Nil when no operation has samples on both sides.
 func compareLatency(num, den *results.Architecture, ops []string, worseIfAbove bool) *results.Comparison {
 	for _, name := range ops {
-		p50, ok50 := percentileRatio(num, den, name, func(o results.RoundOp) float64 { return o.P50 }, minSamplesP50, worseIfAbove)
-		p99, ok99 := percentileRatio(num, den, name, func(o results.RoundOp) float64 { return o.P99 }, minSamplesP99, worseIfAbove)
+		p50, p99, ok50, ok99 := percentileRatios(num, den, opIn(name), worseIfAbove)
 		if !ok50 || !ok99 {
 			continue
 		}
@@ -260,10 +259,19 @@ func compareLatency(num, den *results.Architecture, ops []string, worseIfAbove b
 	return nil
 }
 
-// percentileRatio estimates num's over den's percentile of op (pct picks
-// it from a round) across their paired rounds; it is called only when
-// every round had minSamples on both sides.
-func percentileRatio(num, den *results.Architecture, op string, pct func(results.RoundOp) float64, minSamples int64, worseIfAbove bool) (results.Ratio, bool) {
+// percentileRatios estimates num's over den's p50 and p99 of what pick
+// takes from a round (an operation's latency, a lag stage's) across their
+// paired rounds, each ok when some round had samples on both sides.
+func percentileRatios(num, den *results.Architecture, pick func(results.Round) (results.RoundOp, bool), worseIfAbove bool) (p50, p99 results.Ratio, ok50, ok99 bool) {
+	p50, ok50 = percentileRatio(num, den, pick, func(o results.RoundOp) float64 { return o.P50 }, minSamplesP50, worseIfAbove)
+	p99, ok99 = percentileRatio(num, den, pick, func(o results.RoundOp) float64 { return o.P99 }, minSamplesP99, worseIfAbove)
+	return p50, p99, ok50, ok99
+}
+
+// percentileRatio estimates num's over den's percentile (pct) of what
+// pick takes from a round, across their paired rounds; it is called only
+// when every round had minSamples on both sides.
+func percentileRatio(num, den *results.Architecture, pick func(results.Round) (results.RoundOp, bool), pct func(results.RoundOp) float64, minSamples int64, worseIfAbove bool) (results.Ratio, bool) {
 	numRounds, denRounds := roundsOf(num), roundsOf(den)
 	var ratios []float64
 	tooFew := false
@@ -272,8 +280,8 @@ func percentileRatio(num, den *results.Architecture, op string, pct func(results
 			if rd.Round != rn.Round {
 				continue
 			}
-			x, okX := roundOp(rn, op)
-			y, okY := roundOp(rd, op)
+			x, okX := pick(rn)
+			y, okY := pick(rd)
 			if okX && okY && pct(x) > 0 && pct(y) > 0 {
 				ratios = append(ratios, pct(x)/pct(y))
 				tooFew = tooFew || x.Count < minSamples || y.Count < minSamples
@@ -347,10 +355,20 @@ func roundsOf(a *results.Architecture) []results.Round {
 	return []results.Round{results.RoundOf(*a, 0)}
 }
 
-// roundOp is op's latency in round r, if it had samples.
-func roundOp(r results.Round, op string) (results.RoundOp, bool) {
-	for _, o := range r.Ops {
-		if o.Name == op && o.Count > 0 {
+// opIn picks operation op's latency from a round, if it had samples.
+func opIn(op string) func(results.Round) (results.RoundOp, bool) {
+	return func(r results.Round) (results.RoundOp, bool) { return named(r.Ops, op) }
+}
+
+// lagIn picks lag stage stage from a round, if it had samples.
+func lagIn(stage string) func(results.Round) (results.RoundOp, bool) {
+	return func(r results.Round) (results.RoundOp, bool) { return named(r.Lag, stage) }
+}
+
+// named is the entry of list called name, if it had samples.
+func named(list []results.RoundOp, name string) (results.RoundOp, bool) {
+	for _, o := range list {
+		if o.Name == name && o.Count > 0 {
 			return o, true
 		}
 	}

@@ -82,6 +82,9 @@ func writePage(run *results.Run, keepTables bool) (*page, error) {
 		}
 	}
 	writePayoff(b, run)
+	if err := variantTables(b, run); err != nil {
+		return nil, fmt.Errorf("text report: %w", err)
+	}
 	writeVerdicts(b, run)
 	if err := thresholdTable(b, run); err != nil {
 		return nil, fmt.Errorf("text report: %w", err)
@@ -398,6 +401,18 @@ func loadTable(b *page, run *results.Run) error {
 		header, rows, "lrrrrrrrrr", nil})
 }
 
+// slotLabel says what a WAL relay's slot held over the samples.
+func slotLabel(s *results.SlotLag) string {
+	label := fmt.Sprintf("slot: %s KB behind, %s MB kept", rate(float64(s.BehindBytesMax)/1024), rate(float64(s.RetainedBytesMax)/(1<<20)))
+	if s.InactiveSamples > 0 {
+		label += fmt.Sprintf(", no relay %d×", s.InactiveSamples)
+	}
+	if s.Lost {
+		label += ", PAST max_slot_wal_keep_size"
+	}
+	return label
+}
+
 // lagTable writes the pipeline stages, the prober's visible lag and the
 // refresh durations of every architecture that has any.
 func lagTable(b *page, run *results.Run) error {
@@ -428,6 +443,9 @@ func lagTable(b *page, run *results.Run) error {
 				}
 				rows = append(rows, stat(a.Name, label, r.ReplayAge, ""))
 			}
+			if s := a.Lag.Slot; s != nil {
+				rows = append(rows, []string{a.Name, slotLabel(s), count(s.Samples), "", "", "", ""})
+			}
 		}
 		if r := a.Refresh; r != nil {
 			label := "refresh duration"
@@ -446,7 +464,8 @@ func lagTable(b *page, run *results.Run) error {
 	}
 	return render(b, table{"Lag, ms: pipeline stages from in-process timestamps (end_to_end: commit to read-model commit);\n" +
 		"visible: black-box prober, commit until a query sees the write; replica replay age: sampled\n" +
-		"now() - pg_last_xact_replay_timestamp() on the replica, WAL behind: bytes not yet replayed", header, rows, "llrrrrr", nil})
+		"now() - pg_last_xact_replay_timestamp() on the replica, WAL behind: bytes not yet replayed; slot\n" +
+		"(count: samples): the WAL relay's slot, the most WAL not yet confirmed relayed and held for it", header, rows, "llrrrrr", nil})
 }
 
 // readYourWritesTable writes, when a run made reads right after the

@@ -221,6 +221,9 @@ func warnings(run *results.Run) []string {
 			out = append(out, fmt.Sprintf("%s%s: %s never became visible within the prober's timeout; visible lag understates the tail",
 				warnPrefix, a.Name, plural(a.Lag.ProbeTimeouts, "probed write", "probed writes")))
 		}
+		if s := slotWarning(a); s != "" {
+			out = append(out, s)
+		}
 		if c := a.Consistency; c != nil && c.Violations > 0 {
 			out = append(out, fmt.Sprintf("%s%s: read models INCONSISTENT with the write model after catch-up: %d lost, %d extra, %d mismatched rows",
 				warnPrefix, a.Name, c.Lost, c.Extra, c.Mismatched))
@@ -269,6 +272,25 @@ func loadWarning(a *results.Architecture) string {
 	}
 	return fmt.Sprintf("%s%s: offered load not sustained: %s — latencies include queueing",
 		warnPrefix, a.Name, strings.Join(what, "; "))
+}
+
+// slotWarning says when a's WAL relay was down while its slot kept WAL
+// for it (a relay down too long fills the server's disk, or, past
+// max_slot_wal_keep_size, loses events); "" otherwise.
+func slotWarning(a *results.Architecture) string {
+	if a.Lag == nil || a.Lag.Slot == nil {
+		return ""
+	}
+	s := a.Lag.Slot
+	switch {
+	case s.Lost:
+		return fmt.Sprintf("%s%s: its WAL relay's slot went past max_slot_wal_keep_size (%s MB kept): the server removes WAL the relay has not read, and the events in it",
+			warnPrefix, a.Name, rate(float64(s.RetainedBytesMax)/(1<<20)))
+	case s.InactiveSamples > 0:
+		return fmt.Sprintf("%s%s: no WAL relay was connected to its slot in %d of %d samples, while the server kept up to %s MB of WAL for it (it grows for as long as the relay is down)",
+			warnPrefix, a.Name, s.InactiveSamples, s.Samples, rate(float64(s.RetainedBytesMax)/(1<<20)))
+	}
+	return ""
 }
 
 // sustained reports whether l kept up with the offered rate

@@ -84,6 +84,17 @@ func TestVerdicts(t *testing.T) {
 			"WARNING crud: 20% of operations failed (invalid_transition 250, timeout 100, conflict 30, …); failed operations are not in the latencies"}},
 		{"probe timeouts", func(r *results.Run) { r.Architectures[1].Lag.ProbeTimeouts = 3 }, []string{kafkaOK,
 			"WARNING cqrs-kafka: 3 probed writes never became visible within the prober's timeout; visible lag understates the tail"}},
+		{"WAL relay down", func(r *results.Run) {
+			r.Architectures[1].Lag.Slot = &results.SlotLag{Samples: 40, InactiveSamples: 12, RetainedBytesMax: 48 << 20}
+		}, []string{kafkaOK,
+			"WARNING cqrs-kafka: no WAL relay was connected to its slot in 12 of 40 samples, while the server kept up to 48.0 MB of WAL for it (it grows for as long as the relay is down)"}},
+		{"WAL slot lost", func(r *results.Run) {
+			r.Architectures[1].Lag.Slot = &results.SlotLag{Samples: 40, InactiveSamples: 12, RetainedBytesMax: 1 << 30, Lost: true}
+		}, []string{kafkaOK,
+			"WARNING cqrs-kafka: its WAL relay's slot went past max_slot_wal_keep_size (1024 MB kept): the server removes WAL the relay has not read, and the events in it"}},
+		{"WAL relay connected", func(r *results.Run) {
+			r.Architectures[1].Lag.Slot = &results.SlotLag{Samples: 40, RetainedBytesMax: 1 << 20}
+		}, []string{kafkaOK}},
 		{"few samples", func(r *results.Run) { r.Architectures[0].Ops[1].Latency.Count = 40 }, []string{kafkaOK,
 			"WARNING p99 rests on fewer than 100 samples (crud create_order 40): run longer for a stable tail"}},
 		{"no successful reads", func(r *results.Run) { r.Architectures[1].Ops[0].Latency = results.Stats{} }, []string{

@@ -14,6 +14,10 @@ import (
 // are evaluated against it.
 const StageEndToEnd = "end_to_end"
 
+// StageVisible names the prober's commit→visible lag among a round's lag
+// stages (Round.Lag).
+const StageVisible = "visible"
+
 // StatsFrom summarises a histogram snapshot in microseconds and encodes its
 // histogram, so the document can be merged and re-summarised later. An
 // empty snapshot gives zero Stats without a histogram.

@@ -116,3 +116,36 @@ type Ratio struct {
 	// opposite, Same otherwise: not distinguishable.
 	Call string `json:"call"`
 }
+
+// VariantComparison is a variant (an architecture run again under
+// "<name>/<label>", with options of its own) measured against its
+// architecture in the same interleaved rounds: each ratio is the
+// variant's percentile over the architecture's, so below 1 is lower
+// latency or lag for the variant.
+type VariantComparison struct {
+	// Variant is the variant's name, Of its architecture's.
+	Variant string `json:"variant"`
+	Of      string `json:"of"`
+	// Rounds is the number of rounds both ran.
+	Rounds int `json:"rounds"`
+	// Measures are the ratios: the lag stages both recorded (Kind "lag"),
+	// then the operations both ran (Kind "operation").
+	Measures []MeasureRatio `json:"measures"`
+}
+
+// The kinds of a MeasureRatio.
+const (
+	MeasureLag       = "lag"
+	MeasureOperation = "operation"
+)
+
+// MeasureRatio is one measure's p50 and p99 ratio, variant over
+// architecture; each Ratio's Call is Better when the variant is
+// distinguishably lower (faster, less lag), Worse when higher.
+type MeasureRatio struct {
+	// Measure is a lag stage's name (Round.Lag) or an operation's.
+	Measure string `json:"measure"`
+	Kind    string `json:"kind"`
+	P50     Ratio  `json:"p50"`
+	P99     Ratio  `json:"p99"`
+}

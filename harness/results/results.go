@@ -41,6 +41,11 @@ type Run struct {
 	// crud or every CQRS architecture was missing, and in files written
 	// before it existed.
 	Payoff *Payoff `json:"payoff,omitempty"`
+	// Variants compare each variant run (an architecture again under
+	// "<name>/<label>", with options of its own) with its architecture,
+	// round by round; absent when the run has none beside its
+	// architecture.
+	Variants []VariantComparison `json:"variants,omitempty"`
 	// Thresholds are the scenario's pass/fail conditions, evaluated.
 	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
 	// Sweep holds each point of a sweep (the scenario run once per value
@@ -178,6 +183,10 @@ type Round struct {
 	// an architecture without a pipeline, the prober's commit→visible p99;
 	// absent without samples.
 	LagP99 float64 `json:"lag_p99_us,omitempty"`
+	// Lag are the lag stages' percentiles in this round (Lag.Stages by
+	// name, then "visible", the prober's), those with samples; absent in
+	// files written before they were kept.
+	Lag []RoundOp `json:"lag,omitempty"`
 	// CPUPerOpUs is the host's CPU time per operation (Cost.CPUPerOpUs)
 	// in this round; absent when not measured.
 	CPUPerOpUs float64 `json:"cpu_per_op_us,omitempty"`
@@ -218,7 +227,7 @@ func (r *Run) Canary() Canary {
 	return c
 }
 
-// RoundOp is one operation's latency in one round.
+// RoundOp is one operation's latency, or one lag stage's, in one round.
 type RoundOp struct {
 	Name  string  `json:"name"`
 	Count int64   `json:"count"`
@@ -490,6 +499,31 @@ type Lag struct {
 	// Replica is how far the streaming replica the architecture reads was
 	// behind its primary, sampled through the load; nil for the others.
 	Replica *ReplicaLag `json:"replica,omitempty"`
+	// Slot is the WAL relay's replication slot, sampled through the load;
+	// nil for the other relays.
+	Slot *SlotLag `json:"slot,omitempty"`
+}
+
+// SlotLag is what the WAL relay's replication slot held, sampled during
+// the measured load (one query on the primary a sample). The time it lags
+// is the committed→claimed stage: the relay claims an event when it
+// decodes it from the slot.
+type SlotLag struct {
+	Samples int64 `json:"samples"`
+	// BehindBytesMax is the most WAL the server had written and the relay
+	// not yet confirmed relayed, over the samples.
+	BehindBytesMax int64 `json:"behind_bytes_max"`
+	// RetainedBytesMax is the most WAL the server kept for the slot: it
+	// grows for as long as the relay is down, up to the server's
+	// max_slot_wal_keep_size (unlimited by default).
+	RetainedBytesMax int64 `json:"retained_bytes_max"`
+	// InactiveSamples counts the samples that found no relay connected to
+	// the slot (down, or reconnecting).
+	InactiveSamples int64 `json:"inactive_samples,omitempty"`
+	// Lost is true when a sample found the slot past
+	// max_slot_wal_keep_size (wal_status unreserved or lost): the server
+	// removes WAL the relay has not read, and events with it.
+	Lost bool `json:"lost,omitempty"`
 }
 
 // ReplicaLag is a streaming replica's lag behind its primary, sampled
@@ -570,6 +604,16 @@ func RoundOf(a Architecture, round int) Round {
 		r.Ops = append(r.Ops, RoundOp{Name: op.Name, Count: op.Latency.Count, P50: op.Latency.P50, P99: op.Latency.P99})
 	}
 	r.LagP99 = a.Lag.P99()
+	if a.Lag != nil {
+		for _, st := range a.Lag.Stages {
+			if st.Stats.Count > 0 {
+				r.Lag = append(r.Lag, RoundOp{Name: st.Name, Count: st.Stats.Count, P50: st.Stats.P50, P99: st.Stats.P99})
+			}
+		}
+		if v := a.Lag.Visible; v.Count > 0 {
+			r.Lag = append(r.Lag, RoundOp{Name: StageVisible, Count: v.Count, P50: v.P50, P99: v.P99})
+		}
+	}
 	if a.Cost != nil {
 		r.CPUPerOpUs, r.PredictedMaxRate = a.Cost.CPUPerOpUs, a.Cost.PredictedMaxRate
 	}

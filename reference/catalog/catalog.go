@@ -216,13 +216,41 @@ func options[T settings.Options](deps Deps, def func() T) (T, error) {
 	return o, nil
 }
 
-// Lookup returns the descriptor named name.
+// VariantSeparator joins an architecture's name and a variant's label:
+// "cqrs-kafka/wal" is cqrs-kafka run again under its own name with its own
+// options (a scenario's options.cqrs-kafka/wal), so that two settings of
+// one architecture are measured in the same interleaved rounds and compared
+// like two architectures. A variant with no options of its own is the
+// architecture again: the null comparison.
+const VariantSeparator = "/"
+
+// Variant splits name into the architecture and the variant's label; ok is
+// false when name is not a variant's.
+func Variant(name string) (arch, label string, ok bool) {
+	return strings.Cut(name, VariantSeparator)
+}
+
+// Lookup returns the descriptor named name: an architecture of the table,
+// or a variant of one ("<name>/<label>", the label of lower-case letters,
+// digits and dashes), which is the architecture's descriptor under the
+// variant's name, never the baseline.
 func Lookup(name string) (Descriptor, bool) {
-	i := slices.IndexFunc(Table(), func(d Descriptor) bool { return d.Name == name })
-	if i < 0 {
+	arch, label, variant := Variant(name)
+	i := slices.IndexFunc(Table(), func(d Descriptor) bool { return d.Name == arch })
+	if i < 0 || variant && !validLabel(label) {
 		return Descriptor{}, false
 	}
-	return Table()[i], true
+	d := Table()[i]
+	if variant {
+		d.Name, d.Baseline = name, false
+		d.Summary = fmt.Sprintf("%s (variant %q)", d.Summary, label)
+	}
+	return d, true
+}
+
+// validLabel reports whether label can name a variant.
+func validLabel(label string) bool {
+	return label != "" && strings.Trim(label, "abcdefghijklmnopqrstuvwxyz0123456789-") == "" && label[0] != '-'
 }
 
 // MustLookup is Lookup for names already validated (a scenario's).
@@ -265,7 +293,8 @@ func NeedsService(name string, s Service) bool {
 
 // UnknownError says that name is not an architecture, and which are.
 func UnknownError(name string) error {
-	return fmt.Errorf("unknown architecture %q; use one of %s", name, strings.Join(Names(), ", "))
+	return fmt.Errorf("unknown architecture %q; use one of %s, or a variant of one (<name>%s<label>, like cqrs-kafka%swal)",
+		name, strings.Join(Names(), ", "), VariantSeparator, VariantSeparator)
 }
 
 // ResolveWorkload returns the workload nameOrDir names: a built-in

@@ -174,35 +174,23 @@ func BenchmarkProjectorCatchUp(b *testing.B) {
 	}
 }
 
-// BenchmarkRelay measures relay throughput: CQRSBENCH_BENCH_EVENTS
-// (default 100,000) outbox rows, inserted beforehand, until every one is
-// acknowledged by Kafka and deleted, with 1 and 2 relay workers.
+// BenchmarkRelay measures relay throughput, a relay catching up on a
+// backlog: CQRSBENCH_BENCH_EVENTS (default 100,000) outbox rows, committed
+// beforehand in transactions of 100 (one order's worth of events each),
+// until every one is acknowledged by Kafka and deleted; the skip-locked
+// relay with 1 and 2 workers, the WAL relay (which runs alone) decoding
+// them from its slot, created before the rows were written.
 func BenchmarkRelay(b *testing.B) {
 	n := benchEvents(b, 100_000)
-	for _, relays := range []int{1, 2} {
-		b.Run(fmt.Sprintf("relays=%d", relays), func(b *testing.B) {
+	for _, tc := range []struct {
+		mode   relay.Mode
+		relays int
+	}{{relay.ModeSkipLocked, 1}, {relay.ModeSkipLocked, 2}, {relay.ModeWAL, 1}} {
+		b.Run(fmt.Sprintf("%s/relays=%d", tc.mode, tc.relays), func(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
 				f := newFixture(b, 100, func(c *cqrskafka.Config) { c.SkipSnapshot = true })
 				ctx := b.Context()
-				// Events as the commands write them: the payload of each
-				// loaded order's current state, repeated.
-				fill := readmodel.Expand(`
-					INSERT INTO {{schema}}.outbox (aggregate_id, type, version, payload)
-					SELECT r.order_id, 'order_confirmed', r.version + g, jsonb_build_object(
-					    'type', 'order_confirmed', 'order_id', r.order_id, 'version', r.version + g,
-					    'customer_id', r.customer_id, 'number', r.number, 'created_at', r.created_at,
-					    'status', r.status, 'status_label', r.status_label, 'total_cents', r.total_cents,
-					    'item_count', r.item_count, 'first_image_url', r.first_image_url,
-					    'prev_status', 'cart', 'prev_total_cents', r.total_cents, 'emitted_at', clock_timestamp())
-					FROM generate_series(1, $1::int / 100) g, {{schema}}.order_read_model r`, f.schema)
-				if _, err := f.pool.Exec(ctx, fill, n); err != nil {
-					b.Fatal(err)
-				}
-				var maxID int64
-				if err := f.pool.QueryRow(ctx, readmodel.Expand(`SELECT max(id) FROM {{schema}}.outbox`, f.schema)).Scan(&maxID); err != nil {
-					b.Fatal(err)
-				}
 				producer, err := kgo.NewClient(kgo.SeedBrokers(f.cfg.Brokers...))
 				if err != nil {
 					b.Fatal(err)
@@ -211,8 +199,32 @@ func BenchmarkRelay(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				r, err := relay.New(f.pool, pub, relay.Config{Schema: f.schema, Relays: relays, Channel: outbox.Channel(f.schema)})
+				r, err := relay.New(f.pool, pub, relay.Config{Schema: f.schema, Mode: tc.mode, Relays: tc.relays, Channel: outbox.Channel(f.schema)})
 				if err != nil {
+					b.Fatal(err)
+				}
+				if err := r.Prepare(ctx); err != nil { // the WAL relay's slot, before the rows
+					b.Fatal(err)
+				}
+				// Events as the commands write them: the payload of each
+				// of the 100 loaded orders' current state, repeated, one
+				// transaction per repetition.
+				fill := readmodel.Expand(`
+					DO $$ BEGIN FOR g IN 1..{{n}} LOOP
+					INSERT INTO {{schema}}.outbox (aggregate_id, type, version, payload)
+					SELECT r.order_id, 'order_confirmed', r.version + g, jsonb_build_object(
+					    'type', 'order_confirmed', 'order_id', r.order_id, 'version', r.version + g,
+					    'customer_id', r.customer_id, 'number', r.number, 'created_at', r.created_at,
+					    'status', r.status, 'status_label', r.status_label, 'total_cents', r.total_cents,
+					    'item_count', r.item_count, 'first_image_url', r.first_image_url,
+					    'prev_status', 'cart', 'prev_total_cents', r.total_cents, 'emitted_at', clock_timestamp())
+					FROM {{schema}}.order_read_model r;
+					COMMIT; END LOOP; END $$`, f.schema)
+				if _, err := f.pool.Exec(ctx, strings.ReplaceAll(fill, "{{n}}", strconv.Itoa(n/100))); err != nil {
+					b.Fatal(err)
+				}
+				var maxID int64
+				if err := f.pool.QueryRow(ctx, readmodel.Expand(`SELECT max(id) FROM {{schema}}.outbox`, f.schema)).Scan(&maxID); err != nil {
 					b.Fatal(err)
 				}
 				rctx, cancel := context.WithCancel(ctx)
@@ -228,6 +240,9 @@ func BenchmarkRelay(b *testing.B) {
 				cancel()
 				<-done
 				producer.Close()
+				if err := r.Drop(ctx); err != nil {
+					b.Fatal(err)
+				}
 				c := r.Counters()
 				if c.Relayed != int64(n/100*100) {
 					b.Fatalf("relayed %d rows, want %d", c.Relayed, n/100*100)

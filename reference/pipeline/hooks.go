@@ -14,6 +14,9 @@ import (
 // fraction. Every transport's architecture wires its fault hooks through
 // it.
 func WithFaultHooks(h reference.Hooks, r relay.Hooks, dupFraction float64, p apply.Hooks) (relay.Hooks, float64, apply.Hooks) {
+	if h.BeforePublish != nil {
+		r.BeforePublish = chain(r.BeforePublish, h.BeforePublish)
+	}
 	if h.AfterConfirm != nil {
 		r.AfterConfirm = chain(r.AfterConfirm, h.AfterConfirm)
 	}

@@ -61,11 +61,15 @@ func DefaultSettings() map[string]string {
 		"wal_level":             "logical",
 		"max_wal_senders":       "10",
 		"max_replication_slots": "10",
-		"random_page_cost":      "1.1",
-		"jit":                   "off",
-		"fsync":                 "on",
-		"synchronous_commit":    "on",
-		"log_min_messages":      "warning",
+		// A replication slot keeps WAL for as long as its reader is
+		// down: bounded, so a WAL relay down too long cannot fill the
+		// disk. Past it the slot is lost, which the results report.
+		"max_slot_wal_keep_size": "2GB",
+		"random_page_cost":       "1.1",
+		"jit":                    "off",
+		"fsync":                  "on",
+		"synchronous_commit":     "on",
+		"log_min_messages":       "warning",
 		// Per-statement cost for the results (calls, execution time,
 		// blocks); it adds a hash lookup per statement.
 		"shared_preload_libraries": "pg_stat_statements",

@@ -112,6 +112,13 @@ type Config struct {
 // Hooks are optional fault-injection points. A nil hook costs one
 // comparison.
 type Hooks struct {
+	// BeforePublish runs after a batch was claimed (the WAL relay:
+	// decoded from the slot) and before it is published, with its outbox
+	// ids. A non-nil error simulates a relay crash there, before the
+	// transport saw the batch: the claim rolls back (the WAL relay
+	// reconnects, and the slot, never told, sends the batch again), the
+	// worker drops what it held and starts over; the crash is counted.
+	BeforePublish func(ctx context.Context, ids []int64) error
 	// AfterConfirm runs after the transport confirmed a batch and before
 	// the deletion of its rows commits, with the outbox ids of the batch.
 	// A non-nil error simulates a relay crash there: the transaction rolls

@@ -107,7 +107,7 @@ type Counters struct {
 	RetriedRows int64
 	// DBErrors is failed database round trips (retried).
 	DBErrors int64
-	// Crashes is simulated crashes (Hooks.AfterConfirm errors).
+	// Crashes is simulated crashes (Hooks.BeforePublish and AfterConfirm errors).
 	Crashes int64
 	// Wakeups is notifications received from the outbox trigger.
 	Wakeups int64
@@ -380,6 +380,11 @@ func (r *Relay) publish(ctx context.Context, w *worker) error {
 	if obs != nil {
 		obs.Observe(event.StageClaimed, time.Now(), w.refs)
 	}
+	if h := r.cfg.Hooks.BeforePublish; h != nil {
+		if err := h(ctx, w.ids); err != nil {
+			return r.crashed(fmt.Errorf("relay: crashed before publishing %d rows: %w", len(w.rows), err))
+		}
+	}
 	clear(w.msgs) // drop the previous batch's payloads
 	w.msgs = w.msgs[:0]
 	dups := 0
@@ -408,14 +413,20 @@ func (r *Relay) publish(ctx context.Context, w *worker) error {
 	}
 	if h := r.cfg.Hooks.AfterConfirm; h != nil {
 		if err := h(ctx, w.ids); err != nil {
-			r.c.crashes.Add(1)
-			if !errors.Is(err, ErrCrash) {
-				err = fmt.Errorf("%w: %w", ErrCrash, err)
-			}
-			return fmt.Errorf("relay: crashed after the confirmation of %d rows: %w", len(w.rows), err)
+			return r.crashed(fmt.Errorf("relay: crashed after the confirmation of %d rows: %w", len(w.rows), err))
 		}
 	}
 	return nil
+}
+
+// crashed counts a simulated crash a hook returned (err wraps the hook's
+// error) and returns err, matching ErrCrash.
+func (r *Relay) crashed(err error) error {
+	r.c.crashes.Add(1)
+	if !errors.Is(err, ErrCrash) {
+		err = fmt.Errorf("%w: %w", ErrCrash, err)
+	}
+	return err
 }
 
 // retry counts a claimed batch that was not relayed: its rows will be

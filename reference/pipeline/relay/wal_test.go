@@ -84,21 +84,35 @@ func insertEvents(t *testing.T, pool *pgxpool.Pool, n int) int64 {
 }
 
 // TestWALRelayResumesFromItsSlot relays commits decoded from the WAL,
-// crashes after the transport's confirmation of a batch and resumes from
-// the slot: every event is published, in commit order, the crashed batch
-// twice; the outbox ends empty; Drop removes the slot.
+// crashes once — after the transport's confirmation of a batch, or before
+// publishing one — and resumes from the slot: every event is published,
+// in commit order, the batch confirmed before the crash twice, the one
+// never published once; the outbox ends empty; Drop removes the slot.
 func TestWALRelayResumesFromItsSlot(t *testing.T) {
 	pool := walCluster(t, nil)
+	for _, beforePublish := range []bool{false, true} {
+		name := map[bool]string{false: "after the ack", true: "before publishing"}[beforePublish]
+		t.Run(name, func(t *testing.T) { walRelayCrash(t, pool, beforePublish) })
+	}
+}
+
+func walRelayCrash(t *testing.T, pool *pgxpool.Pool, beforePublish bool) {
 	ctx := t.Context()
+	if _, err := pool.Exec(ctx, "TRUNCATE w.outbox RESTART IDENTITY"); err != nil {
+		t.Fatal(err)
+	}
 	pub := &recorder{}
 	var crashes sync.Once
-	r, err := relay.New(pool, pub, relay.Config{Schema: "w", Mode: relay.ModeWAL, Hooks: relay.Hooks{
-		AfterConfirm: func(context.Context, []int64) error {
-			err := error(nil)
-			crashes.Do(func() { err = relay.ErrCrash })
-			return err
-		},
-	}})
+	crash := func(context.Context, []int64) error {
+		err := error(nil)
+		crashes.Do(func() { err = relay.ErrCrash })
+		return err
+	}
+	hooks := relay.Hooks{AfterConfirm: crash}
+	if beforePublish {
+		hooks = relay.Hooks{BeforePublish: crash}
+	}
+	r, err := relay.New(pool, pub, relay.Config{Schema: "w", Mode: relay.ModeWAL, Hooks: hooks})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +120,9 @@ func TestWALRelayResumesFromItsSlot(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := insertEvents(t, pool, 5) // committed before the relay runs: the slot keeps them
+	if st, ok, err := relay.ReadSlot(ctx, pool, "w"); err != nil || !ok || st.Active || st.BehindBytes <= 0 || st.RetainedBytes < st.BehindBytes || st.Lost() {
+		t.Errorf("slot before the relay runs: %+v, %v, %v; want it there, no relay connected, the 5 events' WAL behind and kept", st, ok, err)
+	}
 	run, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = r.Run(run) }()
@@ -123,8 +140,14 @@ func TestWALRelayResumesFromItsSlot(t *testing.T) {
 	if len(distinct) != int(last) || distinct[0] != 1 || before != 5 {
 		t.Fatalf("published %d distinct ids of %d: %v", len(distinct), last, got)
 	}
-	if c := r.Counters(); c.Crashes != 1 || c.Retries != 1 || len(got) <= int(last) {
-		t.Errorf("counters %+v, %d published; want one crash, its batch published again", c, len(got))
+	c := r.Counters()
+	switch {
+	case c.Crashes != 1 || c.Retries != 1:
+		t.Errorf("counters %+v; want one crash, its batch retried", c)
+	case !beforePublish && len(got) <= int(last):
+		t.Errorf("%d published for %d events; want the batch confirmed before the crash published again", len(got), last)
+	case beforePublish && len(got) != int(last):
+		t.Errorf("%d published for %d events; want each once: the crashed batch was never published", len(got), last)
 	}
 	firstSeen := map[int64]bool{}
 	var order []int64
@@ -143,6 +166,9 @@ func TestWALRelayResumesFromItsSlot(t *testing.T) {
 	}
 	if err := r.Drop(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if st, ok, err := relay.ReadSlot(ctx, pool, "w"); err != nil || ok {
+		t.Errorf("slot after Drop: %+v, %v, %v; want none", st, ok, err)
 	}
 	var slots int
 	if err := pool.QueryRow(ctx, "SELECT count(*) FROM pg_replication_slots").Scan(&slots); err != nil || slots != 0 {
