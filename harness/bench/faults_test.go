@@ -119,7 +119,7 @@ func TestDuplicatesScenario(t *testing.T) {
 func TestCrashesScenario(t *testing.T) {
 	run := runScenario(t, builtin(t, "crashes"))
 	for _, a := range run.Architectures {
-		for _, f := range injected(t, a, 3) {
+		for _, f := range injected(t, a, 4) {
 			if f.Injected < 2 {
 				t.Errorf("%s %s (%s): %d crashes, want at least 2", a.Name, f.Kind, f.Spec, f.Injected)
 			}
