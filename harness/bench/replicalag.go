@@ -38,14 +38,19 @@ func sampleReplica(ctx context.Context, primary, replica *pgxpool.Pool, from tim
 	s := &replicaSampler{done: make(chan struct{}), reg: reg, rec: reg.NewRecorder()}
 	go func() {
 		defer close(s.done)
-		everyUntil(ctx, from, replicaSampleEvery, loadDone, func() bool { s.sample(ctx, primary, replica); return true })
+		everyUntil(ctx, from, replicaSampleEvery, loadDone, func(ctx context.Context) bool { s.sample(ctx, primary, replica); return true })
 	}()
 	return s
 }
 
+// sampleTimeout bounds one sample's queries: a server that does not answer
+// (restarting, paused) costs the sampler a sample, not the rest of the run.
+const sampleTimeout = time.Second
+
 // everyUntil calls sample at from and then every period until it returns
-// false, loadDone is closed or ctx ends.
-func everyUntil(ctx context.Context, from time.Time, period time.Duration, loadDone <-chan struct{}, sample func() bool) {
+// false, loadDone is closed or ctx ends; each call's context ends after
+// sampleTimeout.
+func everyUntil(ctx context.Context, from time.Time, period time.Duration, loadDone <-chan struct{}, sample func(context.Context) bool) {
 	wait := time.NewTimer(time.Until(from))
 	defer wait.Stop()
 	select {
@@ -57,7 +62,12 @@ func everyUntil(ctx context.Context, from time.Time, period time.Duration, loadD
 	}
 	tick := time.NewTicker(period)
 	defer tick.Stop()
-	for sample() {
+	once := func() bool {
+		sctx, cancel := context.WithTimeout(ctx, sampleTimeout)
+		defer cancel()
+		return sample(sctx)
+	}
+	for once() {
 		select {
 		case <-ctx.Done():
 			return

@@ -33,7 +33,7 @@ func sampleSlot(ctx context.Context, pool *pgxpool.Pool, schema string, from tim
 	s := &slotSampler{done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
-		everyUntil(ctx, from, slotSampleEvery, loadDone, func() bool { return s.sample(ctx, pool, schema) })
+		everyUntil(ctx, from, slotSampleEvery, loadDone, func(ctx context.Context) bool { return s.sample(ctx, pool, schema) })
 	}()
 	return s
 }

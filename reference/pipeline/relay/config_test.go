@@ -1,6 +1,7 @@
 package relay_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/relay"
@@ -39,5 +40,28 @@ func TestConfigDefaultsAndValidate(t *testing.T) {
 		if err := bad.Validate(); err == nil {
 			t.Errorf("Validate(%+v) = nil, want an error", bad)
 		}
+	}
+}
+
+// TestWALNamesFitTheServersRules: the WAL relay's slot and publication
+// names are lower-case letters, digits and underscores of at most 63
+// bytes, distinct for distinct schemas however long or oddly spelled.
+func TestWALNamesFitTheServersRules(t *testing.T) {
+	long := strings.Repeat("helpdesk_", 7)
+	schemas := []string{"cqrs_kafka", long + "a", long + "b", "Shop-EU", "shop_eu"}
+	seen := map[string]string{}
+	for _, schema := range schemas {
+		for _, name := range []string{relay.SlotName(schema), relay.PublicationName(schema)} {
+			if len(name) > 63 || strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
+				t.Errorf("schema %q: name %q breaks the rules", schema, name)
+			}
+			if other, dup := seen[name]; dup {
+				t.Errorf("schemas %q and %q share the name %q", other, schema, name)
+			}
+			seen[name] = schema
+		}
+	}
+	if got := relay.SlotName("cqrs_kafka"); got != "cqrsbench_cqrs_kafka_relay" {
+		t.Errorf("SlotName(cqrs_kafka) = %q, want the plain name for a plain schema", got)
 	}
 }

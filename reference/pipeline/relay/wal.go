@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pglogrepl"
@@ -55,8 +57,34 @@ const walStatusEvery = 10 * time.Second
 
 // slotName and publicationName are the WAL relay's replication slot and
 // publication for the outbox of schema.
-func slotName(schema string) string        { return "cqrsbench_" + schema + "_relay" }
-func publicationName(schema string) string { return "cqrsbench_" + schema + "_outbox" }
+func slotName(schema string) string        { return walName(schema, "relay") }
+func publicationName(schema string) string { return walName(schema, "outbox") }
+
+// walName is "cqrsbench_<schema>_<what>" as a replication slot may be
+// named (and a publication written unquoted): lower-case letters, digits
+// and underscores, other characters of schema replaced by underscores, at
+// most 63 bytes, a long schema cut and followed by a hash of it so that two
+// schemas do not share a name.
+func walName(schema, what string) string {
+	clean := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return '_'
+	}, schema)
+	const limit = 63 // NAMEDATALEN - 1
+	name := "cqrsbench_" + clean + "_" + what
+	if len(name) <= limit && clean == schema {
+		return name
+	}
+	sum := fnv.New32a()
+	sum.Write([]byte(schema))
+	suffix := fmt.Sprintf("_%08x_%s", sum.Sum32(), what)
+	return "cqrsbench_" + clean[:min(len(clean), limit-len("cqrsbench_")-len(suffix))] + suffix
+}
 
 // Slot returns the name of the WAL relay's replication slot.
 func (r *Relay) Slot() string { return slotName(r.cfg.Schema) }
@@ -228,6 +256,11 @@ func (r *Relay) stream(ctx context.Context, w *worker) error {
 		case *pgproto3.ErrorResponse:
 			r.c.dbErrors.Add(1)
 			return fmt.Errorf("relay: slot %s: %w", r.Slot(), pgconn.ErrorResponseToPgError(m))
+		case *pgproto3.CopyDone:
+			// The server ended the stream (shutting down): what was
+			// not confirmed is sent again on the next connection.
+			r.c.dbErrors.Add(1)
+			return fmt.Errorf("relay: the server ended the replication stream of slot %s", r.Slot())
 		case *pgproto3.CopyData:
 			if err := r.decode(ctx, s, w, m.Data); err != nil {
 				return err
