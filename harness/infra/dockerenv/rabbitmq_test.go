@@ -129,12 +129,12 @@ func consumeOne(ctx context.Context, url, queue string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer conn.Close()
+	// Closing the connection closes the channel, bounded (see channel).
+	defer func() { _ = conn.CloseDeadline(time.Now().Add(closeWait)) }()
 	ch, err := conn.Channel()
 	if err != nil {
 		return "", err
 	}
-	defer ch.Close()
 	if err := ch.Qos(1, 0, false); err != nil {
 		return "", err
 	}
@@ -158,19 +158,29 @@ func consumeOne(ctx context.Context, url, queue string) (string, error) {
 
 // channel opens a connection and a channel in confirm mode with prefetch 1;
 // cleanup closes the channel before the connection, so that nothing is
-// redelivered.
+// redelivered. Both closes are bounded: a broker that never answers a
+// channel.close (CI saw one hang for 17 minutes after a restart) costs
+// the cleanup closeWait, not the test binary's timeout.
 func channel(ctx context.Context, t *testing.T, url string) *amqp.Channel {
 	t.Helper()
 	conn, err := amqp.Dial(url)
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
 	}
-	t.Cleanup(func() { conn.Close() })
+	t.Cleanup(func() { _ = conn.CloseDeadline(time.Now().Add(closeWait)) })
 	ch, err := conn.Channel()
 	if err != nil {
 		t.Fatalf("open channel: %v", err)
 	}
-	t.Cleanup(func() { ch.Close() })
+	t.Cleanup(func() {
+		closed := make(chan struct{})
+		go func() { defer close(closed); _ = ch.Close() }()
+		select {
+		case <-closed:
+		case <-time.After(closeWait):
+			t.Logf("the broker did not answer channel.close within %s; closing the connection", closeWait)
+		}
+	})
 	if err := ch.Confirm(false); err != nil {
 		t.Fatalf("confirm mode: %v", err)
 	}
@@ -179,6 +189,9 @@ func channel(ctx context.Context, t *testing.T, url string) *amqp.Channel {
 	}
 	return ch
 }
+
+// closeWait bounds each close of a test's channel and connection.
+const closeWait = 5 * time.Second
 
 // publish sends persistent messages to queue and waits for each broker
 // confirmation. A quorum queue may nack a publish while it recovers from a
