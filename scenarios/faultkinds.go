@@ -6,7 +6,6 @@ import (
 
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
-	"github.com/cqrsbench/cqrsbench/reference/workload"
 )
 
 // faultSpec declares one fault kind: the fields it takes besides kind and
@@ -94,17 +93,17 @@ func (k FaultKind) Needs(d catalog.Descriptor) (what string, ok bool) {
 	return s.needs, s.hasNeeded(d)
 }
 
-// AppliesTo reports whether fault f is injected into arch's run of
-// workload w: f names arch, or names none and arch offers, on w, what f's
-// kind needs.
-func (f Fault) AppliesTo(arch Arch, w workload.Workload) bool {
+// AppliesTo reports whether fault f is injected into arch's run in s: f
+// names arch, or names none and arch offers, as s runs it
+// (Scenario.Descriptor), what f's kind needs.
+func (f Fault) AppliesTo(arch Arch, s *Scenario) bool {
 	if f.Arch != "" {
 		return f.Arch == arch
 	}
-	d, ok := arch.Descriptor()
+	d, ok := s.Descriptor(arch)
 	if !ok {
 		return false
 	}
-	_, ok = f.Kind.Needs(d.For(w))
+	_, ok = f.Kind.Needs(d)
 	return ok
 }

@@ -459,6 +459,18 @@ func unknownArch(name string) string {
 		name, didYouMean(name, all), oneOf(Architectures()), catalog.VariantSeparator)
 }
 
+// Descriptor returns architecture a as s runs it: its entry in the table
+// (catalog.Lookup), for s's workload (catalog.Descriptor.For), with s's
+// options for it (catalog.Descriptor.With: read_from: replica needs a
+// replica); ok is false for a name the table lacks.
+func (s *Scenario) Descriptor(a Arch) (catalog.Descriptor, bool) {
+	d, ok := a.Descriptor()
+	if !ok {
+		return d, false
+	}
+	return d.For(s.Workload()).With(s.Options.For(a)), true
+}
+
 // Descriptor returns the architecture's entry in the table; ok is false for
 // a name the table lacks.
 func (a Arch) Descriptor() (catalog.Descriptor, bool) { return catalog.Lookup(string(a)) }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
 	"github.com/cqrsbench/cqrsbench/reference/cqrsmatview"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/relay"
@@ -246,6 +247,15 @@ func TestDerivedDefaults(t *testing.T) {
 					t.Errorf("descriptor %+v, %v: want cqrs-kafka's under the variant's name", d, ok)
 				}
 			}},
+		{"read_from: replica needs a replica, and takes replica faults", "architectures: [cqrs-kafka]\noptions: {cqrs-kafka: {read_from: replica}}\nfaults: [{kind: replica-pause, duration: 1s}]\n",
+			func(t *testing.T, s *scenarios.Scenario) {
+				if d, ok := s.Descriptor("cqrs-kafka"); !ok || !slices.Contains(d.Needs, catalog.Replica) {
+					t.Errorf("needs %v, want the replica among them", d.Needs)
+				}
+				if !s.Faults[0].AppliesTo("cqrs-kafka", s) {
+					t.Errorf("replica-pause does not apply to cqrs-kafka reading the replica")
+				}
+			}},
 		{"dead-letter topic follows topic", "options: {cqrs-kafka: {topic: shop.events}}\n", func(t *testing.T, s *scenarios.Scenario) {
 			if k := s.Options["cqrs-kafka"].(*cqrskafka.Options); k.Topic != "shop.events" || k.DeadLetterTopic != "" {
 				t.Errorf("Topic = %q, DeadLetterTopic = %q (want empty: the topic's, derived by cqrs-kafka)", k.Topic, k.DeadLetterTopic)
@@ -400,6 +410,9 @@ func TestErrors(t *testing.T) {
 			[]string{`x.yaml:1: load.rate: not used in closed mode, where workers loop as fast as they can; remove it or set load.mode: open`}},
 		{"sequential rounds", "interleaving: {rounds: 3}\n",
 			[]string{`x.yaml:1: interleaving.rounds: must be 1 in sequential mode, got 3; set interleaving.mode: interleaved for rounds`}},
+		{"read_from", "architectures: [cqrs-kafka, cqrs-rabbitmq]\noptions: {cqrs-kafka: {read_from: standby}}\nfaults:\n  - {kind: replica-pause, arch: cqrs-rabbitmq, duration: 1s}\n",
+			[]string{`x.yaml:2: options.cqrs-kafka.read_from: must be primary or replica, got "standby"`,
+				`x.yaml:4: faults[0].arch: replica-pause faults need a streaming replica it reads, which cqrs-rabbitmq does not offer`}},
 		{"bad variants", "architectures: [cqrs-kafka/WAL, cqs-kafka/wal, crud/a/b]\noptions: {cqrs-kafka/: {relay: wal}}\n",
 			[]string{`x.yaml:1: architectures[0]: variant "WAL" of cqrs-kafka: its label must be lower-case letters, digits and dashes, like cqrs-kafka/wal`,
 				`x.yaml:1: architectures[1]: unknown architecture "cqs-kafka" (did you mean "cqrs-kafka"?); use one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq (or a variant: <name>/<label>)`,
@@ -629,7 +642,7 @@ func TestOverrides(t *testing.T) {
 				if pg.Kind != scenarios.FaultPGRestart || pg.At.Std() != 20*time.Second || pg.Duration.Std() != 3*time.Second || pg.Count != 1 || pg.Arch != "" {
 					t.Errorf("pg-restart %+v: want at 20s (not scaled), the default 3s down, count 1, every architecture", pg)
 				}
-				if crash.Arch != "" || !crash.AppliesTo("cqrs-kafka", s.Workload()) || crash.AppliesTo("crud", s.Workload()) || crash.Every.Std() != 5*time.Second || crash.Count != 0 {
+				if crash.Arch != "" || !crash.AppliesTo("cqrs-kafka", s) || crash.AppliesTo("crud", s) || crash.Every.Std() != 5*time.Second || crash.Count != 0 {
 					t.Errorf("relay-crash %+v: want every pipeline architecture, every 5s until the end", crash)
 				}
 				if dups.Fraction != 0.2 || dups.Method != scenarios.DuplicateRepublish {

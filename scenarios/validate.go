@@ -372,7 +372,7 @@ func (v *validator) faultArch(f Fault, path string) {
 			return // architectures() reports it
 		}
 		w := s.Workload()
-		applies := func(a Arch) bool { return f.AppliesTo(a, w) }
+		applies := func(a Arch) bool { return f.AppliesTo(a, s) }
 		var capable []Arch
 		for _, a := range ArchitecturesOf(w) {
 			if applies(a) {
@@ -380,8 +380,8 @@ func (v *validator) faultArch(f Fault, path string) {
 			}
 		}
 		if !slices.ContainsFunc(s.Architectures, applies) {
-			d, _ := catalog.Lookup(string(s.Architectures[0]))
-			what, _ := f.Kind.Needs(d.For(w))
+			d, _ := s.Descriptor(s.Architectures[0])
+			what, _ := f.Kind.Needs(d)
 			hint := "run one of " + oneOf(capable)
 			if len(capable) == 0 {
 				hint = "no architecture offers it on workload " + w.Name() + " yet; drop this fault"
@@ -391,12 +391,12 @@ func (v *validator) faultArch(f Fault, path string) {
 		}
 		return
 	}
-	d, known := f.Arch.Descriptor()
+	d, known := s.Descriptor(f.Arch)
 	if !known {
 		v.errorf(path+".arch", "%s", unknownArch(string(f.Arch)))
 		return
 	}
-	if what, ok := f.Kind.Needs(d.For(s.Workload())); !ok {
+	if what, ok := f.Kind.Needs(d); !ok {
 		v.errorf(path+".arch", "%s faults need %s, which %s does not offer", f.Kind, what, f.Arch)
 		return
 	}

@@ -359,7 +359,10 @@ func startCPUProfile(path string) (stop func(), err error) {
 
 // needs reports whether one of sc's architectures needs service s.
 func needs(sc *scenarios.Scenario, s catalog.Service) bool {
-	return slices.ContainsFunc(sc.Architectures, func(a scenarios.Arch) bool { return catalog.NeedsService(string(a), s) })
+	return slices.ContainsFunc(sc.Architectures, func(a scenarios.Arch) bool {
+		d, ok := sc.Descriptor(a)
+		return ok && slices.Contains(d.Needs, s)
+	})
 }
 
 // architecturesHelp lists the architectures of the table for --help.

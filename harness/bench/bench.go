@@ -186,13 +186,12 @@ func runArchitecture(ctx context.Context, cfg Config, pool, replica *pgxpool.Poo
 	sc := cfg.Scenario
 	res := results.Architecture{Name: name}
 	began := time.Now()
-	var ran, checks time.Duration // the load's run (warmup included); what follows it
-	desc, ok := catalog.Lookup(name)
+	var ran, checks time.Duration                   // the load's run (warmup included); what follows it
+	desc, ok := sc.Descriptor(scenarios.Arch(name)) // what it offers on this workload, with these options
 	if !ok {
 		return res, catalog.UnknownError(name)
 	}
 	work := sc.Workload()
-	desc = desc.For(work) // what it offers on this workload
 	pipeline := catalog.Offers[reference.Pipeline](desc)
 	data := workload.Dataset{Rows: sc.Dataset.Orders, Owners: sc.Dataset.Customers, Seed: sc.Dataset.Seed, Skew: sc.Dataset.Skew, Today: cfg.Now().UTC()}
 	schema := desc.Schema

@@ -37,6 +37,7 @@ const backlogCheck = 100 * time.Millisecond
 // start of the measured load.
 type faultSet struct {
 	arch     string
+	desc     catalog.Descriptor // the architecture as the scenario runs it
 	env      infra.Infra
 	progress io.Writer
 	faults   []*fault
@@ -95,9 +96,10 @@ type crashed struct {
 // faultsFor returns the scenario's faults that apply to arch; none is a
 // nil set, on which every method is a no-op.
 func faultsFor(sc *scenarios.Scenario, arch string, env infra.Infra, progress io.Writer) *faultSet {
-	fs := &faultSet{arch: arch, env: env, progress: progress}
+	desc, _ := sc.Descriptor(scenarios.Arch(arch))
+	fs := &faultSet{arch: arch, desc: desc, env: env, progress: progress}
 	for i, f := range sc.Faults {
-		if !f.AppliesTo(scenarios.Arch(arch), sc.Workload()) {
+		if !f.AppliesTo(scenarios.Arch(arch), sc) {
 			continue
 		}
 		fs.faults = append(fs.faults, &fault{
@@ -118,10 +120,11 @@ func faultsFor(sc *scenarios.Scenario, arch string, env infra.Infra, progress io
 func checkFaults(sc *scenarios.Scenario, env infra.Infra) error {
 	for _, f := range sc.Faults {
 		for _, arch := range sc.Architectures {
-			if !f.AppliesTo(arch, sc.Workload()) {
+			if !f.AppliesTo(arch, sc) {
 				continue
 			}
-			for _, svc := range outageServices(f.Kind, catalog.MustLookup(string(arch)).For(sc.Workload())) {
+			d, _ := sc.Descriptor(arch)
+			for _, svc := range outageServices(f.Kind, d) {
 				if err := infra.CanStop(env, svc); err != nil {
 					return &UnsupportedError{fmt.Sprintf("scenario %s injects %s, which needs infrastructure cqrsbench started itself "+
 						"(--infra local or --infra docker): %v", sc.Name, f.Kind, err)}
@@ -534,7 +537,7 @@ func (fs *faultSet) duringOutage() *outageCounters {
 // outage stops the services the fault takes down in this architecture's
 // run (outageServices).
 func (f *fault) outage(ctx context.Context) (time.Time, error) {
-	svcs := outageServices(f.spec.Kind, catalog.MustLookup(f.fs.arch))
+	svcs := outageServices(f.spec.Kind, f.fs.desc)
 	if len(svcs) != 1 {
 		return time.Time{}, fmt.Errorf("%s: %s needs %d services; this build restarts exactly one", f.spec.Kind, f.fs.arch, len(svcs))
 	}

@@ -168,20 +168,22 @@ func TestPGRestartScenario(t *testing.T) {
 	assertClean(t, run)
 }
 
-// TestReplicaFaults pauses crud-replica's replica's replay for 2s, and in
-// a second run restarts the replica. While replay is paused, the prober
-// sees writes become visible only when it resumes (visible lag over a
-// second), with the WAL waiting counted; while the replica is down, its
-// screens fail and the commands, on the primary, are applied. Both
-// recover, nothing is lost.
+// TestReplicaFaults pauses the replay of the replica crud-replica reads,
+// and cqrs-kafka with read_from: replica, for 2s, and in a second run
+// restarts crud-replica's replica. While replay is paused, the prober sees
+// writes become visible only when it resumes (visible lag over a second),
+// with the WAL waiting counted; while the replica is down, its screens
+// fail and the commands, on the primary, are applied. Both recover,
+// nothing is lost.
 func TestReplicaFaults(t *testing.T) {
-	run := func(t *testing.T, fault string) results.Architecture {
+	run := func(t *testing.T, fault string, archs ...string) []results.Architecture {
 		base, err := scenarios.Builtin("smoke")
 		if err != nil {
 			t.Fatal(err)
 		}
 		orders, duration := 3000, 5*time.Second
-		sc, err := base.WithOverrides(scenarios.Overrides{Orders: &orders, Duration: &duration, Arch: []string{"crud-replica"}, Faults: []string{fault}})
+		sc, err := base.WithOverrides(scenarios.Overrides{Orders: &orders, Duration: &duration, Arch: archs, Faults: []string{fault},
+			Options: []string{"cqrs-kafka/replica.read_from=replica"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -191,20 +193,21 @@ func TestReplicaFaults(t *testing.T) {
 		sc.Prober.Sample, sc.Prober.MaxShare = 1, 1
 		r := runScenario(t, sc)
 		assertClean(t, r)
-		return r.Architectures[0]
+		return r.Architectures
 	}
 	t.Run("pause", func(t *testing.T) {
-		a := run(t, "kind=replica-pause,at=1s,duration=2s")
-		f := injected(t, a, 1)[0]
-		if f.RecoverySeconds <= 0 || !strings.HasSuffix(f.Injections[0].Detail, "KB of WAL to replay when resumed") || strings.HasPrefix(f.Injections[0].Detail, "0 KB") {
-			t.Errorf("replica-pause: %+v, want a recovery time and the WAL waiting when resumed", f)
-		}
-		if a.Lag == nil || a.Lag.Visible.Max < float64(time.Second/time.Microsecond) {
-			t.Errorf("visible lag %+v, want writes probed during the 2s pause to become visible only when it ends (> 1s)", a.Lag)
+		for _, a := range run(t, "kind=replica-pause,at=1s,duration=2s", "crud-replica", "cqrs-kafka/replica") {
+			f := injected(t, a, 1)[0]
+			if f.RecoverySeconds <= 0 || !strings.HasSuffix(f.Injections[0].Detail, "KB of WAL to replay when resumed") || strings.HasPrefix(f.Injections[0].Detail, "0 KB") {
+				t.Errorf("%s replica-pause: %+v, want a recovery time and the WAL waiting when resumed", a.Name, f)
+			}
+			if a.Lag == nil || a.Lag.Visible.Max < float64(time.Second/time.Microsecond) || a.Lag.Replica == nil {
+				t.Errorf("%s: visible lag %+v, want writes probed during the 2s pause to become visible only when it ends (> 1s), and the replica's lag sampled", a.Name, a.Lag)
+			}
 		}
 	})
 	t.Run("restart", func(t *testing.T) {
-		f := injected(t, run(t, "kind=replica-restart,at=1s,duration=1s"), 1)[0]
+		f := injected(t, run(t, "kind=replica-restart,at=1s,duration=1s", "crud-replica")[0], 1)[0]
 		if o := f.DuringOutage; o == nil || o.ReadsFailed == 0 || o.CommandsApplied == 0 {
 			t.Errorf("replica-restart during the outage: %+v; want failed screens and applied commands", o)
 		}

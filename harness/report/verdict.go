@@ -336,11 +336,16 @@ func hasPipeline(name string) bool {
 
 // usedBy lists the architectures of run that used the service of the given
 // role: every architecture uses PostgreSQL, the others the services their
-// table entry needs (catalog.Service names a role).
+// table entry needs with the run's options (catalog.Descriptor.With;
+// catalog.Service names a role).
 func usedBy(run *results.Run, role string) []string {
 	var out []string
 	for _, a := range run.Architectures {
-		if role == services.RolePostgres || catalog.NeedsService(a.Name, catalog.Service(role)) {
+		d, ok := catalog.Lookup(a.Name)
+		if ok && run.Scenario != nil {
+			d = d.With(run.Scenario.Options.For(scenarios.Arch(a.Name)))
+		}
+		if role == services.RolePostgres || ok && slices.Contains(d.Needs, catalog.Service(role)) {
 			out = append(out, a.Name)
 		}
 	}

@@ -13,6 +13,7 @@ package catalog
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -201,6 +202,45 @@ type AMQPEndpoint struct {
 	URL string
 	// TLS configures amqps connections; nil: the system's roots.
 	TLS *tls.Config
+}
+
+// readsReplica reports whether opts put the screens on a streaming
+// replica (settings.ReadFrom).
+func readsReplica(opts settings.Options) bool {
+	r, ok := opts.(settings.ReplicaReader)
+	return ok && r.ReadsReplica()
+}
+
+// With returns d as it runs with opts, its options: options that put the
+// screens on a streaming replica (read_from: replica) add the Replica
+// service to Needs.
+func (d Descriptor) With(opts settings.Options) Descriptor {
+	if readsReplica(opts) && !slices.Contains(d.Needs, Replica) {
+		d.Needs = append(slices.Clone(d.Needs), Replica)
+	}
+	return d
+}
+
+// readPool returns where the screens of the architecture deps builds
+// read: deps.ReadPool when its options say read_from: replica, else nil
+// (the primary).
+func readPool(deps Deps) (*pgxpool.Pool, error) {
+	if !readsReplica(deps.Options) {
+		return nil, nil
+	}
+	if deps.ReadPool == nil {
+		return nil, errors.New("read_from: replica, but no streaming replica was given (--infra local starts one; --infra external takes --pg-read-dsn)")
+	}
+	return deps.ReadPool, nil
+}
+
+// primaryOnly refuses read_from: replica for a derived architecture
+// (a workload pack's), whose screens read the primary only so far.
+func primaryOnly(deps Deps) error {
+	if readsReplica(deps.Options) {
+		return errors.New("read_from: replica does not run workload packs yet; remove it, or run the built-in shop")
+	}
+	return nil
 }
 
 // options returns deps.Options as T, or def() when none were given.

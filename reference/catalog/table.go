@@ -102,12 +102,18 @@ func Table() []Descriptor {
 					Observer: d.Observer, OnError: d.OnError, Hooks: d.Hooks,
 				}
 				o.Configure(&cfg)
+				if cfg.ReadPool, err = readPool(d); err != nil {
+					return nil, err
+				}
 				return cqrskafka.New(d.Pool, cfg)
 			},
 			DerivedPrototype: (*derived.Kafka)(nil),
 			Derive: func(ctx context.Context, d Deps, p *pack.Pack) (reference.System, error) {
 				o, err := options(d, cqrskafka.DefaultOptions)
 				if err != nil {
+					return nil, err
+				}
+				if err := primaryOnly(d); err != nil {
 					return nil, err
 				}
 				var c cqrskafka.Config
@@ -135,12 +141,18 @@ func Table() []Descriptor {
 				cfg := cqrsrabbitmq.Config{Schema: d.Schema, Observer: d.Observer, OnError: d.OnError, Hooks: d.Hooks}
 				cfg.AMQP.URL, cfg.AMQP.TLS = d.AMQP.URL, d.AMQP.TLS
 				o.Configure(&cfg)
+				if cfg.ReadPool, err = readPool(d); err != nil {
+					return nil, err
+				}
 				return cqrsrabbitmq.New(d.Pool, cfg)
 			},
 			DerivedPrototype: (*derived.RabbitMQ)(nil),
 			Derive: func(ctx context.Context, d Deps, p *pack.Pack) (reference.System, error) {
 				o, err := options(d, cqrsrabbitmq.DefaultOptions)
 				if err != nil {
+					return nil, err
+				}
+				if err := primaryOnly(d); err != nil {
 					return nil, err
 				}
 				var c cqrsrabbitmq.Config

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/cqrsbench/cqrsbench/reference"
@@ -48,6 +49,10 @@ type Config struct {
 	// Schema holds the write model (loaded beforehand), the outbox, the
 	// inbox and the read models; default "cqrs_kafka".
 	Schema string
+	// ReadPool is where the screens read: a streaming replica of the
+	// pool's server (WaitCaughtUp then also waits for its replay); nil:
+	// the pool.
+	ReadPool *pgxpool.Pool
 	// Brokers are the Kafka seed brokers (host:port). Required.
 	Brokers []string
 	// KafkaOptions are added to every Kafka client the System makes (TLS,

@@ -1,6 +1,7 @@
 package cqrskafka
 
 import (
+	"context"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -43,7 +44,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*System, error) {
 		return nil, err
 	}
 	cfg = r.Config()
-	orders, err := pipeline.NewOrders(pool, cfg.Schema, cfg.Observer)
+	orders, err := pipeline.NewOrders(pool, cfg.ReadPool, cfg.Schema, cfg.Observer)
 	if err != nil {
 		r.closeClients()
 		return nil, err
@@ -54,6 +55,16 @@ func New(pool *pgxpool.Pool, cfg Config) (*System, error) {
 
 // Name implements reference.System.
 func (s *System) Name() string { return Name }
+
+// WaitCaughtUp implements reference.System: the projector applied every
+// event published (Runner.WaitCaughtUp) and, when the screens read a
+// replica, the replica replayed it.
+func (s *System) WaitCaughtUp(ctx context.Context) error {
+	if err := s.Runner.WaitCaughtUp(ctx); err != nil {
+		return err
+	}
+	return s.Orders.WaitReplayed(ctx)
+}
 
 // Stats are the System's counters.
 type Stats struct {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
@@ -28,6 +30,10 @@ type Config struct {
 	// Schema holds the write model (loaded beforehand), the outbox, its
 	// archive, the inbox and the read models; default DefaultSchema.
 	Schema string
+	// ReadPool is where the screens read: a streaming replica of the
+	// pool's server (WaitCaughtUp then also waits for its replay); nil:
+	// the pool.
+	ReadPool *pgxpool.Pool
 	// AMQP is the broker and the queue, workers and prefetch
 	// (rabbitmq.Config; each field's default there). URL is required; its
 	// OnError is the System's.

@@ -55,7 +55,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*System, error) {
 	}
 	cfg = cfg.WithDefaults()
 	cfg.AMQP.OnError = cfg.OnError
-	orders, err := pipeline.NewOrders(pool, cfg.Schema, cfg.Observer)
+	orders, err := pipeline.NewOrders(pool, cfg.ReadPool, cfg.Schema, cfg.Observer)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,10 @@ func (s *System) handle(ctx context.Context, batch []rabbitmq.Delivery) ([]int, 
 // published every outbox row committed before the call, then until a
 // worker has applied every event published by then, and no Rebuild runs.
 func (s *System) WaitCaughtUp(ctx context.Context) error {
-	return s.run.WaitCaughtUp(ctx, func() bool { return s.rebuilding.Load() == 0 })
+	if err := s.run.WaitCaughtUp(ctx, func() bool { return s.rebuilding.Load() == 0 }); err != nil {
+		return err
+	}
+	return s.Orders.WaitReplayed(ctx)
 }
 
 // PauseProjector implements reference.Pausable: the workers stop taking

@@ -11,6 +11,9 @@ import (
 // `options: {cqrs-kafka: {relays: 2}}`. DefaultOptions holds every default;
 // the relay's come from package relay.
 type Options struct {
+	// ReadFrom puts the screens on a streaming replica (read_from:
+	// replica). Default: primary.
+	settings.ReadFrom `yaml:",inline"`
 	// Relay is the outbox relay: "skip-locked" (claims rows with FOR UPDATE
 	// SKIP LOCKED; correct), "wal" (decodes the outbox's inserts from the
 	// WAL through a replication slot, as Debezium does; needs
@@ -45,14 +48,15 @@ type Options struct {
 // DefaultOptions returns the shared options with every default set.
 func DefaultOptions() Options {
 	return Options{
-		Relay: string(relay.ModeSkipLocked), Relays: relay.DefaultRelays, BatchSize: relay.DefaultBatchSize,
+		ReadFrom: settings.ReadFrom{ReadFrom: settings.ReadPrimary},
+		Relay:    string(relay.ModeSkipLocked), Relays: relay.DefaultRelays, BatchSize: relay.DefaultBatchSize,
 		Poll: settings.Duration(relay.DefaultPollInterval), Inbox: true, VersionGuard: true,
 	}
 }
 
 // Validate implements settings.Options.
 func (o *Options) Validate() []settings.FieldError {
-	var errs []settings.FieldError
+	errs := o.ReadFrom.Validate()
 	bad := func(field, format string, args ...any) { errs = append(errs, settings.Errorf(field, format, args...)) }
 	mode, err := relay.ParseMode(o.Relay)
 	switch {

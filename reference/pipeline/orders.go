@@ -12,6 +12,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/outbox"
 	"github.com/cqrsbench/cqrsbench/reference/readmodel"
+	"github.com/cqrsbench/cqrsbench/reference/replica"
 	"github.com/cqrsbench/cqrsbench/reference/writemodel"
 )
 
@@ -21,19 +22,34 @@ import (
 // projector maintains. An architecture embeds it.
 type Orders struct {
 	pool     *pgxpool.Pool
+	reads    *pgxpool.Pool // where the screens read: pool, or a streaming replica of it
 	store    *writemodel.Store
 	queries  readmodel.Queries
 	observer event.Observer
 }
 
 // NewOrders returns the commands and screens of the outbox architecture in
-// schema; observer (nil: none) sees each command's commit.
-func NewOrders(pool *pgxpool.Pool, schema string, observer event.Observer) (Orders, error) {
+// schema: commands on pool, screens on reads (a streaming replica of
+// pool's server; nil: pool); observer (nil: none) sees each command's
+// commit.
+func NewOrders(pool, reads *pgxpool.Pool, schema string, observer event.Observer) (Orders, error) {
 	store, err := writemodel.New(schema, outbox.Extension())
 	if err != nil {
 		return Orders{}, err
 	}
-	return Orders{pool: pool, store: store, queries: readmodel.NewQueries(schema), observer: observer}, nil
+	if reads == nil {
+		reads = pool
+	}
+	return Orders{pool: pool, reads: reads, store: store, queries: readmodel.NewQueries(schema), observer: observer}, nil
+}
+
+// WaitReplayed returns once the screens' replica has replayed every
+// command committed before the call; at once when the screens read pool.
+func (o Orders) WaitReplayed(ctx context.Context) error {
+	if o.reads == o.pool {
+		return ctx.Err()
+	}
+	return replica.WaitReplayed(ctx, o.pool, o.reads)
 }
 
 // Execute implements shop.Architecture: the command and its outbox row
@@ -54,11 +70,11 @@ func (o Orders) ExecuteInTx(ctx context.Context, tx pgx.Tx, cmd domain.Command) 
 
 // ListOrders implements shop.Architecture from the order read model.
 func (o Orders) ListOrders(ctx context.Context, customerID int64) ([]reference.OrderSummary, error) {
-	return o.queries.ListOrders(ctx, o.pool, customerID)
+	return o.queries.ListOrders(ctx, o.reads, customerID)
 }
 
 // SalesDashboard implements shop.Architecture from the daily sales read
 // model.
 func (o Orders) SalesDashboard(ctx context.Context, day time.Time) ([]reference.StatusSales, error) {
-	return o.queries.SalesDashboard(ctx, o.pool, day)
+	return o.queries.SalesDashboard(ctx, o.reads, day)
 }

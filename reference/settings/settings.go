@@ -77,3 +77,37 @@ func ParseDuration(s string) (Duration, error) {
 	}
 	return Duration(v), nil
 }
+
+// Where an architecture's screens may read (ReadFrom).
+const (
+	ReadPrimary = "primary"
+	ReadReplica = "replica"
+)
+
+// ReadFrom says where an architecture's screens read. Options embed it
+// (`yaml:",inline"`), so it reads as their own field: `options:
+// {cqrs-kafka: {read_from: replica}}`.
+type ReadFrom struct {
+	// ReadFrom is "primary" (the default: the screens query the server
+	// the commands write) or "replica": they query a streaming replica of
+	// it, holding the same read models replicated, and waiting for the
+	// read side waits for the replica's replay too.
+	ReadFrom string `yaml:"read_from" json:"read_from,omitempty"`
+}
+
+// ReadsReplica reports whether the screens read a streaming replica.
+func (r ReadFrom) ReadsReplica() bool { return r.ReadFrom == ReadReplica }
+
+// Validate returns the FieldError of a bad read_from, if any.
+func (r ReadFrom) Validate() []FieldError {
+	if r.ReadFrom != ReadPrimary && r.ReadFrom != ReadReplica && r.ReadFrom != "" {
+		return []FieldError{Errorf("read_from", "must be %s or %s, got %q", ReadPrimary, ReadReplica, r.ReadFrom)}
+	}
+	return nil
+}
+
+// ReplicaReader is implemented by the options of architectures whose
+// screens can read a streaming replica (those embedding ReadFrom).
+type ReplicaReader interface {
+	ReadsReplica() bool
+}
