@@ -19,6 +19,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"github.com/cqrsbench/cqrsbench/reference/cqrsmatview"
 	"github.com/cqrsbench/cqrsbench/reference/cqrsrabbitmq"
+	"github.com/cqrsbench/cqrsbench/reference/cqrssync"
 	"github.com/cqrsbench/cqrsbench/reference/crud"
 	"github.com/cqrsbench/cqrsbench/reference/datagen"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
@@ -161,7 +162,25 @@ func TestArchitecturesAgree(t *testing.T) {
 	// (cqrs-rabbitmq with its default 4 competing workers); cqrs-matview
 	// refreshes only when WaitCaughtUp asks.
 	options := map[string]settings.Options{"cqrs-matview": &cqrsmatview.Options{Refresh: settings.Duration(time.Hour)}}
-	for _, d := range catalog.Table() {
+	table := catalog.Table()
+	// cqrs-sync and cqrs-matview again, reading their read models on the
+	// replica (read_from: replica), each on a schema of its own. (The
+	// pipelines' read_from is the same pipeline.Orders; TestReplicaFaults
+	// runs it.)
+	onReplica := settings.ReadFrom{ReadFrom: settings.ReadReplica}
+	for _, v := range []struct {
+		arch string
+		opts settings.Options
+	}{
+		{"cqrs-sync", &cqrssync.Options{ReadFrom: onReplica}},
+		{"cqrs-matview", &cqrsmatview.Options{ReadFrom: onReplica, Refresh: settings.Duration(time.Hour)}},
+	} {
+		d := catalog.MustLookup(v.arch + catalog.VariantSeparator + "replica")
+		d.Schema += "_replica"
+		options[d.Name] = v.opts
+		table = append(table, d)
+	}
+	for _, d := range table {
 		name, schema := d.Name, d.Schema
 		if _, err := datagen.Load(ctx, pool, schema, data, nil); err != nil {
 			t.Fatalf("load %s: %v", schema, err)

@@ -4,10 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/cqrsbench/cqrsbench/reference/catalog"
-	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
-	"github.com/cqrsbench/cqrsbench/reference/cqrsmatview"
-	"github.com/cqrsbench/cqrsbench/reference/pipeline/relay"
 	"io/fs"
 	"math"
 	"os"
@@ -18,6 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cqrsbench/cqrsbench/reference/catalog"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
+	"github.com/cqrsbench/cqrsbench/reference/cqrsmatview"
+	"github.com/cqrsbench/cqrsbench/reference/cqrssync"
+	"github.com/cqrsbench/cqrsbench/reference/pipeline/relay"
+	"github.com/cqrsbench/cqrsbench/reference/settings"
 	"github.com/cqrsbench/cqrsbench/scenarios"
 )
 
@@ -254,6 +256,10 @@ func TestDerivedDefaults(t *testing.T) {
 				}
 				if !s.Faults[0].AppliesTo("cqrs-kafka", s) {
 					t.Errorf("replica-pause does not apply to cqrs-kafka reading the replica")
+				}
+				s.Options["cqrs-sync"] = &cqrssync.Options{ReadFrom: settings.ReadFrom{ReadFrom: settings.ReadReplica}}
+				if d, _ := s.Descriptor("cqrs-sync"); d.Consistency != catalog.Eventual || !slices.Contains(d.Needs, catalog.Replica) {
+					t.Errorf("cqrs-sync reading the replica: %s, needs %v; want eventual, needing the replica", d.Consistency, d.Needs)
 				}
 			}},
 		{"dead-letter topic follows topic", "options: {cqrs-kafka: {topic: shop.events}}\n", func(t *testing.T, s *scenarios.Scenario) {

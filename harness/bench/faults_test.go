@@ -169,7 +169,7 @@ func TestPGRestartScenario(t *testing.T) {
 }
 
 // TestReplicaFaults pauses the replay of the replica crud-replica reads,
-// and cqrs-kafka with read_from: replica, for 2s, and in a second run
+// and cqrs-sync and cqrs-kafka with read_from: replica, for 2s, and in a second run
 // restarts crud-replica's replica. While replay is paused, the prober sees
 // writes become visible only when it resumes (visible lag over a second),
 // with the WAL waiting counted; while the replica is down, its screens
@@ -183,7 +183,7 @@ func TestReplicaFaults(t *testing.T) {
 		}
 		orders, duration := 3000, 5*time.Second
 		sc, err := base.WithOverrides(scenarios.Overrides{Orders: &orders, Duration: &duration, Arch: archs, Faults: []string{fault},
-			Options: []string{"cqrs-kafka/replica.read_from=replica"}})
+			Options: []string{"cqrs-kafka/replica.read_from=replica", "cqrs-sync/replica.read_from=replica"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -196,7 +196,7 @@ func TestReplicaFaults(t *testing.T) {
 		return r.Architectures
 	}
 	t.Run("pause", func(t *testing.T) {
-		for _, a := range run(t, "kind=replica-pause,at=1s,duration=2s", "crud-replica", "cqrs-kafka/replica") {
+		for _, a := range run(t, "kind=replica-pause,at=1s,duration=2s", "crud-replica", "cqrs-sync/replica", "cqrs-kafka/replica") {
 			f := injected(t, a, 1)[0]
 			if f.RecoverySeconds <= 0 || !strings.HasSuffix(f.Injections[0].Detail, "KB of WAL to replay when resumed") || strings.HasPrefix(f.Injections[0].Detail, "0 KB") {
 				t.Errorf("%s replica-pause: %+v, want a recovery time and the WAL waiting when resumed", a.Name, f)

@@ -77,7 +77,8 @@ func Payoff(run *results.Run) *results.Payoff {
 		if a.Name == crud.Name {
 			continue
 		}
-		p.Architectures = append(p.Architectures, judge(a, crud, heads, p))
+		d, _ := descriptorIn(run, a.Name)
+		p.Architectures = append(p.Architectures, judge(a, crud, d, heads, p))
 	}
 	p.Summary = payoffSummary(p)
 	return p
@@ -102,8 +103,9 @@ func readShare(run *results.Run) float64 {
 	return reads / all
 }
 
-// judge applies Payoff's rules to a against crud.
-func judge(a, crud *results.Architecture, heads [2][]string, p *results.Payoff) results.ArchPayoff {
+// judge applies Payoff's rules to a, whose descriptor in the run is d,
+// against crud.
+func judge(a, crud *results.Architecture, d catalog.Descriptor, heads [2][]string, p *results.Payoff) results.ArchPayoff {
 	v := results.ArchPayoff{
 		Architecture:   a.Name,
 		StaleReadShare: a.Staleness.Rate,
@@ -116,7 +118,7 @@ func judge(a, crud *results.Architecture, heads [2][]string, p *results.Payoff) 
 		v.Violations = a.Consistency.Violations
 	}
 	lagClause := ""
-	if d, ok := catalog.Lookup(a.Name); ok && d.Consistency.Lags() {
+	if d.Consistency.Lags() {
 		if lag := a.Lag.P99(); lag > 0 {
 			ms := lag / 1000
 			v.LagP99Ms = &ms

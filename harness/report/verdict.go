@@ -334,6 +334,18 @@ func hasPipeline(name string) bool {
 	return ok && catalog.Offers[reference.Pipeline](d)
 }
 
+// descriptorIn returns the named architecture's descriptor as run ran it,
+// with the run's options for it (catalog.Descriptor.With: read_from:
+// replica needs a replica and lags); ok is false for a name this build's
+// table lacks.
+func descriptorIn(run *results.Run, name string) (catalog.Descriptor, bool) {
+	d, ok := catalog.Lookup(name)
+	if ok && run.Scenario != nil {
+		d = d.With(run.Scenario.Options.For(scenarios.Arch(name)))
+	}
+	return d, ok
+}
+
 // usedBy lists the architectures of run that used the service of the given
 // role: every architecture uses PostgreSQL, the others the services their
 // table entry needs with the run's options (catalog.Descriptor.With;
@@ -341,10 +353,7 @@ func hasPipeline(name string) bool {
 func usedBy(run *results.Run, role string) []string {
 	var out []string
 	for _, a := range run.Architectures {
-		d, ok := catalog.Lookup(a.Name)
-		if ok && run.Scenario != nil {
-			d = d.With(run.Scenario.Options.For(scenarios.Arch(a.Name)))
-		}
+		d, ok := descriptorIn(run, a.Name)
 		if role == services.RolePostgres || ok && slices.Contains(d.Needs, catalog.Service(role)) {
 			out = append(out, a.Name)
 		}

@@ -213,10 +213,17 @@ func readsReplica(opts settings.Options) bool {
 
 // With returns d as it runs with opts, its options: options that put the
 // screens on a streaming replica (read_from: replica) add the Replica
-// service to Needs.
+// service to Needs, and make an Immediate architecture Eventual (its reads
+// wait for the replica's replay).
 func (d Descriptor) With(opts settings.Options) Descriptor {
-	if readsReplica(opts) && !slices.Contains(d.Needs, Replica) {
+	if !readsReplica(opts) {
+		return d
+	}
+	if !slices.Contains(d.Needs, Replica) {
 		d.Needs = append(slices.Clone(d.Needs), Replica)
+	}
+	if d.Consistency == Immediate {
+		d.Consistency = Eventual
 	}
 	return d
 }

@@ -55,11 +55,21 @@ func Table() []Descriptor {
 			Summary:    "flat read models written in the command's transaction",
 			ReadModels: workload.ReadModels{shop.OrderSummaries: "order_read_model", shop.DailySales: "daily_sales"},
 			Prototype:  (*cqrssync.System)(nil),
+			Options:    func() settings.Options { return cqrssync.DefaultOptions() },
 			New: func(_ context.Context, d Deps) (reference.System, error) {
+				switch reads, err := readPool(d); {
+				case err != nil:
+					return nil, err
+				case reads != nil:
+					return cqrssync.OnReplica(d.Pool, reads, d.Schema)
+				}
 				return cqrssync.New(d.Pool, d.Schema)
 			},
 			DerivedPrototype: (*derived.Sync)(nil),
 			Derive: func(ctx context.Context, d Deps, p *pack.Pack) (reference.System, error) {
+				if err := primaryOnly(d); err != nil {
+					return nil, err
+				}
 				return derived.NewSync(ctx, cqrssync.Name, d.Pool, d.Schema, p, derived.SyncOptions{})
 			},
 		},
@@ -74,12 +84,21 @@ func Table() []Descriptor {
 				if err != nil {
 					return nil, err
 				}
+				switch reads, err := readPool(d); {
+				case err != nil:
+					return nil, err
+				case reads != nil:
+					return cqrsmatview.OnReplica(d.Pool, reads, d.Schema, o.Refresh.Std())
+				}
 				return cqrsmatview.New(d.Pool, d.Schema, o.Refresh.Std())
 			},
 			DerivedPrototype: (*derived.Matview)(nil),
 			Derive: func(ctx context.Context, d Deps, p *pack.Pack) (reference.System, error) {
 				o, err := options(d, cqrsmatview.DefaultOptions)
 				if err != nil {
+					return nil, err
+				}
+				if err := primaryOnly(d); err != nil {
 					return nil, err
 				}
 				return derived.NewMatview(ctx, cqrsmatview.Name, d.Pool, d.Schema, p, o.Refresh.Std())

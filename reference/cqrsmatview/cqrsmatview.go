@@ -7,6 +7,7 @@ package cqrsmatview
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
 	"github.com/cqrsbench/cqrsbench/reference/readmodel"
+	"github.com/cqrsbench/cqrsbench/reference/replica"
 	"github.com/cqrsbench/cqrsbench/reference/writemodel"
 )
 
@@ -53,6 +55,7 @@ SELECT status, label, orders, revenue_cents FROM {{schema}}.daily_sales_mv WHERE
 // System is the materialized-view CQRS architecture on one schema.
 type System struct {
 	pool   *pgxpool.Pool
+	reads  *pgxpool.Pool // where the screens read: pool, or a streaming replica of it
 	schema string
 	store  *writemodel.Store
 
@@ -96,10 +99,35 @@ func New(pool *pgxpool.Pool, schema string, period time.Duration) (*System, erro
 		return strings.ReplaceAll(s, "{{schema}}", q)
 	}
 	return &System{
-		pool: pool, schema: schema, store: store,
+		pool: pool, reads: pool, schema: schema, store: store,
 		setup: expand(setupSQL), list: readmodel.NewSummaryQuery("cqrsbench_matview_list_orders_"+schema, expand(listSQL)), dashboard: expand(dashboardSQL),
 		Refresher: NewRefresher(pool, expand(refreshSQL), period),
 	}, nil
+}
+
+// OnReplica returns the architecture with its commands and refreshes on
+// primary and its screens on replica, a streaming replica of it (options
+// read_from: replica): the views reach the screens when the replica
+// replays their refresh.
+func OnReplica(primary, replica *pgxpool.Pool, schema string, period time.Duration) (*System, error) {
+	if primary == nil || replica == nil {
+		return nil, errors.New("cqrs-matview on a replica needs a primary and a streaming replica of it")
+	}
+	s, err := New(primary, schema, period)
+	if err != nil {
+		return nil, err
+	}
+	s.reads = replica
+	return s, nil
+}
+
+// WaitCaughtUp implements reference.System: a refresh after the call
+// (Refresher.WaitCaughtUp) and, on a replica, its replay.
+func (s *System) WaitCaughtUp(ctx context.Context) error {
+	if err := s.Refresher.WaitCaughtUp(ctx); err != nil || s.reads == s.pool {
+		return err
+	}
+	return replica.WaitReplayed(ctx, s.pool, s.reads)
 }
 
 // Name implements reference.System.
@@ -120,12 +148,12 @@ func (s *System) Execute(ctx context.Context, cmd domain.Command) (reference.Out
 
 // ListOrders implements reference.System.
 func (s *System) ListOrders(ctx context.Context, customerID int64) ([]reference.OrderSummary, error) {
-	return s.list.Run(ctx, s.pool, customerID)
+	return s.list.Run(ctx, s.reads, customerID)
 }
 
 // SalesDashboard implements reference.System.
 func (s *System) SalesDashboard(ctx context.Context, day time.Time) ([]reference.StatusSales, error) {
-	rows, err := s.pool.Query(ctx, s.dashboard, readmodel.Day(day))
+	rows, err := s.reads.Query(ctx, s.dashboard, readmodel.Day(day))
 	if err != nil {
 		return nil, fmt.Errorf("cqrs-matview sales_dashboard: %w", err)
 	}

@@ -4,6 +4,9 @@ import "github.com/cqrsbench/cqrsbench/reference/settings"
 
 // Options are cqrs-matview's scenario options (`options: {cqrs-matview: ...}`).
 type Options struct {
+	// ReadFrom puts the screens on a streaming replica (read_from:
+	// replica). Default: primary.
+	settings.ReadFrom `yaml:",inline"`
 	// Refresh is the period of REFRESH MATERIALIZED VIEW CONCURRENTLY: the
 	// read side is at most this (plus the refresh time) behind. Default:
 	// DefaultRefreshPeriod.
@@ -11,12 +14,15 @@ type Options struct {
 }
 
 // DefaultOptions returns cqrs-matview's options with every default set.
-func DefaultOptions() *Options { return &Options{Refresh: settings.Duration(DefaultRefreshPeriod)} }
+func DefaultOptions() *Options {
+	return &Options{ReadFrom: settings.ReadFrom{ReadFrom: settings.ReadPrimary}, Refresh: settings.Duration(DefaultRefreshPeriod)}
+}
 
 // Validate implements settings.Options.
 func (o *Options) Validate() []settings.FieldError {
+	errs := o.ReadFrom.Validate()
 	if o.Refresh <= 0 {
-		return []settings.FieldError{settings.Errorf("refresh", "must be > 0, got %s", o.Refresh)}
+		errs = append(errs, settings.Errorf("refresh", "must be > 0, got %s", o.Refresh))
 	}
-	return nil
+	return errs
 }

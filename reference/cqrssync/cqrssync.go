@@ -6,6 +6,7 @@ package cqrssync
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -13,6 +14,8 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/domain"
 	"github.com/cqrsbench/cqrsbench/reference/readmodel"
+	"github.com/cqrsbench/cqrsbench/reference/replica"
+	"github.com/cqrsbench/cqrsbench/reference/settings"
 	"github.com/cqrsbench/cqrsbench/reference/writemodel"
 )
 
@@ -77,6 +80,7 @@ delta AS (
 // System is the same-transaction CQRS architecture on one schema.
 type System struct {
 	pool    *pgxpool.Pool
+	reads   *pgxpool.Pool // where the screens read: pool, or a streaming replica of it
 	schema  string
 	store   *writemodel.Store
 	queries readmodel.Queries
@@ -99,8 +103,37 @@ func New(pool *pgxpool.Pool, schema string) (*System, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &System{pool: pool, schema: schema, store: store, queries: readmodel.NewQueries(schema)}, nil
+	return &System{pool: pool, reads: pool, schema: schema, store: store, queries: readmodel.NewQueries(schema)}, nil
 }
+
+// OnReplica returns the architecture with its commands on primary and its
+// screens on replica, a streaming replica of it (options read_from:
+// replica): the read models still commit with the command, and reach the
+// screens when the replica replays them.
+func OnReplica(primary, replica *pgxpool.Pool, schema string) (*System, error) {
+	if primary == nil || replica == nil {
+		return nil, errors.New("cqrs-sync on a replica needs a primary and a streaming replica of it")
+	}
+	s, err := New(primary, schema)
+	if err != nil {
+		return nil, err
+	}
+	s.reads = replica
+	return s, nil
+}
+
+// Options are cqrs-sync's scenario options.
+type Options struct {
+	settings.ReadFrom `yaml:",inline"`
+}
+
+// DefaultOptions returns cqrs-sync's options with every default set.
+func DefaultOptions() *Options {
+	return &Options{ReadFrom: settings.ReadFrom{ReadFrom: settings.ReadPrimary}}
+}
+
+// Validate implements settings.Options.
+func (o *Options) Validate() []settings.FieldError { return o.ReadFrom.Validate() }
 
 // Name implements reference.System.
 func (s *System) Name() string { return Name }
@@ -124,17 +157,23 @@ func (s *System) Execute(ctx context.Context, cmd domain.Command) (reference.Out
 
 // ListOrders implements reference.System.
 func (s *System) ListOrders(ctx context.Context, customerID int64) ([]reference.OrderSummary, error) {
-	return s.queries.ListOrders(ctx, s.pool, customerID)
+	return s.queries.ListOrders(ctx, s.reads, customerID)
 }
 
 // SalesDashboard implements reference.System.
 func (s *System) SalesDashboard(ctx context.Context, day time.Time) ([]reference.StatusSales, error) {
-	return s.queries.SalesDashboard(ctx, s.pool, day)
+	return s.queries.SalesDashboard(ctx, s.reads, day)
 }
 
 // WaitCaughtUp implements reference.System: the read models commit with the
-// command.
-func (s *System) WaitCaughtUp(ctx context.Context) error { return ctx.Err() }
+// command; on a replica, it returns once the replica replayed every command
+// committed before the call.
+func (s *System) WaitCaughtUp(ctx context.Context) error {
+	if s.reads == s.pool {
+		return ctx.Err()
+	}
+	return replica.WaitReplayed(ctx, s.pool, s.reads)
+}
 
 // Close implements reference.System.
 func (s *System) Close(ctx context.Context) error { return nil }
