@@ -332,8 +332,8 @@ func (s *Scenario) setOptions(specs []string) ErrorList {
 		if s.Options == nil {
 			s.Options = Options{}
 		}
-		opts, ok := s.Options[Arch(arch)]
-		if !ok {
+		opts := s.Options.For(Arch(arch)) // a variant's starts from its architecture's
+		if opts == nil {
 			opts = desc.Options()
 		}
 		node, err := keyValueNode(field+"="+value, "write it like cqrs-kafka/wal.relay=wal")

@@ -248,11 +248,17 @@ type Interleaving struct {
 // scenario gives. An architecture that is not run ignores its options.
 type Options map[Arch]settings.Options
 
-// For returns arch's options: those the scenario gave, or the defaults
-// (nil when the architecture takes none).
+// For returns arch's options: those the scenario gave; for a variant
+// without options of its own, a copy of its architecture's; or the
+// defaults (nil when the architecture takes none).
 func (o Options) For(arch Arch) settings.Options {
 	if opts, ok := o[arch]; ok {
 		return opts
+	}
+	if base, _, variant := catalog.Variant(string(arch)); variant {
+		if opts, ok := o[Arch(base)]; ok {
+			return cloneOptions(opts)
+		}
 	}
 	if d, ok := catalog.Lookup(string(arch)); ok && d.Options != nil {
 		return d.Options()
@@ -475,12 +481,6 @@ func (s *Scenario) Descriptor(a Arch) (catalog.Descriptor, bool) {
 // a name the table lacks.
 func (a Arch) Descriptor() (catalog.Descriptor, bool) { return catalog.Lookup(string(a)) }
 
-// Eventual reports whether the architecture's read side lags its writes.
-func (a Arch) Eventual() bool {
-	d, ok := a.Descriptor()
-	return ok && d.Consistency.Lags()
-}
-
 // Workload returns the workload the scenario drives: WorkloadName, a
 // built-in workload or a pack's directory (relative to the scenario file's
 // directory), resolved once; the default workload when it is empty or
@@ -700,14 +700,19 @@ func (o Options) clone() Options {
 	}
 	c := make(Options, len(o))
 	for arch, opts := range o {
-		v := reflect.ValueOf(opts)
-		if v.Kind() != reflect.Pointer || v.IsNil() {
-			c[arch] = opts
-			continue
-		}
-		dup := reflect.New(v.Elem().Type())
-		dup.Elem().Set(v.Elem())
-		c[arch] = dup.Interface().(settings.Options)
+		c[arch] = cloneOptions(opts)
 	}
 	return c
+}
+
+// cloneOptions returns a copy of opts (a pointer to an options struct; any
+// other value is returned as it is).
+func cloneOptions(opts settings.Options) settings.Options {
+	v := reflect.ValueOf(opts)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return opts
+	}
+	dup := reflect.New(v.Elem().Type())
+	dup.Elem().Set(v.Elem())
+	return dup.Interface().(settings.Options)
 }

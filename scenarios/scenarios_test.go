@@ -623,11 +623,11 @@ func TestOverrides(t *testing.T) {
 			}},
 		{name: "empty arch", base: "mixed", o: scenarios.Overrides{Arch: []string{""}},
 			wantErr: []string{"--arch: architectures: empty; name at least one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq"}},
-		{name: "options set one field, keeping the scenario's others", base: "architectures: [cqrs-kafka]\noptions: {cqrs-kafka: {batch_size: 7}}\n",
+		{name: "options set one field, keeping the scenario's others (a variant starts from its architecture's)", base: "architectures: [cqrs-kafka]\noptions: {cqrs-kafka: {batch_size: 7}}\n",
 			o: scenarios.Overrides{Arch: []string{"cqrs-kafka,cqrs-kafka/wal"}, Options: []string{"cqrs-kafka/wal.relay=wal", "cqrs-kafka.relays=2"}},
 			check: func(t *testing.T, s *scenarios.Scenario) {
 				base, variant := s.Options.For("cqrs-kafka").(*cqrskafka.Options), s.Options.For("cqrs-kafka/wal").(*cqrskafka.Options)
-				if base.BatchSize != 7 || base.Relays != 2 || base.Relay != string(relay.ModeSkipLocked) || variant.Relay != string(relay.ModeWAL) || variant.BatchSize != relay.DefaultBatchSize {
+				if base.BatchSize != 7 || base.Relays != 2 || base.Relay != string(relay.ModeSkipLocked) || variant.Relay != string(relay.ModeWAL) || variant.BatchSize != 7 {
 					t.Errorf("cqrs-kafka %+v, cqrs-kafka/wal %+v", base, variant)
 				}
 			}},

@@ -436,9 +436,9 @@ func lagTable(b *page, run *results.Run) error {
 			}
 			rows = append(rows, stat(a.Name, label, a.Lag.Visible, count(a.Lag.ProbeTimeouts)))
 			if r := a.Lag.Replica; r != nil {
-				label := fmt.Sprintf("replica replay age (%d samples; WAL behind ≤ %s KB)", r.Samples, rate(float64(r.BytesBehindMax)/1024))
+				label := fmt.Sprintf("replica age: %s KB behind", rate(float64(r.BytesBehindMax)/1024))
 				if a.Load.DurationSeconds > 0 {
-					label = fmt.Sprintf("replica replay age (sampled, %s q/s; WAL behind ≤ %s KB)",
+					label = fmt.Sprintf("replica age (%s q/s): %s KB behind",
 						rate(float64(r.Queries)/a.Load.DurationSeconds), rate(float64(r.BytesBehindMax)/1024))
 				}
 				rows = append(rows, stat(a.Name, label, r.ReplayAge, ""))
@@ -463,9 +463,10 @@ func lagTable(b *page, run *results.Run) error {
 		return nil
 	}
 	return render(b, table{"Lag, ms: pipeline stages from in-process timestamps (end_to_end: commit to read-model commit);\n" +
-		"visible: black-box prober, commit until a query sees the write; replica replay age: sampled\n" +
-		"now() - pg_last_xact_replay_timestamp() on the replica, WAL behind: bytes not yet replayed; slot\n" +
-		"(count: samples): the WAL relay's slot, the most WAL not yet confirmed relayed and held for it", header, rows, "llrrrrr", nil})
+		"visible: black-box prober, commit until a query sees the write; replica age: sampled now() -\n" +
+		"pg_last_xact_replay_timestamp() on the replica (its queries/s), behind: the most WAL not yet\n" +
+		"replayed; slot (count: samples): the WAL relay's slot, the most WAL not yet confirmed relayed and\n" +
+		"held for it", header, rows, "llrrrrr", nil})
 }
 
 // readYourWritesTable writes, when a run made reads right after the

@@ -71,7 +71,8 @@ func Verdicts(run *results.Run) []string {
 			continue
 		}
 		compared++
-		out = append(out, archVerdict(headlineOps(run), a, crud))
+		d, _ := descriptorIn(run, a.Name)
+		out = append(out, archVerdict(headlineOps(run), a, crud, d))
 	}
 	if compared == 0 && hasCRUD {
 		out = append(out, crudOnly(headlineOps(run), crud))
@@ -80,7 +81,7 @@ func Verdicts(run *results.Run) []string {
 }
 
 // archVerdict compares a with crud (nil when crud did not run).
-func archVerdict(headlines [2][]string, a, crud *results.Architecture) string {
+func archVerdict(headlines [2][]string, a, crud *results.Architecture, d catalog.Descriptor) string {
 	var parts []string
 	thanCRUD := " than crud"
 	for _, ops := range headlines {
@@ -97,7 +98,7 @@ func archVerdict(headlines [2][]string, a, crud *results.Architecture) string {
 	if crud == nil && len(parts) > 0 {
 		parts[len(parts)-1] += " (n/a vs crud: crud not run)"
 	}
-	if s := lagVerdict(a); s != "" {
+	if s := lagVerdict(a, d); s != "" {
 		parts = append(parts, s)
 	}
 	parts = append(parts, staleVerdict(a))
@@ -148,7 +149,7 @@ func compareOp(a, crud *results.Architecture, name, thanCRUD string) (string, bo
 
 // lagVerdict states a's projection or visibility lag; empty for an
 // architecture that has neither and is not eventually consistent.
-func lagVerdict(a *results.Architecture) string {
+func lagVerdict(a *results.Architecture, d catalog.Descriptor) string {
 	st, hasStage := a.Lag.Stage(results.StageEndToEnd)
 	hasStage = hasStage && st.Stats.Count > 0
 	hasVisible := a.Lag != nil && a.Lag.Visible.Count > 0
@@ -157,11 +158,11 @@ func lagVerdict(a *results.Architecture) string {
 		return fmt.Sprintf("projection lag p99 %s (prober: %s)", human(st.Stats.P99), human(a.Lag.Visible.P99))
 	case hasStage:
 		return "projection lag p99 " + human(st.Stats.P99)
-	case hasVisible && scenarios.Arch(a.Name).Eventual():
+	case hasVisible && d.Consistency.Lags():
 		return "visible lag p99 " + human(a.Lag.Visible.P99) + " (prober)"
-	case hasPipeline(a.Name):
+	case catalog.Offers[reference.Pipeline](d):
 		return "projection lag n/a (no samples)"
-	case scenarios.Arch(a.Name).Eventual():
+	case d.Consistency.Lags():
 		return "visible lag n/a (no prober samples)"
 	}
 	return ""
@@ -325,13 +326,6 @@ func errorWarning(a *results.Architecture) string {
 		s += " (" + strings.Join(top, ", ") + ")"
 	}
 	return s + "; failed operations are not in the latencies"
-}
-
-// hasPipeline reports whether the named architecture feeds its read models
-// through an event pipeline.
-func hasPipeline(name string) bool {
-	d, ok := catalog.Lookup(name)
-	return ok && catalog.Offers[reference.Pipeline](d)
 }
 
 // descriptorIn returns the named architecture's descriptor as run ran it,

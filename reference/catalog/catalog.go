@@ -267,8 +267,8 @@ func options[T settings.Options](deps Deps, def func() T) (T, error) {
 // "cqrs-kafka/wal" is cqrs-kafka run again under its own name with its own
 // options (a scenario's options.cqrs-kafka/wal), so that two settings of
 // one architecture are measured in the same interleaved rounds and compared
-// like two architectures. A variant with no options of its own is the
-// architecture again: the null comparison.
+// like two architectures. A variant with no options of its own runs with
+// its architecture's (the scenario's Options.For): the null comparison.
 const VariantSeparator = "/"
 
 // Variant splits name into the architecture and the variant's label; ok is

@@ -38,7 +38,17 @@ COMMENT ON TABLE {{schema}}.topic_seed IS 'cqrs-kafka: how Setup seeded the topi
 // order_snapshot event per order unless SkipSnapshot, and commits the
 // consumer group's offsets at the end of the topic, so the projector starts
 // after the state the read models already hold.
+// When the screens read a replica, it returns once the replica has
+// replayed all of that, so that no read of the load finds it missing.
 func (s *System) Setup(ctx context.Context) error {
+	if err := s.setup(ctx); err != nil {
+		return err
+	}
+	return s.Orders.WaitReplayed(ctx)
+}
+
+// setup is Setup on the primary.
+func (s *System) setup(ctx context.Context) error {
 	var loaded *string
 	if err := s.pool.QueryRow(ctx, "SELECT to_regclass($1)::text", pgx.Identifier{s.cfg.Schema, "orders"}.Sanitize()).Scan(&loaded); err != nil {
 		return fmt.Errorf("cqrs-kafka setup: %w", err)

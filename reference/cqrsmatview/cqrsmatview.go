@@ -124,21 +124,31 @@ func OnReplica(primary, replica *pgxpool.Pool, schema string, period time.Durati
 // WaitCaughtUp implements reference.System: a refresh after the call
 // (Refresher.WaitCaughtUp) and, on a replica, its replay.
 func (s *System) WaitCaughtUp(ctx context.Context) error {
-	if err := s.Refresher.WaitCaughtUp(ctx); err != nil || s.reads == s.pool {
+	if err := s.Refresher.WaitCaughtUp(ctx); err != nil {
 		return err
 	}
-	return replica.WaitReplayed(ctx, s.pool, s.reads)
+	return s.replayed(ctx)
 }
 
 // Name implements reference.System.
 func (s *System) Name() string { return Name }
 
-// Setup implements reference.System: creates and fills the views.
+// Setup implements reference.System: creates and fills the views; on a
+// replica, returns once the replica has replayed them.
 func (s *System) Setup(ctx context.Context) error {
 	if _, err := s.pool.Exec(ctx, s.setup); err != nil {
 		return fmt.Errorf("create materialized views in %s: %w", s.schema, err)
 	}
-	return nil
+	return s.replayed(ctx)
+}
+
+// replayed returns once the screens' replica has replayed every change
+// committed before the call; at once when the screens read the primary.
+func (s *System) replayed(ctx context.Context) error {
+	if s.reads == s.pool {
+		return ctx.Err()
+	}
+	return replica.WaitReplayed(ctx, s.pool, s.reads)
 }
 
 // Execute implements reference.System.

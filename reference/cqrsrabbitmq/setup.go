@@ -56,7 +56,17 @@ FROM {{schema}}.order_read_model ORDER BY order_id`
 // the read models, fills the read models from the write model and archives
 // their snapshot, and declares the queues afresh (deleting any left by an
 // earlier run, with their messages).
+// When the screens read a replica, it returns once the replica has
+// replayed all of that, so that no read of the load finds it missing.
 func (s *System) Setup(ctx context.Context) error {
+	if err := s.setup(ctx); err != nil {
+		return err
+	}
+	return s.Orders.WaitReplayed(ctx)
+}
+
+// setup is Setup on the primary.
+func (s *System) setup(ctx context.Context) error {
 	var loaded *string
 	if err := s.pool.QueryRow(ctx, "SELECT to_regclass($1)::text", pgx.Identifier{s.cfg.Schema, "orders"}.Sanitize()).Scan(&loaded); err != nil {
 		return fmt.Errorf("%s setup: %w", Name, err)

@@ -139,12 +139,25 @@ func (o *Options) Validate() []settings.FieldError { return o.ReadFrom.Validate(
 func (s *System) Name() string { return Name }
 
 // Setup implements reference.System: creates the flat read models and fills
-// them from the write model.
+// them from the write model; on a replica, returns once the replica has
+// replayed them.
 func (s *System) Setup(ctx context.Context) error {
 	if err := readmodel.Create(ctx, s.pool, s.schema); err != nil {
 		return err
 	}
-	return readmodel.Backfill(ctx, s.pool, s.schema)
+	if err := readmodel.Backfill(ctx, s.pool, s.schema); err != nil {
+		return err
+	}
+	return s.replayed(ctx)
+}
+
+// replayed returns once the screens' replica has replayed every command
+// committed before the call; at once when the screens read the primary.
+func (s *System) replayed(ctx context.Context) error {
+	if s.reads == s.pool {
+		return ctx.Err()
+	}
+	return replica.WaitReplayed(ctx, s.pool, s.reads)
 }
 
 // Start implements reference.System: no workers.
@@ -168,12 +181,7 @@ func (s *System) SalesDashboard(ctx context.Context, day time.Time) ([]reference
 // WaitCaughtUp implements reference.System: the read models commit with the
 // command; on a replica, it returns once the replica replayed every command
 // committed before the call.
-func (s *System) WaitCaughtUp(ctx context.Context) error {
-	if s.reads == s.pool {
-		return ctx.Err()
-	}
-	return replica.WaitReplayed(ctx, s.pool, s.reads)
-}
+func (s *System) WaitCaughtUp(ctx context.Context) error { return s.replayed(ctx) }
 
 // Close implements reference.System.
 func (s *System) Close(ctx context.Context) error { return nil }

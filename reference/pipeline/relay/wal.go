@@ -42,9 +42,11 @@ var ErrWALLevel = errors.New("the WAL relay needs wal_level=logical")
 // batch or Config.BatchSize rows instead: the slot sends a 100-row
 // transaction every ~0.7 ms here, so a 200 µs linger cut a backlog into
 // batches of one transaction each (21,700 rows/s in BenchmarkRelay against
-// 46,900 for the skip-locked relay). The commit's age is read against the
-// server's clock (the commit timestamp pgoutput sends): skew between the
-// clocks only moves the point where the relay starts batching.
+// 46,900 for the skip-locked relay). The commit's age is the server's
+// send time less the commit's time, both on the server's clock. Outside a
+// backlog the linger restarts after each transaction, still at most
+// walMaxLinger after the first of a batch: above a few thousand
+// transactions a second, the first of a batch may wait that long.
 const (
 	walLinger    = 200 * time.Microsecond
 	walMaxLinger = 5 * time.Millisecond
@@ -331,7 +333,7 @@ func (r *Relay) decode(ctx context.Context, s *walStream, w *worker, data []byte
 				s.batchEnd = now.Add(walMaxLinger)
 			}
 			s.lingerEnd = now.Add(walLinger)
-			if now.Sub(m.CommitTime) > walBacklog || s.lingerEnd.After(s.batchEnd) {
+			if x.ServerTime.Sub(m.CommitTime) > walBacklog || s.lingerEnd.After(s.batchEnd) {
 				s.lingerEnd = s.batchEnd
 			}
 		}
