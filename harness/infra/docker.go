@@ -20,15 +20,13 @@ type dockerInfra struct {
 }
 
 func openDocker(ctx context.Context, cfg Config) (Infra, error) {
-	if cfg.Replica {
-		return nil, Unavailable("PostgreSQL read replica (docker provider)", "the docker provider starts no replica yet: use --infra local, or --infra external with --pg-read-dsn", nil)
-	}
 	if err := dockerenv.Healthy(ctx); err != nil {
 		return nil, Unavailable("Docker", "start the Docker engine, or use --infra local (PostgreSQL binaries + `make kafka`)", err)
 	}
 	env, err := dockerenv.Start(ctx, dockerenv.Options{
 		PostgresImage: cfg.PostgresImage,
 		KafkaImage:    cfg.KafkaImage,
+		Replica:       cfg.Replica,
 		Progress:      cfg.Progress,
 	})
 	if err != nil {
@@ -49,8 +47,8 @@ func openDocker(ctx context.Context, cfg Config) (Infra, error) {
 func (d *dockerInfra) PostgresDSN() string    { return d.env.PostgresDSN() }
 func (d *dockerInfra) KafkaBrokers() []string { return d.env.KafkaBrokers() }
 
-// PostgresReadDSN implements Infra: no replica yet.
-func (d *dockerInfra) PostgresReadDSN() string { return "" }
+// PostgresReadDSN implements Infra: the replica container's.
+func (d *dockerInfra) PostgresReadDSN() string { return d.env.ReplicaDSN() }
 
 // KafkaOptions implements Infra: the container's listener is plaintext.
 func (d *dockerInfra) KafkaOptions() []kgo.Opt { return nil }
@@ -71,6 +69,12 @@ func (d *dockerInfra) Describe() services.Description {
 		{Role: services.RoleKafka, Kind: services.KindContainer, Product: services.ProductApacheKafka, Version: d.env.KafkaVersion(),
 			Endpoints: d.env.KafkaBrokers(), Image: d.env.KafkaImage()},
 	}}
+	if dsn := d.env.ReplicaDSN(); dsn != "" {
+		desc.Services = append(desc.Services, services.Service{Role: services.RolePostgresReplica, Kind: services.KindContainer,
+			Product: services.ProductPostgres, Version: d.env.PostgresVersion(), Endpoints: []string{hostOf(dsn)},
+			Image: d.env.PostgresImage(), Settings: d.env.PostgresSettings(),
+			Note: "hot standby of " + hostOf(d.env.PostgresDSN()) + " (streaming replication, container to container)"})
+	}
 	if d.rabbit != nil {
 		desc.Services = append(desc.Services, services.Service{Role: services.RoleRabbitMQ, Kind: services.KindContainer,
 			Product: services.ProductRabbitMQ, Version: d.rabbit.Version(), Endpoints: []string{RedactAMQPURL(d.rabbit.URL())}, Image: d.rabbit.Image()})
@@ -82,14 +86,16 @@ func (d *dockerInfra) Describe() services.Description {
 func (d *dockerInfra) HostProcesses(ctx context.Context) map[string][]int {
 	out := map[string][]int{}
 	pg, kafka := d.env.HostPIDs(ctx)
-	pids := map[string]int{services.RolePostgres: pg, services.RoleKafka: kafka}
-	if d.rabbit != nil {
-		pids[services.RoleRabbitMQ] = d.rabbit.HostPID(ctx)
-	}
-	for role, pid := range pids {
+	add := func(role string, pid int) {
 		if pid > 0 {
-			out[role] = []int{pid}
+			out[role] = append(out[role], pid)
 		}
+	}
+	add(services.RolePostgres, pg)
+	add(services.RolePostgres, d.env.ReplicaHostPID(ctx)) // the replica's work is PostgreSQL's too
+	add(services.RoleKafka, kafka)
+	if d.rabbit != nil {
+		add(services.RoleRabbitMQ, d.rabbit.HostPID(ctx))
 	}
 	return out
 }

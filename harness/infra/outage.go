@@ -95,32 +95,49 @@ func (l *localInfra) Start(ctx context.Context, s Service) error {
 	return fmt.Errorf("start %q: unknown service", s)
 }
 
+// canStop: the docker provider cannot stop what it did not start.
+func (d *dockerInfra) canStop(s Service) error {
+	switch {
+	case s == ServiceRabbitMQ && d.rabbit == nil:
+		return fmt.Errorf("no RabbitMQ container was started: %w", ErrNoOutage)
+	case s == ServicePostgresReplica && d.env.ReplicaDSN() == "":
+		return fmt.Errorf("no PostgreSQL replica container was started: %w", ErrNoOutage)
+	}
+	return nil
+}
+
 // Stop implements Outager.
 func (d *dockerInfra) Stop(ctx context.Context, s Service) error {
+	if err := d.canStop(s); err != nil {
+		return err
+	}
 	switch s {
 	case ServicePostgres:
 		return d.env.StopPostgres(ctx)
+	case ServicePostgresReplica:
+		return d.env.StopReplica(ctx)
 	case ServiceKafka:
 		return d.env.StopKafka(ctx)
 	case ServiceRabbitMQ:
-		if d.rabbit != nil {
-			return d.rabbit.Stop(ctx)
-		}
+		return d.rabbit.Stop(ctx)
 	}
 	return fmt.Errorf("stop %q: unknown service", s)
 }
 
 // Start implements Outager.
 func (d *dockerInfra) Start(ctx context.Context, s Service) error {
+	if err := d.canStop(s); err != nil {
+		return err
+	}
 	switch s {
 	case ServicePostgres:
 		return d.env.StartPostgres(ctx)
+	case ServicePostgresReplica:
+		return d.env.StartReplica(ctx)
 	case ServiceKafka:
 		return d.env.StartKafka(ctx)
 	case ServiceRabbitMQ:
-		if d.rabbit != nil {
-			return d.rabbit.Start(ctx)
-		}
+		return d.rabbit.Start(ctx)
 	}
 	return fmt.Errorf("start %q: unknown service", s)
 }

@@ -41,6 +41,23 @@ func checkPublished(ctx context.Context, c testcontainers.Container, containerPo
 	return nil
 }
 
+// published finishes a function that runs a container: the container as
+// the interface, nil when none was created (a nil pointer must not become
+// a non-nil interface), and, once it runs, checked for the host port it
+// was given.
+func published[T any, P interface {
+	*T
+	testcontainers.Container
+}](ctx context.Context, c P, err error, containerPort string, hostPort int) (testcontainers.Container, error) {
+	if c == nil {
+		return nil, err
+	}
+	if err == nil {
+		err = checkPublished(ctx, c, containerPort, hostPort)
+	}
+	return c, err
+}
+
 // awaitReady calls probe until it succeeds, the container exits, or
 // ReadyTimeout passes. what names the service in errors; errors after a
 // timeout or an exit quote the container's last log lines.

@@ -46,9 +46,18 @@
 // markers, which cannot go to the host address from inside the container,
 // and CONTROLLER (localhost:29093) for the KRaft quorum.
 //
+// # A streaming replica
+//
+// With Options.Replica, Start also runs a hot standby of PostgreSQL in a
+// second container of the same image (ReplicaDSN). The two join a network
+// of their own, where the primary is known as "postgres" whatever address
+// a restart gives it; the replica's first start takes a base backup from
+// there (pg_basebackup -R, through a replication slot of its own) and then
+// streams. StopReplica and StartReplica take it down and bring it back.
+//
 // # Cleanup
 //
-// Close terminates both containers and their anonymous volumes whether or not
+// Close terminates the containers, their anonymous volumes and the network whether or not
 // testcontainers' reaper (Ryuk) runs; the reaper is only a safety net for a
 // process that dies without calling Close. If Ryuk cannot start on a machine,
 // set TESTCONTAINERS_RYUK_DISABLED=true.

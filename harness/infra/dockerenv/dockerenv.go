@@ -95,6 +95,9 @@ type Options struct {
 	// PostgresSettings override or extend DefaultPostgresSettings
 	// (name → value, passed as `postgres -c name=value`).
 	PostgresSettings map[string]string
+	// Replica also starts a streaming replica of PostgreSQL, a hot standby
+	// in a second container (ReplicaDSN).
+	Replica bool
 	// Progress receives one-line status messages; nil is silent.
 	Progress io.Writer
 }
@@ -178,15 +181,19 @@ type Env struct {
 
 	// Set once by Start and read-only afterwards.
 	pgPort, kafkaPort int
+	replicaPort       int // 0 without Options.Replica
 	pgVersion         string
 	kafkaVersion      string
 
-	mu      sync.Mutex // serialises restarts and Close; guards the fields below
-	closed  bool
-	pg      testcontainers.Container // nil once removed
-	kafka   testcontainers.Container // nil once removed
-	pgID    string
-	kafkaID string
+	mu        sync.Mutex // serialises restarts and Close; guards the fields below
+	closed    bool
+	pg        testcontainers.Container      // nil once removed
+	kafka     testcontainers.Container      // nil once removed
+	replica   testcontainers.Container      // nil without Options.Replica, or once removed
+	net       *testcontainers.DockerNetwork // the primary's and the replica's; nil without one, or once removed
+	pgID      string
+	kafkaID   string
+	replicaID string
 }
 
 // Start starts PostgreSQL and Kafka (in parallel), waits until a pgx
@@ -219,8 +226,18 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	e.progress.printf("dockerenv: starting %s and %s (images are pulled on first use)", e.pgImage, e.kafkaImage)
 	began := time.Now()
 	var pgErr, kafkaErr error
+	if opts.Replica {
+		pgErr = e.createNetwork(ctx)
+	}
 	var wg sync.WaitGroup
-	wg.Go(func() { pgErr = e.startPostgres(ctx) })
+	wg.Go(func() {
+		if pgErr == nil {
+			pgErr = e.startPostgres(ctx)
+		}
+		if pgErr == nil && opts.Replica {
+			pgErr = e.startReplica(ctx)
+		}
+	})
 	wg.Go(func() { kafkaErr = e.startKafka(ctx) })
 	wg.Wait()
 	if err := errors.Join(pgErr, kafkaErr); err != nil {
@@ -309,7 +326,7 @@ func (e *Env) ContainerIDs() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var ids []string
-	for _, id := range []string{e.pgID, e.kafkaID} {
+	for _, id := range []string{e.pgID, e.kafkaID, e.replicaID} {
 		if id != "" {
 			ids = append(ids, id)
 		}
@@ -441,7 +458,8 @@ func startContainer(ctx context.Context, p *progress, c testcontainers.Container
 	return nil
 }
 
-// Close terminates both containers and removes their volumes. It is
+// Close terminates the containers and removes their volumes, and the
+// network of PostgreSQL and its replica. It is
 // idempotent: a second call retries what the first could not remove and
 // returns nil once both are gone. Close does not stop when ctx is cancelled
 // (so it can run in a deferred cleanup after Ctrl-C) but gives up after
@@ -451,10 +469,13 @@ func (e *Env) Close(ctx context.Context) error {
 	defer e.mu.Unlock()
 	e.closed = true
 
-	var pgErr, kafkaErr error
+	var pgErr, kafkaErr, replicaErr, netErr error
 	var wg sync.WaitGroup
 	if e.pg != nil {
 		wg.Go(func() { pgErr = terminate(ctx, e.pg, "PostgreSQL") })
+	}
+	if e.replica != nil {
+		wg.Go(func() { replicaErr = terminate(ctx, e.replica, "PostgreSQL replica") })
 	}
 	if e.kafka != nil {
 		wg.Go(func() { kafkaErr = terminate(ctx, e.kafka, "Kafka") })
@@ -466,7 +487,15 @@ func (e *Env) Close(ctx context.Context) error {
 	if kafkaErr == nil {
 		e.kafka = nil
 	}
-	return errors.Join(pgErr, kafkaErr)
+	if replicaErr == nil {
+		e.replica = nil
+	}
+	if e.net != nil && e.pg == nil && e.replica == nil {
+		if netErr = removeNetwork(ctx, e.net); netErr == nil {
+			e.net = nil
+		}
+	}
+	return errors.Join(pgErr, kafkaErr, replicaErr, netErr)
 }
 
 // terminate stops and removes c with its anonymous volumes. It goes on when
@@ -493,6 +522,8 @@ func (e *Env) setContainer(role string, c testcontainers.Container) {
 		e.pg, e.pgID = c, c.GetContainerID()
 	case roleKafka:
 		e.kafka, e.kafkaID = c, c.GetContainerID()
+	case roleReplica:
+		e.replica, e.replicaID = c, c.GetContainerID()
 	}
 }
 

@@ -96,13 +96,7 @@ func (e *Env) startKafka(ctx context.Context) error {
 			testcontainers.WithLabels(labels(roleKafka)),
 			// No wait strategy: awaitKafka below uses a real client.
 		)
-		if c == nil { // a nil *DockerContainer must not become a non-nil interface
-			return nil, err
-		}
-		if err == nil {
-			err = checkPublished(ctx, c, kafkaPort, hostPort)
-		}
-		return c, err
+		return published(ctx, c, err, kafkaPort, hostPort)
 	})
 	if err != nil {
 		return fmt.Errorf("kafka: %w", err)

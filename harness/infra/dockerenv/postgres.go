@@ -26,7 +26,7 @@ const postgresShmSize = 256 << 20
 // connections.
 func (e *Env) startPostgres(ctx context.Context) error {
 	c, port, err := e.runWithFreePort(ctx, rolePostgres, e.pgImage, func(ctx context.Context, hostPort int) (testcontainers.Container, error) {
-		c, err := tcpostgres.Run(ctx, e.pgImage,
+		c, err := tcpostgres.Run(ctx, e.pgImage, append([]testcontainers.ContainerCustomizer{
 			testcontainers.WithLogger(tclog.NewNoopLogger()),
 			tcpostgres.WithUsername(PostgresUser),
 			tcpostgres.WithPassword(PostgresPassword),
@@ -42,14 +42,8 @@ func (e *Env) startPostgres(ctx context.Context) error {
 			// module's log-based strategy would also never fire, because
 			// log_min_messages=warning hides "ready to accept connections",
 			// and after a restart it would match the first start's lines.
-		)
-		if c == nil {
-			return nil, err
-		}
-		if err == nil {
-			err = checkPublished(ctx, c, postgresPort, hostPort)
-		}
-		return c, err
+		}, e.primaryReplicaOptions()...)...)
+		return published(ctx, c, err, postgresPort, hostPort)
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)

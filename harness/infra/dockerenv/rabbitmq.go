@@ -96,13 +96,7 @@ func StartRabbitMQ(ctx context.Context, opts RabbitMQOptions) (*RabbitMQ, error)
 			testcontainers.WithLabels(labels(roleRabbitMQ)),
 			// No wait strategy: awaitRabbitMQ below does an AMQP handshake.
 		)
-		if c == nil {
-			return nil, err
-		}
-		if err == nil {
-			err = checkPublished(ctx, c, rabbitMQPort, hostPort)
-		}
-		return c, err
+		return published(ctx, c, err, rabbitMQPort, hostPort)
 	})
 	if c != nil {
 		r.c, r.id = c, c.GetContainerID()
