@@ -17,6 +17,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/harness/infra/rabbitlocal"
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
+	"github.com/cqrsbench/cqrsbench/reference/cqrskafka"
 	"github.com/cqrsbench/cqrsbench/reference/cqrsmatview"
 	"github.com/cqrsbench/cqrsbench/reference/cqrsrabbitmq"
 	"github.com/cqrsbench/cqrsbench/reference/cqrssync"
@@ -166,19 +167,26 @@ func TestArchitecturesAgree(t *testing.T) {
 	// cqrs-sync and cqrs-matview again, reading their read models on the
 	// replica (read_from: replica), each on a schema of its own. (The
 	// pipelines' read_from is the same pipeline.Orders; TestReplicaFaults
-	// runs it.)
+	// runs it.) The pack's run these two and cqrs-kafka on the replica.
 	onReplica := settings.ReadFrom{ReadFrom: settings.ReadReplica}
+	kafkaOnReplica := cqrskafka.DefaultOptions()
+	kafkaOnReplica.ReadFrom = onReplica
+	var replicaVariants []catalog.Descriptor
 	for _, v := range []struct {
 		arch string
 		opts settings.Options
 	}{
 		{"cqrs-sync", &cqrssync.Options{ReadFrom: onReplica}},
 		{"cqrs-matview", &cqrsmatview.Options{ReadFrom: onReplica, Refresh: settings.Duration(time.Hour)}},
+		{"cqrs-kafka", kafkaOnReplica},
 	} {
 		d := catalog.MustLookup(v.arch + catalog.VariantSeparator + "replica")
 		d.Schema += "_replica"
 		options[d.Name] = v.opts
-		table = append(table, d)
+		replicaVariants = append(replicaVariants, d)
+		if v.arch != "cqrs-kafka" {
+			table = append(table, d)
+		}
 	}
 	for _, d := range table {
 		name, schema := d.Name, d.Schema
@@ -209,7 +217,10 @@ func TestArchitecturesAgree(t *testing.T) {
 	rabbitOptions := cqrsrabbitmq.DefaultOptions()
 	rabbitOptions.Queue = "cqrsbench.pack-events"
 	packOptions := map[string]settings.Options{"cqrs-matview": options["cqrs-matview"], "cqrs-rabbitmq": rabbitOptions}
-	for _, sys := range derivedArchitectures(t, deps, data, packOptions) {
+	for _, d := range replicaVariants {
+		packOptions[d.Name] = options[d.Name]
+	}
+	for _, sys := range derivedArchitectures(t, deps, data, packOptions, replicaVariants...) {
 		truth, err := crud.New(pool, sys.schema)
 		if err != nil {
 			t.Fatal(err)

@@ -68,7 +68,8 @@ type shopPack struct {
 	p      *pack.Pack
 	schema string
 	// db has the architecture's schema as its search_path, as the pack's
-	// unqualified SQL needs.
+	// unqualified SQL needs; it is on the replica when the architecture's
+	// screens read there.
 	db *pgxpool.Pool
 	// crud: the screens run their CRUD queries (the crud architecture);
 	// otherwise their flat queries on the read models.
@@ -94,7 +95,11 @@ func newShopPack(t *testing.T, d catalog.Descriptor, deps catalog.Deps, p *pack.
 		t.Fatalf("pack %s start: %v", d.Name, err)
 	}
 	t.Cleanup(func() { _ = sys.Close(context.Background()) })
+	// The screens' rows are read where the architecture reads them.
 	cfg := deps.Pool.Config()
+	if slices.Contains(d.Needs, catalog.Replica) {
+		cfg = deps.ReadPool.Config()
+	}
 	cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{deps.Schema}.Sanitize()
 	db, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -251,14 +256,15 @@ func TestShopPackHasTheShopsTables(t *testing.T) {
 }
 
 // derivedArchitectures returns the pack architectures of every
-// architecture that derives one (and whose services deps has: those that
-// read a replica need deps.ReadPool), each on its own schema loaded with
-// the shop's data.
-func derivedArchitectures(t *testing.T, deps catalog.Deps, data datagen.Config, options map[string]settings.Options) []*shopPack {
+// architecture that derives one, and of variants (whose services deps
+// has: those that read a replica need deps.ReadPool), each on its own
+// schema loaded with the shop's data.
+func derivedArchitectures(t *testing.T, deps catalog.Deps, data datagen.Config, options map[string]settings.Options, variants ...catalog.Descriptor) []*shopPack {
 	t.Helper()
 	p := loadShopPack(t)
 	var out []*shopPack
-	for _, d := range catalog.Table() {
+	for _, d := range append(catalog.Table(), variants...) {
+		d = d.With(options[d.Name])
 		if d.Derive == nil || slices.Contains(d.Needs, catalog.Replica) && deps.ReadPool == nil {
 			continue
 		}

@@ -3,6 +3,7 @@ package bench_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -176,6 +177,9 @@ func TestPGRestartScenario(t *testing.T) {
 // fail and the commands, on the primary, are applied. Both recover,
 // nothing is lost.
 func TestReplicaFaults(t *testing.T) {
+	// onPack runs the architectures on the helpdesk workload pack instead
+	// of the shop.
+	var onPack *string
 	run := func(t *testing.T, fault string, archs ...string) []results.Architecture {
 		base, err := scenarios.Builtin("smoke")
 		if err != nil {
@@ -183,7 +187,7 @@ func TestReplicaFaults(t *testing.T) {
 		}
 		orders, duration := 3000, 5*time.Second
 		sc, err := base.WithOverrides(scenarios.Overrides{Orders: &orders, Duration: &duration, Arch: archs, Faults: []string{fault},
-			Options: []string{"cqrs-kafka/replica.read_from=replica", "cqrs-sync/replica.read_from=replica"}})
+			Workload: onPack, Options: []string{"cqrs-kafka/replica.read_from=replica", "cqrs-sync/replica.read_from=replica"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,7 +199,7 @@ func TestReplicaFaults(t *testing.T) {
 		assertClean(t, r)
 		return r.Architectures
 	}
-	t.Run("pause", func(t *testing.T) {
+	pause := func(t *testing.T) {
 		for _, a := range run(t, "kind=replica-pause,at=1s,duration=2s", "crud-replica", "cqrs-sync/replica", "cqrs-kafka/replica") {
 			f := injected(t, a, 1)[0]
 			if f.RecoverySeconds <= 0 || !strings.HasSuffix(f.Injections[0].Detail, "KB of WAL to replay when resumed") || strings.HasPrefix(f.Injections[0].Detail, "0 KB") {
@@ -205,7 +209,8 @@ func TestReplicaFaults(t *testing.T) {
 				t.Errorf("%s: visible lag %+v, want writes probed during the 2s pause to become visible only when it ends (> 1s), and the replica's lag sampled", a.Name, a.Lag)
 			}
 		}
-	})
+	}
+	t.Run("pause", pause)
 	t.Run("restart", func(t *testing.T) {
 		f := injected(t, run(t, "kind=replica-restart,at=1s,duration=1s", "crud-replica")[0], 1)[0]
 		if o := f.DuringOutage; o == nil || o.ReadsFailed == 0 || o.CommandsApplied == 0 {
@@ -215,6 +220,12 @@ func TestReplicaFaults(t *testing.T) {
 			t.Errorf("replica-restart: recovery %v s", f.RecoverySeconds)
 		}
 	})
+	helpdesk, err := filepath.Abs("../../workloads/helpdesk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	onPack = &helpdesk
+	t.Run("pause on a workload pack", pause)
 }
 
 // TestPoisonScenario puts ten undecodable events on the topic: each is

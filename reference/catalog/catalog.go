@@ -25,6 +25,7 @@ import (
 
 	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/pack"
+	"github.com/cqrsbench/cqrsbench/reference/pack/derived"
 	"github.com/cqrsbench/cqrsbench/reference/pipeline/event"
 	"github.com/cqrsbench/cqrsbench/reference/settings"
 	"github.com/cqrsbench/cqrsbench/reference/workload"
@@ -241,13 +242,20 @@ func readPool(deps Deps) (*pgxpool.Pool, error) {
 	return deps.ReadPool, nil
 }
 
-// primaryOnly refuses read_from: replica for a derived architecture
-// (a workload pack's), whose screens read the primary only so far.
-func primaryOnly(deps Deps) error {
-	if readsReplica(deps.Options) {
-		return errors.New("read_from: replica does not run workload packs yet; remove it, or run the built-in shop")
+// derivedReads finishes Derive: sys, built with err, with its screens on
+// the streaming replica when its options say read_from: replica.
+func derivedReads[S reference.System](ctx context.Context, deps Deps, sys S, err error) (reference.System, error) {
+	if err != nil {
+		return nil, err // not sys: a nil pointer must not become a non-nil interface
 	}
-	return nil
+	reads, err := readPool(deps)
+	if err == nil && reads != nil {
+		err = derived.ReadFromReplica(ctx, sys, reads)
+	}
+	if err != nil {
+		return nil, errors.Join(err, sys.Close(ctx))
+	}
+	return sys, nil
 }
 
 // options returns deps.Options as T, or def() when none were given.

@@ -67,10 +67,8 @@ func Table() []Descriptor {
 			},
 			DerivedPrototype: (*derived.Sync)(nil),
 			Derive: func(ctx context.Context, d Deps, p *pack.Pack) (reference.System, error) {
-				if err := primaryOnly(d); err != nil {
-					return nil, err
-				}
-				return derived.NewSync(ctx, cqrssync.Name, d.Pool, d.Schema, p, derived.SyncOptions{})
+				s, err := derived.NewSync(ctx, cqrssync.Name, d.Pool, d.Schema, p, derived.SyncOptions{})
+				return derivedReads(ctx, d, s, err)
 			},
 		},
 		{
@@ -98,10 +96,8 @@ func Table() []Descriptor {
 				if err != nil {
 					return nil, err
 				}
-				if err := primaryOnly(d); err != nil {
-					return nil, err
-				}
-				return derived.NewMatview(ctx, cqrsmatview.Name, d.Pool, d.Schema, p, o.Refresh.Std())
+				s, err := derived.NewMatview(ctx, cqrsmatview.Name, d.Pool, d.Schema, p, o.Refresh.Std())
+				return derivedReads(ctx, d, s, err)
 			},
 		},
 		{
@@ -132,17 +128,15 @@ func Table() []Descriptor {
 				if err != nil {
 					return nil, err
 				}
-				if err := primaryOnly(d); err != nil {
-					return nil, err
-				}
 				var c cqrskafka.Config
 				o.Configure(&c) // the pack's version table is its inbox: inbox has no effect
 				if o.Topic == cqrskafka.DefaultTopic {
 					c.Topic = "" // the shop's default: the pack's topic is named after its schema
 				}
 				c.Brokers, c.KafkaOptions = d.Kafka.Brokers, d.Kafka.ClientOptions
-				return derived.NewKafka(ctx, cqrskafka.Name, d.Pool, d.Schema, p, derived.KafkaConfig{Kafka: c,
+				s, err := derived.NewKafka(ctx, cqrskafka.Name, d.Pool, d.Schema, p, derived.KafkaConfig{Kafka: c,
 					NoVersionGuard: c.Projector.DisableVersionGuard, Observer: d.Observer, OnError: d.OnError, Hooks: d.Hooks})
+				return derivedReads(ctx, d, s, err)
 			},
 		},
 		{
@@ -171,15 +165,13 @@ func Table() []Descriptor {
 				if err != nil {
 					return nil, err
 				}
-				if err := primaryOnly(d); err != nil {
-					return nil, err
-				}
 				var c cqrsrabbitmq.Config
 				o.Configure(&c) // the pack's version table is its inbox: Inbox has no effect
 				cfg := derived.RabbitMQConfig{AMQP: c.AMQP, Relay: c.Relay, NoVersionGuard: c.DisableVersionGuard,
 					Observer: d.Observer, OnError: d.OnError, Hooks: d.Hooks}
 				cfg.AMQP.URL, cfg.AMQP.TLS = d.AMQP.URL, d.AMQP.TLS
-				return derived.NewRabbitMQ(ctx, cqrsrabbitmq.Name, d.Pool, d.Schema, p, cfg)
+				s, err := derived.NewRabbitMQ(ctx, cqrsrabbitmq.Name, d.Pool, d.Schema, p, cfg)
+				return derivedReads(ctx, d, s, err)
 			},
 		},
 	}

@@ -25,11 +25,13 @@ type Executor interface {
 	Show(ctx context.Context, s *Screen, args map[string]any) (int, error)
 }
 
-// Verifier is offered by executors with read-model tables: whether a
-// key's row there is what the projection gives now.
+// Verifier is offered by executors whose screens may show a write later
+// than it committed (read-model tables, a replica): whether what they
+// show for a key is what the projection gives now.
 type Verifier interface {
-	// Current reports whether read model rm's row for key equals the
-	// projection's row for it (both absent counts as equal).
+	// Current reports whether the row the screens read for read model
+	// rm's key equals the projection's row for it on the primary (both
+	// absent counts as equal).
 	Current(ctx context.Context, rm *ReadModel, key []any) (bool, error)
 }
 

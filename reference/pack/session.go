@@ -115,8 +115,8 @@ func probeWrite(out Outcome, committed time.Time) *workload.Write {
 }
 
 // Shows implements workload.Prober: the key's read-model row is what its
-// projection gives now. An architecture whose screens read the write model
-// (no Verifier) shows every write at once.
+// projection gives now. An executor that is no Verifier shows every write
+// at once.
 func (s *session) Shows(ctx context.Context, w workload.Write) (bool, error) {
 	ref, ok := w.Ref.(keyRef)
 	if !ok {

@@ -366,5 +366,5 @@ func (s *carried) report(err error) {
 // Current implements pack.Verifier: the prober waits until the projector
 // has brought the key's row in line with the projection.
 func (r *carried) Current(ctx context.Context, rm *pack.ReadModel, key []any) (bool, error) {
-	return current(ctx, r.pool, rm, key)
+	return r.current(ctx, rm, key, pgx.Identifier{rm.Name}.Sanitize())
 }

@@ -73,6 +73,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cqrsbench/cqrsbench/reference"
 	"github.com/cqrsbench/cqrsbench/reference/pack"
 	"github.com/cqrsbench/cqrsbench/reference/replica"
 )
@@ -118,8 +119,57 @@ func (b *base) Name() string { return b.name }
 func (b *base) Start(context.Context) error { return nil }
 
 // WaitCaughtUp implements reference.System: reads see every returned
-// command at once.
-func (b *base) WaitCaughtUp(context.Context) error { return nil }
+// command at once, or once a replica they read has replayed it.
+func (b *base) WaitCaughtUp(ctx context.Context) error { return b.replayed(ctx) }
+
+// ReadFromReplica puts the screens of sys, one of this package's
+// systems, on replica, a streaming replica of the server sys was built on
+// (read_from: replica): the read models there are the primary's,
+// replicated. Setup and WaitCaughtUp then also wait until the replica has
+// replayed what they waited for. Call it before Setup.
+func ReadFromReplica(ctx context.Context, sys reference.System, replica *pgxpool.Pool) error {
+	r, ok := sys.(interface {
+		readFrom(context.Context, *pgxpool.Pool) error
+	})
+	if !ok {
+		return fmt.Errorf("%s: cannot read from a replica", sys.Name())
+	}
+	return r.readFrom(ctx, replica)
+}
+
+// readFrom puts the screens on replica (ReadFromReplica).
+func (b *base) readFrom(ctx context.Context, replica *pgxpool.Pool) error {
+	reads, err := schemaPool(ctx, b.name, replica, b.schema)
+	if err != nil {
+		return err
+	}
+	if b.reads != b.pool {
+		b.reads.Close()
+	}
+	b.reads = reads
+	return nil
+}
+
+// replayed returns once the replica the screens read has replayed every
+// commit made before the call; at once when they read the primary.
+func (b *base) replayed(ctx context.Context) error {
+	if b.reads == b.pool {
+		return ctx.Err()
+	}
+	if err := replica.WaitReplayed(ctx, b.pool, b.reads); err != nil {
+		return fmt.Errorf("%s: %w", b.name, err)
+	}
+	return nil
+}
+
+// afterReplay returns err, or, when it is nil, what replayed returns:
+// the end of a Setup or a WaitCaughtUp whose reads may be on a replica.
+func (b *base) afterReplay(ctx context.Context, err error) error {
+	if err != nil {
+		return err
+	}
+	return b.replayed(ctx)
+}
 
 // Close implements reference.System.
 func (b *base) Close(context.Context) error {
@@ -152,7 +202,10 @@ func (b *base) show(ctx context.Context, screen string, st pack.Statement, args 
 // queries on the write model.
 type CRUD struct{ base }
 
-var _ pack.Executor = (*CRUD)(nil)
+var (
+	_ pack.Executor = (*CRUD)(nil)
+	_ pack.Verifier = (*CRUD)(nil)
+)
 
 // NewCRUD returns pack p's crud architecture, named name, on schema (whose
 // write model p loaded).
@@ -168,33 +221,20 @@ func NewCRUD(ctx context.Context, name string, pool *pgxpool.Pool, schema string
 // its screens on replica, a streaming replica of primary's server (the
 // crud-replica architecture), on schema (whose write model p loaded).
 func NewCRUDOnReplica(ctx context.Context, name string, primary, replica *pgxpool.Pool, schema string, p *pack.Pack) (*CRUD, error) {
-	b, err := newBase(ctx, name, primary, schema, p)
+	c, err := NewCRUD(ctx, name, primary, schema, p)
 	if err != nil {
 		return nil, err
 	}
-	if b.reads, err = schemaPool(ctx, name, replica, schema); err != nil {
-		b.pool.Close()
+	if err := c.readFrom(ctx, replica); err != nil {
+		c.pool.Close()
 		return nil, err
 	}
-	return &CRUD{b}, nil
+	return c, nil
 }
 
 // Setup implements reference.System: there is no read side to build; on
 // a replica, it returns once the replica has replayed the load.
-func (c *CRUD) Setup(ctx context.Context) error { return c.WaitCaughtUp(ctx) }
-
-// WaitCaughtUp implements reference.System: the write model is always
-// consistent; a replica has caught up once it has replayed every command
-// committed before the call.
-func (c *CRUD) WaitCaughtUp(ctx context.Context) error {
-	if c.reads == c.pool {
-		return ctx.Err()
-	}
-	if err := replica.WaitReplayed(ctx, c.pool, c.reads); err != nil {
-		return fmt.Errorf("%s: %w", c.name, err)
-	}
-	return nil
-}
+func (c *CRUD) Setup(ctx context.Context) error { return c.replayed(ctx) }
 
 // Run implements pack.Executor: the statements, one transaction.
 func (c *CRUD) Run(ctx context.Context, cmd *pack.Command, args map[string]any) (pack.Outcome, error) {
@@ -254,19 +294,43 @@ func buildReadModel(ctx context.Context, tx pgx.Tx, rm *pack.ReadModel, steps fu
 	return nil
 }
 
-// current reports whether read model rm's row for key, in pool's schema,
-// is the projection's row for it now (both absent: equal).
-func current(ctx context.Context, pool *pgxpool.Pool, rm *pack.ReadModel, key []any) (bool, error) {
+// current reports whether the row for key of read model rm that the
+// screens read from shown (a table, or a parenthesized query), on the
+// server they read, is the projection's row for it on the primary now
+// (both absent: equal).
+func (b *base) current(ctx context.Context, rm *pack.ReadModel, key []any, shown string) (bool, error) {
 	var where []string
 	for i, k := range rm.Key {
 		where = append(where, fmt.Sprintf("%s = $%d", pgx.Identifier{k}.Sanitize(), i+1))
 	}
 	w := strings.Join(where, " AND ")
-	var same bool
-	err := pool.QueryRow(ctx, "SELECT (SELECT row(p.*)::text FROM "+projection(rm)+" p WHERE "+w+
-		") IS NOT DISTINCT FROM (SELECT row(r.*)::text FROM "+pgx.Identifier{rm.Name}.Sanitize()+" r WHERE "+w+")", key...).Scan(&same)
-	if err != nil {
+	truth, shownRow := "SELECT row(p.*)::text FROM "+projection(rm)+" p WHERE "+w, "SELECT row(r.*)::text FROM "+shown+" r WHERE "+w
+	fail := func(err error) (bool, error) {
 		return false, fmt.Errorf("read model %s, key %s: %w", rm.Name, pack.KeyText(key), err)
 	}
-	return same, nil
+	if b.reads == b.pool {
+		var same bool
+		if err := b.pool.QueryRow(ctx, "SELECT ("+truth+") IS NOT DISTINCT FROM ("+shownRow+")", key...).Scan(&same); err != nil {
+			return fail(err)
+		}
+		return same, nil
+	}
+	// On a replica, what it shows is compared with the primary's truth.
+	var want, got *string
+	if err := b.pool.QueryRow(ctx, "SELECT ("+truth+")", key...).Scan(&want); err != nil {
+		return fail(err)
+	}
+	if err := b.reads.QueryRow(ctx, "SELECT ("+shownRow+")", key...).Scan(&got); err != nil {
+		return fail(err)
+	}
+	return want == nil && got == nil || want != nil && got != nil && *want == *got, nil
+}
+
+// Current implements pack.Verifier: the write model shows every write at
+// once, a replica once it has replayed it.
+func (c *CRUD) Current(ctx context.Context, rm *pack.ReadModel, key []any) (bool, error) {
+	if c.reads == c.pool {
+		return true, nil
+	}
+	return c.current(ctx, rm, key, projection(rm))
 }

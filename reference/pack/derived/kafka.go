@@ -2,6 +2,7 @@ package derived
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -107,7 +108,7 @@ func (s *Kafka) Setup(ctx context.Context) error {
 	if err := s.run.CreateTopics(ctx); err != nil {
 		return fmt.Errorf("%s setup: %w", s.name, err)
 	}
-	return nil
+	return s.replayed(ctx)
 }
 
 // Start implements reference.System: the relays and the projector run
@@ -138,8 +139,10 @@ func (s *Kafka) handle(ctx context.Context, recs []*kgo.Record) ([]projector.Dea
 // WaitCaughtUp implements reference.System: it waits until the relays have
 // published every outbox event committed before the call, then until the
 // projector has applied (or skipped as old) every record on the topic by
-// then.
-func (s *Kafka) WaitCaughtUp(ctx context.Context) error { return s.run.WaitCaughtUp(ctx) }
+// then, and a replica the screens read has replayed that.
+func (s *Kafka) WaitCaughtUp(ctx context.Context) error {
+	return s.afterReplay(ctx, s.run.WaitCaughtUp(ctx))
+}
 
 // PauseProjector implements reference.Pausable: the projector leaves the
 // group (committing what it applied) until ResumeProjector; pauses nest.
@@ -169,9 +172,7 @@ func (s *Kafka) PipelineStats() reference.PipelineStats {
 
 // Close implements reference.System: it stops the relays and the
 // projector (committing the offsets of what it applied), closes the Kafka
-// clients and the pool. It drops nothing.
+// clients and the pools. It drops nothing.
 func (s *Kafka) Close(ctx context.Context) error {
-	err := s.run.Close(ctx)
-	s.pool.Close()
-	return err
+	return errors.Join(s.run.Close(ctx), s.base.Close(ctx))
 }

@@ -2,6 +2,7 @@ package derived
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -52,7 +53,7 @@ func NewMatview(ctx context.Context, name string, pool *pgxpool.Pool, schema str
 // filled, with the unique index on its key that a concurrent refresh
 // needs.
 func (m *Matview) Setup(ctx context.Context) error {
-	return pgx.BeginFunc(ctx, m.pool, func(tx pgx.Tx) error {
+	return m.afterReplay(ctx, pgx.BeginFunc(ctx, m.pool, func(tx pgx.Tx) error {
 		for _, rm := range m.pack.ReadModels {
 			err := buildReadModel(ctx, tx, rm, func(table, key string) []step {
 				return []step{
@@ -66,21 +67,22 @@ func (m *Matview) Setup(ctx context.Context) error {
 			}
 		}
 		return nil
-	})
+	}))
 }
 
 // Start implements reference.System: starts the refresher.
 func (m *Matview) Start(ctx context.Context) error { return m.Refresher.Start(ctx) }
 
 // WaitCaughtUp implements reference.System: waits for a refresh that
-// started after the call.
-func (m *Matview) WaitCaughtUp(ctx context.Context) error { return m.Refresher.WaitCaughtUp(ctx) }
+// started after the call (and for a replica the screens read to replay
+// it).
+func (m *Matview) WaitCaughtUp(ctx context.Context) error {
+	return m.afterReplay(ctx, m.Refresher.WaitCaughtUp(ctx))
+}
 
-// Close implements reference.System: stops the refresher, then the pool.
+// Close implements reference.System: stops the refresher, then the pools.
 func (m *Matview) Close(ctx context.Context) error {
-	err := m.Refresher.Close(ctx)
-	m.pool.Close()
-	return err
+	return errors.Join(m.Refresher.Close(ctx), m.base.Close(ctx))
 }
 
 // Run implements pack.Executor: the statements, one transaction.
@@ -95,5 +97,5 @@ func (m *Matview) Show(ctx context.Context, s *pack.Screen, args map[string]any)
 
 // Current implements pack.Verifier.
 func (m *Matview) Current(ctx context.Context, rm *pack.ReadModel, key []any) (bool, error) {
-	return current(ctx, m.pool, rm, key)
+	return m.current(ctx, rm, key, pgx.Identifier{rm.Name}.Sanitize())
 }

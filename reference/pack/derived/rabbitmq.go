@@ -2,6 +2,7 @@ package derived
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -97,7 +98,7 @@ func (s *RabbitMQ) Setup(ctx context.Context) error {
 	if err := s.run.Declare(ctx); err != nil {
 		return fmt.Errorf("%s setup: queues: %w", s.name, err)
 	}
-	return nil
+	return s.replayed(ctx)
 }
 
 // Start implements reference.System: the relays and the workers run under
@@ -129,8 +130,11 @@ func (s *RabbitMQ) handle(ctx context.Context, batch []rabbitmq.Delivery) ([]int
 
 // WaitCaughtUp implements reference.System: it waits until the relays have
 // published every outbox event committed before the call, then until a
-// worker has applied (or skipped as old) every event published by then.
-func (s *RabbitMQ) WaitCaughtUp(ctx context.Context) error { return s.run.WaitCaughtUp(ctx, nil) }
+// worker has applied (or skipped as old) every event published by then,
+// and a replica the screens read has replayed that.
+func (s *RabbitMQ) WaitCaughtUp(ctx context.Context) error {
+	return s.afterReplay(ctx, s.run.WaitCaughtUp(ctx, nil))
+}
 
 // PauseProjector implements reference.Pausable: the workers stop taking
 // messages until ResumeProjector; pauses nest.
@@ -160,9 +164,7 @@ func (s *RabbitMQ) PipelineStats() reference.PipelineStats {
 
 // Close implements reference.System: it stops the relays and the workers
 // (acknowledging what they applied), closes the broker connections and
-// the pool. It drops nothing.
+// the pools. It drops nothing.
 func (s *RabbitMQ) Close(ctx context.Context) error {
-	err := s.run.Close(ctx)
-	s.pool.Close()
-	return err
+	return errors.Join(s.run.Close(ctx), s.base.Close(ctx))
 }

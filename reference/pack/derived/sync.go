@@ -64,9 +64,10 @@ func createKeyVersions(ctx context.Context, tx pgx.Tx) error {
 
 // Setup implements reference.System: each read model becomes a table with
 // the projection's columns and a primary key on its key, filled from the
-// write model; and the key-version table is created.
+// write model; and the key-version table is created. With its reads on a
+// replica, it returns once the replica has them.
 func (s *Sync) Setup(ctx context.Context) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return s.afterReplay(ctx, pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := createKeyVersions(ctx, tx); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
@@ -81,7 +82,7 @@ func (s *Sync) Setup(ctx context.Context) error {
 			s.recompute[rm.Name] = sql
 		}
 		return nil
-	})
+	}))
 }
 
 // recomputeSQL returns the statement that brings one key's row of rm (the
@@ -192,5 +193,5 @@ func (s *Sync) Show(ctx context.Context, sc *pack.Screen, args map[string]any) (
 
 // Current implements pack.Verifier.
 func (s *Sync) Current(ctx context.Context, rm *pack.ReadModel, key []any) (bool, error) {
-	return current(ctx, s.pool, rm, key)
+	return s.current(ctx, rm, key, pgx.Identifier{rm.Name}.Sanitize())
 }
