@@ -499,7 +499,11 @@ func (a *archRun) do(ctx context.Context, op workload.Operation) error {
 		if r.OwnWrite {
 			a.ownReads.Add(1)
 		}
-		if stale, age := a.track.classify(*r); stale {
+		stale, age := a.track.classify(*r)
+		if r.MissedOwnWrite && eff.Write != nil {
+			stale, age = true, r.Started.Sub(eff.Write.Committed)
+		}
+		if stale {
 			a.stale.Add(1)
 			if r.OwnWrite {
 				a.ownStale.Add(1)
@@ -573,7 +577,7 @@ func useReadYourWrites(session workload.Session, sc *scenarios.Scenario) error {
 	}
 	s, ok := session.(workload.ReadYourWriter)
 	if !ok {
-		return &UnsupportedError{fmt.Sprintf("read_your_writes %s: the %s workload's sessions apply no read-your-writes policy yet (the shop's do)", rw.Policy, sc.Workload().Name())}
+		return &UnsupportedError{fmt.Sprintf("read_your_writes %s: the %s workload's sessions apply no read-your-writes policy", rw.Policy, sc.Workload().Name())}
 	}
 	if err := s.UseReadYourWrites(workload.ReadYourWrites{Policy: rw.Policy, Window: rw.Window.Std(), Timeout: rw.Timeout.Std()}); err != nil {
 		return &UnsupportedError{err.Error()}

@@ -1,6 +1,7 @@
 package bench_test
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,43 +14,65 @@ import (
 // with none some of those reads miss the new order on both (the replica
 // and the pipeline lag); primary-after-write (reads redirected to the
 // write model) and wait-for-token (reads retried until they show it) let
-// none miss it.
+// none miss it. On the helpdesk workload pack, assign_then_my_tickets (an
+// agent takes a ticket and opens their list) does the same.
 func TestReadYourWritesPolicies(t *testing.T) {
-	for _, policy := range workload.RYWPolicies() {
-		t.Run(policy, func(t *testing.T) {
-			base, err := scenarios.Builtin("read-your-writes")
-			if err != nil {
-				t.Fatal(err)
+	helpdesk, err := filepath.Abs("../../workloads/helpdesk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []struct {
+		name string
+		dir  *string
+		mix  scenarios.Mix // nil: the scenario's
+	}{
+		{"shop", nil, nil},
+		{"helpdesk", &helpdesk, scenarios.Mix{"assign_then_my_tickets": 40, "my_tickets": 40, "add_comment": 20}},
+	} {
+		for _, policy := range workload.RYWPolicies() {
+			t.Run(w.name+"/"+policy, func(t *testing.T) { readYourWrites(t, w.dir, w.mix, policy) })
+		}
+	}
+}
+
+// readYourWrites runs the read-your-writes scenario under policy, on the
+// pack in dir with mix when dir is not nil, and checks what the policy
+// did to the own-write reads.
+func readYourWrites(t *testing.T, dir *string, mix scenarios.Mix, policy string) {
+	base, err := scenarios.Builtin("read-your-writes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders, duration := 3000, 3*time.Second
+	sc, err := base.WithOverrides(scenarios.Overrides{Orders: &orders, Duration: &duration,
+		Arch: []string{"crud-replica,cqrs-kafka"}, ReadYourWrites: &policy, Workload: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mix != nil {
+		sc.Mix = mix
+	}
+	sc.Load.Warmup = scenarios.Duration(time.Second)
+	run := runScenario(t, sc)
+	for _, a := range run.Architectures {
+		s, rw := a.Staleness, a.ReadYourWrites
+		t.Logf("%s %s: %d own-write reads, %d stale; %+v", a.Name, policy, s.OwnWriteReads, s.OwnWriteStale, rw)
+		if s.OwnWriteReads < 80 {
+			t.Fatalf("%s: %d own-write reads, want order_then_list's (20%% of 600)", a.Name, s.OwnWriteReads)
+		}
+		switch policy {
+		case workload.RYWNone:
+			if s.OwnWriteStale == 0 || rw != nil {
+				t.Errorf("%s without a policy: %d own-write reads stale, policy stats %+v; want some stale (its reads lag), no stats", a.Name, s.OwnWriteStale, rw)
 			}
-			orders, duration := 3000, 3*time.Second
-			sc, err := base.WithOverrides(scenarios.Overrides{Orders: &orders, Duration: &duration,
-				Arch: []string{"crud-replica,cqrs-kafka"}, ReadYourWrites: &policy})
-			if err != nil {
-				t.Fatal(err)
+		case workload.RYWPrimaryAfterWrite:
+			if s.OwnWriteStale != 0 || rw == nil || rw.Redirected < s.OwnWriteReads {
+				t.Errorf("%s: %d own-write reads stale, %+v; want none stale, each own-write read redirected", a.Name, s.OwnWriteStale, rw)
 			}
-			sc.Load.Warmup = scenarios.Duration(time.Second)
-			run := runScenario(t, sc)
-			for _, a := range run.Architectures {
-				s, rw := a.Staleness, a.ReadYourWrites
-				t.Logf("%s %s: %d own-write reads, %d stale; %+v", a.Name, policy, s.OwnWriteReads, s.OwnWriteStale, rw)
-				if s.OwnWriteReads < 80 {
-					t.Fatalf("%s: %d own-write reads, want order_then_list's (20%% of 600)", a.Name, s.OwnWriteReads)
-				}
-				switch policy {
-				case workload.RYWNone:
-					if s.OwnWriteStale == 0 || rw != nil {
-						t.Errorf("%s without a policy: %d own-write reads stale, policy stats %+v; want some stale (its reads lag), no stats", a.Name, s.OwnWriteStale, rw)
-					}
-				case workload.RYWPrimaryAfterWrite:
-					if s.OwnWriteStale != 0 || rw == nil || rw.Redirected < s.OwnWriteReads {
-						t.Errorf("%s: %d own-write reads stale, %+v; want none stale, each own-write read redirected", a.Name, s.OwnWriteStale, rw)
-					}
-				case workload.RYWWaitForToken:
-					if s.OwnWriteStale != 0 || rw == nil || rw.Waited == 0 || rw.TimedOut != 0 {
-						t.Errorf("%s: %d own-write reads stale, %+v; want none stale, some reads waited, none timed out", a.Name, s.OwnWriteStale, rw)
-					}
-				}
+		case workload.RYWWaitForToken:
+			if s.OwnWriteStale != 0 || rw == nil || rw.Waited == 0 || rw.TimedOut != 0 {
+				t.Errorf("%s: %d own-write reads stale, %+v; want none stale, some reads waited, none timed out", a.Name, s.OwnWriteStale, rw)
 			}
-		})
+		}
 	}
 }

@@ -144,5 +144,8 @@ func (p *Pack) Operations() []workload.Operation {
 	for _, s := range p.Screens {
 		ops = append(ops, workload.Operation{Name: s.Name, Query: true, Weight: s.Weight})
 	}
+	for _, s := range p.Sequences {
+		ops = append(ops, workload.Operation{Name: s.Name, Weight: s.Weight})
+	}
 	return ops
 }

@@ -110,7 +110,7 @@ func (d *decoder) document(data []byte, p *Pack) {
 		root = root.Content[0]
 	}
 	fs, ok := d.fields(root, "", "a mapping with name:, description:, schema: and data:",
-		"name", "description", "schema", "data", "parameters", "commands", "screens", "read_models")
+		"name", "description", "schema", "data", "parameters", "commands", "screens", "sequences", "read_models")
 	if !ok {
 		return
 	}

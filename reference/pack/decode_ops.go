@@ -26,7 +26,9 @@ func (d *decoder) ops(fs map[string]entry, p *Pack) {
 	p.ReadModels = section(d, fs, "read_models", "a mapping of read model name to its key: and projection:", d.readModel)
 	p.Commands = section(d, fs, "commands", "a mapping of command name to its weight:, statements: and affects:", d.command)
 	p.Screens = section(d, fs, "screens", "a mapping of screen name to its weight:, crud:, read_model: and flat:", d.screen)
+	p.Sequences = section(d, fs, "sequences", "a mapping of sequence name to its weight:, command: and screen:", d.sequence)
 	d.crossCheck(p)
+	d.checkSequences(p)
 }
 
 // section decodes each entry of the named top-level mapping, if given.
@@ -307,12 +309,17 @@ func (d *decoder) weight(fs map[string]entry, path string) float64 {
 	return w
 }
 
+// opName checks the name of operation e.
+func (d *decoder) opName(e entry, path string) {
+	if !validName(e.key.Value) {
+		d.errorf(e.key, path, "%q: name an operation with lower-case letters, digits, - and _, starting with a letter", e.key.Value)
+	}
+}
+
 func (d *decoder) command(e entry) *Command {
 	path := "commands." + e.key.Value
 	c := &Command{Name: e.key.Value, Line: e.key.Line, affectsLines: map[string]int{}}
-	if !validName(c.Name) {
-		d.errorf(e.key, path, "%q: name an operation with lower-case letters, digits, - and _, starting with a letter", c.Name)
-	}
+	d.opName(e, path)
 	fs, ok := d.fields(e.val, path, "a mapping with weight:, statements: and affects:", "weight", "statements", "affects")
 	if !ok {
 		return c
@@ -399,9 +406,7 @@ func (d *decoder) names(n *yaml.Node, path, want string) []string {
 func (d *decoder) screen(e entry) *Screen {
 	path := "screens." + e.key.Value
 	s := &Screen{Name: e.key.Value, Line: e.key.Line}
-	if !validName(s.Name) {
-		d.errorf(e.key, path, "%q: name an operation with lower-case letters, digits, - and _, starting with a letter", s.Name)
-	}
+	d.opName(e, path)
 	fs, ok := d.fields(e.val, path, "a mapping with weight:, owner:, crud:, read_model: and flat:", "weight", "owner", "crud", "read_model", "flat")
 	if !ok {
 		return s
@@ -427,6 +432,76 @@ func (d *decoder) screen(e entry) *Screen {
 		s.Flat = d.statement(f.val, path+".flat")
 	}
 	return s
+}
+
+func (d *decoder) sequence(e entry) *Sequence {
+	path := "sequences." + e.key.Value
+	s := &Sequence{Name: e.key.Value, Line: e.key.Line}
+	d.opName(e, path)
+	fs, ok := d.fields(e.val, path, "a mapping with weight:, command: and screen:", "weight", "command", "screen")
+	if !ok {
+		return s
+	}
+	s.Weight = d.weight(fs, path)
+	for _, req := range []string{"command", "screen"} {
+		if _, ok := fs[req]; !ok {
+			d.errorf(e.key, path, "%s: is missing; a sequence names a command and the screen its owner opens right after it", req)
+		}
+	}
+	if f, ok := fs["command"]; ok {
+		s.commandName, _ = d.str(f.val, path+".command")
+		s.commandLine = f.key.Line
+	}
+	if f, ok := fs["screen"]; ok {
+		s.screenName, _ = d.str(f.val, path+".screen")
+		s.screenLine = f.key.Line
+	}
+	return s
+}
+
+// checkSequences resolves each sequence's command and screen and checks
+// that the read is one of the command's owner: the screen has an owner,
+// the command uses that parameter (it is whose command it was) and
+// changes the screen's read model.
+func (d *decoder) checkSequences(p *Pack) {
+	ops := map[string]int{}
+	commands, screens := map[string]*Command{}, map[string]*Screen{}
+	for _, c := range p.Commands {
+		ops[c.Name], commands[c.Name] = c.Line, c
+	}
+	for _, sc := range p.Screens {
+		ops[sc.Name], screens[sc.Name] = sc.Line, sc
+	}
+	fail := func(line int, path, format string, args ...any) {
+		d.errs = append(d.errs, &Error{File: d.file, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+	for _, s := range p.Sequences {
+		path := "sequences." + s.Name
+		if line, dup := ops[s.Name]; dup {
+			fail(s.Line, path, "a command or screen is named %s too (line %d); operations need distinct names", s.Name, line)
+		}
+		ops[s.Name] = s.Line
+		c, cok := commands[s.commandName]
+		if s.commandName != "" && !cok {
+			fail(s.commandLine, path+".command", "%s is not a command; name one under commands: (%s)", s.commandName, strings.Join(sortedKeys(commands), ", "))
+		}
+		sc, sok := screens[s.screenName]
+		if s.screenName != "" && !sok {
+			fail(s.screenLine, path+".screen", "%s is not a screen; name one under screens: (%s)", s.screenName, strings.Join(sortedKeys(screens), ", "))
+		}
+		if !cok || !sok {
+			continue
+		}
+		s.Command, s.Screen = c, sc
+		switch {
+		case sc.Owner == "":
+			fail(s.screenLine, path+".screen", "%s has no owner:; a sequence's screen must be someone's (owner: the parameter saying whose), opened by the owner of the command", sc.Name)
+		case !slices.Contains(c.Params(), sc.Owner):
+			fail(s.commandLine, path+".command", "%s does not use :%s, the owner of %s: it must be the owner's own command (use the parameter in its SQL, or pick another command)", c.Name, sc.Owner, sc.Name)
+		case !hasKey(c.Affects, sc.ReadModel):
+			fail(s.commandLine, path+".command", "%s does not change %s, the read model %s shows (add it under the command's affects:, or pick another command)", c.Name, sc.ReadModel, sc.Name)
+		}
+	}
 }
 
 func (d *decoder) readModel(e entry) *ReadModel {
@@ -600,6 +675,12 @@ func (d *decoder) crossCheck(p *Pack) {
 				Msg: fmt.Sprintf("declared but no command or screen uses it; use it as :%s or remove it", use)})
 		}
 	}
+}
+
+// hasKey reports whether m has key k.
+func hasKey[V any](m map[string]V, k string) bool {
+	_, ok := m[k]
+	return ok
 }
 
 // param returns the declared parameter named name, nil if none.

@@ -55,7 +55,7 @@ func TestLoadReportsMistakesWithTheirLine(t *testing.T) {
 	}{
 		{"syntax", "name: x\nschema: schema.sql\ndata: [\n", 3, []string{"invalid YAML"}},
 		{"missing sections", "name: x\n", 1, []string{"schema: is missing", "data: is missing"}},
-		{"unknown top field", "name: x\nschema: schema.sql\ndata: {tables: {}}\nscreen: []\n", 4, []string{`unknown field "screen"`, "valid fields here: name, description, schema, data, parameters, commands, screens, read_models"}},
+		{"unknown top field", "name: x\nschema: schema.sql\ndata: {tables: {}}\nscreen: []\n", 4, []string{`unknown field "screen"`, "valid fields here: name, description, schema, data, parameters, commands, screens, sequences, read_models"}},
 		{"missing schema file", "name: x\nschema: nope.sql\ndata: {tables: {}}\n", 2, []string{"cannot read nope.sql"}},
 		{"rows and per", "name: x\nschema: schema.sql\ndata:\n  tables:\n    orders: {rows: 5, per: customers, count: 2}\n", 5, []string{"either rows: N or per: parent"}},
 		{"negative rows", "name: x\nschema: schema.sql\ndata:\n  tables:\n    orders:\n      rows: -3\n", 6, []string{"must be >= 0"}},

@@ -25,6 +25,16 @@ type Executor interface {
 	Show(ctx context.Context, s *Screen, args map[string]any) (int, error)
 }
 
+// WriteModelReader is offered by executors that can serve a screen from
+// the write model on the primary, as read-your-writes'
+// primary-after-write policy sends an owner's reads right after their
+// own command.
+type WriteModelReader interface {
+	// ShowWriteModel runs screen s's crud: query with args on the
+	// primary and returns how many rows it showed.
+	ShowWriteModel(ctx context.Context, s *Screen, args map[string]any) (int, error)
+}
+
 // Verifier is offered by executors whose screens may show a write later
 // than it committed (read-model tables, a replica): whether what they
 // show for a key is what the projection gives now.

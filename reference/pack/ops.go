@@ -87,6 +87,26 @@ type Screen struct {
 	ownerLine, readModelLine int
 }
 
+// Sequence is a read right after one's own write: a command, then at
+// once a screen of the owner whose command it was (the screen's owner
+// parameter takes the command's value; its other parameters are drawn).
+// It is one operation of the mix; its read is the one read-your-writes
+// policies are for.
+type Sequence struct {
+	Name string
+	Line int
+	// Weight is its weight in the pack's default mix.
+	Weight float64
+	// Command and Screen are the command and the screen it runs, set once
+	// the names given resolve.
+	Command *Command
+	Screen  *Screen
+
+	// commandName and screenName are the names given, at their lines.
+	commandName, screenName string
+	commandLine, screenLine int
+}
+
 // ReadModel is one read model: rows with a key, defined by a projection
 // query over the write model — the one definition every architecture's
 // read side is derived from and the checker diffs against.

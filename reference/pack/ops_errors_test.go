@@ -2,6 +2,7 @@ package pack_test
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -216,5 +217,52 @@ func TestOpsMistakesAllReported(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("inspect error does not name %s:\n%v", want, err)
 		}
+	}
+}
+
+// seqOps is opsBase with pay made the customer's own command, and a
+// sequence: pay, then at once the customer's my_orders.
+var seqOps = strings.Replace(opsBase, "WHERE id = :order AND", "WHERE id = :order AND customer_id = :customer AND", 1)
+
+// seqLine is the line of seqOps' sequence's name; its fields follow.
+var seqLine = strings.Count(seqOps, "\n") + 2
+
+// TestSequences: a valid sequence resolves its command and screen and is
+// an operation of the mix; each mistake is named at its line.
+func TestSequences(t *testing.T) {
+	const seq = "sequences:\n  pay_then_list:\n    weight: 2\n    command: pay\n    screen: my_orders\n"
+	p := mustLoad(t, writePack(t, seqOps+seq, baseSchema))
+	if len(p.Sequences) != 1 || p.Sequences[0].Command != p.Commands[0] || p.Sequences[0].Screen != p.Screens[0] {
+		t.Fatalf("sequences %+v, want pay then my_orders", p.Sequences)
+	}
+	if ops := p.Operations(); !slices.Contains(ops, workload.Operation{Name: "pay_then_list", Weight: 2}) {
+		t.Errorf("operations %+v lack pay_then_list, a command-like operation of weight 2", ops)
+	}
+	for _, c := range []struct {
+		name, base, old, new string
+		line                 int
+		fragment             string
+	}{
+		{"unknown command", seqOps, "command: pay", "command: payy", seqLine + 2, "payy is not a command; name one under commands: (pay)"},
+		{"unknown screen", seqOps, "screen: my_orders", "screen: my_order", seqLine + 3, "my_order is not a screen"},
+		{"missing screen", seqOps, "    screen: my_orders\n", "", seqLine, "screen: is missing"},
+		{"screen without owner", seqOps, "    owner: customer\n", "", seqLine + 3, "my_orders has no owner:"},
+		{"not the owner's command", opsBase, "", "", seqLine + 2, "pay does not use :customer, the owner of my_orders"},
+		{"read model not changed", seqOps, "affects: {order_list: [id]}", "affects: {}", seqLine + 2, "pay does not change order_list"},
+		{"name taken", seqOps, "pay_then_list:", "my_orders:", seqLine, "a command or screen is named my_orders too"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			y := strings.Replace(c.base+seq, c.old, c.new, 1)
+			if c.old == "" {
+				y = c.base + seq
+			}
+			line := c.line
+			if c.old == "    owner: customer\n" {
+				line-- // the sequence moved up a line
+			}
+			dir := writePack(t, y, baseSchema)
+			_, err := pack.Load(dir)
+			wantError(t, err, filepath.Join(dir, pack.FileName), line, c.fragment)
+		})
 	}
 }

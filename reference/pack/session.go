@@ -31,6 +31,10 @@ func (p *Pack) Open(ctx context.Context, sys reference.System, db workload.DB, s
 		// An architecture runs either query; both draw the same values.
 		s.ops[sc.Name] = operation{screen: sc, params: paramsOf(sc.CRUD, sc.Flat)}
 	}
+	for _, sq := range p.Sequences {
+		s.ops[sq.Name] = operation{command: sq.Command, screen: sq.Screen, params: sq.Command.Params(),
+			screenParams: paramsOf(sq.Screen.CRUD, sq.Screen.Flat)}
+	}
 	return s, nil
 }
 
@@ -48,7 +52,10 @@ func paramsOf(sts ...Statement) []string {
 	return names
 }
 
-var _ workload.Prober = (*session)(nil)
+var (
+	_ workload.Prober         = (*session)(nil)
+	_ workload.ReadYourWriter = (*session)(nil)
+)
 
 // session drives one architecture through a pack's operations.
 type session struct {
@@ -56,19 +63,26 @@ type session struct {
 	exec   Executor
 	params *Params
 	ops    map[string]operation
+	ryw    ownWrites
 }
 
-// operation is a command or a screen, with the parameters it draws.
+// operation is a command, a screen, or a sequence of both, with the
+// parameters it draws.
 type operation struct {
 	command *Command
 	screen  *Screen
 	params  []string
+	// screenParams, for a sequence, are its screen's: those the command
+	// drew too take the command's values.
+	screenParams []string
 }
 
 // Do implements workload.Session. A command reports a write the prober
 // may look for — the first key it changed, of the first read model by name
 // — with no owner, so reads are not classified against it; a screen
-// reports nothing (a pack's reads are not classified yet).
+// reports nothing (a pack's reads are not classified yet); a sequence
+// reports its command's write and its own-write read, which says whether
+// it missed the write.
 func (s *session) Do(ctx context.Context, name string) (workload.Effect, error) {
 	op, ok := s.ops[name]
 	if !ok {
@@ -91,10 +105,43 @@ func (s *session) Do(ctx context.Context, name string) (workload.Effect, error) 
 		for _, l := range out.Learned {
 			s.params.Learn(l.Param, l.Value)
 		}
-		return workload.Effect{Write: probeWrite(out, committed)}, nil
+		s.ryw.wrote(s.pack, args, out, committed)
+		eff := workload.Effect{Write: probeWrite(out, committed)}
+		if op.screen == nil {
+			return eff, nil
+		}
+		eff.Read, err = s.ownRead(ctx, op, args, token{rm: s.pack.ReadModel(op.screen.ReadModel),
+			keys: out.Changed[op.screen.ReadModel], at: committed})
+		return eff, err
 	}
-	_, err = s.exec.Show(ctx, op.screen, args)
+	_, err = s.show(ctx, op.screen, args, nil)
 	return workload.Effect{}, err
+}
+
+// ownRead is a sequence's read: its screen, for the owner of the command
+// that drew args (the screen's parameters the command drew keep their
+// values, the others are drawn), which must show own.
+func (s *session) ownRead(ctx context.Context, op operation, args map[string]any, own token) (*workload.Read, error) {
+	var missing []string
+	for _, n := range op.screenParams {
+		if _, ok := args[n]; !ok {
+			missing = append(missing, n)
+		}
+	}
+	vals, err := s.params.Draw(missing)
+	if err != nil {
+		return nil, fmt.Errorf("%s: draw parameters: %w", op.screen.Name, err)
+	}
+	screenArgs := maps.Clone(args)
+	for i, n := range missing {
+		screenArgs[n] = vals[i]
+	}
+	started := time.Now()
+	missed, err := s.show(ctx, op.screen, screenArgs, &own)
+	if err != nil {
+		return nil, err
+	}
+	return &workload.Read{Started: started, OwnWrite: true, MissedOwnWrite: missed}, nil
 }
 
 // keyRef is a read-model key a command changed: what the prober looks for.

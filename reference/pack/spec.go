@@ -32,6 +32,9 @@ type Pack struct {
 	Commands   []*Command
 	Screens    []*Screen
 	ReadModels []*ReadModel
+	// Sequences are reads right after one's own write (`sequences:`), in
+	// file order.
+	Sequences []*Sequence
 }
 
 // Name returns the pack's name: the workload's name in scenarios and

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/cqrsbench/cqrsbench/reference"
@@ -25,7 +24,7 @@ type ownWrites struct {
 	mu   sync.Mutex
 	last map[int64]ownWrite // by customer
 
-	redirected, waited, timedOut atomic.Int64
+	counts workload.RYWCounters
 }
 
 // ownWrite is a customer's last command: the token.
@@ -37,30 +36,18 @@ type ownWrite struct {
 
 // UseReadYourWrites implements workload.ReadYourWriter.
 func (s *session) UseReadYourWrites(cfg workload.ReadYourWrites) error {
-	switch cfg.Policy {
-	case "", workload.RYWNone:
-	case workload.RYWPrimaryAfterWrite:
-		if s.writeModel == nil {
-			return fmt.Errorf("read_your_writes %s: the session has no connection pool to read the write model with", cfg.Policy)
-		}
-		if cfg.Window <= 0 {
-			return fmt.Errorf("read_your_writes %s: window must be > 0", cfg.Policy)
-		}
-	case workload.RYWWaitForToken:
-		if cfg.Timeout <= 0 {
-			return fmt.Errorf("read_your_writes %s: timeout must be > 0", cfg.Policy)
-		}
-	default:
-		return fmt.Errorf("read_your_writes: unknown policy %q; use one of %v", cfg.Policy, workload.RYWPolicies())
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if cfg.Policy == workload.RYWPrimaryAfterWrite && s.writeModel == nil {
+		return fmt.Errorf("read_your_writes %s: the session has no connection pool to read the write model with", cfg.Policy)
 	}
 	s.ryw.cfg = cfg
 	return nil
 }
 
 // ReadYourWritesStats implements workload.ReadYourWriter.
-func (s *session) ReadYourWritesStats() workload.RYWStats {
-	return workload.RYWStats{Redirected: s.ryw.redirected.Load(), Waited: s.ryw.waited.Load(), TimedOut: s.ryw.timedOut.Load()}
-}
+func (s *session) ReadYourWritesStats() workload.RYWStats { return s.ryw.counts.Stats() }
 
 // active reports whether a policy other than none is in force.
 func (o *ownWrites) active() bool { return o.cfg.Policy != "" && o.cfg.Policy != workload.RYWNone }
@@ -107,7 +94,7 @@ func (o *ownWrites) list(ctx context.Context, s *session, customer int64) ([]ref
 	w, ok := o.token(customer)
 	switch {
 	case ok && o.cfg.Policy == workload.RYWPrimaryAfterWrite && time.Since(w.at) < o.cfg.Window:
-		o.redirected.Add(1)
+		o.counts.Redirected.Add(1)
 		return s.writeModel.ListOrders(ctx, customer)
 	case ok && o.cfg.Policy == workload.RYWWaitForToken:
 		return o.waitFor(ctx, s.arch, customer, w)
@@ -130,12 +117,12 @@ func (o *ownWrites) waitFor(ctx context.Context, arch Architecture, customer int
 		offScreen := len(rows) >= reference.ListOrdersLimit && w.at.Before(rows[len(rows)-1].CreatedAt)
 		if shows || offScreen || time.Now().After(deadline) {
 			if tries > 0 {
-				o.waited.Add(1)
+				o.counts.Waited.Add(1)
 			}
 			if shows || offScreen {
 				o.seen(customer, w)
 			} else {
-				o.timedOut.Add(1)
+				o.counts.TimedOut.Add(1)
 			}
 			return rows, nil
 		}

@@ -13,6 +13,8 @@ package workload
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -147,6 +149,36 @@ type ReadYourWrites struct {
 	Timeout time.Duration
 }
 
+// Validate checks that c names a policy and gives what it needs: a
+// window for RYWPrimaryAfterWrite, a timeout for RYWWaitForToken.
+func (c ReadYourWrites) Validate() error {
+	switch c.Policy {
+	case "", RYWNone:
+	case RYWPrimaryAfterWrite:
+		if c.Window <= 0 {
+			return fmt.Errorf("read_your_writes %s: window must be > 0", c.Policy)
+		}
+	case RYWWaitForToken:
+		if c.Timeout <= 0 {
+			return fmt.Errorf("read_your_writes %s: timeout must be > 0", c.Policy)
+		}
+	default:
+		return fmt.Errorf("read_your_writes: unknown policy %q; use one of %v", c.Policy, RYWPolicies())
+	}
+	return nil
+}
+
+// RYWCounters counts what a policy did as it does it; safe for
+// concurrent use.
+type RYWCounters struct {
+	Redirected, Waited, TimedOut atomic.Int64
+}
+
+// Stats returns the counts so far.
+func (c *RYWCounters) Stats() RYWStats {
+	return RYWStats{Redirected: c.Redirected.Load(), Waited: c.Waited.Load(), TimedOut: c.TimedOut.Load()}
+}
+
 // RYWStats counts what a read-your-writes policy did.
 type RYWStats struct {
 	// Redirected counts reads sent to the write model.
@@ -224,6 +256,10 @@ type Read struct {
 	// (the same operation's Write): the read read-your-writes policies
 	// are for.
 	OwnWrite bool
+	// MissedOwnWrite says the session itself found that this own-write
+	// read missed the owner's write, for reads whose rows do not tell
+	// (Shown empty: a workload pack's). The Write's Committed dates it.
+	MissedOwnWrite bool
 }
 
 // Shown is one entity a screen showed, at a version.

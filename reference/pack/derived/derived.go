@@ -180,13 +180,23 @@ func (b *base) Close(context.Context) error {
 	return nil
 }
 
-// show runs st with args and counts the rows.
+// show runs st with args where the screens read and counts the rows.
 func (b *base) show(ctx context.Context, screen string, st pack.Statement, args map[string]any) (int, error) {
+	return showOn(ctx, b.reads, screen, st, args)
+}
+
+// ShowWriteModel implements pack.WriteModelReader.
+func (b *base) ShowWriteModel(ctx context.Context, s *pack.Screen, args map[string]any) (int, error) {
+	return showOn(ctx, b.pool, s.Name, s.CRUD, args)
+}
+
+// showOn runs st with args on db and counts the rows.
+func showOn(ctx context.Context, db *pgxpool.Pool, screen string, st pack.Statement, args map[string]any) (int, error) {
 	vals, err := st.Args(args)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", screen, err)
 	}
-	rows, err := b.reads.Query(ctx, st.Text, vals...)
+	rows, err := db.Query(ctx, st.Text, vals...)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", screen, err)
 	}
