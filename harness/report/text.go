@@ -470,7 +470,7 @@ func lagTable(b *page, run *results.Run) error {
 }
 
 // readYourWritesTable writes, when a run made reads right after the
-// reader's own command (order_then_list) or applied a read-your-writes
+// reader's own command (order_then_list, a pack's sequence) or applied a read-your-writes
 // policy, how many of those reads were stale and what the policy did.
 func readYourWritesTable(b *page, run *results.Run) error {
 	header := []string{"architecture", "policy", "own-write reads", "stale", "stale %", "redirected", "waited", "timed out"}
@@ -492,9 +492,10 @@ func readYourWritesTable(b *page, run *results.Run) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	return render(b, table{"Read your writes: reads right after the reader's own command (order_then_list) and how many\n" +
-		"missed a write; redirected: reads sent to the write model, waited: reads retried until they\n" +
-		"showed the reader's last command, timed out: still missing it at the timeout",
+	return render(b, table{"Read your writes: reads right after the reader's own command (the shop's order_then_list, a\n" +
+		"pack's sequences) and how many missed a write; redirected: reads sent to the write model,\n" +
+		"waited: reads retried until they showed the reader's writes, timed out: still missing them at the\n" +
+		"timeout",
 		header, rows, "llrrrrrr", nil})
 }
 

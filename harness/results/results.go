@@ -559,8 +559,9 @@ type Staleness struct {
 	// write had committed.
 	Age Stats `json:"age"`
 	// OwnWriteReads counts the reads made right after the reader's own
-	// command (order_then_list), OwnWriteStale those that missed a write
-	// (their own, or another committed before).
+	// command (the shop's order_then_list, a pack's sequences),
+	// OwnWriteStale those that missed a write (their own, or, on the
+	// shop, another committed before).
 	OwnWriteReads int64 `json:"own_write_reads,omitempty"`
 	OwnWriteStale int64 `json:"own_write_stale,omitempty"`
 }
@@ -571,7 +572,7 @@ type ReadYourWrites struct {
 	Policy string `json:"policy"`
 	// Redirected counts reads sent to the write model
 	// (primary-after-write); Waited reads retried at least once for the
-	// reader's last command (wait-for-token; the timed-out ones
+	// reader's writes (wait-for-token; the timed-out ones
 	// included), TimedOut those still missing it at the timeout.
 	Redirected int64 `json:"redirected"`
 	Waited     int64 `json:"waited"`
