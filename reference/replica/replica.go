@@ -9,13 +9,22 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// Querier is what the functions need of a connection: *pgxpool.Pool,
-// *pgx.Conn and pgx.Tx satisfy it.
+// Querier is what the functions need of a connection: *pgxpool.Pool and
+// *pgx.Conn satisfy it.
 type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
+
+// flushAsyncCommits is a transaction that writes WAL (a logical decoding
+// message, which needs no privilege and changes no table) and commits
+// synchronously: its commit flushes the WAL before it, asynchronous
+// commits' included. (A transaction that writes no WAL commits without a
+// flush whatever synchronous_commit says.)
+const flushAsyncCommits = "BEGIN; SET LOCAL synchronous_commit = on; SELECT pg_logical_emit_message(true, 'cqrsbench', 'flush'); COMMIT"
 
 // PollInterval is how often WaitReplayed asks the replica how far it has
 // replayed: a replica on loopback replays a commit in well under a
@@ -23,9 +32,22 @@ type Querier interface {
 const PollInterval = time.Millisecond
 
 // WrittenLSN returns the primary's current WAL write position: every
-// transaction that committed before the call ends at or before it.
+// transaction that committed before the call ends at or before it. With
+// synchronous_commit = off a commit returns before its WAL is written (the
+// WAL writer writes it up to 3 × wal_writer_delay later), so WrittenLSN
+// first commits a transaction of its own synchronously, which writes and
+// flushes everything before it.
 func WrittenLSN(ctx context.Context, primary Querier) (string, error) {
-	var lsn string
+	var sync, lsn string
+	if err := primary.QueryRow(ctx, "SELECT current_setting('synchronous_commit'), pg_current_wal_lsn()::text").Scan(&sync, &lsn); err != nil {
+		return "", fmt.Errorf("read the primary's WAL position: %w", err)
+	}
+	if sync != "off" {
+		return lsn, nil
+	}
+	if _, err := primary.Exec(ctx, flushAsyncCommits); err != nil {
+		return "", fmt.Errorf("flush the primary's asynchronous commits: %w", err)
+	}
 	if err := primary.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&lsn); err != nil {
 		return "", fmt.Errorf("read the primary's WAL position: %w", err)
 	}
