@@ -106,3 +106,30 @@ func (s *Shared) FreshSchema(t testing.TB, pool *pgxpool.Pool, prefix string) st
 	})
 	return name
 }
+
+// Own starts a throwaway cluster for t alone, with settings (for a test
+// that needs a server of its own: a standby, other server settings), and
+// returns it with a pool on it; both go when t ends. Without the
+// PostgreSQL server binaries t is skipped, or fails where services are
+// required.
+func Own(t testing.TB, settings map[string]string) (*pglocal.Cluster, *pgxpool.Pool) {
+	t.Helper()
+	infratest.SkipShort(t)
+	c, err := pglocal.Start(t.Context(), pglocal.Options{Settings: settings})
+	if err != nil {
+		infratest.Missing(t, "install the PostgreSQL server (apt-get install postgresql): %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	return c, Connect(t, c.DSN())
+}
+
+// Connect returns a pool on dsn that is closed when t ends.
+func Connect(t testing.TB, dsn string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(t.Context(), dsn)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", dsn, err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}

@@ -4,10 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/cqrsbench/cqrsbench/harness/infra/infratest"
-	"github.com/cqrsbench/cqrsbench/harness/infra/pglocal"
+	"github.com/cqrsbench/cqrsbench/internal/pgtest"
 	"github.com/cqrsbench/cqrsbench/reference/replica"
 )
 
@@ -16,21 +13,14 @@ import (
 // is written; WaitReplayed must still return only once the replica shows
 // each row committed before the call.
 func TestWaitReplayedAfterAsynchronousCommits(t *testing.T) {
-	infratest.SkipShort(t)
 	ctx := t.Context()
-	primary, err := pglocal.Start(ctx, pglocal.Options{Settings: map[string]string{
-		"shared_buffers": "32MB", "synchronous_commit": "off", "wal_writer_delay": "10s"}})
-	if err != nil {
-		infratest.Missing(t, "%v", err)
-	}
-	t.Cleanup(func() { _ = primary.Close(context.Background()) })
+	primary, pool := pgtest.Own(t, map[string]string{"shared_buffers": "32MB", "synchronous_commit": "off", "wal_writer_delay": "10s"})
 	standby, err := primary.StartStandby(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = standby.Close(context.Background()) })
-	pool := connect(t, primary.DSN())
-	reads := connect(t, standby.DSN())
+	reads := pgtest.Connect(t, standby.DSN())
 
 	if _, err := pool.Exec(ctx, "CREATE TABLE written (n int)"); err != nil {
 		t.Fatal(err)
@@ -47,14 +37,4 @@ func TestWaitReplayedAfterAsynchronousCommits(t *testing.T) {
 			t.Fatalf("row %d committed before WaitReplayed: on the replica %v, %v; want it there", n, shown, err)
 		}
 	}
-}
-
-func connect(t *testing.T, dsn string) *pgxpool.Pool {
-	t.Helper()
-	pool, err := pgxpool.New(t.Context(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool
 }

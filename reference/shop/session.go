@@ -128,7 +128,7 @@ func (s *session) command(ctx context.Context, kind domain.Kind) (workload.Effec
 	s.mu.Lock()
 	s.cmds.Applied(cmd, out.OrderID)
 	s.mu.Unlock()
-	s.ryw.wrote(out)
+	s.ryw.wrote(out, kind == domain.KindCreateOrder)
 	return workload.Effect{Write: write(out, kind == domain.KindCreateOrder)}, nil
 }
 

@@ -258,28 +258,14 @@ func TestRunAndShow(t *testing.T) {
 // cqrs-sync and cqrs-matview; once replay resumes, WaitCaughtUp returns
 // when the replica shows it.
 func TestReadFromReplica(t *testing.T) {
-	infratest.SkipShort(t)
 	ctx := t.Context()
-	primary, err := pglocal.Start(ctx, pglocal.Options{Settings: map[string]string{"shared_buffers": "64MB"}})
-	if err != nil {
-		infratest.Missing(t, "%v", err)
-	}
-	t.Cleanup(func() { _ = primary.Close(context.Background()) })
+	primary, pool := pgtest.Own(t, map[string]string{"shared_buffers": "64MB"})
 	standby, err := primary.StartStandby(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = standby.Close(context.Background()) })
-	pool, err := pgxpool.New(ctx, primary.DSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	reads, err := pgxpool.New(ctx, standby.DSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(reads.Close)
+	reads := pgtest.Connect(t, standby.DSN())
 
 	for _, arch := range []string{"crud", "cqrs-sync", "cqrs-matview"} {
 		schema := strings.ReplaceAll(arch, "-", "_")
