@@ -39,9 +39,11 @@ type Querier interface {
 // relay, or is not prepared).
 func ReadSlot(ctx context.Context, db Querier, schema string) (_ SlotStatus, ok bool, _ error) {
 	var s SlotStatus
+	// wal_status is read through to_jsonb: PostgreSQL before 13 has no such
+	// column (nor max_slot_wal_keep_size), and the status is then "".
 	err := db.QueryRow(ctx, `SELECT coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint,
-		coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint, active, coalesce(wal_status, '')
-		FROM pg_replication_slots WHERE slot_name = $1`, slotName(schema)).Scan(&s.BehindBytes, &s.RetainedBytes, &s.Active, &s.WALStatus)
+		coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint, active, coalesce(to_jsonb(s) ->> 'wal_status', '')
+		FROM pg_replication_slots s WHERE slot_name = $1`, slotName(schema)).Scan(&s.BehindBytes, &s.RetainedBytes, &s.Active, &s.WALStatus)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s, false, nil
 	}
