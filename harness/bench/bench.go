@@ -391,7 +391,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool, replica *pgxpool.Poo
 		if pipeline {
 			lagP99 = func() time.Duration { p99, _ := lag.live(); return p99 }
 		}
-		if res.Capacity, err = a.searchMaxRate(ctx, name, res.Ops, res.Cost.PredictedMaxRate, lagP99); err != nil {
+		if res.Capacity, err = a.searchMaxRate(ctx, name, res.Ops, res.Cost, lagP99); err != nil {
 			return res, err
 		}
 	}

@@ -1,12 +1,14 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/cqrsbench/cqrsbench/harness/infra"
+	"github.com/cqrsbench/cqrsbench/harness/queueing"
 	"github.com/cqrsbench/cqrsbench/harness/results"
 	"github.com/cqrsbench/cqrsbench/harness/runner"
 	"github.com/cqrsbench/cqrsbench/scenarios"
@@ -45,21 +47,31 @@ func measureIdle(ctx context.Context, inf infra.Infra, d time.Duration) (cpus, s
 	return busy / seconds, seconds, nil
 }
 
-// searchMaxRate runs the scenario's mix at rising rates on the
-// architecture a runs, from half of predicted (the scenario's rate when
-// nothing is predicted), until a step is not sustained, then halves the
-// gap between the last sustained and the first failed rate
-// capacityBisections times. lagP99 returns the pipeline's lag p99 since
-// its previous call (nil without a pipeline).
-func (a *archRun) searchMaxRate(ctx context.Context, name string, run []results.Op, predicted float64, lagP99 func() time.Duration) (*results.Capacity, error) {
+// searchMaxRate first predicts the highest rate the run's mix sustains,
+// by the CPU law (cost's) and by the queueing model (harness/queueing),
+// then runs the mix at rising rates on the architecture a runs, from half
+// of the lower prediction (the scenario's rate when nothing is
+// predicted), until a step is not sustained, then halves the gap between
+// the last sustained and the first failed rate capacityBisections times.
+// lagP99 returns the pipeline's lag p99 since its previous call (nil
+// without a pipeline).
+func (a *archRun) searchMaxRate(ctx context.Context, name string, run []results.Op, cost *results.Cost, lagP99 func() time.Duration) (*results.Capacity, error) {
 	sc := a.cfg.Scenario
-	c := &results.Capacity{PredictedMaxRate: predicted}
+	bounds := p99Bounds(run, sc.Capacity.MaxP99.Std())
+	c := &results.Capacity{PredictedMaxRate: cost.PredictedMaxRate}
+	if m, ok := queueingModel(run, cost, sc, bounds); ok {
+		r, err := m.MaxRate(sc.Dataset.Seed)
+		if err != nil {
+			return nil, fmt.Errorf("queueing model: %w", err)
+		}
+		c.QueueingMaxRate = r.Rate
+	}
 	rate := sc.Load.Rate
-	if predicted > 0 {
+	if predicted := cmp.Or(min(c.PredictedMaxRate, c.QueueingMaxRate), c.PredictedMaxRate); predicted > 0 {
 		rate = predicted / 2
 	}
 	step := func(rate float64) (bool, error) {
-		s, err := a.capacityStep(ctx, rate, p99Bounds(run, a.cfg.Scenario.Capacity.MaxP99.Std()), lagP99)
+		s, err := a.capacityStep(ctx, rate, bounds, lagP99)
 		if err != nil {
 			return false, err
 		}
@@ -168,6 +180,39 @@ func (a *archRun) capacityStep(ctx context.Context, rate float64, bounds map[str
 		}
 	}
 	return s, nil
+}
+
+// queueingModel is the run's mix as harness/queueing models it: each
+// operation's share of the run and its p99 bound; its CPU demand, the
+// run's CPU per operation (idle work apart) split in proportion to the
+// operations' median service times (processor sharing stretches every
+// operation's time by the same factor, so the proportions hold under
+// load); the pool, the load generator's workers, and the host's CPUs less
+// the idle work. false when the run's CPU was not measured.
+func queueingModel(run []results.Op, cost *results.Cost, sc *scenarios.Scenario, bounds map[string]time.Duration) (queueing.Model, bool) {
+	demand := cost.DemandSeconds()
+	cores := float64(cost.HostCPUs) - cost.IdleCPUs
+	if cost.PredictedMaxRate <= 0 || demand <= 0 || cores <= 0 {
+		return queueing.Model{}, false
+	}
+	m := queueing.Model{Cores: cores, Connections: sc.Load.Connections, Workers: sc.Load.Workers, MaxQueued: results.QueuedLimit}
+	var count, service float64
+	for _, op := range run {
+		if op.Count > 0 && op.Service.P50 > 0 {
+			count += float64(op.Count)
+			service += float64(op.Count) * op.Service.P50
+		}
+	}
+	if service <= 0 {
+		return queueing.Model{}, false
+	}
+	for _, op := range run {
+		if op.Count > 0 && op.Service.P50 > 0 {
+			m.Ops = append(m.Ops, queueing.Op{Name: op.Name, Share: float64(op.Count) / count, MaxP99: bounds[op.Name],
+				Demand: time.Duration(demand * op.Service.P50 / (service / count) * float64(time.Second))})
+		}
+	}
+	return m, true
 }
 
 // p99Factor is how many times its p99 in the architecture's measured run

@@ -74,22 +74,26 @@ func costTable(b *page, run *results.Run) error {
 // capacityTable writes the predicted and measured highest sustainable
 // rates; nothing when no architecture searched.
 func capacityTable(b *page, run *results.Run) error {
-	header := []string{"architecture", "predicted/s", "measured/s", "pred ÷ meas", "CPU busy at it", "failed at/s", "steps"}
+	header := []string{"architecture", "CPU law/s", "queueing/s", "measured/s", "CPU busy", "failed at/s", "steps"}
 	var rows [][]string
 	for _, a := range run.Architectures {
 		c := a.Capacity
 		if c == nil {
 			continue
 		}
-		pred, measured, quotient, failed := noData, "none sustained", noData, "none failed"
-		if c.PredictedMaxRate > 0 {
-			pred = rate(c.PredictedMaxRate)
+		measured, failed := "none sustained", "none failed"
+		// predicted is a prediction and its ratio to the measured rate.
+		predicted := func(r float64) string {
+			switch {
+			case r <= 0:
+				return noData
+			case c.MeasuredMaxRate <= 0:
+				return rate(r)
+			}
+			return rate(r) + " (" + strconv.FormatFloat(r/c.MeasuredMaxRate, 'f', 2, 64) + "x)"
 		}
 		if c.MeasuredMaxRate > 0 {
 			measured = rate(c.MeasuredMaxRate)
-			if c.PredictedMaxRate > 0 {
-				quotient = strconv.FormatFloat(c.PredictedMaxRate/c.MeasuredMaxRate, 'f', 2, 64)
-			}
 		}
 		if c.FirstFailedRate > 0 {
 			failed = rate(c.FirstFailedRate)
@@ -102,16 +106,17 @@ func capacityTable(b *page, run *results.Run) error {
 				}
 			}
 		}
-		rows = append(rows, []string{a.Name, pred, measured, quotient, busy, failed, strconv.Itoa(len(c.Steps))})
+		rows = append(rows, []string{a.Name, predicted(c.PredictedMaxRate), predicted(c.QueueingMaxRate), measured, busy, failed, strconv.Itoa(len(c.Steps))})
 	}
 	if len(rows) == 0 {
 		return nil
 	}
-	return render(b, table{"Capacity (predicted: the rate at which the host's CPUs would be all busy, from the run's own\n" +
-		"CPU per operation (its services and cqrsbench) with the idle work apart; measured: the highest\n" +
-		"rate a step sustained — load kept up, every p99 within capacity.max_p99 or 5x the run's, a\n" +
-		"pipeline's lag within the staleness budget; CPU busy at it well under 100%: something other than\n" +
-		"the CPU saturates first)",
+	return render(b, table{"Capacity (CPU law: the rate at which the host's CPUs would be all busy, from the run's own\n" +
+		"CPU per operation (its services and cqrsbench) with the idle work apart; queueing: the highest rate\n" +
+		"a simulation of that CPU time, split over the operations by their service times, sustains through\n" +
+		"the pool's connections; each with its ratio to measured: the highest rate a step sustained — load\n" +
+		"kept up, every p99 within capacity.max_p99 or 5x the run's, a pipeline's lag within the staleness\n" +
+		"budget; CPU busy at it well under 100%: something other than the CPU saturates first)",
 		header, rows, "lrrrrrr", nil})
 }
 

@@ -741,6 +741,13 @@ type Capacity struct {
 	// PredictedMaxRate is Cost.PredictedMaxRate of the run before the
 	// search (0 when the host's CPU could not be read).
 	PredictedMaxRate float64 `json:"predicted_max_rate"`
+	// QueueingMaxRate is the highest rate the queueing model
+	// (harness/queueing) sustains with the run's CPU demands split over
+	// its operations, the pool, the load generator's workers and the
+	// search's p99 bounds: below PredictedMaxRate when slow operations
+	// fill the pool before the CPUs are all busy. 0 when the run's CPU was
+	// not measured.
+	QueueingMaxRate float64 `json:"queueing_max_rate,omitempty"`
 	// MeasuredMaxRate is the highest offered rate a step sustained; 0 when
 	// none did.
 	MeasuredMaxRate float64 `json:"measured_max_rate"`
