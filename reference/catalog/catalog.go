@@ -237,7 +237,7 @@ func readPool(deps Deps) (*pgxpool.Pool, error) {
 		return nil, nil
 	}
 	if deps.ReadPool == nil {
-		return nil, errors.New("read_from: replica, but no streaming replica was given (--infra local starts one; --infra external takes --pg-read-dsn)")
+		return nil, errors.New("read_from: replica, but no streaming replica was given (--infra local and --infra docker start one; --infra external takes --pg-read-dsn)")
 	}
 	return deps.ReadPool, nil
 }
