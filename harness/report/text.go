@@ -6,6 +6,7 @@ import (
 	"github.com/cqrsbench/cqrsbench/reference/catalog"
 	"io"
 	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -580,13 +581,18 @@ func faultTable(b *page, run *results.Run) error {
 		if c == nil {
 			c = &results.Consistency{}
 		}
-		for _, f := range a.Faults {
+		for i, f := range a.Faults {
 			recovery := "-"
 			if f.RecoverySeconds > 0 {
 				recovery = dur(time.Duration(f.RecoverySeconds * float64(time.Second)))
 			}
-			rows = append(rows, []string{a.Name, f.Kind, strconv.Itoa(f.Injected), count(c.EventsLost + c.Lost),
-				count(c.DuplicatesDelivered), count(c.DuplicatesApplied), count(c.Mismatched), recovery})
+			// The checker runs once, after all of the architecture's
+			// faults: its figures go on the first row only.
+			damage := []string{count(c.EventsLost + c.Lost), count(c.DuplicatesDelivered), count(c.DuplicatesApplied), count(c.Mismatched)}
+			if i > 0 {
+				damage = []string{"", "", "", ""}
+			}
+			rows = append(rows, slices.Concat([]string{a.Name, f.Kind, strconv.Itoa(f.Injected)}, damage, []string{recovery}))
 			notes = append(notes, faultNotes(a, c, f)...)
 		}
 	}
@@ -594,8 +600,9 @@ func faultTable(b *page, run *results.Run) error {
 		return nil
 	}
 	err := render(b, table{"Faults (lost: events never published plus read-model rows missing; dups in: duplicates\n" +
-		"delivered; dups x2: events applied twice; mismatch: rows with a wrong field; recovery: from the\n" +
-		"end of the fault until every write committed before it was visible, longest of its injections)",
+		"delivered; dups x2: events applied twice; mismatch: rows with a wrong field — the checker's, once\n" +
+		"per architecture after all its faults, so on its first row; recovery: from the end of the fault\n" +
+		"until every write committed before it was visible, longest of its injections)",
 		header, rows, "llrrrrrr", nil})
 	for _, n := range notes {
 		writeWrapped(b, n, "  ", "      ", 98)
