@@ -171,9 +171,12 @@ type archRun struct {
 	stale   atomic.Int64
 	// own-write reads (Read.OwnWrite) and the stale ones among them
 	ownReads, ownStale atomic.Int64
-	ageMu              sync.Mutex
-	ageRec             *hist.Recorder
-	ages               *hist.Registry
+	// checks are the own-write reads' checks still running
+	// (Read.MissedOwnWrite), awaited before the counts are read
+	checks sync.WaitGroup
+	ageMu  sync.Mutex
+	ageRec *hist.Recorder
+	ages   *hist.Registry
 }
 
 func say(w io.Writer, format string, args ...any) {
@@ -322,6 +325,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool, replica *pgxpool.Poo
 	checkStart := time.Now()
 	faults.afterLoad(ctx)
 	a.probe.wait()
+	a.checks.Wait()
 	if res.Consistency, err = consistency(ctx, pool, work, desc, sys, baseline); err != nil {
 		return res, err
 	}
@@ -499,21 +503,31 @@ func (a *archRun) do(ctx context.Context, op workload.Operation) error {
 		if r.OwnWrite {
 			a.ownReads.Add(1)
 		}
-		stale, age := a.track.classify(*r)
-		if r.MissedOwnWrite && eff.Write != nil {
-			stale, age = true, r.Started.Sub(eff.Write.Committed)
+		if stale, age := a.track.classify(*r); stale {
+			a.countStale(r.OwnWrite, age)
 		}
-		if stale {
-			a.stale.Add(1)
-			if r.OwnWrite {
-				a.ownStale.Add(1)
-			}
-			a.ageMu.Lock()
-			a.ageRec.Record("age", age)
-			a.ageMu.Unlock()
+		if r.MissedOwnWrite != nil && eff.Write != nil {
+			age := r.Started.Sub(eff.Write.Committed)
+			a.checks.Go(func() {
+				if r.MissedOwnWrite() {
+					a.countStale(true, age)
+				}
+			})
 		}
 	}
 	return nil
+}
+
+// countStale counts a stale read, own-write or not, age after the write
+// it missed.
+func (a *archRun) countStale(own bool, age time.Duration) {
+	a.stale.Add(1)
+	if own {
+		a.ownStale.Add(1)
+	}
+	a.ageMu.Lock()
+	a.ageRec.Record("age", age)
+	a.ageMu.Unlock()
 }
 
 // hostInfo describes this machine.

@@ -60,11 +60,13 @@ func (a *archRun) searchMaxRate(ctx context.Context, name string, run []results.
 	bounds := p99Bounds(run, sc.Capacity.MaxP99.Std())
 	c := &results.Capacity{PredictedMaxRate: cost.PredictedMaxRate}
 	if m, ok := queueingModel(run, cost, sc, bounds); ok {
-		r, err := m.MaxRate(sc.Dataset.Seed)
-		if err != nil {
-			return nil, fmt.Errorf("queueing model: %w", err)
+		// A model that cannot be built (a demand too small to split)
+		// predicts nothing; the search goes on.
+		if r, err := m.MaxRate(sc.Dataset.Seed); err == nil {
+			c.QueueingMaxRate = r.Rate
+		} else {
+			say(a.cfg.Progress, "%s: no queueing prediction: %v", name, err)
 		}
-		c.QueueingMaxRate = r.Rate
 	}
 	rate := sc.Load.Rate
 	if predicted := cmp.Or(min(c.PredictedMaxRate, c.QueueingMaxRate), c.PredictedMaxRate); predicted > 0 {

@@ -42,7 +42,8 @@ type Model struct {
 	// Cores is how many CPUs serve the operations (the host's less the
 	// work that goes on without load).
 	Cores float64
-	// Connections is the pool: at most this many operations run at once.
+	// Connections is the pool: at most this many operations run at once
+	// (and no more than Workers).
 	Connections int
 	// Workers is the load generator's: an arrival finding this many in
 	// flight is queued.
@@ -169,7 +170,7 @@ func (m Model) Simulate(rate float64, n int, seed uint64) (Result, error) {
 				}
 			}
 			arrivals++
-			if len(running) < m.Connections {
+			if len(running) < min(m.Connections, m.Workers) {
 				running = append(running, j)
 			} else {
 				waiting = append(waiting, j)

@@ -746,7 +746,7 @@ type Capacity struct {
 	// its operations, the pool, the load generator's workers and the
 	// search's p99 bounds: below PredictedMaxRate when slow operations
 	// fill the pool before the CPUs are all busy. 0 when the run's CPU was
-	// not measured.
+	// not measured, or when the model sustains no rate at all.
 	QueueingMaxRate float64 `json:"queueing_max_rate,omitempty"`
 	// MeasuredMaxRate is the highest offered rate a step sustained; 0 when
 	// none did.

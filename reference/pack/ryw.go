@@ -3,7 +3,6 @@ package pack
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -21,6 +20,9 @@ import (
 // tokenPoll is how long a read waiting for its owner's writes sleeps
 // between checks.
 const tokenPoll = 2 * time.Millisecond
+
+// checkTimeout bounds the check of an own-write read.
+const checkTimeout = 5 * time.Second
 
 // route is where a screen read goes under the policy.
 type route int
@@ -42,7 +44,7 @@ const (
 type ownWrites struct {
 	cfg     workload.ReadYourWrites
 	mu      sync.Mutex
-	pending map[ownerOf]token
+	pending map[ownerOf]map[string]written // by KeyText
 
 	counts workload.RYWCounters
 }
@@ -51,11 +53,17 @@ type ownWrites struct {
 // value.
 type ownerOf struct{ screen, owner string }
 
+// written is one read-model key an owner's command changed, and when the
+// last such command returned.
+type written struct {
+	key []any
+	at  time.Time
+}
+
 // token is what an owner wrote that their screen must show.
 type token struct {
 	rm   *ReadModel
-	keys [][]any
-	at   time.Time // when the last command returned
+	keys []written
 }
 
 // whose returns the owner's screen sc with args reads; false when sc has
@@ -86,43 +94,68 @@ func (o *ownWrites) wrote(p *Pack, args map[string]any, out Outcome, at time.Tim
 			continue
 		}
 		if o.pending == nil {
-			o.pending = map[ownerOf]token{}
+			o.pending = map[ownerOf]map[string]written{}
 		}
-		t := o.pending[who]
-		t.rm, t.at = p.ReadModel(sc.ReadModel), at
+		if o.pending[who] == nil {
+			o.pending[who] = map[string]written{}
+		}
 		for _, k := range keys {
-			if !slices.ContainsFunc(t.keys, func(h []any) bool { return KeyText(h) == KeyText(k) }) {
-				t.keys = append(t.keys, k)
-			}
+			o.pending[who][KeyText(k)] = written{k, at}
 		}
-		o.pending[who] = t
 	}
 }
 
-// route says where a read of who's screen goes, with the token it must
-// show.
-func (o *ownWrites) route(who ownerOf, owned bool) (route, token) {
+// horizon is how long a pending key matters: the window within which
+// reads go to the primary; twice the timeout for wait-for-token (a read
+// that finds a key just before it expires may still wait the whole
+// timeout for it, and is counted when it gives up).
+func (o *ownWrites) horizon() time.Duration {
+	if o.cfg.Policy == workload.RYWPrimaryAfterWrite {
+		return o.cfg.Window
+	}
+	return 2 * o.cfg.Timeout
+}
+
+// route says where a read of who's screen sc goes, with the token it
+// must show; keys older than the horizon are forgotten first.
+func (o *ownWrites) route(p *Pack, sc *Screen, who ownerOf, owned bool) (route, token) {
 	if !o.active() || !owned {
 		return toReadSide, token{}
 	}
 	o.mu.Lock()
-	t, ok := o.pending[who]
+	t := token{rm: p.ReadModel(sc.ReadModel)}
+	for text, w := range o.pending[who] {
+		if time.Since(w.at) >= o.horizon() {
+			delete(o.pending[who], text)
+			continue
+		}
+		t.keys = append(t.keys, w)
+	}
+	if len(o.pending[who]) == 0 {
+		delete(o.pending, who)
+	}
 	o.mu.Unlock()
 	switch {
-	case ok && o.cfg.Policy == workload.RYWPrimaryAfterWrite && time.Since(t.at) < o.cfg.Window:
+	case len(t.keys) == 0:
+		return toReadSide, token{}
+	case o.cfg.Policy == workload.RYWPrimaryAfterWrite:
 		return toWriteModel, t
-	case ok && o.cfg.Policy == workload.RYWWaitForToken:
-		return afterWait, t
 	}
-	return toReadSide, token{}
+	return afterWait, t
 }
 
-// seen forgets who's token t once a read showed it, unless a later
-// command added to it.
+// seen forgets the keys of who's token t once a read showed them, but
+// for those a later command wrote again.
 func (o *ownWrites) seen(who ownerOf, t token) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if cur, ok := o.pending[who]; ok && cur.at.Equal(t.at) && len(cur.keys) == len(t.keys) {
+	for _, w := range t.keys {
+		text := KeyText(w.key)
+		if cur, ok := o.pending[who][text]; ok && cur.at.Equal(w.at) {
+			delete(o.pending[who], text)
+		}
+	}
+	if len(o.pending[who]) == 0 {
 		delete(o.pending, who)
 	}
 }
@@ -143,48 +176,52 @@ func (s *session) UseReadYourWrites(cfg workload.ReadYourWrites) error {
 func (s *session) ReadYourWritesStats() workload.RYWStats { return s.ryw.counts.Stats() }
 
 // show runs screen sc with args under the policy. own, for a sequence's
-// read, is the token of its command: show then also reports whether the
-// read missed it. A read of the read side (after a wait or not) is
-// checked for own as it starts, on another connection, so the check adds
-// no latency; one of the write model on the primary shows it.
-func (s *session) show(ctx context.Context, sc *Screen, args map[string]any, own *token) (missed bool, err error) {
+// read, is the token of its command: show then also returns whether the
+// read missed it, as a function that waits for the answer. A read of the
+// read side (after a wait or not) is checked for own as it starts, on
+// another connection, and the answer is awaited after the operation, so
+// the check adds no latency; the check and the query start together, so a
+// write that lands between their snapshots can be counted either way. A
+// read of the write model on the primary shows own.
+func (s *session) show(ctx context.Context, sc *Screen, args map[string]any, own *token) (missed func() bool, err error) {
 	who, owned := whose(sc, args)
-	r, t := s.ryw.route(who, owned)
+	r, t := s.ryw.route(s.pack, sc, who, owned)
 	switch r {
 	case toWriteModel:
 		s.ryw.counts.Redirected.Add(1)
 		_, err = s.exec.(WriteModelReader).ShowWriteModel(ctx, sc, args)
-		return false, err
+		return func() bool { return false }, err
 	case afterWait:
-		if err := s.waitFor(ctx, who, t); err != nil {
-			return false, err
-		}
+		s.waitFor(ctx, who, t)
 	}
-	var held chan bool
+	missed = func() bool { return false }
 	if own != nil {
-		held = make(chan bool, 1)
+		held := make(chan bool, 1)
 		go func() {
+			// Bounded on its own: the operation may return (and its
+			// context end) first.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), checkTimeout)
+			defer cancel()
 			ok, err := s.holds(ctx, *own)
 			held <- ok || err != nil // a failed check is not counted as a miss
 		}()
+		missed = func() bool { return !<-held }
 	}
 	if _, err := s.exec.Show(ctx, sc, args); err != nil {
-		return false, err
-	}
-	if held != nil {
-		missed = !<-held
+		return nil, err
 	}
 	return missed, nil
 }
 
 // waitFor checks until the read side shows who's token t or the timeout
-// passes (counted).
-func (s *session) waitFor(ctx context.Context, who ownerOf, t token) error {
+// passes (counted). A check that fails ends the wait: the read goes
+// ahead, as an application would rather show a stale screen than none.
+func (s *session) waitFor(ctx context.Context, who ownerOf, t token) {
 	deadline := time.Now().Add(s.ryw.cfg.Timeout)
 	for tries := 0; ; tries++ {
 		ok, err := s.holds(ctx, t)
 		if err != nil {
-			return err
+			return
 		}
 		if ok || time.Now().After(deadline) {
 			if tries > 0 {
@@ -195,13 +232,13 @@ func (s *session) waitFor(ctx context.Context, who ownerOf, t token) error {
 			} else {
 				s.ryw.counts.TimedOut.Add(1)
 			}
-			return nil
+			return
 		}
 		timer := time.NewTimer(tokenPoll)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return ctx.Err()
+			return
 		case <-timer.C:
 		}
 	}
@@ -214,8 +251,8 @@ func (s *session) holds(ctx context.Context, t token) (bool, error) {
 	if !ok || t.rm == nil {
 		return true, nil
 	}
-	for _, k := range t.keys {
-		if cur, err := v.Current(ctx, t.rm, k); err != nil || !cur {
+	for _, w := range t.keys {
+		if cur, err := v.Current(ctx, t.rm, w.key); err != nil || !cur {
 			return false, err
 		}
 	}

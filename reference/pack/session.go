@@ -110,8 +110,11 @@ func (s *session) Do(ctx context.Context, name string) (workload.Effect, error) 
 		if op.screen == nil {
 			return eff, nil
 		}
-		eff.Read, err = s.ownRead(ctx, op, args, token{rm: s.pack.ReadModel(op.screen.ReadModel),
-			keys: out.Changed[op.screen.ReadModel], at: committed})
+		own := token{rm: s.pack.ReadModel(op.screen.ReadModel)}
+		for _, k := range out.Changed[op.screen.ReadModel] {
+			own.keys = append(own.keys, written{k, committed})
+		}
+		eff.Read, err = s.ownRead(ctx, op, args, own)
 		return eff, err
 	}
 	_, err = s.show(ctx, op.screen, args, nil)

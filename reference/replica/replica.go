@@ -46,6 +46,7 @@ func WrittenLSN(ctx context.Context, primary Querier) (string, error) {
 		return lsn, nil
 	}
 	if _, err := primary.Exec(ctx, flushAsyncCommits); err != nil {
+		_, _ = primary.Exec(context.WithoutCancel(ctx), "ROLLBACK") // a connection of its own must not stay in the failed transaction
 		return "", fmt.Errorf("flush the primary's asynchronous commits: %w", err)
 	}
 	if err := primary.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&lsn); err != nil {

@@ -78,13 +78,14 @@ func (o *ownWrites) wrote(out reference.Outcome, created bool) {
 }
 
 // token returns customer's writes no read has shown yet, forgetting
-// those older than the policy cares for (the window, or the timeout: a
-// read would have given up on them).
+// those older than the policy cares for: the window; twice the timeout
+// for wait-for-token (a read that finds a write just before that may
+// still wait the whole timeout for it, and is counted when it gives up).
 func (o *ownWrites) token(customer int64) []ownWrite {
 	if !o.active() {
 		return nil
 	}
-	horizon := o.cfg.Timeout
+	horizon := 2 * o.cfg.Timeout
 	if o.cfg.Policy == workload.RYWPrimaryAfterWrite {
 		horizon = o.cfg.Window
 	}

@@ -128,8 +128,9 @@ const (
 	// RYWPrimaryAfterWrite sends an owner's reads within a window after
 	// their own command to the write model on the primary.
 	RYWPrimaryAfterWrite = "primary-after-write"
-	// RYWWaitForToken keeps the owner's last write (entity and version) as
-	// a token and retries a read that does not show it yet, up to a
+	// RYWWaitForToken keeps the owner's writes no read has shown yet (the
+	// shop: each order and its version; a pack: the read-model keys) as a
+	// token and retries a read that does not show them yet, up to a
 	// timeout.
 	RYWWaitForToken = "wait-for-token"
 )
@@ -256,10 +257,13 @@ type Read struct {
 	// (the same operation's Write): the read read-your-writes policies
 	// are for.
 	OwnWrite bool
-	// MissedOwnWrite says the session itself found that this own-write
-	// read missed the owner's write, for reads whose rows do not tell
-	// (Shown empty: a workload pack's). The Write's Committed dates it.
-	MissedOwnWrite bool
+	// MissedOwnWrite, when not nil, reports whether this own-write read
+	// missed the owner's write, for reads whose rows do not tell (Shown
+	// empty: a workload pack's), from a check made as the read started. It
+	// may block until that check is done, so the harness calls it after
+	// the operation, outside its latency. The Write's Committed dates a
+	// miss.
+	MissedOwnWrite func() bool
 }
 
 // Shown is one entity a screen showed, at a version.
