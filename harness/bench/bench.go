@@ -484,11 +484,15 @@ func (a *archRun) do(ctx context.Context, op workload.Operation) error {
 		if err != nil {
 			kind, rejected = errorKind(a.work, err)
 		}
-		outage.count(!op.Query, err, kind, rejected)
+		if eff.Write != nil && err != nil {
+			// A sequence's command committed and its read failed.
+			outage.count(true, nil, "", false)
+			outage.count(false, err, kind, false)
+		} else {
+			outage.count(!op.Query, err, kind, rejected)
+		}
 	}
-	if err != nil {
-		return err
-	}
+	// A committed write is tracked even when the read after it failed.
 	warmup := runner.InWarmup(ctx)
 	if w := eff.Write; w != nil {
 		if w.Owner != 0 {
@@ -497,6 +501,9 @@ func (a *archRun) do(ctx context.Context, op workload.Operation) error {
 		if (w.Created || w.Probe || a.track.createdInRun(w.Owner, w.Entity)) && !warmup {
 			a.probe.maybe(*w)
 		}
+	}
+	if err != nil {
+		return err
 	}
 	if r := eff.Read; r != nil && !warmup {
 		a.reads.Add(1)
