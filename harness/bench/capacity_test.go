@@ -1,6 +1,7 @@
 package bench_test
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -9,8 +10,10 @@ import (
 
 // TestCapacitySearch runs the search on crud: the CPU law and the
 // queueing model each predict a rate (the model's no higher: queueing only
-// lowers it), and the steps rise until one fails, then close in on the
-// highest sustained rate.
+// lowers it), and the steps rise from half the lower one until one fails,
+// then close in on the highest sustained rate. When the host's other
+// processes took too much of its CPU to predict (other test packages, in
+// CI), neither predicts and the steps rise from the scenario's rate.
 func TestCapacitySearch(t *testing.T) {
 	base, err := scenarios.Builtin("smoke")
 	if err != nil {
@@ -28,11 +31,20 @@ func TestCapacitySearch(t *testing.T) {
 	if c == nil {
 		t.Fatal("no capacity search in the results")
 	}
-	t.Logf("CPU law %.0f/s, queueing %.0f/s, measured %.0f/s, failed at %.0f/s, %d steps", c.PredictedMaxRate, c.QueueingMaxRate, c.MeasuredMaxRate, c.FirstFailedRate, len(c.Steps))
-	if c.PredictedMaxRate <= 0 || c.QueueingMaxRate <= 0 || c.QueueingMaxRate > c.PredictedMaxRate {
+	skipped := run.Architectures[0].Cost.PredictionSkipped
+	t.Logf("CPU law %.0f/s, queueing %.0f/s (%s), measured %.0f/s, failed at %.0f/s, %d steps", c.PredictedMaxRate, c.QueueingMaxRate, skipped, c.MeasuredMaxRate, c.FirstFailedRate, len(c.Steps))
+	first := sc.Load.Rate
+	switch {
+	case skipped != "":
+		if c.PredictedMaxRate != 0 || c.QueueingMaxRate != 0 {
+			t.Errorf("predictions skipped (%s) but CPU law %.0f/s, queueing %.0f/s; want none", skipped, c.PredictedMaxRate, c.QueueingMaxRate)
+		}
+	case c.PredictedMaxRate <= 0 || c.QueueingMaxRate <= 0 || c.QueueingMaxRate > c.PredictedMaxRate:
 		t.Errorf("predictions: CPU law %.0f/s, queueing %.0f/s; want both, the model's at most the CPU law's", c.PredictedMaxRate, c.QueueingMaxRate)
+	default:
+		first = c.QueueingMaxRate / 2
 	}
-	if len(c.Steps) < 2 || c.FirstFailedRate <= c.MeasuredMaxRate || c.Steps[0].OfferedRate > c.QueueingMaxRate/2*1.001 {
-		t.Errorf("steps %+v; want a rise from half the lower prediction to a failed step above the highest sustained one", c.Steps)
+	if len(c.Steps) < 2 || math.Abs(c.Steps[0].OfferedRate-first) > 1e-6*first || c.FirstFailedRate > 0 && c.FirstFailedRate <= c.MeasuredMaxRate {
+		t.Errorf("steps %+v; want a rise from %.0f/s, a failed step above the highest sustained one", c.Steps, first)
 	}
 }
