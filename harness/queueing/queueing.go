@@ -94,8 +94,8 @@ func (m Model) CPUBound() float64 {
 type Result struct {
 	// Rate is the offered rate.
 	Rate float64
-	// P99 is each operation's p99 latency, by name.
-	P99 map[string]time.Duration
+	// P99 and Mean are each operation's p99 and mean latency, by name.
+	P99, Mean map[string]time.Duration
 	// Queued is the share of arrivals that found Workers in flight.
 	Queued float64
 	// Over names the first operation over its bound ("" when none).
@@ -192,11 +192,16 @@ func (m Model) Simulate(rate float64, n int, seed uint64) (Result, error) {
 			lat[j.op] = append(lat[j.op], now-j.arrived)
 		}
 	}
-	res := Result{Rate: rate, P99: map[string]time.Duration{}, Queued: float64(queued) / float64(max(counted, 1))}
+	res := Result{Rate: rate, P99: map[string]time.Duration{}, Mean: map[string]time.Duration{}, Queued: float64(queued) / float64(max(counted, 1))}
 	for i, op := range m.Ops {
 		if len(lat[i]) == 0 {
 			continue
 		}
+		var sum float64
+		for _, l := range lat[i] {
+			sum += l
+		}
+		res.Mean[op.Name] = time.Duration(sum / float64(len(lat[i])) * float64(time.Second))
 		slices.Sort(lat[i])
 		p99 := time.Duration(lat[i][int(0.99*float64(len(lat[i])-1))] * float64(time.Second))
 		res.P99[op.Name] = p99

@@ -28,6 +28,32 @@ func TestOneServerIsMM1(t *testing.T) {
 	}
 }
 
+// TestProcessorSharing: with connections to spare, the operations share
+// the cores. One core: an M/M/1 processor-sharing queue, whose mean
+// response time is 1/(μ − λ) as FIFO's. Two cores and a light load: an
+// operation rarely shares, so its mean is near its demand.
+func TestProcessorSharing(t *testing.T) {
+	t.Parallel()
+	one := queueing.Model{Cores: 1, Connections: 1000, Workers: 1 << 20, MaxQueued: 0.01,
+		Ops: []queueing.Op{{Name: "op", Share: 1, Demand: time.Millisecond}}}
+	r, err := one.Simulate(700, 200_000, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.Mean["op"].Seconds(), 1/(1000.0-700); math.Abs(got-want)/want > 0.06 {
+		t.Errorf("1 core, 700/s: mean %.2f ms, want M/M/1-PS's %.2f ms", got*1000, want*1000)
+	}
+	two := one
+	two.Cores = 2
+	r, err = two.Simulate(100, 100_000, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Mean["op"]; got < 970*time.Microsecond || got > 1050*time.Microsecond {
+		t.Errorf("2 cores, 100/s: mean %v, want about the 1 ms demand (sharing is rare)", got)
+	}
+}
+
 // mix is a shop-like mix on 2 cores: quick lists and commands, and 5%
 // dashboards a hundred times slower.
 func mix(connections int) queueing.Model {
