@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Querier is what the functions need of a connection: *pgxpool.Pool and
@@ -66,6 +67,16 @@ func Replayed(ctx context.Context, replica Querier, lsn string) (bool, error) {
 		return false, fmt.Errorf("the replica's replay position is NULL: the server is not in recovery (a primary, not a replica)")
 	}
 	return *done, nil
+}
+
+// WaitIfReplica is WaitReplayed for an architecture whose screens read
+// reads, which is either primary's pool itself (nothing to wait for:
+// ctx's error) or a pool on a streaming replica of it.
+func WaitIfReplica(ctx context.Context, primary, reads *pgxpool.Pool) error {
+	if reads == primary {
+		return ctx.Err()
+	}
+	return WaitReplayed(ctx, primary, reads)
 }
 
 // WaitReplayed returns once replica has replayed everything primary

@@ -153,10 +153,7 @@ func (b *base) readFrom(ctx context.Context, replica *pgxpool.Pool) error {
 // replayed returns once the replica the screens read has replayed every
 // commit made before the call; at once when they read the primary.
 func (b *base) replayed(ctx context.Context) error {
-	if b.reads == b.pool {
-		return ctx.Err()
-	}
-	if err := replica.WaitReplayed(ctx, b.pool, b.reads); err != nil {
+	if err := replica.WaitIfReplica(ctx, b.pool, b.reads); err != nil {
 		return fmt.Errorf("%s: %w", b.name, err)
 	}
 	return nil
