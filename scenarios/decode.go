@@ -283,6 +283,10 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		d.options(n, o, path)
 		return
 	}
+	if p, ok := v.Addr().Interface().(*Policies); ok {
+		d.policies(n, p, path)
+		return
+	}
 	switch v.Kind() {
 	case reflect.Struct:
 		d.mapping(n, v, path)
@@ -468,13 +472,8 @@ func (d *decoder) mix(n *yaml.Node, m *Mix, path string) {
 // options start from its defaults (reference/catalog) and take the fields
 // given.
 func (d *decoder) options(n *yaml.Node, o *Options, path string) {
-	if n.Kind != yaml.MappingNode {
-		d.fail(n, path, "must be a mapping of architecture to its options, like {cqrs-matview: {refresh: 1s}}, got %s", describe(n))
-		return
-	}
 	out := Options{}
-	d.entries(n, path, func(k string) bool { _, ok := catalog.Lookup(k); return ok },
-		func(k *yaml.Node) string { return unknownArch(k.Value) },
+	d.byArchitecture(n, path, "options", "{cqrs-matview: {refresh: 1s}}",
 		func(k, val *yaml.Node, p string) {
 			desc, _ := catalog.Lookup(k.Value)
 			if desc.Options == nil {
@@ -486,6 +485,31 @@ func (d *decoder) options(n *yaml.Node, o *Options, path string) {
 			out[Arch(k.Value)] = opts
 		})
 	*o = out
+}
+
+// policies decodes the architecture → read-your-writes policy mapping
+// (the policies themselves are checked by Validate).
+func (d *decoder) policies(n *yaml.Node, p *Policies, path string) {
+	out := Policies{}
+	d.byArchitecture(n, path, "policy", "{crud-replica/wait: wait-for-token}",
+		func(k, val *yaml.Node, p string) {
+			var policy string
+			d.value(val, reflect.ValueOf(&policy).Elem(), p)
+			out[Arch(k.Value)] = policy
+		})
+	*p = out
+}
+
+// byArchitecture walks a mapping keyed by architecture (or variant)
+// name, handing each entry to each; a node that is no mapping is
+// reported with an example of the values it maps to (what, like).
+func (d *decoder) byArchitecture(n *yaml.Node, path, what, like string, each func(k, val *yaml.Node, p string)) {
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, path, "must be a mapping of architecture to its %s, like %s, got %s", what, like, describe(n))
+		return
+	}
+	d.entries(n, path, func(k string) bool { _, ok := catalog.Lookup(k); return ok },
+		func(k *yaml.Node) string { return unknownArch(k.Value) }, each)
 }
 
 // entries walks a mapping whose keys name things of a closed set (known):

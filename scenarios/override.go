@@ -55,9 +55,11 @@ type Overrides struct {
 	FindMaxRate bool
 	// Sweep replaces the sweep (--sweep PARAMETER=V1,V2,...).
 	Sweep *Sweep
-	// ReadYourWrites replaces read_your_writes.policy
-	// (--read-your-writes).
-	ReadYourWrites *string
+	// ReadYourWrites set read-your-writes policies (--read-your-writes,
+	// one each): "POLICY" replaces read_your_writes.policy, the policy of
+	// every architecture without one of its own; "ARCH=POLICY" sets
+	// read_your_writes.policies.ARCH, e.g. "crud-replica/wait=wait-for-token".
+	ReadYourWrites []string
 	// Options set architectures' options (--option, one field each), as
 	// options.ARCH.FIELD does in a scenario: each is "ARCH.FIELD=VALUE"
 	// with the YAML names and values, e.g. "cqrs-kafka/wal.relay=wal";
@@ -125,10 +127,7 @@ func (s *Scenario) WithOverrides(o Overrides) (*Scenario, error) {
 			c.src.flags["verdict.staleness_budget"] = "--staleness-budget"
 		}
 	}
-	if o.ReadYourWrites != nil {
-		c.ReadYourWrites.Policy = *o.ReadYourWrites
-		c.src.flags["read_your_writes.policy"] = "--read-your-writes"
-	}
+	errs = append(errs, c.setReadYourWrites(o.ReadYourWrites)...)
 	if o.Workload != nil {
 		c.useWorkload(*o.Workload, o.Arch == nil)
 	}
@@ -302,6 +301,31 @@ func (s *Scenario) replaceFaults(specs []string) ErrorList {
 	}
 	for i := range s.Faults {
 		s.defaultFault(i)
+	}
+	return errs
+}
+
+// setReadYourWrites applies --read-your-writes values
+// (Overrides.ReadYourWrites); the policies are checked by Validate.
+func (s *Scenario) setReadYourWrites(specs []string) ErrorList {
+	var errs ErrorList
+	for _, spec := range specs {
+		arch, policy, perArch := strings.Cut(strings.TrimSpace(spec), "=")
+		if !perArch {
+			s.ReadYourWrites.Policy = strings.TrimSpace(spec)
+			s.src.flags["read_your_writes.policy"] = "--read-your-writes"
+			continue
+		}
+		arch, policy = strings.TrimSpace(arch), strings.TrimSpace(policy)
+		if msg := unknownArch(arch); msg != "" {
+			errs = append(errs, &Error{Flag: "--read-your-writes", Path: "read_your_writes.policies", Msg: msg})
+			continue
+		}
+		if s.ReadYourWrites.Policies == nil {
+			s.ReadYourWrites.Policies = Policies{}
+		}
+		s.ReadYourWrites.Policies[Arch(arch)] = policy
+		s.src.flags["read_your_writes.policies."+arch] = "--read-your-writes"
 	}
 	return errs
 }

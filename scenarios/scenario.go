@@ -3,6 +3,7 @@ package scenarios
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -338,6 +339,32 @@ type ReadYourWrites struct {
 	Window Duration `yaml:"window" json:"window,omitempty"`
 	// Timeout is wait-for-token's longest wait. Default: 1s.
 	Timeout Duration `yaml:"timeout" json:"timeout,omitempty"`
+	// Policies give some architectures a policy of their own, by name,
+	// in place of Policy: `{crud-replica/wait: wait-for-token}` runs
+	// crud-replica again, as the variant crud-replica/wait, under
+	// wait-for-token, in the same interleaved rounds as crud-replica
+	// under Policy, so that the report compares the two with intervals.
+	// A variant not named here takes its architecture's entry, if any.
+	Policies Policies `yaml:"policies" json:"policies,omitempty"`
+}
+
+// Policies are read-your-writes policies by architecture
+// (ReadYourWrites.Policies).
+type Policies map[Arch]string
+
+// PolicyOf returns the read-your-writes policy architecture a runs
+// under: its entry in Policies, else its architecture's when a is a
+// variant, else Policy.
+func (r ReadYourWrites) PolicyOf(a Arch) string {
+	if p, ok := r.Policies[a]; ok {
+		return p
+	}
+	if base, _, variant := catalog.Variant(string(a)); variant {
+		if p, ok := r.Policies[Arch(base)]; ok {
+			return p
+		}
+	}
+	return r.Policy
 }
 
 // Prober is the black-box read-your-writes prober: for a sample of writes it
@@ -684,6 +711,7 @@ func (s *Scenario) Clone() *Scenario {
 	c.Faults = slices.Clone(s.Faults)
 	c.Thresholds = slices.Clone(s.Thresholds)
 	c.Options = s.Options.clone()
+	c.ReadYourWrites.Policies = maps.Clone(s.ReadYourWrites.Policies)
 	if s.Sweep != nil {
 		sw := Sweep{Parameter: s.Sweep.Parameter, Values: slices.Clone(s.Sweep.Values)}
 		c.Sweep = &sw

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -354,6 +355,11 @@ func TestErrors(t *testing.T) {
 			[]string{`x.yaml:1: unknown field "architecture" (did you mean "architectures"?)`}},
 		{"unknown field without suggestion", "prober:\n  zzz: 1\n",
 			[]string{`x.yaml:2: unknown field "zzz" in prober; valid fields: sample, poll, timeout, max_share`}},
+		{"read-your-writes policies", "read_your_writes:\n  policies:\n    crud-replica/wait: wait\n    cqrs-kafak: none\n",
+			[]string{`x.yaml:3: read_your_writes.policies.crud-replica/wait: unknown read-your-writes policy "wait" (did you mean "wait-for-token"?); use one of none, primary-after-write, wait-for-token`,
+				`x.yaml:4: read_your_writes.policies: unknown architecture "cqrs-kafak" (did you mean "cqrs-kafka"?); use one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq (or a variant: <name>/<label>)`}},
+		{"read-your-writes policies not a mapping", "read_your_writes: {policies: [crud]}\n",
+			[]string{`x.yaml:1: read_your_writes.policies: must be a mapping of architecture to its policy, like {crud-replica/wait: wait-for-token}, got a list`}},
 		{"prober share", "prober: {max_share: 1.5}\n",
 			[]string{`x.yaml:1: prober.max_share: must be above 0 and at most 1 (or 100%) of the offered rate, got 1.5`}},
 		{"unknown field in a list item", "faults:\n  - kind: duplicates\n    fracton: 5%\n",
@@ -636,6 +642,28 @@ func TestOverrides(t *testing.T) {
 				`--option: options: crud takes no options`,
 				`--option: options: "junk" is not ARCH.FIELD=VALUE; write it like cqrs-kafka/wal.relay=wal, with the YAML field names`,
 				`--option: options.cqrs-kafka.relay: unknown relay mode "naive" (want skip-locked, naive-cursor or wal)`}},
+		{name: "read-your-writes policies: every architecture's, or one's (a variant takes its architecture's)",
+			base: "architectures: [crud, crud-replica]\nread_your_writes: {policies: {crud: wait-for-token}}\n",
+			o: scenarios.Overrides{Arch: []string{"crud,crud/x,crud-replica,crud-replica/paw"},
+				ReadYourWrites: []string{"primary-after-write", "crud-replica=none", " crud-replica/paw = primary-after-write "}},
+			check: func(t *testing.T, s *scenarios.Scenario) {
+				got := map[scenarios.Arch]string{}
+				for _, a := range append(s.Architectures, "cqrs-kafka") {
+					got[a] = s.ReadYourWrites.PolicyOf(a)
+				}
+				want := map[scenarios.Arch]string{"crud": "wait-for-token", "crud/x": "wait-for-token", "crud-replica": "none",
+					"crud-replica/paw": "primary-after-write", "cqrs-kafka": "primary-after-write"}
+				if !maps.Equal(got, want) {
+					t.Errorf("policies %v, want %v", got, want)
+				}
+			}},
+		{name: "bad read-your-writes policies name the flag", base: "mixed",
+			o: scenarios.Overrides{ReadYourWrites: []string{"wait", "crud-replca=none", "crud/x=primary-after-wirte"}},
+			wantErr: []string{
+				`--read-your-writes: read_your_writes.policies: unknown architecture "crud-replca" (did you mean "crud-replica"?); use one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq (or a variant: <name>/<label>)`,
+				`--read-your-writes: read_your_writes.policy: unknown read-your-writes policy "wait" (did you mean "wait-for-token"?); use one of none, primary-after-write, wait-for-token`,
+				`--read-your-writes: read_your_writes.policies.crud/x: unknown read-your-writes policy "primary-after-wirte" (did you mean "primary-after-write"?); use one of none, primary-after-write, wait-for-token`,
+			}},
 		{name: "rate in closed mode", base: "load: {mode: closed}\n", o: scenarios.Overrides{Rate: ptr(10.0)},
 			wantErr: []string{"--rate: load.rate: not used in closed mode, where workers loop as fast as they can"}},
 		{name: "fault flags replace the faults, taken as given and defaulted", base: "broker-restart",

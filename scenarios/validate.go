@@ -105,6 +105,11 @@ func (v *validator) validate() {
 	if !slices.Contains(workload.RYWPolicies(), rw.Policy) {
 		v.enum("read_your_writes.policy", "read-your-writes policy", rw.Policy, workload.RYWPolicies())
 	}
+	for _, a := range slices.Sorted(maps.Keys(rw.Policies)) {
+		if p := rw.Policies[a]; !slices.Contains(workload.RYWPolicies(), p) {
+			v.enum("read_your_writes.policies."+string(a), "read-your-writes policy", p, workload.RYWPolicies())
+		}
+	}
 	if rw.Window <= 0 {
 		v.errorf("read_your_writes.window", "must be > 0, got %s", rw.Window)
 	}

@@ -65,7 +65,7 @@ type optionalFlags struct {
 	budget   time.Duration
 	findMax  bool
 	sweep    *scenarios.Sweep
-	ryw      string
+	ryw      []string
 	options  []string
 }
 
@@ -80,7 +80,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Uint64Var(&o.seed, "seed", 0, "override the dataset and workload seed")
 	fs.BoolVar(&o.findMax, "find-max-rate", false, "after each architecture's run, search for the highest rate of the mix it sustains (load kept up, every p99 within capacity.max_p99, a pipeline's lag within the staleness budget) and print it beside the rate its CPU cost predicts")
 	fs.DurationVar(&o.budget, "staleness-budget", 0, "the longest lag p99 a CQRS architecture may have and still pay off in the verdict (default: the scenario's verdict.staleness_budget, 200ms unless it sets one)")
-	fs.StringVar(&o.ryw, "read-your-writes", "", "the read-your-writes `POLICY` of every architecture's sessions: "+strings.Join(workload.RYWPolicies(), ", ")+" (a customer's reads within read_your_writes.window after their own command go to the write model; or wait until the read side shows the command, up to read_your_writes.timeout); default: the scenario's, none unless it sets one. The operation order_then_list is a read right after one's own write")
+	fs.Func("read-your-writes", "the read-your-writes `POLICY` of every architecture's sessions, or ARCH=POLICY for one architecture or variant (repeat for several): "+strings.Join(workload.RYWPolicies(), ", ")+" (a customer's reads within read_your_writes.window after their own command go to the write model; or wait until the read side shows the command, up to read_your_writes.timeout); default: the scenario's, none unless it sets one. E.g. --arch crud-replica,crud-replica/wait --read-your-writes crud-replica/wait=wait-for-token measures the policy's cost in the same rounds. The operation order_then_list is a read right after one's own write", func(v string) error {
+		o.ryw = append(o.ryw, v)
+		return nil
+	})
 	fs.StringVar(&o.workload, "workload", "", "the workload to drive (`NAME|DIR`): shop, built in, or a workload pack's directory, like workloads/helpdesk ('cqrsbench workloads' lists them; the architectures that do not run packs are left out)")
 	fs.StringVar(&o.arch, "arch", "", "comma-separated architectures to run: "+strings.Join(archNames(), ",")+"; or a variant of one, `NAME/LABEL` (the architecture again under its own name, with its own --option values), to compare two settings in the same rounds")
 	fs.Func("option", "set an architecture's option, `ARCH.FIELD=VALUE` (repeat for several), as options.ARCH.FIELD in a scenario, e.g. cqrs-kafka/wal.relay=wal; the fields are in scenarios/README.md", func(v string) error {
@@ -261,7 +264,7 @@ func (o *optionalFlags) overrides(fs *flag.FlagSet) scenarios.Overrides {
 		case "sweep":
 			ov.Sweep = o.sweep
 		case "read-your-writes":
-			ov.ReadYourWrites = &o.ryw
+			ov.ReadYourWrites = o.ryw
 		case "option":
 			ov.Options = o.options
 		}

@@ -253,7 +253,7 @@ func runArchitecture(ctx context.Context, cfg Config, pool, replica *pgxpool.Poo
 	if err != nil {
 		return res, err
 	}
-	if err := useReadYourWrites(session, sc); err != nil {
+	if err := useReadYourWrites(session, sc, name); err != nil {
 		return res, err
 	}
 	ages := hist.NewRegistry()
@@ -347,9 +347,9 @@ func runArchitecture(ctx context.Context, cfg Config, pool, replica *pgxpool.Poo
 	}
 	res.Staleness = results.Staleness{Reads: a.reads.Load(), Stale: a.stale.Load(),
 		OwnWriteReads: a.ownReads.Load(), OwnWriteStale: a.ownStale.Load()}
-	if rw, ok := session.(workload.ReadYourWriter); ok && sc.ReadYourWrites.Policy != workload.RYWNone {
+	if rw, ok := session.(workload.ReadYourWriter); ok && sc.ReadYourWrites.PolicyOf(scenarios.Arch(name)) != workload.RYWNone {
 		st := rw.ReadYourWritesStats()
-		res.ReadYourWrites = &results.ReadYourWrites{Policy: sc.ReadYourWrites.Policy, Redirected: st.Redirected, Waited: st.Waited, TimedOut: st.TimedOut}
+		res.ReadYourWrites = &results.ReadYourWrites{Policy: sc.ReadYourWrites.PolicyOf(scenarios.Arch(name)), Redirected: st.Redirected, Waited: st.Waited, TimedOut: st.TimedOut}
 	}
 	if res.Staleness.Reads > 0 {
 		res.Staleness.Rate = float64(res.Staleness.Stale) / float64(res.Staleness.Reads)
@@ -588,19 +588,20 @@ func consistency(ctx context.Context, pool *pgxpool.Pool, work workload.Workload
 	return c, nil
 }
 
-// useReadYourWrites sets the scenario's read-your-writes policy on the
-// session; a policy other than none on a workload whose sessions cannot
-// apply one is an *UnsupportedError.
-func useReadYourWrites(session workload.Session, sc *scenarios.Scenario) error {
+// useReadYourWrites sets the read-your-writes policy the scenario gives
+// arch on the session; a policy other than none on a workload whose
+// sessions cannot apply one is an *UnsupportedError.
+func useReadYourWrites(session workload.Session, sc *scenarios.Scenario, arch string) error {
 	rw := sc.ReadYourWrites
-	if rw.Policy == workload.RYWNone || rw.Policy == "" {
+	policy := rw.PolicyOf(scenarios.Arch(arch))
+	if policy == workload.RYWNone || policy == "" {
 		return nil
 	}
 	s, ok := session.(workload.ReadYourWriter)
 	if !ok {
-		return &UnsupportedError{fmt.Sprintf("read_your_writes %s: the %s workload's sessions apply no read-your-writes policy", rw.Policy, sc.Workload().Name())}
+		return &UnsupportedError{fmt.Sprintf("read_your_writes %s: the %s workload's sessions apply no read-your-writes policy", policy, sc.Workload().Name())}
 	}
-	if err := s.UseReadYourWrites(workload.ReadYourWrites{Policy: rw.Policy, Window: rw.Window.Std(), Timeout: rw.Timeout.Std()}); err != nil {
+	if err := s.UseReadYourWrites(workload.ReadYourWrites{Policy: policy, Window: rw.Window.Std(), Timeout: rw.Timeout.Std()}); err != nil {
 		return &UnsupportedError{err.Error()}
 	}
 	return nil

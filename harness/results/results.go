@@ -136,7 +136,7 @@ type Architecture struct {
 	Lag *Lag `json:"lag,omitempty"`
 	// Staleness classifies list_orders reads against committed writes.
 	Staleness Staleness `json:"staleness"`
-	// ReadYourWrites is what the scenario's read-your-writes policy did;
+	// ReadYourWrites is what the architecture's read-your-writes policy did;
 	// nil under the policy none.
 	ReadYourWrites *ReadYourWrites `json:"read_your_writes,omitempty"`
 	// Refresh summarises materialized-view refreshes (cqrs-matview).
@@ -568,7 +568,8 @@ type Staleness struct {
 
 // ReadYourWrites is what a read-your-writes policy did in a run.
 type ReadYourWrites struct {
-	// Policy is the scenario's read_your_writes.policy.
+	// Policy is the architecture's read-your-writes policy: its entry in
+	// the scenario's read_your_writes.policies, else read_your_writes.policy.
 	Policy string `json:"policy"`
 	// Redirected counts reads sent to the write model
 	// (primary-after-write); Waited reads retried at least once for the
