@@ -59,15 +59,16 @@ func (a *archRun) searchMaxRate(ctx context.Context, name string, run []results.
 	sc := a.cfg.Scenario
 	bounds := p99Bounds(run, sc.Capacity.MaxP99.Std())
 	c := &results.Capacity{PredictedMaxRate: cost.PredictedMaxRate}
-	if m, ok := queueingModel(run, cost, sc, bounds); ok {
-		// A model that cannot be built (a demand too small to split)
-		// predicts nothing; the search goes on.
-		if r, err := m.MaxRate(sc.Dataset.Seed); err == nil {
-			c.QueueingMaxRate = r.Rate
-		} else {
-			say(a.cfg.Progress, "%s: no queueing prediction: %v", name, err)
+	// predict is QueueingMaxRate with demand; without a prediction the
+	// search goes on.
+	predict := func(demand float64, basis string) float64 {
+		r, err := QueueingMaxRate(run, demand, cost, sc)
+		if err != nil {
+			say(a.cfg.Progress, "%s: no queueing prediction from %s: %v", name, basis, err)
 		}
+		return r
 	}
+	c.QueueingMaxRate = predict(cost.DemandSeconds(), "the run")
 	rate := sc.Load.Rate
 	if predicted := cmp.Or(min(c.PredictedMaxRate, c.QueueingMaxRate), c.PredictedMaxRate); predicted > 0 {
 		rate = predicted / 2
@@ -76,6 +77,11 @@ func (a *archRun) searchMaxRate(ctx context.Context, name string, run []results.
 		s, err := a.capacityStep(ctx, rate, bounds, lagP99)
 		if err != nil {
 			return false, err
+		}
+		if len(c.Steps) == 0 {
+			if demand := s.DemandSeconds(cost.IdleCPUs); demand > 0 {
+				c.CalibratedAt, c.CalibratedMaxRate = s.OfferedRate, predict(demand, "the first step")
+			}
 		}
 		c.Steps = append(c.Steps, s)
 		verdict := "sustained"
@@ -115,6 +121,21 @@ func (a *archRun) searchMaxRate(ctx context.Context, name string, run []results.
 	}
 	c.MeasuredMaxRate, c.FirstFailedRate = good, bad
 	return c, nil
+}
+
+// QueueingMaxRate is the highest rate the queueing model (queueingModel)
+// of an architecture's measured run sustains with demand CPU seconds an
+// operation: the run's (Cost.DemandSeconds) or a capacity step's
+// (results.CapacityStep.DemandSeconds). 0 when the run's CPU was not
+// measured; 0 and an error when the model cannot be solved (a demand too
+// small to split).
+func QueueingMaxRate(run []results.Op, demand float64, cost *results.Cost, sc *scenarios.Scenario) (float64, error) {
+	m, ok := queueingModel(run, demand, cost, sc, p99Bounds(run, sc.Capacity.MaxP99.Std()))
+	if !ok {
+		return 0, nil
+	}
+	r, err := m.MaxRate(sc.Dataset.Seed)
+	return r.Rate, err
 }
 
 // capacityStep offers rate for the scenario's capacity step (after a
@@ -157,8 +178,12 @@ func (a *archRun) capacityStep(ctx context.Context, rate float64, bounds map[str
 	}
 	load := results.LoadFrom(out)
 	s := results.CapacityStep{OfferedRate: rate, AchievedRate: load.AchievedRate, Sustained: true}
+	seconds := after.at.Sub(from.at).Seconds()
 	if from.hostErr == nil && after.hostErr == nil {
-		s.BusyCPUs = (after.hostBusy - from.hostBusy) / after.at.Sub(from.at).Seconds()
+		s.BusyCPUs = (after.hostBusy - from.hostBusy) / seconds
+	}
+	if busy, ok := runCPUBetween(from.cpuReading, after.cpuReading); ok {
+		s.RunCPUs = busy / seconds
 	}
 	over := ""
 	for _, op := range results.OpsFrom(out) {
@@ -185,14 +210,14 @@ func (a *archRun) capacityStep(ctx context.Context, rate float64, bounds map[str
 }
 
 // queueingModel is the run's mix as harness/queueing models it: each
-// operation's share of the run and its p99 bound; its CPU demand, the
-// run's CPU per operation (idle work apart) split in proportion to the
-// operations' median service times (processor sharing stretches every
-// operation's time by the same factor, so the proportions hold under
-// load); the pool, the load generator's workers, and the host's CPUs less
-// the idle work. false when the run's CPU was not measured.
-func queueingModel(run []results.Op, cost *results.Cost, sc *scenarios.Scenario, bounds map[string]time.Duration) (queueing.Model, bool) {
-	demand := cost.DemandSeconds()
+// operation's share of the run and its p99 bound; its CPU demand, demand
+// (CPU seconds per operation, idle work apart: the run's, or a capacity
+// step's) split in proportion to the operations' median service times
+// (processor sharing stretches every operation's time by the same
+// factor, so the proportions hold under load); the pool, the load
+// generator's workers, and the host's CPUs less the idle work. false
+// when the run's CPU was not measured.
+func queueingModel(run []results.Op, demand float64, cost *results.Cost, sc *scenarios.Scenario, bounds map[string]time.Duration) (queueing.Model, bool) {
 	cores := float64(cost.HostCPUs) - cost.IdleCPUs
 	if cost.PredictedMaxRate <= 0 || demand <= 0 || cores <= 0 {
 		return queueing.Model{}, false

@@ -74,7 +74,7 @@ func costTable(b *page, run *results.Run) error {
 // capacityTable writes the predicted and measured highest sustainable
 // rates; nothing when no architecture searched.
 func capacityTable(b *page, run *results.Run) error {
-	header := []string{"architecture", "CPU law/s", "queueing/s", "measured/s", "CPU busy", "failed at/s", "steps"}
+	header := []string{"architecture", "CPU law/s", "queueing/s", "1st step/s", "measured/s", "CPU busy", "failed at/s"}
 	var rows [][]string
 	for _, a := range run.Architectures {
 		c := a.Capacity
@@ -106,7 +106,7 @@ func capacityTable(b *page, run *results.Run) error {
 				}
 			}
 		}
-		rows = append(rows, []string{a.Name, predicted(c.PredictedMaxRate), predicted(c.QueueingMaxRate), measured, busy, failed, strconv.Itoa(len(c.Steps))})
+		rows = append(rows, []string{a.Name, predicted(c.PredictedMaxRate), predicted(c.QueueingMaxRate), predicted(c.CalibratedMaxRate), measured, busy, failed})
 	}
 	if len(rows) == 0 {
 		return nil
@@ -114,9 +114,11 @@ func capacityTable(b *page, run *results.Run) error {
 	return render(b, table{"Capacity (CPU law: the rate at which the host's CPUs would be all busy, from the run's own\n" +
 		"CPU per operation (its services and cqrsbench) with the idle work apart; queueing: the highest rate\n" +
 		"a simulation of that CPU time, split over the operations by their service times, sustains through\n" +
-		"the pool's connections; each with its ratio to measured: the highest rate a step sustained — load\n" +
-		"kept up, every p99 within capacity.max_p99 or 5x the run's, a pipeline's lag within the staleness\n" +
-		"budget; CPU busy at it well under 100%: something other than the CPU saturates first)",
+		"the pool's connections; 1st step: the same simulation with the CPU per operation measured in the\n" +
+		"search's first step, nearer the knee, where wake-ups and round trips cost less an operation; each\n" +
+		"with its ratio to measured: the highest rate a step sustained — load kept up, every p99 within\n" +
+		"capacity.max_p99 or 5x the run's, a pipeline's lag within the staleness budget; CPU busy at it\n" +
+		"well under 100%: something other than the CPU saturates first)",
 		header, rows, "lrrrrrr", nil})
 }
 

@@ -129,8 +129,8 @@ func fixture(t *testing.T) *results.Run {
 			{
 				Name: "crud", LoadSeconds: 17.8, SetupSeconds: 0.4,
 				Cost: fixtureCost(12000, 4800, 1150, 4900, 480, 2.6, 0, 0),
-				Capacity: &results.Capacity{PredictedMaxRate: 1739, QueueingMaxRate: 1402, MeasuredMaxRate: 1525, FirstFailedRate: 1620, Steps: []results.CapacityStep{
-					{OfferedRate: 870, AchievedRate: 870, WorstP99: 9100, WorstOp: "list_orders", BusyCPUs: 1.02, Sustained: true},
+				Capacity: &results.Capacity{PredictedMaxRate: 1739, QueueingMaxRate: 1402, CalibratedMaxRate: 1480, CalibratedAt: 870, MeasuredMaxRate: 1525, FirstFailedRate: 1620, Steps: []results.CapacityStep{
+					{OfferedRate: 870, AchievedRate: 870, WorstP99: 9100, WorstOp: "list_orders", BusyCPUs: 1.02, RunCPUs: 0.98, Sustained: true},
 					{OfferedRate: 1620, AchievedRate: 1540, WorstP99: 240000, WorstOp: "list_orders", BusyCPUs: 1.97, Why: "achieved 1540 of 1620 ops/s, 900 queued, 0 dropped"},
 					{OfferedRate: 1525, AchievedRate: 1525, WorstP99: 61000, WorstOp: "list_orders", BusyCPUs: 1.83, Sustained: true},
 				}},

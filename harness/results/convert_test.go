@@ -1,6 +1,7 @@
 package results_test
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -166,4 +167,25 @@ func TestLookups(t *testing.T) {
 // near reports whether got is want within HdrHistogram's 0.1%.
 func near(got, want float64) bool {
 	return got >= want && got <= want*1.001
+}
+
+// TestCapacityStepDemand checks a step's CPU per operation: the run's own
+// CPUs beyond the idle work, over the achieved rate; none when the CPU or
+// the rate is missing, never below 0.
+func TestCapacityStepDemand(t *testing.T) {
+	for _, tt := range []struct {
+		step results.CapacityStep
+		idle float64
+		want float64
+	}{
+		{results.CapacityStep{AchievedRate: 2000, RunCPUs: 0.5}, 0.1, 0.4 / 2000},
+		{results.CapacityStep{AchievedRate: 2000, RunCPUs: 0.5}, 0, 0.5 / 2000},
+		{results.CapacityStep{AchievedRate: 2000, RunCPUs: 0.05}, 0.1, 0},
+		{results.CapacityStep{AchievedRate: 2000, BusyCPUs: 1}, 0, 0}, // the host's CPU is not the run's
+		{results.CapacityStep{RunCPUs: 0.5}, 0, 0},
+	} {
+		if got := tt.step.DemandSeconds(tt.idle); math.Abs(got-tt.want) > 1e-12 {
+			t.Errorf("%+v with %v idle: %v s an operation, want %v", tt.step, tt.idle, got, tt.want)
+		}
+	}
 }

@@ -749,6 +749,15 @@ type Capacity struct {
 	// fill the pool before the CPUs are all busy. 0 when the run's CPU was
 	// not measured, or when the model sustains no rate at all.
 	QueueingMaxRate float64 `json:"queueing_max_rate,omitempty"`
+	// CalibratedMaxRate is the queueing model's highest rate again, with
+	// the CPU time per operation measured in the search's first step, at
+	// CalibratedAt ops/s (half the lower of the two predictions above),
+	// instead of the run's: cheap operations at a low rate pay wake-ups
+	// and round trips that a busier machine batches away, so the run's
+	// cost per operation overstates the cost near the knee. 0 when the
+	// step's CPU was not measured.
+	CalibratedMaxRate float64 `json:"calibrated_max_rate,omitempty"`
+	CalibratedAt      float64 `json:"calibrated_at,omitempty"`
 	// MeasuredMaxRate is the highest offered rate a step sustained; 0 when
 	// none did.
 	MeasuredMaxRate float64 `json:"measured_max_rate"`
@@ -771,10 +780,24 @@ type CapacityStep struct {
 	// (after its warmup): near Cost.HostCPUs at the knee when the CPU is
 	// what saturates, well below it when something else is (a lock, the
 	// disk's fsyncs, the load generator's workers).
-	BusyCPUs  float64 `json:"busy_cpus"`
+	BusyCPUs float64 `json:"busy_cpus"`
+	// RunCPUs is how many CPUs the run's own processes (the services and
+	// cqrsbench) kept busy during the step, as Cost counts them; 0 when
+	// not measured.
+	RunCPUs   float64 `json:"run_cpus,omitempty"`
 	Sustained bool    `json:"sustained"`
 	// Why says why a step was not sustained.
 	Why string `json:"why,omitempty"`
+}
+
+// DemandSeconds is the step's CPU time per operation beyond the idle
+// work of idleCPUs (Cost.IdleCPUs), as Cost.DemandSeconds is the run's;
+// 0 when the step's CPU was not measured or nothing was achieved.
+func (s CapacityStep) DemandSeconds(idleCPUs float64) float64 {
+	if s.RunCPUs <= 0 || s.AchievedRate <= 0 {
+		return 0
+	}
+	return max(0, s.RunCPUs-idleCPUs) / s.AchievedRate
 }
 
 // StatementCost is pg_stat_statements summed over a database.
