@@ -56,9 +56,10 @@ type Overrides struct {
 	// Sweep replaces the sweep (--sweep PARAMETER=V1,V2,...).
 	Sweep *Sweep
 	// ReadYourWrites set read-your-writes policies (--read-your-writes,
-	// one each): "POLICY" replaces read_your_writes.policy, the policy of
-	// every architecture without one of its own; "ARCH=POLICY" sets
-	// read_your_writes.policies.ARCH, e.g. "crud-replica/wait=wait-for-token".
+	// one each): "POLICY" is every architecture's (read_your_writes.policy,
+	// the scenario's read_your_writes.policies dropped); "ARCH=POLICY"
+	// then gives one its own (read_your_writes.policies.ARCH), e.g.
+	// "crud-replica/wait=wait-for-token".
 	ReadYourWrites []string
 	// Options set architectures' options (--option, one field each), as
 	// options.ARCH.FIELD does in a scenario: each is "ARCH.FIELD=VALUE"
@@ -306,14 +307,19 @@ func (s *Scenario) replaceFaults(specs []string) ErrorList {
 }
 
 // setReadYourWrites applies --read-your-writes values
-// (Overrides.ReadYourWrites); the policies are checked by Validate.
+// (Overrides.ReadYourWrites): a POLICY first, wherever it is given, then
+// each ARCH=POLICY; the policies are checked by Validate.
 func (s *Scenario) setReadYourWrites(specs []string) ErrorList {
 	var errs ErrorList
 	for _, spec := range specs {
+		if !strings.Contains(spec, "=") {
+			s.ReadYourWrites.Policy, s.ReadYourWrites.Policies = strings.TrimSpace(spec), nil
+			s.src.flags["read_your_writes.policy"] = "--read-your-writes"
+		}
+	}
+	for _, spec := range specs {
 		arch, policy, perArch := strings.Cut(strings.TrimSpace(spec), "=")
 		if !perArch {
-			s.ReadYourWrites.Policy = strings.TrimSpace(spec)
-			s.src.flags["read_your_writes.policy"] = "--read-your-writes"
 			continue
 		}
 		arch, policy = strings.TrimSpace(arch), strings.TrimSpace(policy)

@@ -253,13 +253,10 @@ type Options map[Arch]settings.Options
 // without options of its own, a copy of its architecture's; or the
 // defaults (nil when the architecture takes none).
 func (o Options) For(arch Arch) settings.Options {
-	if opts, ok := o[arch]; ok {
+	if opts, found, own := entryFor(o, arch); own {
 		return opts
-	}
-	if base, _, variant := catalog.Variant(string(arch)); variant {
-		if opts, ok := o[Arch(base)]; ok {
-			return cloneOptions(opts)
-		}
+	} else if found {
+		return cloneOptions(opts)
 	}
 	if d, ok := catalog.Lookup(string(arch)); ok && d.Options != nil {
 		return d.Options()
@@ -340,11 +337,14 @@ type ReadYourWrites struct {
 	// Timeout is wait-for-token's longest wait. Default: 1s.
 	Timeout Duration `yaml:"timeout" json:"timeout,omitempty"`
 	// Policies give some architectures a policy of their own, by name,
-	// in place of Policy: `{crud-replica/wait: wait-for-token}` runs
-	// crud-replica again, as the variant crud-replica/wait, under
-	// wait-for-token, in the same interleaved rounds as crud-replica
-	// under Policy, so that the report compares the two with intervals.
-	// A variant not named here takes its architecture's entry, if any.
+	// in place of Policy: with `{crud-replica/wait: wait-for-token}` and
+	// both crud-replica and crud-replica/wait among the architectures,
+	// the variant runs under wait-for-token in the same interleaved
+	// rounds as crud-replica under Policy, and the report compares the
+	// two with intervals. A variant not named here takes its
+	// architecture's entry, if any. Each entry must name an architecture
+	// run, or one a variant run is of (unless --arch or --workload left
+	// it out).
 	Policies Policies `yaml:"policies" json:"policies,omitempty"`
 }
 
@@ -356,15 +356,23 @@ type Policies map[Arch]string
 // under: its entry in Policies, else its architecture's when a is a
 // variant, else Policy.
 func (r ReadYourWrites) PolicyOf(a Arch) string {
-	if p, ok := r.Policies[a]; ok {
+	if p, found, _ := entryFor(r.Policies, a); found {
 		return p
 	}
-	if base, _, variant := catalog.Variant(string(a)); variant {
-		if p, ok := r.Policies[Arch(base)]; ok {
-			return p
-		}
-	}
 	return r.Policy
+}
+
+// entryFor returns the entry of m, a setting keyed by architecture, that
+// applies to architecture a: its own (own), else, a being a variant, its
+// architecture's; found is false when neither is there.
+func entryFor[V any](m map[Arch]V, a Arch) (v V, found, own bool) {
+	if v, ok := m[a]; ok {
+		return v, true, true
+	}
+	if base, _, variant := catalog.Variant(string(a)); variant {
+		v, found = m[Arch(base)]
+	}
+	return v, found, false
 }
 
 // Prober is the black-box read-your-writes prober: for a sample of writes it
@@ -686,6 +694,15 @@ const (
 func (s *Scenario) RunTime() time.Duration {
 	rounds := max(s.Interleaving.Rounds, 1)
 	return time.Duration(rounds*len(s.Architectures)) * (s.Load.Warmup.Std() + s.Load.Duration.Std())
+}
+
+// runsUnder reports whether an architecture run takes a setting keyed a
+// (entryFor): a itself, or a variant of a.
+func (s *Scenario) runsUnder(a Arch) bool {
+	return slices.ContainsFunc(s.Architectures, func(run Arch) bool {
+		_, found, _ := entryFor(map[Arch]bool{a: true}, run)
+		return found
+	})
 }
 
 // Has reports whether the scenario runs arch.

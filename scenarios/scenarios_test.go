@@ -358,6 +358,8 @@ func TestErrors(t *testing.T) {
 		{"read-your-writes policies", "read_your_writes:\n  policies:\n    crud-replica/wait: wait\n    cqrs-kafak: none\n",
 			[]string{`x.yaml:3: read_your_writes.policies.crud-replica/wait: unknown read-your-writes policy "wait" (did you mean "wait-for-token"?); use one of none, primary-after-write, wait-for-token`,
 				`x.yaml:4: read_your_writes.policies: unknown architecture "cqrs-kafak" (did you mean "cqrs-kafka"?); use one of crud, crud-replica, cqrs-sync, cqrs-matview, cqrs-kafka, cqrs-rabbitmq (or a variant: <name>/<label>)`}},
+		{"read-your-writes policy for an architecture not run", "architectures: [crud]\nread_your_writes: {policies: {crud-replica: none}}\n",
+			[]string{"x.yaml:2: read_your_writes.policies.crud-replica: no architecture run (crud) is crud-replica or a variant of it; add it to the architectures (--arch), or drop its policy"}},
 		{"read-your-writes policies not a mapping", "read_your_writes: {policies: [crud]}\n",
 			[]string{`x.yaml:1: read_your_writes.policies: must be a mapping of architecture to its policy, like {crud-replica/wait: wait-for-token}, got a list`}},
 		{"prober share", "prober: {max_share: 1.5}\n",
@@ -642,20 +644,29 @@ func TestOverrides(t *testing.T) {
 				`--option: options: crud takes no options`,
 				`--option: options: "junk" is not ARCH.FIELD=VALUE; write it like cqrs-kafka/wal.relay=wal, with the YAML field names`,
 				`--option: options.cqrs-kafka.relay: unknown relay mode "naive" (want skip-locked, naive-cursor or wal)`}},
-		{name: "read-your-writes policies: every architecture's, or one's (a variant takes its architecture's)",
-			base: "architectures: [crud, crud-replica]\nread_your_writes: {policies: {crud: wait-for-token}}\n",
-			o: scenarios.Overrides{Arch: []string{"crud,crud/x,crud-replica,crud-replica/paw"},
-				ReadYourWrites: []string{"primary-after-write", "crud-replica=none", " crud-replica/paw = primary-after-write "}},
+		{name: "read-your-writes policies: the file's and one's (a variant takes its architecture's)",
+			base: "architectures: [crud, crud-replica]\nread_your_writes: {policy: primary-after-write, policies: {crud: wait-for-token}}\n",
+			o: scenarios.Overrides{Arch: []string{"crud,crud/x,crud-replica,crud-replica/paw,cqrs-kafka"},
+				ReadYourWrites: []string{"crud-replica=none", " crud-replica/paw = primary-after-write "}},
 			check: func(t *testing.T, s *scenarios.Scenario) {
-				got := map[scenarios.Arch]string{}
-				for _, a := range append(s.Architectures, "cqrs-kafka") {
-					got[a] = s.ReadYourWrites.PolicyOf(a)
-				}
-				want := map[scenarios.Arch]string{"crud": "wait-for-token", "crud/x": "wait-for-token", "crud-replica": "none",
-					"crud-replica/paw": "primary-after-write", "cqrs-kafka": "primary-after-write"}
-				if !maps.Equal(got, want) {
-					t.Errorf("policies %v, want %v", got, want)
-				}
+				wantPolicies(t, s, map[scenarios.Arch]string{"crud": "wait-for-token", "crud/x": "wait-for-token", "crud-replica": "none",
+					"crud-replica/paw": "primary-after-write", "cqrs-kafka": "primary-after-write"})
+			}},
+		{name: "read-your-writes: a policy for every architecture drops the file's own, wherever it is given",
+			base: "architectures: [crud, crud-replica, crud-replica/wait]\nread_your_writes: {policies: {crud: wait-for-token, crud-replica/wait: wait-for-token}}\n",
+			o:    scenarios.Overrides{ReadYourWrites: []string{"crud-replica=none", "primary-after-write"}},
+			check: func(t *testing.T, s *scenarios.Scenario) {
+				wantPolicies(t, s, map[scenarios.Arch]string{"crud": "primary-after-write", "crud-replica": "none", "crud-replica/wait": "none"})
+			}},
+		{name: "read-your-writes: --arch may leave out what the file gives a policy to", base: "read-your-writes",
+			o: scenarios.Overrides{Arch: []string{"crud-replica"}},
+			check: func(t *testing.T, s *scenarios.Scenario) {
+				wantPolicies(t, s, map[scenarios.Arch]string{"crud-replica": "none"})
+			}},
+		{name: "read-your-writes: a policy for an architecture not run", base: "architectures: [crud, crud/wait]\n",
+			o: scenarios.Overrides{ReadYourWrites: []string{"crud/wiat=wait-for-token"}},
+			wantErr: []string{
+				"--read-your-writes: read_your_writes.policies.crud/wiat: no architecture run (crud, crud/wait) is crud/wiat or a variant of it; add it to the architectures (--arch), or drop its policy",
 			}},
 		{name: "bad read-your-writes policies name the flag", base: "mixed",
 			o: scenarios.Overrides{ReadYourWrites: []string{"wait", "crud-replca=none", "crud/x=primary-after-wirte"}},
@@ -729,6 +740,32 @@ func TestOverrides(t *testing.T) {
 			}
 			tt.check(t, s)
 		})
+	}
+}
+
+// TestOverridesLeaveTheBasePoliciesAlone: --read-your-writes ARCH=POLICY
+// changes the copy's policies, not the scenario it was copied from.
+func TestOverridesLeaveTheBasePoliciesAlone(t *testing.T) {
+	t.Parallel()
+	base := mustParse(t, "architectures: [crud, crud/x]\nread_your_writes: {policies: {crud: wait-for-token}}\n")
+	s, err := base.WithOverrides(scenarios.Overrides{ReadYourWrites: []string{"crud/x=none", "crud=primary-after-write"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPolicies(t, base, map[scenarios.Arch]string{"crud": "wait-for-token", "crud/x": "wait-for-token"})
+	wantPolicies(t, s, map[scenarios.Arch]string{"crud": "primary-after-write", "crud/x": "none"})
+}
+
+// wantPolicies fails t unless each architecture runs under its policy in
+// want, and the scenario runs those architectures.
+func wantPolicies(t *testing.T, s *scenarios.Scenario, want map[scenarios.Arch]string) {
+	t.Helper()
+	got := map[scenarios.Arch]string{}
+	for _, a := range s.Architectures {
+		got[a] = s.ReadYourWrites.PolicyOf(a)
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("policies %v, want %v", got, want)
 	}
 }
 

@@ -106,8 +106,14 @@ func (v *validator) validate() {
 		v.enum("read_your_writes.policy", "read-your-writes policy", rw.Policy, workload.RYWPolicies())
 	}
 	for _, a := range slices.Sorted(maps.Keys(rw.Policies)) {
+		path := "read_your_writes.policies." + string(a)
+		// A policy nothing runs under is a typo, unless --arch or
+		// --workload left out the architecture the file gave it to.
+		narrowed := s.src != nil && (s.src.flags["architectures"] != "" || s.src.flags["workload"] != "") && s.src.flags[path] == ""
 		if p := rw.Policies[a]; !slices.Contains(workload.RYWPolicies(), p) {
-			v.enum("read_your_writes.policies."+string(a), "read-your-writes policy", p, workload.RYWPolicies())
+			v.enum(path, "read-your-writes policy", p, workload.RYWPolicies())
+		} else if !s.runsUnder(a) && !narrowed {
+			v.errorf(path, "no architecture run (%s) is %s or a variant of it; add it to the architectures (--arch), or drop its policy", oneOf(s.Architectures), a)
 		}
 	}
 	if rw.Window <= 0 {

@@ -253,7 +253,8 @@ func runArchitecture(ctx context.Context, cfg Config, pool, replica *pgxpool.Poo
 	if err != nil {
 		return res, err
 	}
-	if err := useReadYourWrites(session, sc, name); err != nil {
+	policy := sc.ReadYourWrites.PolicyOf(scenarios.Arch(name))
+	if err := useReadYourWrites(session, sc, policy); err != nil {
 		return res, err
 	}
 	ages := hist.NewRegistry()
@@ -347,9 +348,9 @@ func runArchitecture(ctx context.Context, cfg Config, pool, replica *pgxpool.Poo
 	}
 	res.Staleness = results.Staleness{Reads: a.reads.Load(), Stale: a.stale.Load(),
 		OwnWriteReads: a.ownReads.Load(), OwnWriteStale: a.ownStale.Load()}
-	if rw, ok := session.(workload.ReadYourWriter); ok && sc.ReadYourWrites.PolicyOf(scenarios.Arch(name)) != workload.RYWNone {
+	if rw, ok := session.(workload.ReadYourWriter); ok && policy != workload.RYWNone {
 		st := rw.ReadYourWritesStats()
-		res.ReadYourWrites = &results.ReadYourWrites{Policy: sc.ReadYourWrites.PolicyOf(scenarios.Arch(name)), Redirected: st.Redirected, Waited: st.Waited, TimedOut: st.TimedOut}
+		res.ReadYourWrites = &results.ReadYourWrites{Policy: policy, Redirected: st.Redirected, Waited: st.Waited, TimedOut: st.TimedOut}
 	}
 	if res.Staleness.Reads > 0 {
 		res.Staleness.Rate = float64(res.Staleness.Stale) / float64(res.Staleness.Reads)
@@ -588,31 +589,36 @@ func consistency(ctx context.Context, pool *pgxpool.Pool, work workload.Workload
 	return c, nil
 }
 
-// useReadYourWrites sets the read-your-writes policy the scenario gives
-// arch on the session; a policy other than none on a workload whose
-// sessions cannot apply one is an *UnsupportedError.
-func useReadYourWrites(session workload.Session, sc *scenarios.Scenario, arch string) error {
+// useReadYourWrites sets policy, with the scenario's window and timeout,
+// on the session; a policy other than none on a workload whose sessions
+// cannot apply one is an *UnsupportedError.
+func useReadYourWrites(session workload.Session, sc *scenarios.Scenario, policy string) error {
 	rw := sc.ReadYourWrites
-	policy := rw.PolicyOf(scenarios.Arch(arch))
 	if policy == workload.RYWNone || policy == "" {
 		return nil
 	}
 	s, ok := session.(workload.ReadYourWriter)
 	if !ok {
-		return &UnsupportedError{fmt.Sprintf("read_your_writes %s: the %s workload's sessions apply no read-your-writes policy", policy, sc.Workload().Name())}
+		return &UnsupportedError{msg: fmt.Sprintf("read_your_writes %s: the %s workload's sessions apply no read-your-writes policy", policy, sc.Workload().Name())}
 	}
 	if err := s.UseReadYourWrites(workload.ReadYourWrites{Policy: policy, Window: rw.Window.Std(), Timeout: rw.Timeout.Std()}); err != nil {
-		return &UnsupportedError{err.Error()}
+		return &UnsupportedError{msg: err.Error(), err: err}
 	}
 	return nil
 }
 
 // UnsupportedError is a scenario asking for something this build cannot do:
 // the command line exits with code 2.
-type UnsupportedError struct{ msg string }
+type UnsupportedError struct {
+	msg string
+	err error // what it comes from, if anything
+}
 
 // Error implements error.
 func (e *UnsupportedError) Error() string { return e.msg }
+
+// Unwrap returns the error it comes from, if any.
+func (e *UnsupportedError) Unwrap() error { return e.err }
 
 // ExitCode returns 2, the usage error code.
 func (e *UnsupportedError) ExitCode() int { return 2 }
@@ -629,7 +635,7 @@ func Supported(sc *scenarios.Scenario, provider string) error {
 	}
 	for _, f := range sc.Faults {
 		if f.Kind == scenarios.FaultBrokerRestart || f.Kind == scenarios.FaultPGRestart || f.Kind == scenarios.FaultReplicaRestart {
-			return &UnsupportedError{fmt.Sprintf("scenario %s injects %s: cqrsbench stops and restarts only services it started; "+
+			return &UnsupportedError{msg: fmt.Sprintf("scenario %s injects %s: cqrsbench stops and restarts only services it started; "+
 				"use --infra local or --infra docker", sc.Name, f.Kind)}
 		}
 	}

@@ -62,7 +62,7 @@ func (a *archRun) searchMaxRate(ctx context.Context, name string, run []results.
 	// predict is QueueingMaxRate with demand; without a prediction the
 	// search goes on.
 	predict := func(demand float64, basis string) float64 {
-		r, err := QueueingMaxRate(run, demand, cost, sc)
+		r, err := queueingMaxRate(run, demand, cost, sc)
 		if err != nil {
 			say(a.cfg.Progress, "%s: no queueing prediction from %s: %v", name, basis, err)
 		}
@@ -79,8 +79,8 @@ func (a *archRun) searchMaxRate(ctx context.Context, name string, run []results.
 			return false, err
 		}
 		if len(c.Steps) == 0 {
-			if demand := s.DemandSeconds(cost.IdleCPUs); demand > 0 {
-				c.CalibratedAt, c.CalibratedMaxRate = s.OfferedRate, predict(demand, "the first step")
+			if r := predict(s.DemandSeconds(cost.IdleCPUs), "the first step"); r > 0 {
+				c.CalibratedAt, c.CalibratedMaxRate = s.OfferedRate, r
 			}
 		}
 		c.Steps = append(c.Steps, s)
@@ -123,13 +123,14 @@ func (a *archRun) searchMaxRate(ctx context.Context, name string, run []results.
 	return c, nil
 }
 
-// QueueingMaxRate is the highest rate the queueing model (queueingModel)
+// queueingMaxRate is the highest rate the queueing model (queueingModel)
 // of an architecture's measured run sustains with demand CPU seconds an
 // operation: the run's (Cost.DemandSeconds) or a capacity step's
-// (results.CapacityStep.DemandSeconds). 0 when the run's CPU was not
-// measured; 0 and an error when the model cannot be solved (a demand too
-// small to split).
-func QueueingMaxRate(run []results.Op, demand float64, cost *results.Cost, sc *scenarios.Scenario) (float64, error) {
+// (results.CapacityStep.DemandSeconds). 0 when there is no model: the
+// run's CPU was not measured, or the demand or the CPUs left after the
+// idle work are not above 0; 0 and an error when the model cannot be
+// solved (a demand too small to split).
+func queueingMaxRate(run []results.Op, demand float64, cost *results.Cost, sc *scenarios.Scenario) (float64, error) {
 	m, ok := queueingModel(run, demand, cost, sc, p99Bounds(run, sc.Capacity.MaxP99.Std()))
 	if !ok {
 		return 0, nil
@@ -182,7 +183,8 @@ func (a *archRun) capacityStep(ctx context.Context, rate float64, bounds map[str
 	if from.hostErr == nil && after.hostErr == nil {
 		s.BusyCPUs = (after.hostBusy - from.hostBusy) / seconds
 	}
-	if busy, ok := runCPUBetween(from.cpuReading, after.cpuReading); ok {
+	if from.procErr == nil && after.procErr == nil { // not the host's in their place
+		busy, _ := runCPUBetween(from.cpuReading, after.cpuReading)
 		s.RunCPUs = busy / seconds
 	}
 	over := ""

@@ -50,8 +50,7 @@ func TestCapacitySearch(t *testing.T) {
 			t.Fatalf("first step %+v, calibrated at %.0f/s; want its CPU measured and the prediction from it", step, c.CalibratedAt)
 		}
 		// The model is deterministic (seeded): each prediction is the
-		// model's with its own demand, and the two differ when the
-		// demands do.
+		// model's with its own demand.
 		for _, p := range []struct {
 			what   string
 			demand float64
@@ -62,6 +61,9 @@ func TestCapacitySearch(t *testing.T) {
 			if err != nil || p.got != want || want <= 0 {
 				t.Errorf("prediction from %s %.0f/s; want the model's with its %.0f µs an operation, %.0f/s (%v)", p.what, p.got, p.demand*1e6, want, err)
 			}
+		}
+		if d, s := a.Cost.DemandSeconds(), step.DemandSeconds(a.Cost.IdleCPUs); math.Abs(d-s) > 0.05*d && c.CalibratedMaxRate == c.QueueingMaxRate {
+			t.Errorf("the run's %.0f µs an operation and the first step's %.0f µs predict the same %.0f/s; want the model to see the difference", d*1e6, s*1e6, c.QueueingMaxRate)
 		}
 	}
 	if len(c.Steps) < 2 || math.Abs(c.Steps[0].OfferedRate-first) > 1e-6*first || c.FirstFailedRate > 0 && c.FirstFailedRate <= c.MeasuredMaxRate {

@@ -13,3 +13,7 @@ func CPUByClassSince(ctx context.Context, inf infra.Infra) func() map[string]flo
 	from := readCPU(ctx, inf)
 	return func() map[string]float64 { return processCPUDelta(from.procCPU, readCPU(ctx, inf).procCPU) }
 }
+
+// QueueingMaxRate is queueingMaxRate, for the capacity search's test to
+// check each prediction against the model.
+var QueueingMaxRate = queueingMaxRate

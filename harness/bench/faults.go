@@ -126,7 +126,7 @@ func checkFaults(sc *scenarios.Scenario, env infra.Infra) error {
 			d, _ := sc.Descriptor(arch)
 			for _, svc := range outageServices(f.Kind, d) {
 				if err := infra.CanStop(env, svc); err != nil {
-					return &UnsupportedError{fmt.Sprintf("scenario %s injects %s, which needs infrastructure cqrsbench started itself "+
+					return &UnsupportedError{msg: fmt.Sprintf("scenario %s injects %s, which needs infrastructure cqrsbench started itself "+
 						"(--infra local or --infra docker): %v", sc.Name, f.Kind, err)}
 				}
 			}

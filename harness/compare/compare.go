@@ -26,6 +26,7 @@ import (
 
 	"github.com/cqrsbench/cqrsbench/harness/results"
 	"github.com/cqrsbench/cqrsbench/harness/services"
+	"github.com/cqrsbench/cqrsbench/reference/workload"
 )
 
 // Defaults of DefaultOptions.
@@ -408,10 +409,26 @@ func comparable(baseline, result *results.Run) error {
 			diffs = append(diffs, fmt.Sprintf("%s: %s vs %s", part.name, bj, rj))
 		}
 	}
+	for _, ra := range result.Architectures {
+		if ba, ok := baseline.Arch(ra.Name); ok {
+			if bp, rp := policyOf(ba), policyOf(&ra); bp != rp {
+				diffs = append(diffs, fmt.Sprintf("%s's read-your-writes policy: %s vs %s", ra.Name, bp, rp))
+			}
+		}
+	}
 	if len(diffs) > 0 {
 		return &NotComparableError{Differences: diffs}
 	}
 	return nil
+}
+
+// policyOf is the read-your-writes policy a ran under, as its results
+// record it (none when they record no policy's work).
+func policyOf(a *results.Architecture) string {
+	if a.ReadYourWrites == nil {
+		return workload.RYWNone
+	}
+	return a.ReadYourWrites.Policy
 }
 
 // canonical is v as compact JSON, for equality and messages.

@@ -256,6 +256,24 @@ func TestDifferentSettingsAreNotComparable(t *testing.T) {
 	}
 }
 
+// TestDifferentReadYourWritesPoliciesAreNotComparable: an architecture's
+// latencies under another read-your-writes policy are another measure;
+// results that record no policy ran under none.
+func TestDifferentReadYourWritesPoliciesAreNotComparable(t *testing.T) {
+	res := newRun()
+	res.Architectures[1].ReadYourWrites = &results.ReadYourWrites{Policy: "wait-for-token"}
+	_, err := compare.Runs(newRun(), res, compare.DefaultOptions())
+	var nc *compare.NotComparableError
+	if !errors.As(err, &nc) || len(nc.Differences) != 1 || nc.Differences[0] != "cqrs-kafka's read-your-writes policy: none vs wait-for-token" {
+		t.Fatalf("err = %v, want not comparable naming cqrs-kafka's policy", err)
+	}
+	base := newRun()
+	base.Architectures[1].ReadYourWrites = &results.ReadYourWrites{Policy: "wait-for-token"}
+	if _, err := compare.Runs(base, res, compare.DefaultOptions()); err != nil {
+		t.Fatalf("the same policy on both sides: %v", err)
+	}
+}
+
 func TestMissingArchitecturesAndOtherEnvironments(t *testing.T) {
 	res := newRun()
 	res.Architectures = res.Architectures[1:] // crud did not run

@@ -757,7 +757,9 @@ type Capacity struct {
 	// cost per operation overstates the cost near the knee. 0 when the
 	// step's CPU was not measured.
 	CalibratedMaxRate float64 `json:"calibrated_max_rate,omitempty"`
-	CalibratedAt      float64 `json:"calibrated_at,omitempty"`
+	// CalibratedAt is the offered rate of the step CalibratedMaxRate's
+	// CPU per operation was measured in; 0 with it.
+	CalibratedAt float64 `json:"calibrated_at,omitempty"`
 	// MeasuredMaxRate is the highest offered rate a step sustained; 0 when
 	// none did.
 	MeasuredMaxRate float64 `json:"measured_max_rate"`
@@ -783,7 +785,8 @@ type CapacityStep struct {
 	BusyCPUs float64 `json:"busy_cpus"`
 	// RunCPUs is how many CPUs the run's own processes (the services and
 	// cqrsbench) kept busy during the step, as Cost counts them; 0 when
-	// not measured.
+	// the processes could not be read (never the host's CPU in their
+	// place).
 	RunCPUs   float64 `json:"run_cpus,omitempty"`
 	Sustained bool    `json:"sustained"`
 	// Why says why a step was not sustained.
